@@ -1,0 +1,55 @@
+/**
+ * Shared shapes of the LLM layer: what the agent turn asks for, what a provider answers,
+ * and the typed errors every provider maps its failures to.
+ */
+
+/** Provider identifiers. `anthropic` is the Anthropic Messages API; `model-manager` is any
+ * OpenAI-compatible chat-completions endpoint (the deployed gateway, LiteLLM, vLLM, Ollama). */
+export type ProviderId = "anthropic" | "model-manager";
+
+/** One turn of conversation as sent to a model. `system` text travels separately. */
+export interface ChatMessage {
+  role: "user" | "assistant";
+  content: string;
+}
+
+/** A completion request after model resolution. */
+export interface CompletionRequest {
+  /** Concrete model id (aliases already resolved), e.g. `claude-sonnet-5-5`. */
+  model: string;
+  /** System prompt; may be empty. */
+  system: string;
+  /** Oldest first; the last one is the new user message. */
+  messages: ChatMessage[];
+  /** Upper bound on generated tokens. */
+  maxTokens: number;
+  /** Abort the HTTP call after this many milliseconds. */
+  timeoutMs: number;
+}
+
+/** A successful completion. Token counts are as reported by the provider (0 when absent). */
+export interface Completion {
+  text: string;
+  model: string;
+  provider: ProviderId;
+  inputTokens: number;
+  outputTokens: number;
+}
+
+/**
+ * Failure categories. `auth`, `invalid_request` and `model_not_found` are permanent
+ * (never retried); `rate_limit`, `server` (5xx, including Anthropic's 529 overloaded),
+ * `timeout` and `network` are transient; `unconfigured` means the provider has no
+ * credentials/endpoint at all; `circuit_open` means the breaker refused the call untried.
+ */
+export type LlmErrorKind =
+  | "auth"
+  | "rate_limit"
+  | "server"
+  | "timeout"
+  | "network"
+  | "invalid_request"
+  | "model_not_found"
+  | "unconfigured"
+  | "circuit_open"
+  | "unknown";
