@@ -53,3 +53,13 @@ export type LlmErrorKind =
   | "unconfigured"
   | "circuit_open"
   | "unknown";
+
+/**
+ * One model backend. `complete` sends exactly one HTTP request (no retries of its own: the
+ * provider manager owns the retry, fallback and breaker policy) and either resolves with the
+ * completion or rejects with an `LlmError` (see `./errors`) whose `kind` classifies the failure.
+ */
+export interface LlmProvider {
+  readonly id: ProviderId;
+  complete(req: CompletionRequest): Promise<Completion>;
+}

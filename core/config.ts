@@ -1,0 +1,169 @@
+import { z } from "zod";
+
+/**
+ * The one reader of `process.env`. Variable names follow `../shared/design.md` (Configuration):
+ * standard AWS/Anthropic names where they exist, project names otherwise. Every variable is
+ * documented with its default in `.env.template`.
+ */
+
+/** An unset or blank variable reads as `undefined`; surrounding whitespace is ignored. */
+const blankAsUndefined = z
+  .string()
+  .optional()
+  .transform((v) => {
+    const trimmed = v?.trim();
+    return trimmed ? trimmed : undefined;
+  });
+
+const optionalString = blankAsUndefined;
+
+const optionalUrl = blankAsUndefined.pipe(
+  z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional(),
+);
+
+function optionalMatching(pattern: RegExp, error: string) {
+  return blankAsUndefined.pipe(z.string().regex(pattern, error).optional());
+}
+
+function withDefault<T extends z.ZodType<unknown, string>>(fallback: string, schema: T) {
+  return blankAsUndefined.transform((v) => v ?? fallback).pipe(schema);
+}
+
+const logLevels = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "SILENT", "CRITICAL"] as const;
+
+/** Variables whose values must never appear in logs or error messages. */
+export const SECRET_VARIABLES: ReadonlySet<string> = new Set([
+  "ANTHROPIC_API_KEY",
+  "MODEL_MANAGER_API_KEY",
+  "SLACK_SIGNING_SECRET",
+  "SLACK_BOT_TOKEN",
+]);
+
+const envSchema = z.object({
+  ANTHROPIC_API_KEY: optionalString,
+  ANTHROPIC_BASE_URL: optionalUrl,
+  MODEL_MANAGER_BASE_URL: optionalUrl,
+  MODEL_MANAGER_API_KEY: optionalString,
+  DEFAULT_MODEL: optionalString,
+  SUMMARY_MODEL: optionalString,
+  SLACK_SIGNING_SECRET: optionalString,
+  SLACK_BOT_TOKEN: optionalMatching(/^xox[bp]-/, "must be a Slack bot token (xoxb-…)"),
+  SLACK_BOT_USER_ID: optionalMatching(/^[UW][A-Z0-9]+$/, "must be a Slack user id such as U0123ABCD"),
+  SLACK_API_URL: optionalUrl,
+  AWS_REGION: withDefault("us-east-1", z.string().regex(/^[a-z0-9-]+$/, "must be an AWS region")),
+  AWS_ENDPOINT_URL_DYNAMODB: optionalUrl,
+  AWS_ENDPOINT_URL_SQS: optionalUrl,
+  MEMORY_TABLE_NAME: withDefault(
+    "agent-memory",
+    z.string().regex(/^[A-Za-z0-9_.-]{3,255}$/, "must be a DynamoDB table name"),
+  ),
+  CHAT_QUEUE_URL: optionalUrl,
+  PORT: withDefault(
+    "3000",
+    z
+      .string()
+      .regex(/^\d{1,5}$/, "must be a port number")
+      .transform(Number)
+      .pipe(z.number().max(65535, "must be a port number")),
+  ),
+  DATA_DIR: withDefault("./.data", z.string()),
+  LOG_LEVEL: withDefault(
+    "INFO",
+    z
+      .string()
+      .transform((v) => v.toUpperCase())
+      .pipe(z.enum(logLevels, { error: `must be one of ${logLevels.join(", ")}` })),
+  ),
+});
+
+/** Log levels accepted by `LOG_LEVEL` (Powertools Logger's names). */
+export type LogLevel = (typeof logLevels)[number];
+
+/**
+ * The validated configuration. Optional fields are `undefined` when the variable is unset or
+ * empty; a provider or platform whose variables are absent is reported as unconfigured rather
+ * than failing start-up, so the local stack runs with no secrets at all.
+ */
+export interface Config {
+  anthropic: { apiKey?: string; baseUrl?: string };
+  modelManager: { baseUrl?: string; apiKey?: string };
+  /** Model id or alias used when the text names none and the user has no preference. */
+  defaultModel?: string;
+  /** Model id or alias used for summaries. */
+  summaryModel?: string;
+  slack: {
+    signingSecret?: string;
+    botToken?: string;
+    botUserId?: string;
+    /** Web API base URL ending in `/`, default `https://slack.com/api/`. */
+    apiUrl: string;
+  };
+  aws: { region: string; dynamodbEndpoint?: string; sqsEndpoint?: string };
+  memoryTableName: string;
+  chatQueueUrl?: string;
+  /** HTTP port of the local stack; 0 picks a free port. */
+  port: number;
+  dataDir: string;
+  logLevel: LogLevel;
+}
+
+/** Thrown by {@link loadConfig}; `problems` lists every bad variable as `NAME: reason`. */
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join("\n  - ")}`);
+  }
+}
+
+/**
+ * Validates the environment once.
+ *
+ * @param options.env - defaults to `process.env`; tests pass their own record.
+ * @param options.required - variable names that this entry point cannot run without (for
+ *   example `CHAT_QUEUE_URL` for the Lambda ingress), reported together with malformed ones.
+ * @throws {ConfigError} naming every missing or malformed variable; messages never contain
+ *   the offending value, so secrets do not leak into logs.
+ */
+export function loadConfig(
+  options: { env?: Record<string, string | undefined>; required?: readonly string[] } = {},
+): Config {
+  const { env = process.env, required = [] } = options;
+  const problems: string[] = [];
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      problems.push(`${String(issue.path[0] ?? "environment")}: ${issue.message}`);
+    }
+  }
+  for (const name of required) {
+    if (!env[name]?.trim()) problems.push(`${name}: is required`);
+  }
+  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
+  const e = parsed.data;
+  return {
+    anthropic: { apiKey: e.ANTHROPIC_API_KEY, baseUrl: e.ANTHROPIC_BASE_URL },
+    modelManager: { baseUrl: e.MODEL_MANAGER_BASE_URL, apiKey: e.MODEL_MANAGER_API_KEY },
+    defaultModel: e.DEFAULT_MODEL,
+    summaryModel: e.SUMMARY_MODEL,
+    slack: {
+      signingSecret: e.SLACK_SIGNING_SECRET,
+      botToken: e.SLACK_BOT_TOKEN,
+      botUserId: e.SLACK_BOT_USER_ID,
+      apiUrl: withTrailingSlash(e.SLACK_API_URL ?? "https://slack.com/api/"),
+    },
+    aws: {
+      region: e.AWS_REGION,
+      dynamodbEndpoint: e.AWS_ENDPOINT_URL_DYNAMODB,
+      sqsEndpoint: e.AWS_ENDPOINT_URL_SQS,
+    },
+    memoryTableName: e.MEMORY_TABLE_NAME,
+    chatQueueUrl: e.CHAT_QUEUE_URL,
+    port: e.PORT,
+    dataDir: e.DATA_DIR,
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+function withTrailingSlash(url: string): string {
+  return url.endsWith("/") ? url : `${url}/`;
+}

@@ -1,0 +1,50 @@
+import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
+import { DeleteCommand, type DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { dedupeKey } from "./keys";
+import { TTL_ATTRIBUTE } from "./table";
+
+/** How long a dedupe mark lives. Slack retries within about an hour; a day is generous. */
+export const DEFAULT_DEDUPE_TTL_SECONDS = 24 * 60 * 60;
+
+/**
+ * First-writer-wins marks for inbound event ids (Slack `event_id`, Discord interaction id),
+ * with a TTL so the table does not grow. DynamoDB deletes expired items lazily (up to days
+ * later), so an expired mark that still exists is treated as absent.
+ */
+export class DedupeStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /**
+   * Records `id` under `scope` if no live mark exists.
+   * @param ttlSeconds - lifetime of the mark in seconds.
+   * @returns `true` for the first claim, `false` for a duplicate.
+   * @throws the SDK's error for anything but the failed condition.
+   */
+  async claim(scope: string, id: string, ttlSeconds = DEFAULT_DEDUPE_TTL_SECONDS): Promise<boolean> {
+    const nowSeconds = Math.floor(this.now() / 1000);
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...dedupeKey(scope, id), [TTL_ATTRIBUTE]: nowSeconds + ttlSeconds },
+          ConditionExpression: "attribute_not_exists(pk) OR #ttl < :now",
+          ExpressionAttributeNames: { "#ttl": TTL_ATTRIBUTE },
+          ExpressionAttributeValues: { ":now": nowSeconds },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  /** Drops a mark, so that a retry of an event we failed to enqueue is accepted again. */
+  async release(scope: string, id: string): Promise<void> {
+    await this.db.send(new DeleteCommand({ TableName: this.tableName, Key: dedupeKey(scope, id) }));
+  }
+}

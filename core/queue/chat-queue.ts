@@ -1,0 +1,27 @@
+import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import type { ChatJob } from "../chat/job";
+
+/** Anything that accepts chat jobs; ingress depends on this, not on SQS. */
+export interface ChatJobSink {
+  /** Enqueues one job. @throws the transport's error when the job was not accepted. */
+  enqueue(job: ChatJob): Promise<void>;
+}
+
+/** The chat queue on SQS (or the fauxqs emulator locally): one message per job, JSON body. */
+export class SqsChatQueue implements ChatJobSink {
+  constructor(
+    private readonly sqs: SQSClient,
+    private readonly queueUrl: string,
+  ) {}
+
+  /** Sends the job as the message body. @throws the SDK's error on failure. */
+  async enqueue(job: ChatJob): Promise<void> {
+    await this.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: this.queueUrl,
+        MessageBody: JSON.stringify(job),
+        MessageAttributes: { jobId: { DataType: "String", StringValue: job.jobId } },
+      }),
+    );
+  }
+}

@@ -1,0 +1,246 @@
+import Anthropic from "@anthropic-ai/sdk";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { type FakeAnthropic, startFakeAnthropic } from "./anthropic";
+
+const MODEL = "claude-test-1";
+
+let fake: FakeAnthropic;
+let client: Anthropic;
+
+beforeAll(async () => {
+  fake = await startFakeAnthropic();
+  client = new Anthropic({ apiKey: fake.apiKey, baseURL: fake.url, maxRetries: 0 });
+});
+afterAll(() => fake.close());
+beforeEach(() => fake.reset());
+
+const params = (text: string) => ({
+  model: MODEL,
+  max_tokens: 64,
+  messages: [{ role: "user" as const, content: text }],
+});
+
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (err) {
+    return err;
+  }
+  throw new Error("expected the call to fail");
+}
+
+describe("fake Anthropic Messages API", () => {
+  it("answers a non-streaming request with a deterministic reply and usage", async () => {
+    const message = await client.messages.create({ ...params("hello there"), system: "be brief" });
+
+    expect(message).toMatchObject({
+      type: "message",
+      role: "assistant",
+      model: MODEL,
+      content: [{ type: "text", text: `fake-anthropic(${MODEL}): hello there` }],
+      stop_reason: "end_turn",
+      stop_sequence: null,
+      usage: { input_tokens: 4, output_tokens: 3 },
+    });
+    expect(message.id).toMatch(/^msg_/);
+    expect(message._request_id).toMatch(/^req_/);
+  });
+
+  it("records the headers and body the SDK sent", async () => {
+    await client.messages.create(params("record me"));
+
+    expect(fake.requests).toHaveLength(1);
+    const [request] = fake.requests;
+    expect(request?.headers["x-api-key"]).toBe(fake.apiKey);
+    expect(request?.headers["anthropic-version"]).toBeTruthy();
+    expect(request?.body).toEqual(params("record me"));
+  });
+
+  it("replies to the last user message, including content-block arrays", async () => {
+    const message = await client.messages.create({
+      model: MODEL,
+      max_tokens: 64,
+      messages: [
+        { role: "user", content: "first" },
+        { role: "assistant", content: "ok" },
+        { role: "user", content: [{ type: "text", text: "second" }] },
+      ],
+    });
+
+    expect(message.content).toEqual([{ type: "text", text: `fake-anthropic(${MODEL}): second` }]);
+  });
+
+  it("streams the same text through messages.stream().finalMessage()", async () => {
+    const deltas: string[] = [];
+    const stream = client.messages.stream(params("stream this please")).on("text", (t) => {
+      deltas.push(t);
+    });
+    const message = await stream.finalMessage();
+
+    const expected = `fake-anthropic(${MODEL}): stream this please`;
+    expect(deltas.length).toBeGreaterThan(1);
+    expect(deltas.join("")).toBe(expected);
+    expect(message.content).toEqual([{ type: "text", text: expected }]);
+    expect(message.stop_reason).toBe("end_turn");
+    expect(message.usage).toMatchObject({ input_tokens: 3, output_tokens: 4 });
+    expect(fake.requests[0]?.body.stream).toBe(true);
+  });
+
+  it("emits the documented SSE event sequence on the wire", async () => {
+    const res = await fetch(`${fake.url}/v1/messages`, {
+      method: "POST",
+      headers: {
+        "x-api-key": fake.apiKey,
+        "anthropic-version": "2023-06-01",
+        "content-type": "application/json",
+      },
+      body: JSON.stringify({ ...params("hi"), stream: true }),
+    });
+    const raw = await res.text();
+    const events = [...raw.matchAll(/^event: (\w+)\ndata: (.*)\n\n/gm)].map((m) => {
+      const data = JSON.parse(m[2] ?? "") as { type: string };
+      expect(data.type).toBe(m[1]);
+      return m[1];
+    });
+
+    expect(res.headers.get("content-type")).toMatch(/^text\/event-stream/);
+    expect(res.headers.get("request-id")).toMatch(/^req_/);
+    expect(events[0]).toBe("message_start");
+    expect(events.slice(1, 3)).toEqual(["content_block_start", "ping"]);
+    expect(events.slice(-3)).toEqual(["content_block_stop", "message_delta", "message_stop"]);
+    expect(events.slice(3, -3).every((e) => e === "content_block_delta")).toBe(true);
+  });
+
+  it.each([
+    [400, Anthropic.BadRequestError, "invalid_request_error"],
+    [401, Anthropic.AuthenticationError, "authentication_error"],
+    [404, Anthropic.NotFoundError, "not_found_error"],
+    [429, Anthropic.RateLimitError, "rate_limit_error"],
+    [500, Anthropic.InternalServerError, "api_error"],
+    [529, Anthropic.InternalServerError, "overloaded_error"],
+  ])("injected %i surfaces as the SDK's typed error", async (status, ErrorClass, type) => {
+    fake.failNext(status);
+
+    const err = await rejection(client.messages.create(params("boom")));
+
+    expect(err).toBeInstanceOf(ErrorClass);
+    const apiError = err as InstanceType<typeof Anthropic.APIError>;
+    expect(apiError.status).toBe(status);
+    expect(apiError.error).toMatchObject({ type: "error", error: { type } });
+    expect(apiError.requestID).toMatch(/^req_/);
+    expect(apiError.requestID).toBe((apiError.error as { request_id?: string }).request_id);
+  });
+
+  it("exposes retry-after on a 429 and fails exactly `times` requests", async () => {
+    fake.failNext(429, { times: 2, retryAfterSeconds: 7 });
+
+    for (let i = 0; i < 2; i++) {
+      const err = await rejection(client.messages.create(params("again")));
+      expect(err).toBeInstanceOf(Anthropic.RateLimitError);
+      expect((err as InstanceType<typeof Anthropic.APIError>).headers?.get("retry-after")).toBe(
+        "7",
+      );
+    }
+    await expect(client.messages.create(params("again"))).resolves.toMatchObject({
+      stop_reason: "end_turn",
+    });
+    expect(fake.requests).toHaveLength(3);
+  });
+
+  it("marks 529 overloaded so callers can tell it from a plain 500", async () => {
+    fake.failNext(529);
+
+    const err = await rejection(client.messages.create(params("busy")));
+
+    expect(err).toBeInstanceOf(Anthropic.OverloadedError);
+    expect((err as InstanceType<typeof Anthropic.APIError>).status).toBe(529);
+  });
+
+  it("fails a stream before any event when a failure is injected", async () => {
+    fake.failNext(529);
+
+    const err = await rejection(client.messages.stream(params("stream")).finalMessage());
+
+    expect((err as InstanceType<typeof Anthropic.APIError>).status).toBe(529);
+  });
+
+  it("is retried by an SDK with retries enabled", async () => {
+    const retrying = new Anthropic({ apiKey: fake.apiKey, baseURL: fake.url, maxRetries: 2 });
+    fake.failNext(529, { retryAfterSeconds: 0.01 });
+    fake.failNext(500, { retryAfterSeconds: 0.01 });
+
+    const message = await retrying.messages.create(params("eventually"));
+
+    expect(message.content[0]).toMatchObject({ text: `fake-anthropic(${MODEL}): eventually` });
+    expect(fake.requests).toHaveLength(3);
+  });
+
+  it("rejects a wrong API key with authentication_error", async () => {
+    const wrong = new Anthropic({ apiKey: "sk-ant-wrong", baseURL: fake.url, maxRetries: 0 });
+
+    const err = await rejection(wrong.messages.create(params("let me in")));
+
+    expect(err).toBeInstanceOf(Anthropic.AuthenticationError);
+    expect((err as InstanceType<typeof Anthropic.APIError>).type).toBe("authentication_error");
+  });
+
+  it("rejects an unknown model with not_found_error", async () => {
+    const err = await rejection(client.messages.create({ ...params("x"), model: "gpt-4o" }));
+
+    expect(err).toBeInstanceOf(Anthropic.NotFoundError);
+    expect((err as InstanceType<typeof Anthropic.APIError>).type).toBe("not_found_error");
+  });
+
+  it("restricts models to the configured list", async () => {
+    const strict = await startFakeAnthropic({ models: ["only-this"] });
+    try {
+      const c = new Anthropic({ apiKey: strict.apiKey, baseURL: strict.url, maxRetries: 0 });
+      await expect(c.messages.create({ ...params("x"), model: "only-this" })).resolves.toBeTruthy();
+      expect(await rejection(c.messages.create(params("x")))).toBeInstanceOf(
+        Anthropic.NotFoundError,
+      );
+    } finally {
+      await strict.close();
+    }
+  });
+
+  it.each([
+    ["model", { max_tokens: 8, messages: [{ role: "user", content: "x" }] }],
+    ["messages", { model: MODEL, max_tokens: 8 }],
+    ["max_tokens", { model: MODEL, messages: [{ role: "user", content: "x" }] }],
+  ])("rejects a body without %s with invalid_request_error", async (field, body) => {
+    const res = await fetch(`${fake.url}/v1/messages`, {
+      method: "POST",
+      headers: { "x-api-key": fake.apiKey, "anthropic-version": "2023-06-01" },
+      body: JSON.stringify(body),
+    });
+
+    expect(res.status).toBe(400);
+    expect(res.headers.get("request-id")).toMatch(/^req_/);
+    const json = (await res.json()) as { error: { type: string; message: string } };
+    expect(json).toMatchObject({ type: "error", error: { type: "invalid_request_error" } });
+    expect(json.error.message).toContain(field);
+  });
+
+  it("gives a connection error while down, and recovers", async () => {
+    fake.setDown(true);
+    expect(await rejection(client.messages.create(params("anyone?")))).toBeInstanceOf(
+      Anthropic.APIConnectionError,
+    );
+
+    fake.setDown(false);
+    await expect(client.messages.create(params("back"))).resolves.toBeTruthy();
+  });
+
+  it("uses setReply until reset", async () => {
+    fake.setReply(({ body }) => `custom for ${String(body.model)}`);
+    const custom = await client.messages.create(params("x"));
+    expect(custom.content).toEqual([{ type: "text", text: `custom for ${MODEL}` }]);
+    expect(custom.usage.output_tokens).toBe(3);
+
+    fake.reset();
+    expect(fake.requests).toHaveLength(0);
+    const normal = await client.messages.create(params("x"));
+    expect(normal.content).toEqual([{ type: "text", text: `fake-anthropic(${MODEL}): x` }]);
+  });
+});

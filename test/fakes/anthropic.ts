@@ -1,0 +1,228 @@
+/**
+ * Wire-level fake of the Anthropic Messages API (`POST /v1/messages`), close enough to the
+ * published format that the official `@anthropic-ai/sdk` client works against it unchanged.
+ *
+ * Formats followed:
+ * - request/response: https://docs.anthropic.com/en/api/messages
+ * - streaming events: https://docs.anthropic.com/en/docs/build-with-claude/streaming
+ * - errors and the `request-id` header: https://docs.anthropic.com/en/api/errors
+ */
+import type { ServerResponse } from "node:http";
+import {
+  countTokens,
+  FailureQueue,
+  fakeId,
+  lastUserText,
+  parseJsonObject,
+  type RecordedRequest,
+  sendJson,
+  startHttpFake,
+  streamChunks,
+  textOf,
+  writeSse,
+} from "./http-fake";
+
+/** Produces the assistant text for a request that passed all checks. */
+export type AnthropicReplyFn = (request: RecordedRequest) => string | Promise<string>;
+
+/** Options for {@link startFakeAnthropic}. */
+export interface FakeAnthropicOptions {
+  /** Key the `x-api-key` header must carry. Default `"sk-ant-fake-key"`. */
+  apiKey?: string;
+  /** Accepted model ids; others get 404 `not_found_error`. Default: any id starting `claude`. */
+  models?: string[];
+  /** Reply text; default {@link defaultAnthropicReply}. */
+  reply?: AnthropicReplyFn;
+}
+
+/** Options for {@link FakeAnthropic.failNext}. */
+export interface AnthropicFailureOptions {
+  /** How many consecutive requests fail. Default 1. */
+  times?: number;
+  /** Sent as the `retry-after` header, in seconds (fractions allowed). Default: no header. */
+  retryAfterSeconds?: number;
+  /** `error.message` of the body. Default: a generic message for the status. */
+  message?: string;
+}
+
+/** A running fake Anthropic API. */
+export interface FakeAnthropic {
+  /** Origin to pass as the SDK's `baseURL` (the SDK itself appends `/v1/messages`). */
+  url: string;
+  /** The key clients must send in `x-api-key`. */
+  apiKey: string;
+  /** Every `POST /v1/messages` received, oldest first, including rejected ones. */
+  requests: RecordedRequest[];
+  /**
+   * Makes the next `times` requests fail with `status` and the matching documented error type:
+   * 400 `invalid_request_error`, 401 `authentication_error`, 403 `permission_error`,
+   * 404 `not_found_error`, 429 `rate_limit_error`, 500 `api_error`, 529 `overloaded_error`.
+   * Injected failures take precedence over every other check.
+   */
+  failNext(status: number, options?: AnthropicFailureOptions): void;
+  /** While `true`, connections are destroyed on arrival (clients see a connection error). */
+  setDown(down: boolean): void;
+  /** Replaces the reply function; no argument restores the one from the options/default. */
+  setReply(reply?: AnthropicReplyFn): void;
+  /** Clears recorded requests and pending failures, restores the reply, brings the fake up. */
+  reset(): void;
+  close(): Promise<void>;
+}
+
+/** Default reply: `fake-anthropic(<model>): <text of the last user message>`. */
+export const defaultAnthropicReply: AnthropicReplyFn = ({ body }) =>
+  `fake-anthropic(${String(body.model)}): ${lastUserText(body.messages)}`;
+
+const ERROR_TYPES: Record<number, string> = {
+  400: "invalid_request_error",
+  401: "authentication_error",
+  402: "billing_error",
+  403: "permission_error",
+  404: "not_found_error",
+  413: "request_too_large",
+  429: "rate_limit_error",
+  500: "api_error",
+  504: "timeout_error",
+  529: "overloaded_error",
+};
+
+/**
+ * Starts the fake on 127.0.0.1. Checks run in the real API's order: injected failure,
+ * `x-api-key` (401), `anthropic-version` header and body (400), model (404).
+ * `usage` counts are whitespace-separated words: input over `system` plus all messages,
+ * output over the reply.
+ */
+export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Promise<FakeAnthropic> {
+  const apiKey = options.apiKey ?? "sk-ant-fake-key";
+  const acceptsModel = (model: string) =>
+    options.models ? options.models.includes(model) : model.startsWith("claude");
+  const initialReply = options.reply ?? defaultAnthropicReply;
+  let reply = initialReply;
+  const failures = new FailureQueue<{ status: number } & AnthropicFailureOptions>();
+  const requests: RecordedRequest[] = [];
+
+  const http = await startHttpFake(async (req, res, raw) => {
+    const requestId = fakeId("req_");
+    const fail = (status: number, message: string, headers: Record<string, string> = {}) =>
+      sendJson(
+        res,
+        status,
+        {
+          type: "error",
+          error: { type: ERROR_TYPES[status] ?? "api_error", message },
+          request_id: requestId,
+        },
+        { "request-id": requestId, ...headers },
+      );
+
+    const path = new URL(req.url ?? "/", "http://fake").pathname;
+    if (req.method !== "POST" || path !== "/v1/messages") {
+      return fail(404, `Not found: ${req.method} ${path}`);
+    }
+    const parsed = parseJsonObject(raw);
+    const request: RecordedRequest = { headers: req.headers, body: parsed ?? {} };
+    requests.push(request);
+
+    const injected = failures.take();
+    if (injected) {
+      const headers: Record<string, string> =
+        injected.retryAfterSeconds === undefined
+          ? {}
+          : { "retry-after": String(injected.retryAfterSeconds) };
+      return fail(injected.status, injected.message ?? `Injected failure (${injected.status})`, headers);
+    }
+    if (req.headers["x-api-key"] !== apiKey) return fail(401, "invalid x-api-key");
+    if (!req.headers["anthropic-version"]) {
+      return fail(400, "anthropic-version: header is required");
+    }
+    if (!parsed) return fail(400, "Request body must be a JSON object");
+    const problem = validate(parsed);
+    if (problem) return fail(400, problem);
+    const model = parsed.model as string;
+    if (!acceptsModel(model)) return fail(404, `model: ${model}`);
+
+    const text = await reply(request);
+    const usage = {
+      input_tokens: countTokens(
+        [textOf(parsed.system), ...(parsed.messages as { content: unknown }[]).map((m) => textOf(m.content))].join(" "),
+      ),
+      output_tokens: countTokens(text),
+    };
+    const message = {
+      id: fakeId("msg_"),
+      type: "message",
+      role: "assistant",
+      model,
+      content: [{ type: "text", text }],
+      stop_reason: "end_turn",
+      stop_sequence: null,
+      usage,
+    };
+    if (parsed.stream === true) streamMessage(res, requestId, message, text);
+    else sendJson(res, 200, message, { "request-id": requestId });
+  });
+
+  return {
+    url: http.url,
+    apiKey,
+    requests,
+    failNext: (status, failure = {}) => failures.add({ status, ...failure }, failure.times ?? 1),
+    setDown: http.setDown,
+    setReply: (fn) => {
+      reply = fn ?? initialReply;
+    },
+    reset: () => {
+      requests.length = 0;
+      failures.clear();
+      reply = initialReply;
+      http.setDown(false);
+    },
+    close: http.close,
+  };
+}
+
+function validate(body: Record<string, unknown>): string | undefined {
+  if (typeof body.model !== "string" || body.model === "") return "model: Field required";
+  if (!Array.isArray(body.messages)) return "messages: Field required";
+  if (body.messages.length === 0) return "messages: at least one message is required";
+  if (!Number.isInteger(body.max_tokens)) return "max_tokens: Field required";
+  if ((body.max_tokens as number) < 1) return "max_tokens: must be greater than or equal to 1";
+  return undefined;
+}
+
+/** Replays a finished message as the documented SSE event sequence. */
+function streamMessage(
+  res: ServerResponse,
+  requestId: string,
+  message: { usage: { input_tokens: number; output_tokens: number } } & Record<string, unknown>,
+  text: string,
+): void {
+  res.writeHead(200, {
+    "content-type": "text/event-stream; charset=utf-8",
+    "cache-control": "no-cache",
+    "request-id": requestId,
+  });
+  const send = (event: string, data: Record<string, unknown>) =>
+    writeSse(res, JSON.stringify({ type: event, ...data }), event);
+  send("message_start", {
+    message: {
+      ...message,
+      content: [],
+      stop_reason: null,
+      stop_sequence: null,
+      usage: { input_tokens: message.usage.input_tokens, output_tokens: 1 },
+    },
+  });
+  send("content_block_start", { index: 0, content_block: { type: "text", text: "" } });
+  send("ping", {});
+  for (const chunk of streamChunks(text)) {
+    send("content_block_delta", { index: 0, delta: { type: "text_delta", text: chunk } });
+  }
+  send("content_block_stop", { index: 0 });
+  send("message_delta", {
+    delta: { stop_reason: "end_turn", stop_sequence: null },
+    usage: { output_tokens: message.usage.output_tokens },
+  });
+  send("message_stop", {});
+  res.end();
+}

@@ -1,0 +1,231 @@
+/**
+ * Wire-level fake of an OpenAI-compatible chat-completions endpoint, close enough to the
+ * published format that the official `openai` client works against it unchanged.
+ *
+ * Formats followed:
+ * - chat completions and chunks: https://platform.openai.com/docs/api-reference/chat
+ * - models list: https://platform.openai.com/docs/api-reference/models/list
+ * - error bodies: https://platform.openai.com/docs/guides/error-codes
+ */
+import type { ServerResponse } from "node:http";
+import {
+  countTokens,
+  FailureQueue,
+  fakeId,
+  lastUserText,
+  parseJsonObject,
+  type RecordedRequest,
+  sendJson,
+  startHttpFake,
+  streamChunks,
+  textOf,
+  writeSse,
+} from "./http-fake";
+
+/** Produces the assistant text for a request that passed all checks. */
+export type OpenAIReplyFn = (request: RecordedRequest) => string | Promise<string>;
+
+/** Models served when {@link FakeOpenAIOptions.models} is not given. */
+export const DEFAULT_OPENAI_MODELS = ["gpt-4o-mini", "gpt-4o", "llama3.1:8b"];
+
+/** Options for {@link startFakeOpenAI}. */
+export interface FakeOpenAIOptions {
+  /** When set, requests must carry `Authorization: Bearer <apiKey>`; otherwise any key passes. */
+  apiKey?: string;
+  /** Served model ids: listed by `GET /v1/models`, others get 404. Default {@link DEFAULT_OPENAI_MODELS}. */
+  models?: string[];
+  /** Reply text; default {@link defaultOpenAIReply}. */
+  reply?: OpenAIReplyFn;
+}
+
+/** Options for {@link FakeOpenAI.failNext}. */
+export interface OpenAIFailureOptions {
+  /** How many consecutive chat-completion requests fail. Default 1. */
+  times?: number;
+  /** Sent as the `retry-after` header, in seconds (fractions allowed). Default: no header. */
+  retryAfterSeconds?: number;
+  /** `error.message` of the body. Default: a generic message for the status. */
+  message?: string;
+}
+
+/** A running fake OpenAI-compatible API. */
+export interface FakeOpenAI {
+  /** Base URL ending in `/v1`, to pass as the SDK's `baseURL`. */
+  url: string;
+  /** Model ids this fake serves. */
+  models: string[];
+  /** Every `POST /v1/chat/completions` received, oldest first, including rejected ones. */
+  requests: RecordedRequest[];
+  /**
+   * Makes the next `times` chat-completion requests fail with `status`. Bodies follow OpenAI's
+   * `{ error: { message, type, param, code } }`: 429 `rate_limit_exceeded`, 401
+   * `invalid_api_key`, 404 `model_not_found`, 5xx `server_error`. `GET /v1/models` is unaffected.
+   */
+  failNext(status: number, options?: OpenAIFailureOptions): void;
+  /** While `true`, connections are destroyed on arrival (clients see a connection error). */
+  setDown(down: boolean): void;
+  /** Replaces the reply function; no argument restores the one from the options/default. */
+  setReply(reply?: OpenAIReplyFn): void;
+  /** Clears recorded requests and pending failures, restores the reply, brings the fake up. */
+  reset(): void;
+  close(): Promise<void>;
+}
+
+/** Default reply: `fake-openai(<model>): <text of the last user message>`. */
+export const defaultOpenAIReply: OpenAIReplyFn = ({ body }) =>
+  `fake-openai(${String(body.model)}): ${lastUserText(body.messages)}`;
+
+const ERROR_KINDS: Record<number, [type: string, code: string | null]> = {
+  401: ["invalid_request_error", "invalid_api_key"],
+  404: ["invalid_request_error", "model_not_found"],
+  429: ["requests", "rate_limit_exceeded"],
+};
+
+function errorBody(status: number, message: string) {
+  const [type, code] =
+    ERROR_KINDS[status] ??
+    (status >= 500 ? ["server_error", null] : ["invalid_request_error", null]);
+  return { error: { message, type, param: null, code } };
+}
+
+/**
+ * Starts the fake on 127.0.0.1. Chat completions are checked in this order: injected failure,
+ * bearer key (401, only when `apiKey` is set), body (400), model (404). `usage` counts are
+ * whitespace-separated words over all message contents (prompt) and the reply (completion).
+ * Streams end with a usage-only chunk when `stream_options.include_usage` is true.
+ */
+export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<FakeOpenAI> {
+  const models = options.models ?? DEFAULT_OPENAI_MODELS;
+  const initialReply = options.reply ?? defaultOpenAIReply;
+  let reply = initialReply;
+  const failures = new FailureQueue<{ status: number } & OpenAIFailureOptions>();
+  const requests: RecordedRequest[] = [];
+
+  const http = await startHttpFake(async (req, res, raw) => {
+    const headers = { "x-request-id": fakeId("req_") };
+    const fail = (status: number, message: string, extra: Record<string, string> = {}) =>
+      sendJson(res, status, errorBody(status, message), { ...headers, ...extra });
+    const authorized =
+      options.apiKey === undefined || req.headers.authorization === `Bearer ${options.apiKey}`;
+    const path = new URL(req.url ?? "/", "http://fake").pathname;
+
+    if (req.method === "GET" && path === "/v1/models") {
+      if (!authorized) return fail(401, "Incorrect API key provided.");
+      const data = models.map((id) => ({ id, object: "model", created: 0, owned_by: "fake" }));
+      return sendJson(res, 200, { object: "list", data }, headers);
+    }
+    if (req.method !== "POST" || path !== "/v1/chat/completions") {
+      return fail(404, `Invalid URL (${req.method} ${path})`);
+    }
+    const parsed = parseJsonObject(raw);
+    const request: RecordedRequest = { headers: req.headers, body: parsed ?? {} };
+    requests.push(request);
+
+    const injected = failures.take();
+    if (injected) {
+      const extra: Record<string, string> =
+        injected.retryAfterSeconds === undefined
+          ? {}
+          : { "retry-after": String(injected.retryAfterSeconds) };
+      return fail(injected.status, injected.message ?? `Injected failure (${injected.status})`, extra);
+    }
+    if (!authorized) return fail(401, "Incorrect API key provided.");
+    if (!parsed) return fail(400, "We could not parse the JSON body of your request.");
+    if (typeof parsed.model !== "string") return fail(400, "you must provide a model parameter");
+    if (!Array.isArray(parsed.messages) || parsed.messages.length === 0) {
+      return fail(400, "Missing required parameter: 'messages'.");
+    }
+    const model = parsed.model;
+    if (!models.includes(model)) {
+      return fail(404, `The model \`${model}\` does not exist or you do not have access to it.`);
+    }
+
+    const text = await reply(request);
+    const promptTokens = countTokens(
+      parsed.messages.map((m: { content?: unknown }) => textOf(m?.content)).join(" "),
+    );
+    const completionTokens = countTokens(text);
+    const base = { id: fakeId("chatcmpl-"), created: Math.floor(Date.now() / 1000), model };
+    const usage = {
+      prompt_tokens: promptTokens,
+      completion_tokens: completionTokens,
+      total_tokens: promptTokens + completionTokens,
+    };
+    if (parsed.stream === true) {
+      const streamOptions = parsed.stream_options as { include_usage?: unknown } | undefined;
+      streamCompletion(res, headers, base, text, streamOptions?.include_usage === true ? usage : null);
+      return;
+    }
+    sendJson(
+      res,
+      200,
+      {
+        ...base,
+        object: "chat.completion",
+        choices: [
+          {
+            index: 0,
+            message: { role: "assistant", content: text, refusal: null },
+            finish_reason: "stop",
+            logprobs: null,
+          },
+        ],
+        usage,
+      },
+      headers,
+    );
+  });
+
+  return {
+    url: `${http.url}/v1`,
+    models,
+    requests,
+    failNext: (status, failure = {}) => failures.add({ status, ...failure }, failure.times ?? 1),
+    setDown: http.setDown,
+    setReply: (fn) => {
+      reply = fn ?? initialReply;
+    },
+    reset: () => {
+      requests.length = 0;
+      failures.clear();
+      reply = initialReply;
+      http.setDown(false);
+    },
+    close: http.close,
+  };
+}
+
+/** Writes `chat.completion.chunk` events (role, word deltas, finish, optional usage), then `[DONE]`. */
+function streamCompletion(
+  res: ServerResponse,
+  headers: Record<string, string>,
+  base: { id: string; created: number; model: string },
+  text: string,
+  usage: Record<string, number> | null,
+): void {
+  res.writeHead(200, {
+    "content-type": "text/event-stream; charset=utf-8",
+    "cache-control": "no-cache",
+    ...headers,
+  });
+  // With include_usage every chunk carries `usage: null` except the final usage-only one.
+  const usageField = usage ? { usage: null } : {};
+  const chunk = (delta: Record<string, unknown>, finishReason: string | null) =>
+    writeSse(
+      res,
+      JSON.stringify({
+        ...base,
+        object: "chat.completion.chunk",
+        choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
+        ...usageField,
+      }),
+    );
+  chunk({ role: "assistant", content: "", refusal: null }, null);
+  for (const piece of streamChunks(text)) chunk({ content: piece }, null);
+  chunk({}, "stop");
+  if (usage) {
+    writeSse(res, JSON.stringify({ ...base, object: "chat.completion.chunk", choices: [], usage }));
+  }
+  writeSse(res, "[DONE]");
+  res.end();
+}
