@@ -3,16 +3,16 @@
  * decisions depend on a `kind` and never on which SDK raised the error.
  */
 import {
+  APIUserAbortError as AnthropicAbortError,
+  APIError as AnthropicApiError,
   APIConnectionError as AnthropicConnectionError,
   APIConnectionTimeoutError as AnthropicTimeoutError,
-  APIError as AnthropicApiError,
-  APIUserAbortError as AnthropicAbortError,
 } from "@anthropic-ai/sdk";
 import {
+  APIUserAbortError as OpenAIAbortError,
+  APIError as OpenAIApiError,
   APIConnectionError as OpenAIConnectionError,
   APIConnectionTimeoutError as OpenAITimeoutError,
-  APIError as OpenAIApiError,
-  APIUserAbortError as OpenAIAbortError,
 } from "openai";
 import type { LlmErrorKind, ProviderId } from "./types";
 
@@ -108,7 +108,10 @@ function headerValue(headers: HeaderSource, name: string): string | undefined {
  * SDKs) wins over `retry-after` (RFC 9110 §10.2.3: delay in seconds, or an HTTP date, which is
  * measured against `nowMs`). Dates in the past give 0.
  */
-export function parseRetryAfterMs(headers: HeaderSource | undefined, nowMs: number): number | undefined {
+export function parseRetryAfterMs(
+  headers: HeaderSource | undefined,
+  nowMs: number,
+): number | undefined {
   if (!headers) return undefined;
   const ms = headerValue(headers, "retry-after-ms")?.trim();
   if (ms && /^\d+(\.\d+)?$/.test(ms)) return Math.round(Number(ms));
@@ -148,7 +151,11 @@ function describe(err: unknown): string {
  * @param nowMs - clock used to turn an HTTP-date `retry-after` into a delay.
  * @returns never throws.
  */
-export function toLlmError(provider: ProviderId, err: unknown, nowMs: number = Date.now()): LlmError {
+export function toLlmError(
+  provider: ProviderId,
+  err: unknown,
+  nowMs: number = Date.now(),
+): LlmError {
   if (err instanceof LlmError) return err;
   const base = { provider, cause: err };
   if (err instanceof AnthropicTimeoutError || err instanceof OpenAITimeoutError) {
@@ -170,7 +177,12 @@ export function toLlmError(provider: ProviderId, err: unknown, nowMs: number = D
   }
   // Duck typing covers SDK copies from another module instance (bundling, dual ESM/CJS load).
   if (typeof err === "object" && err !== null) {
-    const candidate = err as { status?: unknown; headers?: unknown; name?: unknown; code?: unknown };
+    const candidate = err as {
+      status?: unknown;
+      headers?: unknown;
+      name?: unknown;
+      code?: unknown;
+    };
     if (typeof candidate.status === "number") {
       const headers = isHeaderSource(candidate.headers) ? candidate.headers : undefined;
       return fromStatus(provider, candidate.status, headers, describe(err), err, nowMs);

@@ -107,7 +107,8 @@ export function parseModelDirective(text: string): ModelDirective {
     const end = start + name.length + 2;
     const before = text.slice(0, start).replace(/[ \t]+$/, "");
     const after = text.slice(end).replace(/^[ \t]+/, "");
-    const needsSpace = before !== "" && after !== "" && !/\n$/.test(before) && !/^[\n.,!?;:]/.test(after);
+    const needsSpace =
+      before !== "" && after !== "" && !/\n$/.test(before) && !/^[\n.,!?;:]/.test(after);
     return { model: resolved.model, text: (before + (needsSpace ? " " : "") + after).trim() };
   }
   return { text };

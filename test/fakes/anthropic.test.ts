@@ -51,7 +51,9 @@ describe("fake Anthropic Messages API", () => {
 
     expect(fake.requests).toHaveLength(1);
     const [request] = fake.requests;
-    expect(request?.headers["x-api-key"]).toBe(fake.apiKey);
+    const headers = request?.headers;
+    const presentedKey = headers?.["x-api-key"] ?? headers?.authorization?.replace(/^Bearer /, "");
+    expect(presentedKey).toBe(fake.apiKey);
     expect(request?.headers["anthropic-version"]).toBeTruthy();
     expect(request?.body).toEqual(params("record me"));
   });
@@ -182,6 +184,23 @@ describe("fake Anthropic Messages API", () => {
 
     expect(err).toBeInstanceOf(Anthropic.AuthenticationError);
     expect((err as InstanceType<typeof Anthropic.APIError>).type).toBe("authentication_error");
+  });
+
+  it("answers a request without a key with the documented 401 body", async () => {
+    const res = await fetch(`${fake.url}/v1/messages`, {
+      method: "POST",
+      headers: { "anthropic-version": "2023-06-01" },
+      body: JSON.stringify(params("x")),
+    });
+
+    expect(res.status).toBe(401);
+    const requestId = res.headers.get("request-id");
+    expect(requestId).toMatch(/^req_/);
+    expect(await res.json()).toEqual({
+      type: "error",
+      error: { type: "authentication_error", message: "invalid x-api-key" },
+      request_id: requestId,
+    });
   });
 
   it("rejects an unknown model with not_found_error", async () => {

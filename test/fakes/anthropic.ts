@@ -15,6 +15,7 @@ import {
   lastUserText,
   parseJsonObject,
   type RecordedRequest,
+  retryAfterHeader,
   sendJson,
   startHttpFake,
   streamChunks,
@@ -27,7 +28,10 @@ export type AnthropicReplyFn = (request: RecordedRequest) => string | Promise<st
 
 /** Options for {@link startFakeAnthropic}. */
 export interface FakeAnthropicOptions {
-  /** Key the `x-api-key` header must carry. Default `"sk-ant-fake-key"`. */
+  /**
+   * Key clients must present, in `x-api-key` or as `Authorization: Bearer <key>`.
+   * Default `"sk-ant-fake-key"`.
+   */
   apiKey?: string;
   /** Accepted model ids; others get 404 `not_found_error`. Default: any id starting `claude`. */
   models?: string[];
@@ -49,7 +53,7 @@ export interface AnthropicFailureOptions {
 export interface FakeAnthropic {
   /** Origin to pass as the SDK's `baseURL` (the SDK itself appends `/v1/messages`). */
   url: string;
-  /** The key clients must send in `x-api-key`. */
+  /** The key clients must send (`x-api-key` or `Authorization: Bearer`). */
   apiKey: string;
   /** Every `POST /v1/messages` received, oldest first, including rejected ones. */
   requests: RecordedRequest[];
@@ -66,6 +70,7 @@ export interface FakeAnthropic {
   setReply(reply?: AnthropicReplyFn): void;
   /** Clears recorded requests and pending failures, restores the reply, brings the fake up. */
   reset(): void;
+  /** Stops the server and drops open connections. */
   close(): Promise<void>;
 }
 
@@ -87,12 +92,14 @@ const ERROR_TYPES: Record<number, string> = {
 };
 
 /**
- * Starts the fake on 127.0.0.1. Checks run in the real API's order: injected failure,
- * `x-api-key` (401), `anthropic-version` header and body (400), model (404).
+ * Starts the fake on 127.0.0.1. Checks run in this order: injected failure,
+ * API key (401), `anthropic-version` header and body (400), model (404).
  * `usage` counts are whitespace-separated words: input over `system` plus all messages,
  * output over the reply.
  */
-export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Promise<FakeAnthropic> {
+export async function startFakeAnthropic(
+  options: FakeAnthropicOptions = {},
+): Promise<FakeAnthropic> {
   const apiKey = options.apiKey ?? "sk-ant-fake-key";
   const acceptsModel = (model: string) =>
     options.models ? options.models.includes(model) : model.startsWith("claude");
@@ -103,17 +110,11 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
 
   const http = await startHttpFake(async (req, res, raw) => {
     const requestId = fakeId("req_");
-    const fail = (status: number, message: string, headers: Record<string, string> = {}) =>
-      sendJson(
-        res,
-        status,
-        {
-          type: "error",
-          error: { type: ERROR_TYPES[status] ?? "api_error", message },
-          request_id: requestId,
-        },
-        { "request-id": requestId, ...headers },
-      );
+    const fail = (status: number, message: string, headers: Record<string, string> = {}) => {
+      const error = { type: ERROR_TYPES[status] ?? "api_error", message };
+      const body = { type: "error", error, request_id: requestId };
+      sendJson(res, status, body, { "request-id": requestId, ...headers });
+    };
 
     const path = new URL(req.url ?? "/", "http://fake").pathname;
     if (req.method !== "POST" || path !== "/v1/messages") {
@@ -125,13 +126,12 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
 
     const injected = failures.take();
     if (injected) {
-      const headers: Record<string, string> =
-        injected.retryAfterSeconds === undefined
-          ? {}
-          : { "retry-after": String(injected.retryAfterSeconds) };
-      return fail(injected.status, injected.message ?? `Injected failure (${injected.status})`, headers);
+      const message = injected.message ?? `Injected failure (${injected.status})`;
+      return fail(injected.status, message, retryAfterHeader(injected.retryAfterSeconds));
     }
-    if (req.headers["x-api-key"] !== apiKey) return fail(401, "invalid x-api-key");
+    // Current SDKs send the key as `Authorization: Bearer`; the documented header is `x-api-key`.
+    const bearer = req.headers.authorization?.match(/^Bearer (.+)$/)?.[1];
+    if ((req.headers["x-api-key"] ?? bearer) !== apiKey) return fail(401, "invalid x-api-key");
     if (!req.headers["anthropic-version"]) {
       return fail(400, "anthropic-version: header is required");
     }
@@ -142,12 +142,9 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
     if (!acceptsModel(model)) return fail(404, `model: ${model}`);
 
     const text = await reply(request);
-    const usage = {
-      input_tokens: countTokens(
-        [textOf(parsed.system), ...(parsed.messages as { content: unknown }[]).map((m) => textOf(m.content))].join(" "),
-      ),
-      output_tokens: countTokens(text),
-    };
+    const messages = parsed.messages as { content: unknown }[];
+    const prompt = [textOf(parsed.system), ...messages.map((m) => textOf(m.content))].join(" ");
+    const usage = { input_tokens: countTokens(prompt), output_tokens: countTokens(text) };
     const message = {
       id: fakeId("msg_"),
       type: "message",

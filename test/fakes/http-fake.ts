@@ -100,6 +100,11 @@ export function parseJsonObject(raw: string): Record<string, unknown> | undefine
   }
 }
 
+/** `{ "retry-after": "<seconds>" }`, or no headers when `seconds` is undefined. */
+export function retryAfterHeader(seconds: number | undefined): Record<string, string> {
+  return seconds === undefined ? {} : { "retry-after": String(seconds) };
+}
+
 /** A random id with a provider-style prefix, e.g. `fakeId("msg_")`. */
 export function fakeId(prefix: string): string {
   return prefix + randomBytes(12).toString("hex");
@@ -132,7 +137,9 @@ export function textOf(content: unknown): string {
   if (typeof content === "string") return content;
   if (!Array.isArray(content)) return "";
   return content
-    .filter((part): part is { text: string } => part?.type === "text" && typeof part.text === "string")
+    .filter(
+      (part): part is { text: string } => part?.type === "text" && typeof part.text === "string",
+    )
     .map((part) => part.text)
     .join("\n");
 }

@@ -15,6 +15,7 @@ import {
   lastUserText,
   parseJsonObject,
   type RecordedRequest,
+  retryAfterHeader,
   sendJson,
   startHttpFake,
   streamChunks,
@@ -32,7 +33,10 @@ export const DEFAULT_OPENAI_MODELS = ["gpt-4o-mini", "gpt-4o", "llama3.1:8b"];
 export interface FakeOpenAIOptions {
   /** When set, requests must carry `Authorization: Bearer <apiKey>`; otherwise any key passes. */
   apiKey?: string;
-  /** Served model ids: listed by `GET /v1/models`, others get 404. Default {@link DEFAULT_OPENAI_MODELS}. */
+  /**
+   * Served model ids: listed by `GET /v1/models`; others get 404.
+   * Default {@link DEFAULT_OPENAI_MODELS}.
+   */
   models?: string[];
   /** Reply text; default {@link defaultOpenAIReply}. */
   reply?: OpenAIReplyFn;
@@ -68,6 +72,7 @@ export interface FakeOpenAI {
   setReply(reply?: OpenAIReplyFn): void;
   /** Clears recorded requests and pending failures, restores the reply, brings the fake up. */
   reset(): void;
+  /** Stops the server and drops open connections. */
   close(): Promise<void>;
 }
 
@@ -123,11 +128,8 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
 
     const injected = failures.take();
     if (injected) {
-      const extra: Record<string, string> =
-        injected.retryAfterSeconds === undefined
-          ? {}
-          : { "retry-after": String(injected.retryAfterSeconds) };
-      return fail(injected.status, injected.message ?? `Injected failure (${injected.status})`, extra);
+      const message = injected.message ?? `Injected failure (${injected.status})`;
+      return fail(injected.status, message, retryAfterHeader(injected.retryAfterSeconds));
     }
     if (!authorized) return fail(401, "Incorrect API key provided.");
     if (!parsed) return fail(400, "We could not parse the JSON body of your request.");
@@ -141,39 +143,22 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     }
 
     const text = await reply(request);
-    const promptTokens = countTokens(
-      parsed.messages.map((m: { content?: unknown }) => textOf(m?.content)).join(" "),
-    );
-    const completionTokens = countTokens(text);
-    const base = { id: fakeId("chatcmpl-"), created: Math.floor(Date.now() / 1000), model };
+    const prompt = parsed.messages.map((m: { content?: unknown }) => textOf(m?.content)).join(" ");
+    const [promptTokens, completionTokens] = [countTokens(prompt), countTokens(text)];
     const usage = {
       prompt_tokens: promptTokens,
       completion_tokens: completionTokens,
       total_tokens: promptTokens + completionTokens,
     };
+    const base = { id: fakeId("chatcmpl-"), created: Math.floor(Date.now() / 1000), model };
     if (parsed.stream === true) {
       const streamOptions = parsed.stream_options as { include_usage?: unknown } | undefined;
-      streamCompletion(res, headers, base, text, streamOptions?.include_usage === true ? usage : null);
-      return;
+      const includeUsage = streamOptions?.include_usage === true;
+      return streamCompletion(res, headers, base, text, includeUsage ? usage : null);
     }
-    sendJson(
-      res,
-      200,
-      {
-        ...base,
-        object: "chat.completion",
-        choices: [
-          {
-            index: 0,
-            message: { role: "assistant", content: text, refusal: null },
-            finish_reason: "stop",
-            logprobs: null,
-          },
-        ],
-        usage,
-      },
-      headers,
-    );
+    const message = { role: "assistant", content: text, refusal: null };
+    const choice = { index: 0, message, finish_reason: "stop", logprobs: null };
+    sendJson(res, 200, { ...base, object: "chat.completion", choices: [choice], usage }, headers);
   });
 
   return {
@@ -195,7 +180,10 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
   };
 }
 
-/** Writes `chat.completion.chunk` events (role, word deltas, finish, optional usage), then `[DONE]`. */
+/**
+ * Writes `chat.completion.chunk` events (role, word deltas, finish, optional usage-only chunk),
+ * then `data: [DONE]`.
+ */
 function streamCompletion(
   res: ServerResponse,
   headers: Record<string, string>,

@@ -13,11 +13,14 @@ import { FailureQueue, parseJsonObject, sendJson, startHttpFake } from "./http-f
 
 /** Options for {@link startFakeSlack}. */
 export interface FakeSlackOptions {
-  /** Bot token the `Authorization: Bearer` header (or `token` arg) must carry. Default `"xoxb-fake-token"`. */
+  /**
+   * Bot token the `Authorization: Bearer` header (or a `token` argument) must carry.
+   * Default `"xoxb-fake-token"`.
+   */
   token?: string;
   /** Channel ids that exist; others get `channel_not_found`. Default: any non-empty id. */
   channels?: string[];
-  /** Bot's user id, reported as `message.user` and `auth.test` `user_id`. Default `"U0FAKEBOT"`. */
+  /** Bot user id: `message.user` and `auth.test` `user_id`. Default `"U0FAKEBOT"`. */
   botUserId?: string;
   /** Bot id, reported as `message.bot_id` and `auth.test` `bot_id`. Default `"B0FAKEBOT"`. */
   botId?: string;
@@ -69,6 +72,7 @@ export interface FakeSlack {
   setDown(down: boolean): void;
   /** Clears calls, posted messages and pending failures, and brings the fake up. */
   reset(): void;
+  /** Stops the server and drops open connections. */
   close(): Promise<void>;
 }
 
@@ -106,10 +110,8 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     if (injected) {
       const status = injected.status ?? 200;
       if (status === 429) {
-        const retryAfter = String(injected.retryAfterSeconds ?? 1);
-        return sendJson(res, 429, { ok: false, error: injected.error ?? "ratelimited" }, {
-          "retry-after": retryAfter,
-        });
+        const body = { ok: false, error: injected.error ?? "ratelimited" };
+        return sendJson(res, 429, body, { "retry-after": String(injected.retryAfterSeconds ?? 1) });
       }
       return sendJson(res, status, { ok: false, error: injected.error ?? "internal_error" });
     }

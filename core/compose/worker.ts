@@ -1,0 +1,117 @@
+import type { Logger } from "@aws-lambda-powertools/logger";
+import { IdempotencyConfig, makeIdempotent } from "@aws-lambda-powertools/idempotency";
+import { DynamoDBPersistenceLayer } from "@aws-lambda-powertools/idempotency/dynamodb";
+import type { ChatJob } from "../chat/job";
+import { type ChatTurnDeps, createChatTurn, type ReplyRecord } from "../chat/turn";
+import type { Config } from "../config";
+import { createLogger } from "../logger";
+import { createAnthropicProvider } from "../llm/anthropic";
+import { DynamoBreakerStore } from "../llm/breaker";
+import { createProviderManager, type ProviderManager } from "../llm/manager";
+import { createModelManagerProvider } from "../llm/openai";
+import { ConversationStore } from "../memory/conversations";
+import { PreferenceStore } from "../memory/preferences";
+import { TTL_ATTRIBUTE } from "../memory/table";
+import { type Replier, SlackReplier } from "../slack/replier";
+import type { AwsClients } from "./aws";
+
+/** How long a finished reply is remembered for redeliveries, seconds (SQS retention max is
+ * 14 days, but redeliveries come within the visibility timeout × maxReceiveCount). */
+export const REPLY_IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
+
+/** Everything the chat worker needs, built once per container. */
+export interface WorkerDeps {
+  /** Runs the agent turn for one job; see `createChatTurn`. */
+  runTurn: (job: ChatJob) => Promise<ReplyRecord>;
+  /** Registered with each invocation's Lambda context (in-progress expiry). */
+  idempotency: IdempotencyConfig;
+  llm: ProviderManager;
+  logger: Logger;
+}
+
+/**
+ * Composition root of the chat worker. Reply idempotency uses Powertools idempotency over the
+ * single table: items `pk = "IDEMPOTENCY#chat-reply"`, `sk = <hashed jobId>`, expiring through
+ * the table's TTL attribute. All records share one partition; at chat volumes (well under the
+ * 1000 writes/s a partition sustains) that is fine and keeps the table's key schema unchanged.
+ *
+ * @param overrides.replier - replaces the Slack replier (tests of other platforms).
+ * @throws {ConfigError} never; a missing Slack token surfaces when a Slack job is processed.
+ */
+export function buildWorkerDeps(
+  config: Config,
+  aws: AwsClients,
+  overrides: { now?: () => number; logger?: Logger; replier?: Replier } = {},
+): WorkerDeps {
+  const logger = overrides.logger ?? createLogger("chat-worker", config.logLevel);
+  const now = overrides.now ?? Date.now;
+  const llm = createProviderManager({
+    providers: {
+      ...(config.anthropic.apiKey
+        ? {
+            anthropic: createAnthropicProvider({
+              apiKey: config.anthropic.apiKey,
+              ...(config.anthropic.baseUrl ? { baseURL: config.anthropic.baseUrl } : {}),
+            }),
+          }
+        : {}),
+      ...(config.modelManager.baseUrl
+        ? {
+            "model-manager": createModelManagerProvider({
+              baseURL: config.modelManager.baseUrl,
+              ...(config.modelManager.apiKey ? { apiKey: config.modelManager.apiKey } : {}),
+            }),
+          }
+        : {}),
+    },
+    ...(config.defaultModel ? { defaultModel: config.defaultModel } : {}),
+    breakerStore: new DynamoBreakerStore({ client: aws.documents, tableName: config.memoryTableName }),
+    onAttempt: (attempt) => logger.info("llm attempt", { ...attempt }),
+  });
+
+  const idempotency = new IdempotencyConfig({
+    eventKeyJmesPath: "jobId",
+    expiresAfterSeconds: REPLY_IDEMPOTENCY_TTL_SECONDS,
+  });
+  const persistenceStore = new DynamoDBPersistenceLayer({
+    tableName: config.memoryTableName,
+    awsSdkV3Client: aws.dynamodb,
+    keyAttr: "pk",
+    sortKeyAttr: "sk",
+    staticPkValue: "IDEMPOTENCY#chat-reply",
+    expiryAttr: TTL_ATTRIBUTE,
+  });
+  const once: ChatTurnDeps["once"] = (fn) =>
+    makeIdempotent(fn, { persistenceStore, config: idempotency });
+
+  const replier =
+    overrides.replier ??
+    lazySlackReplier(config.slack.botToken, config.slack.apiUrl);
+  const runTurn = createChatTurn({
+    conversations: new ConversationStore(aws.documents, config.memoryTableName),
+    preferences: new PreferenceStore(aws.documents, config.memoryTableName),
+    llm,
+    replier,
+    logger,
+    now,
+    once,
+  });
+  return { runTurn, idempotency, llm, logger };
+}
+
+/** Thrown when a Slack reply is needed but `SLACK_BOT_TOKEN` is unset. */
+export class SlackNotConfiguredError extends Error {
+  override readonly name = "SlackNotConfiguredError";
+}
+
+function lazySlackReplier(botToken: string | undefined, apiUrl: string): Replier {
+  const replier = botToken ? new SlackReplier({ botToken, apiUrl }) : undefined;
+  return {
+    post(target, text) {
+      if (!replier) {
+        throw new SlackNotConfiguredError("SLACK_BOT_TOKEN is not set: cannot reply on Slack");
+      }
+      return replier.post(target, text);
+    },
+  };
+}

@@ -1,0 +1,92 @@
+/**
+ * The Anthropic Messages API provider (`POST /v1/messages`, non-streaming) via the official
+ * `@anthropic-ai/sdk`.
+ */
+import Anthropic from "@anthropic-ai/sdk";
+import type {
+  Message,
+  MessageCreateParamsNonStreaming,
+} from "@anthropic-ai/sdk/resources/messages";
+import { toLlmError } from "./errors";
+import type { Completion, CompletionRequest, LlmProvider } from "./types";
+
+/** The SDK's own default host, passed explicitly so the SDK never falls back to reading env. */
+export const ANTHROPIC_DEFAULT_BASE_URL = "https://api.anthropic.com";
+
+/** Options of {@link createAnthropicProvider}; the composition root fills them from config. */
+export interface AnthropicProviderOptions {
+  /** `ANTHROPIC_API_KEY`, sent as `x-api-key`. */
+  apiKey: string;
+  /** `ANTHROPIC_BASE_URL` (origin without `/v1`); default {@link ANTHROPIC_DEFAULT_BASE_URL}. */
+  baseURL?: string;
+  /** Client-wide HTTP timeout in ms (default 60 000); each request's `timeoutMs` overrides it. */
+  timeoutMs?: number;
+  /** Epoch-ms clock for HTTP-date `retry-after` headers (default `Date.now`). */
+  clock?: () => number;
+  /** Custom `fetch` (tests, proxies); default the runtime's global fetch. */
+  fetch?: typeof fetch;
+}
+
+/**
+ * Builds the provider and its SDK client once (per container). SDK retries are off
+ * (`maxRetries: 0`) so the provider manager's policy is the only one: otherwise a 529 would be
+ * retried up to 3 × 3 times with two independent backoffs. Credentials and base URL are passed
+ * explicitly so the SDK does not read `ANTHROPIC_*` variables behind config's back.
+ *
+ * `complete` rejects with an `LlmError` (see `toLlmError`) on any failure.
+ */
+export function createAnthropicProvider(options: AnthropicProviderOptions): LlmProvider {
+  const clock = options.clock ?? Date.now;
+  const client = new Anthropic({
+    apiKey: options.apiKey,
+    baseURL: options.baseURL ?? ANTHROPIC_DEFAULT_BASE_URL,
+    maxRetries: 0,
+    timeout: options.timeoutMs ?? 60_000,
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+  });
+  return {
+    id: "anthropic",
+    async complete(req: CompletionRequest): Promise<Completion> {
+      let message: Message;
+      try {
+        message = await client.messages.create(toAnthropicParams(req), {
+          timeout: req.timeoutMs,
+        });
+      } catch (err) {
+        throw toLlmError("anthropic", err, clock());
+      }
+      return fromAnthropicMessage(message, req.model);
+    },
+  };
+}
+
+/**
+ * Maps our request to Messages API parameters: `system` as the top-level field (omitted when
+ * empty, since the API rejects an empty text block), messages as plain-string content.
+ */
+export function toAnthropicParams(req: CompletionRequest): MessageCreateParamsNonStreaming {
+  const params: MessageCreateParamsNonStreaming = {
+    model: req.model,
+    max_tokens: req.maxTokens,
+    messages: req.messages.map((m) => ({ role: m.role, content: m.content })),
+  };
+  if (req.system.trim()) params.system = req.system;
+  return params;
+}
+
+/**
+ * Joins the response's `text` blocks (other block types, e.g. thinking, are not chat text).
+ * `model` is the id the API reports, else the one requested.
+ */
+export function fromAnthropicMessage(message: Message, requestedModel: string): Completion {
+  const text = message.content
+    .flatMap((block) => (block.type === "text" ? [block.text] : []))
+    .join("");
+  return {
+    text,
+    model: message.model || requestedModel,
+    provider: "anthropic",
+    inputTokens: message.usage?.input_tokens ?? 0,
+    outputTokens: message.usage?.output_tokens ?? 0,
+  };
+}

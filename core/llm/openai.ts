@@ -1,0 +1,110 @@
+/**
+ * The model manager provider: any OpenAI-compatible chat-completions endpoint (the deployed
+ * gateway, LiteLLM, vLLM, Ollama) via the official `openai` SDK with a configurable base URL.
+ */
+import OpenAI from "openai";
+import type {
+  ChatCompletion,
+  ChatCompletionCreateParamsNonStreaming,
+  ChatCompletionMessageParam,
+} from "openai/resources/chat/completions";
+import { LlmError, toLlmError } from "./errors";
+import type { Completion, CompletionRequest, LlmProvider } from "./types";
+
+/**
+ * Sent as the bearer token when no `MODEL_MANAGER_API_KEY` is configured: local Ollama or an
+ * open LiteLLM accept any token, and the SDK refuses to construct without one (it would
+ * otherwise read `OPENAI_API_KEY`).
+ */
+export const PLACEHOLDER_API_KEY = "no-key-configured";
+
+/** Options of {@link createModelManagerProvider}; the composition root fills them from config. */
+export interface ModelManagerProviderOptions {
+  /** `MODEL_MANAGER_BASE_URL`, including the API prefix, e.g. `http://host:4000/v1`. */
+  baseURL: string;
+  /** `MODEL_MANAGER_API_KEY`; {@link PLACEHOLDER_API_KEY} when absent. */
+  apiKey?: string;
+  /** Client-wide HTTP timeout in ms (default 60 000); each request's `timeoutMs` overrides it. */
+  timeoutMs?: number;
+  /**
+   * Field carrying `maxTokens` (default `max_completion_tokens`). OpenAI deprecated
+   * `max_tokens` and its reasoning models reject it; pick `max_tokens` for an older
+   * OpenAI-compatible server that only knows that one.
+   */
+  tokenLimitField?: "max_completion_tokens" | "max_tokens";
+  /** Epoch-ms clock for HTTP-date `retry-after` headers (default `Date.now`). */
+  clock?: () => number;
+  /** Custom `fetch` (tests, proxies); default the runtime's global fetch. */
+  fetch?: typeof fetch;
+}
+
+/**
+ * Builds the provider and its SDK client once (per container). SDK retries are off
+ * (`maxRetries: 0`) so the provider manager's policy is the only one. Organization and project
+ * are pinned to `null` so the SDK does not pick up `OPENAI_*` variables meant for other tools.
+ *
+ * `complete` rejects with an `LlmError`: SDK errors via `toLlmError`, and a response without
+ * any choice as kind `unknown`.
+ */
+export function createModelManagerProvider(options: ModelManagerProviderOptions): LlmProvider {
+  const clock = options.clock ?? Date.now;
+  const field = options.tokenLimitField ?? "max_completion_tokens";
+  const client = new OpenAI({
+    apiKey: options.apiKey ?? PLACEHOLDER_API_KEY,
+    baseURL: options.baseURL,
+    organization: null,
+    project: null,
+    maxRetries: 0,
+    timeout: options.timeoutMs ?? 60_000,
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+  });
+  return {
+    id: "model-manager",
+    async complete(req: CompletionRequest): Promise<Completion> {
+      let response: ChatCompletion;
+      try {
+        response = await client.chat.completions.create(toChatCompletionParams(req, field), {
+          timeout: req.timeoutMs,
+        });
+      } catch (err) {
+        throw toLlmError("model-manager", err, clock());
+      }
+      return fromChatCompletion(response, req.model);
+    },
+  };
+}
+
+/** Maps our request to chat-completions parameters; the system prompt becomes the first message. */
+export function toChatCompletionParams(
+  req: CompletionRequest,
+  tokenLimitField: "max_completion_tokens" | "max_tokens" = "max_completion_tokens",
+): ChatCompletionCreateParamsNonStreaming {
+  const messages: ChatCompletionMessageParam[] = [];
+  if (req.system.trim()) messages.push({ role: "system", content: req.system });
+  for (const m of req.messages) messages.push({ role: m.role, content: m.content });
+  return { model: req.model, messages, [tokenLimitField]: req.maxTokens };
+}
+
+/**
+ * Reads the first choice. A `null` content (refusal, tool call) is an empty reply, not an
+ * error; no choice at all means the server answered 200 with a malformed body.
+ *
+ * @throws {LlmError} kind `unknown` when `choices` is empty.
+ */
+export function fromChatCompletion(response: ChatCompletion, requestedModel: string): Completion {
+  const choice = response.choices?.[0];
+  if (!choice) {
+    throw new LlmError({
+      kind: "unknown",
+      provider: "model-manager",
+      message: "model-manager: response contained no choices",
+    });
+  }
+  return {
+    text: choice.message?.content ?? "",
+    model: response.model || requestedModel,
+    provider: "model-manager",
+    inputTokens: response.usage?.prompt_tokens ?? 0,
+    outputTokens: response.usage?.completion_tokens ?? 0,
+  };
+}

@@ -1,0 +1,247 @@
+import OpenAI from "openai";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { type FakeOpenAI, startFakeOpenAI } from "./openai";
+
+const API_KEY = "sk-fake-openai";
+const MODEL = "gpt-4o-mini";
+
+let fake: FakeOpenAI;
+let client: OpenAI;
+
+beforeAll(async () => {
+  fake = await startFakeOpenAI({ apiKey: API_KEY });
+  client = new OpenAI({ apiKey: API_KEY, baseURL: fake.url, maxRetries: 0 });
+});
+afterAll(() => fake.close());
+beforeEach(() => fake.reset());
+
+const params = (text: string) => ({
+  model: MODEL,
+  messages: [
+    { role: "system" as const, content: "be brief" },
+    { role: "user" as const, content: text },
+  ],
+});
+
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (err) {
+    return err;
+  }
+  throw new Error("expected the call to fail");
+}
+
+describe("fake OpenAI chat completions", () => {
+  it("exposes a base URL ending in /v1", () => {
+    expect(fake.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1$/);
+  });
+
+  it("answers a non-streaming request with a deterministic reply and usage", async () => {
+    const completion = await client.chat.completions.create(params("hello there"));
+
+    expect(completion).toMatchObject({
+      object: "chat.completion",
+      model: MODEL,
+      choices: [
+        {
+          index: 0,
+          message: {
+            role: "assistant",
+            content: `fake-openai(${MODEL}): hello there`,
+            refusal: null,
+          },
+          finish_reason: "stop",
+          logprobs: null,
+        },
+      ],
+      usage: { prompt_tokens: 4, completion_tokens: 3, total_tokens: 7 },
+    });
+    expect(completion.id).toMatch(/^chatcmpl-/);
+    expect(completion._request_id).toMatch(/^req_/);
+  });
+
+  it("records the headers and body the SDK sent", async () => {
+    await client.chat.completions.create({ ...params("record me"), max_tokens: 32 });
+
+    expect(fake.requests).toHaveLength(1);
+    expect(fake.requests[0]?.headers.authorization).toBe(`Bearer ${API_KEY}`);
+    expect(fake.requests[0]?.body).toEqual({ ...params("record me"), max_tokens: 32 });
+  });
+
+  it("replies to the last user message, including content-part arrays", async () => {
+    const completion = await client.chat.completions.create({
+      model: MODEL,
+      messages: [
+        { role: "user", content: "first" },
+        { role: "assistant", content: "ok" },
+        { role: "user", content: [{ type: "text", text: "second" }] },
+      ],
+    });
+
+    expect(completion.choices[0]?.message.content).toBe(`fake-openai(${MODEL}): second`);
+  });
+
+  it("streams chunks that reassemble to the same text, with usage when asked", async () => {
+    const stream = await client.chat.completions.create({
+      ...params("stream this please"),
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    const pieces: string[] = [];
+    const finishReasons: (string | null)[] = [];
+    let usage: OpenAI.CompletionUsage | null | undefined;
+    for await (const chunk of stream) {
+      expect(chunk.object).toBe("chat.completion.chunk");
+      for (const choice of chunk.choices) {
+        pieces.push(choice.delta.content ?? "");
+        finishReasons.push(choice.finish_reason);
+      }
+      if (chunk.usage) usage = chunk.usage;
+    }
+
+    expect(pieces.filter(Boolean).length).toBeGreaterThan(1);
+    expect(pieces.join("")).toBe(`fake-openai(${MODEL}): stream this please`);
+    expect(finishReasons.at(-1)).toBe("stop");
+    expect(finishReasons.slice(0, -1).every((r) => r === null)).toBe(true);
+    expect(usage).toEqual({ prompt_tokens: 5, completion_tokens: 4, total_tokens: 9 });
+  });
+
+  it("terminates the wire stream with data: [DONE]", async () => {
+    const res = await fetch(`${fake.url}/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json" },
+      body: JSON.stringify({ ...params("hi"), stream: true }),
+    });
+    const events = (await res.text()).split("\n\n").filter(Boolean);
+
+    expect(res.headers.get("content-type")).toMatch(/^text\/event-stream/);
+    expect(events.at(-1)).toBe("data: [DONE]");
+    expect(events.slice(0, -1).every((e) => e.startsWith("data: {"))).toBe(true);
+  });
+
+  it("lists the served models", async () => {
+    const ids: string[] = [];
+    for await (const model of client.models.list()) ids.push(model.id);
+
+    expect(ids).toEqual(fake.models);
+  });
+
+  it.each([
+    [429, OpenAI.RateLimitError, "rate_limit_exceeded"],
+    [500, OpenAI.InternalServerError, null],
+    [503, OpenAI.InternalServerError, null],
+  ])("injected %i surfaces as the SDK's typed error", async (status, ErrorClass, code) => {
+    fake.failNext(status);
+
+    const err = await rejection(client.chat.completions.create(params("boom")));
+
+    expect(err).toBeInstanceOf(ErrorClass);
+    const apiError = err as InstanceType<typeof OpenAI.APIError>;
+    expect(apiError.status).toBe(status);
+    expect(apiError.code).toBe(code);
+    expect(apiError.requestID).toMatch(/^req_/);
+  });
+
+  it("exposes retry-after on a 429 and fails exactly `times` requests", async () => {
+    fake.failNext(429, { times: 2, retryAfterSeconds: 9 });
+
+    for (let i = 0; i < 2; i++) {
+      const err = await rejection(client.chat.completions.create(params("again")));
+      expect(err).toBeInstanceOf(OpenAI.RateLimitError);
+      expect((err as InstanceType<typeof OpenAI.APIError>).headers?.get("retry-after")).toBe("9");
+    }
+    await expect(client.chat.completions.create(params("again"))).resolves.toBeTruthy();
+    expect(fake.requests).toHaveLength(3);
+  });
+
+  it("fails a stream when a failure is injected", async () => {
+    fake.failNext(503);
+
+    const err = await rejection(
+      client.chat.completions.create({ ...params("stream"), stream: true }),
+    );
+
+    expect(err).toBeInstanceOf(OpenAI.InternalServerError);
+  });
+
+  it("is retried by an SDK with retries enabled", async () => {
+    const retrying = new OpenAI({ apiKey: API_KEY, baseURL: fake.url, maxRetries: 2 });
+    fake.failNext(503, { times: 2, retryAfterSeconds: 0.01 });
+
+    const completion = await retrying.chat.completions.create(params("eventually"));
+
+    expect(completion.choices[0]?.message.content).toBe(`fake-openai(${MODEL}): eventually`);
+    expect(fake.requests).toHaveLength(3);
+  });
+
+  it("rejects a wrong key with 401 invalid_api_key", async () => {
+    const wrong = new OpenAI({ apiKey: "sk-wrong", baseURL: fake.url, maxRetries: 0 });
+
+    const err = await rejection(wrong.chat.completions.create(params("let me in")));
+
+    expect(err).toBeInstanceOf(OpenAI.AuthenticationError);
+    expect(err).toMatchObject({ status: 401, code: "invalid_api_key" });
+    expect(await rejection(wrong.models.list())).toBeInstanceOf(OpenAI.AuthenticationError);
+  });
+
+  it("rejects an unknown model with 404 model_not_found", async () => {
+    const err = await rejection(client.chat.completions.create({ ...params("x"), model: "nope" }));
+
+    expect(err).toBeInstanceOf(OpenAI.NotFoundError);
+    expect(err).toMatchObject({
+      status: 404,
+      code: "model_not_found",
+      type: "invalid_request_error",
+    });
+  });
+
+  it("rejects a body without messages with 400", async () => {
+    const res = await fetch(`${fake.url}/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: MODEL }),
+    });
+
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({
+      error: {
+        type: "invalid_request_error",
+        param: null,
+        message: expect.stringContaining("messages"),
+      },
+    });
+  });
+
+  it("accepts any key when none is configured", async () => {
+    const open = await startFakeOpenAI({ models: ["local-model"] });
+    try {
+      const c = new OpenAI({ apiKey: "anything", baseURL: open.url, maxRetries: 0 });
+      const completion = await c.chat.completions.create({ ...params("x"), model: "local-model" });
+      expect(completion.choices[0]?.message.content).toBe("fake-openai(local-model): x");
+    } finally {
+      await open.close();
+    }
+  });
+
+  it("gives a connection error while down, and recovers", async () => {
+    fake.setDown(true);
+    expect(await rejection(client.chat.completions.create(params("anyone?")))).toBeInstanceOf(
+      OpenAI.APIConnectionError,
+    );
+
+    fake.setDown(false);
+    await expect(client.chat.completions.create(params("back"))).resolves.toBeTruthy();
+  });
+
+  it("uses setReply until reset", async () => {
+    fake.setReply(async ({ body }) => `custom for ${String(body.model)}`);
+    const custom = await client.chat.completions.create(params("x"));
+    expect(custom.choices[0]?.message.content).toBe(`custom for ${MODEL}`);
+
+    fake.reset();
+    expect(fake.requests).toHaveLength(0);
+    const normal = await client.chat.completions.create(params("x"));
+    expect(normal.choices[0]?.message.content).toBe(`fake-openai(${MODEL}): x`);
+  });
+});

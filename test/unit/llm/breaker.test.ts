@@ -1,0 +1,197 @@
+import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { describe, expect, it } from "vitest";
+import {
+  admitCall,
+  type BreakerDocumentClient,
+  type BreakerState,
+  breakerEffect,
+  CLOSED,
+  DEFAULT_BREAKER_POLICY,
+  DynamoBreakerStore,
+  InMemoryBreakerStore,
+  parseBreakerItem,
+  recordOutcome,
+} from "../../../core/llm/breaker";
+
+const policy = DEFAULT_BREAKER_POLICY;
+const T0 = 1_700_000_000_000;
+
+function fail(state: BreakerState, now: number, times = 1): BreakerState {
+  let s = state;
+  for (let i = 0; i < times; i++) s = recordOutcome(s, "server", now, policy);
+  return s;
+}
+
+describe("breaker transitions", () => {
+  it("stays closed below the threshold and opens on the 3rd consecutive failure", () => {
+    const two = fail(CLOSED, T0, 2);
+    expect(two).toEqual({ state: "closed", consecutiveFailures: 2 });
+    expect(admitCall(two, T0, policy).allowed).toBe(true);
+    const three = fail(two, T0 + 5);
+    expect(three).toEqual({ state: "open", consecutiveFailures: 3, openedAt: T0 + 5 });
+  });
+
+  it("a success resets the count", () => {
+    const two = fail(CLOSED, T0, 2);
+    const reset = recordOutcome(two, undefined, T0, policy);
+    expect(reset).toEqual(CLOSED);
+    expect(fail(reset, T0, 2).state).toBe("closed");
+  });
+
+  it("an open breaker refuses calls until 60 s have passed", () => {
+    const open = fail(CLOSED, T0, 3);
+    expect(admitCall(open, T0 + 1, policy)).toEqual({ allowed: false, next: open });
+    expect(admitCall(open, T0 + 59_999, policy).allowed).toBe(false);
+  });
+
+  it("goes half-open after 60 s and grants exactly one trial", () => {
+    const open = fail(CLOSED, T0, 3);
+    const trial = admitCall(open, T0 + 60_000, policy);
+    expect(trial.allowed).toBe(true);
+    expect(trial.next).toEqual({
+      state: "half-open",
+      consecutiveFailures: 3,
+      openedAt: T0,
+      trialStartedAt: T0 + 60_000,
+    });
+    // A second caller while the trial is in flight is refused.
+    expect(admitCall(trial.next, T0 + 60_001, policy).allowed).toBe(false);
+  });
+
+  it("a successful trial closes the breaker", () => {
+    const half = admitCall(fail(CLOSED, T0, 3), T0 + 60_000, policy).next;
+    expect(recordOutcome(half, undefined, T0 + 60_100, policy)).toEqual(CLOSED);
+  });
+
+  it("a failed trial reopens it for another 60 s", () => {
+    const half = admitCall(fail(CLOSED, T0, 3), T0 + 60_000, policy).next;
+    const reopened = recordOutcome(half, "timeout", T0 + 61_000, policy);
+    expect(reopened).toEqual({ state: "open", consecutiveFailures: 4, openedAt: T0 + 61_000 });
+    expect(admitCall(reopened, T0 + 61_000 + 59_000, policy).allowed).toBe(false);
+    expect(admitCall(reopened, T0 + 61_000 + 60_000, policy).allowed).toBe(true);
+  });
+
+  it("grants a new trial when the previous one never reported back", () => {
+    const half = admitCall(fail(CLOSED, T0, 3), T0 + 60_000, policy).next;
+    expect(admitCall(half, T0 + 120_000, policy).allowed).toBe(true);
+  });
+
+  it("counts transient, server and auth failures only", () => {
+    for (const kind of ["rate_limit", "server", "timeout", "network", "auth"] as const) {
+      expect(breakerEffect(kind)).toBe("failure");
+    }
+    expect(breakerEffect("invalid_request")).toBe("healthy");
+    expect(breakerEffect("model_not_found")).toBe("healthy");
+    expect(breakerEffect("unknown")).toBe("neutral");
+    const two = fail(CLOSED, T0, 2);
+    expect(recordOutcome(two, "invalid_request", T0, policy)).toEqual(CLOSED);
+    expect(recordOutcome(two, "model_not_found", T0, policy)).toEqual(CLOSED);
+    expect(recordOutcome(two, "unknown", T0, policy)).toEqual(two);
+    expect(recordOutcome(two, "auth", T0, policy).state).toBe("open");
+  });
+
+  it("an inconclusive trial hands the trial to the next caller", () => {
+    const half = admitCall(fail(CLOSED, T0, 3), T0 + 60_000, policy).next;
+    const after = recordOutcome(half, "unknown", T0 + 60_100, policy);
+    expect(after).toEqual({ state: "open", consecutiveFailures: 3, openedAt: T0 });
+    expect(admitCall(after, T0 + 60_200, policy).allowed).toBe(true);
+  });
+});
+
+describe("InMemoryBreakerStore", () => {
+  it("returns closed for unknown providers and copies on read/write", async () => {
+    const store = new InMemoryBreakerStore();
+    expect(await store.get("anthropic")).toEqual(CLOSED);
+    const open: BreakerState = { state: "open", consecutiveFailures: 3, openedAt: T0 };
+    await store.put("anthropic", open);
+    open.consecutiveFailures = 99;
+    expect(await store.get("anthropic")).toEqual({ ...open, consecutiveFailures: 3 });
+    expect(await store.get("model-manager")).toEqual(CLOSED);
+  });
+});
+
+/** A fake of the document client's `send`, backed by a Map keyed by pk|sk. */
+function fakeDocumentClient() {
+  const items = new Map<string, Record<string, unknown>>();
+  const calls: string[] = [];
+  let failing = false;
+  const client: BreakerDocumentClient = {
+    async send(command) {
+      calls.push(command.constructor.name);
+      if (failing) throw new Error("dynamodb unreachable");
+      if (command instanceof GetCommand) {
+        const key = command.input.Key as { pk: string; sk: string };
+        return { Item: items.get(`${key.pk}|${key.sk}`) };
+      }
+      if (command instanceof PutCommand) {
+        const item = command.input.Item as { pk: string; sk: string };
+        items.set(`${item.pk}|${item.sk}`, { ...item });
+        return {};
+      }
+      throw new Error("unexpected command");
+    },
+  };
+  return { client, items, calls, setFailing: (v: boolean) => (failing = v) };
+}
+
+describe("DynamoBreakerStore", () => {
+  it("writes HEALTH#<provider>/BREAKER items and reads them back", async () => {
+    const fake = fakeDocumentClient();
+    let now = T0;
+    const writer = new DynamoBreakerStore({
+      client: fake.client,
+      tableName: "t",
+      clock: () => now,
+    });
+    const open: BreakerState = { state: "open", consecutiveFailures: 3, openedAt: T0 };
+    await writer.put("anthropic", open);
+    expect(fake.items.get("HEALTH#anthropic|BREAKER")).toMatchObject({
+      pk: "HEALTH#anthropic",
+      sk: "BREAKER",
+      state: "open",
+      consecutiveFailures: 3,
+      openedAt: T0,
+      updatedAt: T0,
+    });
+    // Another container sees the shared state.
+    const reader = new DynamoBreakerStore({ client: fake.client, tableName: "t", clock: () => now });
+    expect(await reader.get("anthropic")).toEqual(open);
+    expect(await reader.get("model-manager")).toEqual(CLOSED);
+    now += 1;
+  });
+
+  it("caches reads for cacheMs", async () => {
+    const fake = fakeDocumentClient();
+    let now = T0;
+    const store = new DynamoBreakerStore({
+      client: fake.client,
+      tableName: "t",
+      cacheMs: 5_000,
+      clock: () => now,
+    });
+    await store.get("anthropic");
+    now += 4_999;
+    await store.get("anthropic");
+    expect(fake.calls.filter((c) => c === "GetCommand")).toHaveLength(1);
+    now += 1;
+    await store.get("anthropic");
+    expect(fake.calls.filter((c) => c === "GetCommand")).toHaveLength(2);
+  });
+
+  it("rejects on DynamoDB errors but keeps what it wrote in its cache", async () => {
+    const fake = fakeDocumentClient();
+    const store = new DynamoBreakerStore({ client: fake.client, tableName: "t", clock: () => T0 });
+    fake.setFailing(true);
+    const open: BreakerState = { state: "open", consecutiveFailures: 3, openedAt: T0 };
+    await expect(store.put("anthropic", open)).rejects.toThrow("dynamodb unreachable");
+    expect(await store.get("anthropic")).toEqual(open);
+    await expect(store.get("model-manager")).rejects.toThrow("dynamodb unreachable");
+  });
+
+  it("reads malformed items as closed", () => {
+    expect(parseBreakerItem(undefined)).toEqual(CLOSED);
+    expect(parseBreakerItem({ state: "weird" })).toEqual(CLOSED);
+    expect(parseBreakerItem({ state: "open", consecutiveFailures: 3 })).toEqual(CLOSED);
+    expect(parseBreakerItem({ state: "closed", consecutiveFailures: -1 })).toEqual(CLOSED);
+  });
+});
