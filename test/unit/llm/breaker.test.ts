@@ -1,4 +1,5 @@
-import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it } from "vitest";
 import {
   admitCall,
@@ -137,7 +138,7 @@ function fakeDocumentClient() {
 describe("DynamoBreakerStore", () => {
   it("writes HEALTH#<provider>/BREAKER items and reads them back", async () => {
     const fake = fakeDocumentClient();
-    let now = T0;
+    const now = T0;
     const writer = new DynamoBreakerStore({
       client: fake.client,
       tableName: "t",
@@ -157,7 +158,14 @@ describe("DynamoBreakerStore", () => {
     const reader = new DynamoBreakerStore({ client: fake.client, tableName: "t", clock: () => now });
     expect(await reader.get("anthropic")).toEqual(open);
     expect(await reader.get("model-manager")).toEqual(CLOSED);
-    now += 1;
+  });
+
+  it("accepts a real DynamoDBDocumentClient", () => {
+    // Compile-time check that the narrow client interface matches the SDK's client.
+    const client: BreakerDocumentClient = DynamoDBDocumentClient.from(
+      new DynamoDBClient({ region: "us-east-1" }),
+    );
+    expect(new DynamoBreakerStore({ client, tableName: "t" })).toBeInstanceOf(DynamoBreakerStore);
   });
 
   it("caches reads for cacheMs", async () => {

@@ -1,0 +1,43 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../../core/config";
+
+describe("loadConfig", () => {
+  it("starts with no variables at all, using documented defaults", () => {
+    const config = loadConfig({ env: {} });
+    expect(config).toMatchObject({
+      port: 3000,
+      dataDir: "./.data",
+      memoryTableName: "agent-memory",
+      logLevel: "INFO",
+      aws: { region: "us-east-1" },
+      slack: { apiUrl: "https://slack.com/api/" },
+    });
+    expect(config.anthropic.apiKey).toBeUndefined();
+  });
+
+  it("names every malformed or missing variable without echoing secret values", () => {
+    const secret = "xoxq-super-secret-value";
+    let error: unknown;
+    try {
+      loadConfig({
+        env: { SLACK_BOT_TOKEN: secret, PORT: "70000", ANTHROPIC_BASE_URL: "ftp://x", LOG_LEVEL: "LOUD" },
+        required: ["CHAT_QUEUE_URL"],
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.map((p) => p.split(":")[0]);
+    expect(problems.sort()).toEqual(
+      ["ANTHROPIC_BASE_URL", "CHAT_QUEUE_URL", "LOG_LEVEL", "PORT", "SLACK_BOT_TOKEN"].sort(),
+    );
+    expect((error as Error).message).not.toContain(secret);
+  });
+
+  it("treats blank values as unset and normalises the Slack API URL", () => {
+    const config = loadConfig({ env: { ANTHROPIC_API_KEY: "  ", SLACK_API_URL: "http://127.0.0.1:9/api", PORT: "" } });
+    expect(config.anthropic.apiKey).toBeUndefined();
+    expect(config.slack.apiUrl).toBe("http://127.0.0.1:9/api/");
+    expect(config.port).toBe(3000);
+  });
+});

@@ -1,0 +1,379 @@
+import { describe, expect, it } from "vitest";
+import { type BreakerStore, InMemoryBreakerStore } from "../../../core/llm/breaker";
+import { kindForStatus, LlmError } from "../../../core/llm/errors";
+import {
+  createProviderManager,
+  type ProviderManagerOptions,
+} from "../../../core/llm/manager";
+import type { CompletionRequest, LlmProvider, ProviderId } from "../../../core/llm/types";
+
+/** A step of a fake provider's script: answer, or fail with this HTTP status / error. */
+type Step = "ok" | number | { status: number; retryAfterMs: number } | LlmError;
+
+/** An in-process provider that plays a script, then answers "ok" forever. */
+function fakeProvider(id: ProviderId, script: Step[] = []) {
+  const calls: CompletionRequest[] = [];
+  const provider: LlmProvider = {
+    id,
+    async complete(req) {
+      calls.push(req);
+      const step = script.shift() ?? "ok";
+      if (step === "ok") {
+        return {
+          text: `${id}:${req.model}`,
+          model: req.model,
+          provider: id,
+          inputTokens: 1,
+          outputTokens: 1,
+        };
+      }
+      if (step instanceof LlmError) throw step;
+      const status = typeof step === "number" ? step : step.status;
+      const init = { kind: kindForStatus(status), provider: id, status, message: `HTTP ${status}` };
+      throw new LlmError(
+        typeof step === "number" ? init : { ...init, retryAfterMs: step.retryAfterMs },
+      );
+    },
+  };
+  return { provider, calls, script };
+}
+
+/** Manager with a fake clock that the fake sleep advances, and pinned jitter. */
+function setup(
+  providers: ProviderManagerOptions["providers"],
+  extra: Partial<ProviderManagerOptions> = {},
+) {
+  const clock = { now: 1_700_000_000_000 };
+  const sleeps: number[] = [];
+  const store = new InMemoryBreakerStore();
+  const manager = createProviderManager({
+    providers,
+    breakerStore: store,
+    clock: () => clock.now,
+    sleep: async (ms) => {
+      sleeps.push(ms);
+      clock.now += ms;
+    },
+    random: () => 0.5,
+    baseDelayMs: 100,
+    maxDelayMs: 1_000,
+    ...extra,
+  });
+  return { manager, clock, sleeps, store };
+}
+
+const turn = { system: "be brief", messages: [{ role: "user" as const, content: "hi" }] };
+
+describe("provider manager: retries", () => {
+  it("retries 500 and 529 with backoff and then answers", async () => {
+    const anthropic = fakeProvider("anthropic", [500, 529]);
+    const { manager, sleeps } = setup({ anthropic: anthropic.provider });
+    const result = await manager.complete(turn);
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.completion).toMatchObject({ provider: "anthropic", model: "claude-sonnet-5-5" });
+    expect(anthropic.calls).toHaveLength(3);
+    expect(sleeps).toEqual([50, 100]);
+    expect(result.attempts).toEqual([
+      expect.objectContaining({ provider: "anthropic", attempt: 1, kind: "server", status: 500 }),
+      expect.objectContaining({ provider: "anthropic", attempt: 2, kind: "server", status: 529 }),
+      expect.objectContaining({ provider: "anthropic", attempt: 3, ok: true }),
+    ]);
+    expect(result.attempts.map((a) => a.delayMs)).toEqual([50, 100, undefined]);
+  });
+
+  it("waits the server's retry-after on 429", async () => {
+    const anthropic = fakeProvider("anthropic", [{ status: 429, retryAfterMs: 2_000 }]);
+    const { manager, sleeps } = setup({ anthropic: anthropic.provider });
+    const result = await manager.complete(turn);
+    expect(result.ok).toBe(true);
+    expect(sleeps).toEqual([2_000]);
+  });
+
+  it("caps a long retry-after at maxRetryAfterMs", async () => {
+    const anthropic = fakeProvider("anthropic", [{ status: 429, retryAfterMs: 300_000 }]);
+    const { manager, sleeps } = setup({ anthropic: anthropic.provider }, { maxRetryAfterMs: 5_000 });
+    expect((await manager.complete(turn)).ok).toBe(true);
+    expect(sleeps).toEqual([5_000]);
+  });
+
+  for (const status of [400, 401, 403, 404]) {
+    it(`does not retry ${status} and falls back to the other provider`, async () => {
+      const anthropic = fakeProvider("anthropic", [status]);
+      const mm = fakeProvider("model-manager");
+      const { manager, sleeps } = setup({
+        anthropic: anthropic.provider,
+        "model-manager": mm.provider,
+      });
+      const result = await manager.complete(turn);
+      expect(anthropic.calls).toHaveLength(1);
+      expect(sleeps).toEqual([]);
+      expect(result.ok).toBe(true);
+      if (!result.ok) return;
+      expect(result.completion).toMatchObject({ provider: "model-manager", model: "gpt-5.4" });
+      expect(result.attempts[0]).toMatchObject({ provider: "anthropic", status, ok: false });
+    });
+  }
+
+  it("does not retry a permanent failure when there is nothing to fall back to", async () => {
+    const anthropic = fakeProvider("anthropic", [401]);
+    const { manager } = setup({ anthropic: anthropic.provider });
+    const result = await manager.complete(turn);
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.error).toMatchObject({ kind: "auth", status: 401, provider: "anthropic" });
+    expect(anthropic.calls).toHaveLength(1);
+  });
+});
+
+describe("provider manager: fallback", () => {
+  it("falls back once to the other provider's default model after retries", async () => {
+    const anthropic = fakeProvider("anthropic", [500, 500, 500, 500]);
+    const mm = fakeProvider("model-manager");
+    const { manager } = setup({ anthropic: anthropic.provider, "model-manager": mm.provider });
+    const result = await manager.complete({ ...turn, model: "opus" });
+    expect(anthropic.calls.map((c) => c.model)).toEqual(Array(3).fill("claude-opus-5-5"));
+    expect(mm.calls.map((c) => c.model)).toEqual(["gpt-5.4"]);
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.completion.text).toBe("model-manager:gpt-5.4");
+    expect(result.notes).toContain("falling back to model-manager gpt-5.4");
+  });
+
+  it("routes gpt models to the model manager and falls back to Claude", async () => {
+    const anthropic = fakeProvider("anthropic");
+    const mm = fakeProvider("model-manager", [503, 503, 503]);
+    const { manager } = setup({ anthropic: anthropic.provider, "model-manager": mm.provider });
+    const result = await manager.complete({ ...turn, model: "mini" });
+    expect(mm.calls.map((c) => c.model)).toEqual(Array(3).fill("gpt-5.4-mini"));
+    expect(result.ok && result.completion.model).toBe("claude-sonnet-5-5");
+  });
+
+  it("returns the last real error when both providers fail", async () => {
+    const anthropic = fakeProvider("anthropic", [500, 500, 500]);
+    const mm = fakeProvider("model-manager", [400]);
+    const { manager } = setup({ anthropic: anthropic.provider, "model-manager": mm.provider });
+    const result = await manager.complete(turn);
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.error).toMatchObject({ provider: "model-manager", kind: "invalid_request" });
+    expect(result.attempts).toHaveLength(4);
+  });
+
+  it("goes straight to the fallback when the primary is unconfigured", async () => {
+    const mm = fakeProvider("model-manager");
+    const { manager } = setup({ "model-manager": mm.provider });
+    const result = await manager.complete({ ...turn, model: "sonnet" });
+    expect(result.ok && result.completion.model).toBe("gpt-5.4");
+    expect(result.notes).toContain("anthropic: not configured (ANTHROPIC_API_KEY is not set)");
+    expect(result.attempts.map((a) => a.provider)).toEqual(["model-manager"]);
+  });
+
+  it("prefers the real call error over the skip of an unconfigured fallback", async () => {
+    const anthropic = fakeProvider("anthropic", [404]);
+    const { manager } = setup({ anthropic: anthropic.provider });
+    const result = await manager.complete(turn);
+    expect(!result.ok && result.error.kind).toBe("model_not_found");
+  });
+
+  it("reports unconfigured at once, naming the variables, when nothing is configured", async () => {
+    const { manager, sleeps } = setup({});
+    const result = await manager.complete(turn);
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.error.kind).toBe("unconfigured");
+    expect(result.error.retryable).toBe(false);
+    expect(result.error.message).toContain("ANTHROPIC_API_KEY");
+    expect(result.error.message).toContain("MODEL_MANAGER_BASE_URL");
+    expect(result.attempts).toEqual([]);
+    expect(sleeps).toEqual([]);
+  });
+
+  it("replaces an unroutable model name with the default and says why", async () => {
+    const anthropic = fakeProvider("anthropic");
+    const { manager } = setup({ anthropic: anthropic.provider });
+    const result = await manager.complete({ ...turn, model: "llama3" });
+    expect(anthropic.calls[0]?.model).toBe("claude-sonnet-5-5");
+    expect(result.notes[0]).toMatch(/^model "llama3" is not .*; using claude-sonnet-5-5$/);
+  });
+});
+
+describe("provider manager: circuit breaker", () => {
+  it("opens after 3 failures; later turns skip straight to the fallback until the trial", async () => {
+    const anthropic = fakeProvider("anthropic", [500, 500, 500]);
+    const mm = fakeProvider("model-manager");
+    const { manager, clock, store } = setup({
+      anthropic: anthropic.provider,
+      "model-manager": mm.provider,
+    });
+    await manager.complete(turn);
+    expect(await store.get("anthropic")).toMatchObject({ state: "open", consecutiveFailures: 3 });
+
+    const skipped = await manager.complete(turn);
+    expect(anthropic.calls).toHaveLength(3);
+    expect(skipped.ok && skipped.completion.provider).toBe("model-manager");
+    expect(skipped.notes).toContain("anthropic: circuit breaker open; skipped");
+    expect(skipped.attempts.map((a) => a.provider)).toEqual(["model-manager"]);
+
+    clock.now += 60_000;
+    const trial = await manager.complete(turn);
+    expect(anthropic.calls).toHaveLength(4);
+    expect(trial.ok && trial.completion.provider).toBe("anthropic");
+    expect(await store.get("anthropic")).toEqual({ state: "closed", consecutiveFailures: 0 });
+  });
+
+  it("counts failures across turns and stops retrying once the breaker opens", async () => {
+    const anthropic = fakeProvider("anthropic", [500, 400, 500, 500, 500]);
+    const mm = fakeProvider("model-manager");
+    const { manager, store } = setup(
+      { anthropic: anthropic.provider, "model-manager": mm.provider },
+      { maxAttempts: 5 },
+    );
+    await manager.complete(turn); // 500 then 400: the 400 proves the provider is up.
+    expect(await store.get("anthropic")).toEqual({ state: "closed", consecutiveFailures: 0 });
+    const result = await manager.complete(turn); // 500, 500, 500 → open; no 4th and 5th try.
+    expect(anthropic.calls).toHaveLength(5);
+    expect(result.notes).toContain("anthropic: circuit breaker opened; no further retries");
+    expect(result.ok && result.completion.provider).toBe("model-manager");
+  });
+
+  it("a failed half-open trial is not retried and reopens the breaker", async () => {
+    const anthropic = fakeProvider("anthropic", [500, 500, 500, 503, 503]);
+    const mm = fakeProvider("model-manager");
+    const { manager, clock, store } = setup({
+      anthropic: anthropic.provider,
+      "model-manager": mm.provider,
+    });
+    await manager.complete(turn);
+    clock.now += 60_000;
+    const result = await manager.complete(turn);
+    expect(anthropic.calls).toHaveLength(4);
+    expect(result.ok && result.completion.provider).toBe("model-manager");
+    expect(await store.get("anthropic")).toMatchObject({ state: "open", openedAt: clock.now });
+  });
+
+  it("returns circuit_open when every configured provider is refused", async () => {
+    const anthropic = fakeProvider("anthropic", [500, 500, 500]);
+    const { manager } = setup({ anthropic: anthropic.provider });
+    await manager.complete(turn);
+    const result = await manager.complete(turn);
+    expect(!result.ok && result.error.kind).toBe("circuit_open");
+    expect(result.attempts).toEqual([]);
+  });
+
+  it("carries on with in-memory state when the breaker store fails", async () => {
+    const failingStore: BreakerStore = {
+      get: async () => {
+        throw new Error("store down");
+      },
+      put: async () => {
+        throw new Error("store down");
+      },
+    };
+    const errors: string[] = [];
+    const anthropic = fakeProvider("anthropic", [500, 500, 500]);
+    const mm = fakeProvider("model-manager");
+    const { manager } = setup(
+      { anthropic: anthropic.provider, "model-manager": mm.provider },
+      {
+        breakerStore: failingStore,
+        onStoreError: (info) => errors.push(`${info.operation}:${info.provider}`),
+      },
+    );
+    const first = await manager.complete(turn);
+    expect(first.ok).toBe(true);
+    expect(errors).toContain("get:anthropic");
+    expect(errors).toContain("put:anthropic");
+    // The in-memory mirror still knows the breaker opened.
+    const second = await manager.complete(turn);
+    expect(anthropic.calls).toHaveLength(3);
+    expect(second.ok && second.completion.provider).toBe("model-manager");
+  });
+});
+
+describe("provider manager: defaults, status, logging, budget", () => {
+  it("uses DEFAULT_MODEL for turns without a model and for fallbacks to its provider", async () => {
+    const anthropic = fakeProvider("anthropic", [500, 500, 500]);
+    const mm = fakeProvider("model-manager", [500, 500, 500]);
+    const { manager } = setup(
+      { anthropic: anthropic.provider, "model-manager": mm.provider },
+      { defaultModel: "mini" },
+    );
+    expect(manager.defaultModel).toEqual({ model: "gpt-5.4-mini", provider: "model-manager" });
+    await manager.complete(turn);
+    expect(mm.calls[0]?.model).toBe("gpt-5.4-mini");
+    await manager.complete({ ...turn, model: "haiku" });
+    expect(anthropic.calls.at(-1)?.model).toBe("claude-haiku-5-5");
+    expect((await manager.status()).map((s) => s.defaultModel)).toEqual([
+      "claude-sonnet-5-5",
+      "gpt-5.4-mini",
+    ]);
+  });
+
+  it("defaults to the model manager when Anthropic is unconfigured", () => {
+    const mm = fakeProvider("model-manager");
+    const { manager } = setup({ "model-manager": mm.provider });
+    expect(manager.defaultModel).toEqual({ model: "gpt-5.4", provider: "model-manager" });
+  });
+
+  it("rejects an unroutable DEFAULT_MODEL at construction", () => {
+    expect(() => setup({}, { defaultModel: "llama3" })).toThrow(/DEFAULT_MODEL "llama3"/);
+  });
+
+  it("reports status per provider", async () => {
+    const anthropic = fakeProvider("anthropic", [500, 500, 500]);
+    const { manager } = setup(
+      { anthropic: anthropic.provider },
+      { unconfiguredReasons: { "model-manager": "MODEL_MANAGER_BASE_URL is empty" } },
+    );
+    await manager.complete(turn);
+    const status = await manager.status();
+    expect(status).toEqual([
+      {
+        id: "anthropic",
+        configured: true,
+        defaultModel: "claude-sonnet-5-5",
+        breaker: expect.objectContaining({ state: "open", consecutiveFailures: 3 }),
+      },
+      {
+        id: "model-manager",
+        configured: false,
+        reason: "MODEL_MANAGER_BASE_URL is empty",
+        defaultModel: "gpt-5.4",
+        breaker: { state: "closed", consecutiveFailures: 0 },
+      },
+    ]);
+  });
+
+  it("reports every attempt to onAttempt and passes request fields through", async () => {
+    const seen: unknown[] = [];
+    const anthropic = fakeProvider("anthropic", [503]);
+    const { manager } = setup(
+      { anthropic: anthropic.provider },
+      { onAttempt: (a) => seen.push(a), timeoutMs: 12_345 },
+    );
+    await manager.complete({ ...turn, maxTokens: 77 });
+    expect(seen).toHaveLength(2);
+    expect(anthropic.calls[0]).toEqual({
+      model: "claude-sonnet-5-5",
+      system: "be brief",
+      messages: turn.messages,
+      maxTokens: 77,
+      timeoutMs: 12_345,
+    });
+  });
+
+  it("skips retries that would overrun the budget", async () => {
+    const anthropic = fakeProvider("anthropic", [{ status: 429, retryAfterMs: 10_000 }]);
+    const mm = fakeProvider("model-manager");
+    const { manager, sleeps } = setup(
+      { anthropic: anthropic.provider, "model-manager": mm.provider },
+      { budgetMs: 5_000 },
+    );
+    const result = await manager.complete(turn);
+    expect(sleeps).toEqual([]);
+    expect(anthropic.calls).toHaveLength(1);
+    expect(mm.calls[0]?.timeoutMs).toBeLessThanOrEqual(5_000);
+    expect(result.ok && result.completion.provider).toBe("model-manager");
+  });
+});
