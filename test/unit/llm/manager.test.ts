@@ -293,8 +293,8 @@ describe("provider manager: circuit breaker", () => {
 
 describe("provider manager: defaults, status, logging, budget", () => {
   it("uses DEFAULT_MODEL for turns without a model and for fallbacks to its provider", async () => {
-    const anthropic = fakeProvider("anthropic", [500, 500, 500]);
-    const mm = fakeProvider("model-manager", [500, 500, 500]);
+    const anthropic = fakeProvider("anthropic", [401]);
+    const mm = fakeProvider("model-manager");
     const { manager } = setup(
       { anthropic: anthropic.provider, "model-manager": mm.provider },
       { defaultModel: "mini" },
@@ -302,8 +302,9 @@ describe("provider manager: defaults, status, logging, budget", () => {
     expect(manager.defaultModel).toEqual({ model: "gpt-5.4-mini", provider: "model-manager" });
     await manager.complete(turn);
     expect(mm.calls[0]?.model).toBe("gpt-5.4-mini");
-    await manager.complete({ ...turn, model: "haiku" });
+    const fellBack = await manager.complete({ ...turn, model: "haiku" });
     expect(anthropic.calls.at(-1)?.model).toBe("claude-haiku-5-5");
+    expect(fellBack.ok && fellBack.completion.model).toBe("gpt-5.4-mini");
     expect((await manager.status()).map((s) => s.defaultModel)).toEqual([
       "claude-sonnet-5-5",
       "gpt-5.4-mini",
