@@ -19,6 +19,9 @@ import type { AwsClients } from "./aws";
  * 14 days, but redeliveries come within the visibility timeout × maxReceiveCount). */
 export const REPLY_IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
 
+/** Wall-time budget of the model call(s) of one turn, ms, retries and fallback included. */
+export const LLM_BUDGET_MS = 45_000;
+
 /** Everything the chat worker needs, built once per container. */
 export interface WorkerDeps {
   /** Runs the agent turn for one job; see `createChatTurn`. */
@@ -66,7 +69,10 @@ export function buildWorkerDeps(
     },
     ...(config.defaultModel ? { defaultModel: config.defaultModel } : {}),
     breakerStore: new DynamoBreakerStore({ client: aws.documents, tableName: config.memoryTableName }),
+    // Leaves room inside the worker's Lambda timeout (see infra) to post the reply and store.
+    budgetMs: LLM_BUDGET_MS,
     onAttempt: (attempt) => logger.info("llm attempt", { ...attempt }),
+    onStoreError: (info) => logger.warn("breaker store unavailable; using in-memory state", { ...info }),
   });
 
   const idempotency = new IdempotencyConfig({

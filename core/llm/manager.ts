@@ -60,7 +60,10 @@ export interface ProviderManagerOptions {
   providers: Partial<Record<ProviderId, LlmProvider>>;
   /** Human-readable reason per unconfigured provider, shown by `status()` and in notes. */
   unconfiguredReasons?: Partial<Record<ProviderId, string>>;
-  /** `DEFAULT_MODEL` (id or alias). Absent: Anthropic's default if configured, else the model manager's. */
+  /**
+   * `DEFAULT_MODEL` (id or alias). Absent: Anthropic's default if Anthropic is configured,
+   * else the model manager's.
+   */
   defaultModel?: string;
   /** Per-provider fallback targets (id or alias routing to that provider); default the table's. */
   providerDefaults?: Partial<Record<ProviderId, string>>;

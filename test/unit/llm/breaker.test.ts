@@ -155,7 +155,11 @@ describe("DynamoBreakerStore", () => {
       updatedAt: T0,
     });
     // Another container sees the shared state.
-    const reader = new DynamoBreakerStore({ client: fake.client, tableName: "t", clock: () => now });
+    const reader = new DynamoBreakerStore({
+      client: fake.client,
+      tableName: "t",
+      clock: () => now,
+    });
     expect(await reader.get("anthropic")).toEqual(open);
     expect(await reader.get("model-manager")).toEqual(CLOSED);
   });

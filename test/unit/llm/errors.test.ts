@@ -82,8 +82,9 @@ describe("toLlmError with real SDK error classes", () => {
       { kind: "rate_limit", retryAfterMs: 7_000 },
     );
     const date = new Date(NOW + 12_000).toUTCString();
-    expect(toLlmError("model-manager", openaiError(503, { "retry-after": date }), NOW).retryAfterMs)
-      .toBe(12_000);
+    expect(
+      toLlmError("model-manager", openaiError(503, { "retry-after": date }), NOW).retryAfterMs,
+    ).toBe(12_000);
     expect(
       toLlmError("model-manager", openaiError(429, { "retry-after-ms": "250", "retry-after": "9" }))
         .retryAfterMs,

@@ -1,10 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { type BreakerStore, InMemoryBreakerStore } from "../../../core/llm/breaker";
 import { kindForStatus, LlmError } from "../../../core/llm/errors";
-import {
-  createProviderManager,
-  type ProviderManagerOptions,
-} from "../../../core/llm/manager";
+import { createProviderManager, type ProviderManagerOptions } from "../../../core/llm/manager";
 import type { CompletionRequest, LlmProvider, ProviderId } from "../../../core/llm/types";
 
 /** A step of a fake provider's script: answer, or fail with this HTTP status / error. */
@@ -92,7 +89,10 @@ describe("provider manager: retries", () => {
 
   it("caps a long retry-after at maxRetryAfterMs", async () => {
     const anthropic = fakeProvider("anthropic", [{ status: 429, retryAfterMs: 300_000 }]);
-    const { manager, sleeps } = setup({ anthropic: anthropic.provider }, { maxRetryAfterMs: 5_000 });
+    const { manager, sleeps } = setup(
+      { anthropic: anthropic.provider },
+      { maxRetryAfterMs: 5_000 },
+    );
     expect((await manager.complete(turn)).ok).toBe(true);
     expect(sleeps).toEqual([5_000]);
   });
@@ -199,7 +199,7 @@ describe("provider manager: fallback", () => {
 });
 
 describe("provider manager: circuit breaker", () => {
-  it("opens after 3 failures; later turns skip straight to the fallback until the trial", async () => {
+  it("opens after 3 failures; later turns skip to the fallback until the trial", async () => {
     const anthropic = fakeProvider("anthropic", [500, 500, 500]);
     const mm = fakeProvider("model-manager");
     const { manager, clock, store } = setup({

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { fromAnthropicMessage, toAnthropicParams } from "../../../core/llm/anthropic";
 import { LlmError } from "../../../core/llm/errors";
 import { fromChatCompletion, toChatCompletionParams } from "../../../core/llm/openai";
+import { createConfiguredProviders } from "../../../core/llm/providers";
 import type { CompletionRequest } from "../../../core/llm/types";
 
 const req: CompletionRequest = {
@@ -75,7 +76,12 @@ describe("chat-completions mapping", () => {
       created: 0,
       model: "gpt-5.4",
       choices: [
-        { index: 0, finish_reason: "stop", logprobs: null, message: { role: "assistant", content: null, refusal: "no" } },
+        {
+          index: 0,
+          finish_reason: "stop",
+          logprobs: null,
+          message: { role: "assistant", content: null, refusal: "no" },
+        },
       ],
       usage: { prompt_tokens: 5, completion_tokens: 0, total_tokens: 5 },
     } as unknown as ChatCompletion;
@@ -87,5 +93,23 @@ describe("chat-completions mapping", () => {
       outputTokens: 0,
     });
     expect(() => fromChatCompletion({ ...completion, choices: [] }, "gpt-5.4")).toThrow(LlmError);
+  });
+});
+
+describe("createConfiguredProviders", () => {
+  it("configures Anthropic by API key and the model manager by base URL", () => {
+    const none = createConfiguredProviders({ anthropic: {}, modelManager: { apiKey: "k" } });
+    expect(none.providers).toEqual({});
+    expect(none.unconfiguredReasons).toEqual({
+      anthropic: "ANTHROPIC_API_KEY is not set",
+      "model-manager": "MODEL_MANAGER_BASE_URL is not set",
+    });
+    const both = createConfiguredProviders({
+      anthropic: { apiKey: "sk-ant-x" },
+      modelManager: { baseUrl: "http://127.0.0.1:11434/v1" },
+    });
+    expect(both.providers.anthropic?.id).toBe("anthropic");
+    expect(both.providers["model-manager"]?.id).toBe("model-manager");
+    expect(both.unconfiguredReasons).toEqual({});
   });
 });
