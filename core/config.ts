@@ -48,7 +48,10 @@ const envSchema = z.object({
   SUMMARY_MODEL: optionalString,
   SLACK_SIGNING_SECRET: optionalString,
   SLACK_BOT_TOKEN: optionalMatching(/^xox[bp]-/, "must be a Slack bot token (xoxb-…)"),
-  SLACK_BOT_USER_ID: optionalMatching(/^[UW][A-Z0-9]+$/, "must be a Slack user id such as U0123ABCD"),
+  SLACK_BOT_USER_ID: optionalMatching(
+    /^[UW][A-Z0-9]+$/,
+    "must be a Slack user id such as U0123ABCD",
+  ),
   SLACK_API_URL: optionalUrl,
   AWS_REGION: withDefault("us-east-1", z.string().regex(/^[a-z0-9-]+$/, "must be an AWS region")),
   AWS_ENDPOINT_URL_DYNAMODB: optionalUrl,

@@ -1,4 +1,5 @@
 import type { Config } from "./config";
+import { configuredProviders, UNCONFIGURED_REASONS } from "./llm/configured";
 
 /** Readiness of one dependency, derived from configuration (no network calls). */
 export interface ComponentStatus {
@@ -19,12 +20,11 @@ export interface HealthReport {
  * none of the LLM SDKs on the ingress path. Never includes secret values.
  */
 export function configuredComponents(config: Config): HealthReport {
-  const anthropic: ComponentStatus = config.anthropic.apiKey
-    ? { configured: true }
-    : { configured: false, reason: "ANTHROPIC_API_KEY is not set" };
-  const modelManager: ComponentStatus = config.modelManager.baseUrl
-    ? { configured: true }
-    : { configured: false, reason: "MODEL_MANAGER_BASE_URL is not set" };
+  const configured = configuredProviders(config);
+  const status = (id: keyof typeof configured): ComponentStatus =>
+    configured[id] ? { configured: true } : { configured: false, reason: UNCONFIGURED_REASONS[id] };
+  const anthropic = status("anthropic");
+  const modelManager = status("model-manager");
   const missingSlack = [
     !config.slack.signingSecret && "SLACK_SIGNING_SECRET",
     !config.slack.botToken && "SLACK_BOT_TOKEN",

@@ -1,8 +1,8 @@
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import { chatJobSchema } from "../core/chat/job";
 import { createAwsClients } from "../core/compose/aws";
 import { buildWorkerDeps, type WorkerDeps } from "../core/compose/worker";
-import { chatJobSchema } from "../core/chat/job";
 import { loadConfig } from "../core/config";
 
 /** A queue message that is not a valid chat job; it fails until it reaches the DLQ. */
@@ -28,7 +28,10 @@ export function createChatWorkerHandler(
     }
     const job = chatJobSchema.safeParse(body);
     if (!job.success) {
-      deps.logger.error("invalid chat job", { messageId: record.messageId, issues: job.error.issues });
+      deps.logger.error("invalid chat job", {
+        messageId: record.messageId,
+        issues: job.error.issues,
+      });
       throw new InvalidChatJobError(`message ${record.messageId} is not a chat job`, {
         cause: job.error,
       });
@@ -37,7 +40,12 @@ export function createChatWorkerHandler(
   };
   return async (event, context) => {
     deps.idempotency.registerLambdaContext(context);
-    return processPartialResponse(event, processRecord, processor, { context });
+    // A batch whose records all failed is reported like any other (every id listed) instead
+    // of thrown, so Lambda and the local poller see one shape; the effect is the same retry.
+    return processPartialResponse(event, processRecord, processor, {
+      context,
+      throwOnFullBatchFailure: false,
+    });
   };
 }
 

@@ -77,15 +77,25 @@ export async function startDynamoDbLocal(
   });
 
   const endpoint = `http://127.0.0.1:${port}`;
-  const client = new DynamoDBClient({ endpoint, region: "us-east-1", credentials: LOCAL_CREDENTIALS });
+  const client = new DynamoDBClient({
+    endpoint,
+    region: "us-east-1",
+    credentials: LOCAL_CREDENTIALS,
+  });
   const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
   try {
     for (;;) {
       if (exited) {
-        const hint = (exited as NodeJS.ErrnoException).code === "ENOENT" ? " (is Java 17+ installed and on PATH?)" : "";
-        throw new ServiceStartError(`DynamoDB Local failed to start${hint}: ${output.join("").slice(-2000)}`, {
-          cause: exited,
-        });
+        const hint =
+          (exited as NodeJS.ErrnoException).code === "ENOENT"
+            ? " (is Java 17+ installed and on PATH?)"
+            : "";
+        throw new ServiceStartError(
+          `DynamoDB Local failed to start${hint}: ${output.join("").slice(-2000)}`,
+          {
+            cause: exited,
+          },
+        );
       }
       try {
         await client.send(new ListTablesCommand({ Limit: 1 }));
@@ -93,7 +103,9 @@ export async function startDynamoDbLocal(
       } catch (error) {
         if (Date.now() > deadline) {
           await stopChild(child);
-          throw new ServiceStartError(`DynamoDB Local did not answer on ${endpoint}`, { cause: error });
+          throw new ServiceStartError(`DynamoDB Local did not answer on ${endpoint}`, {
+            cause: error,
+          });
         }
         await new Promise((r) => setTimeout(r, 200));
       }
@@ -169,7 +181,9 @@ async function ensureQueue(
   } catch (error) {
     if (!(error instanceof QueueDoesNotExist)) throw error;
   }
-  const created = await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
+  const created = await sqs.send(
+    new CreateQueueCommand({ QueueName: name, Attributes: attributes }),
+  );
   if (!created.QueueUrl) throw new Error(`CreateQueue returned no URL for ${name}`);
   return created.QueueUrl;
 }

@@ -7,8 +7,8 @@ import type { Config } from "../core/config";
 import { configuredComponents } from "../core/health";
 import { createLogger, type Logger } from "../core/logger";
 import { ensureTable } from "../core/memory/table";
-import { createApp } from "../functions/http";
 import { createChatWorkerHandler } from "../functions/chat-worker";
+import { createApp } from "../functions/http";
 import { startQueuePoller } from "./poller";
 import {
   ensureQueueWithDlq,
@@ -54,7 +54,10 @@ export async function startLocalStack(
       const dynamo = await startDynamoDbLocal(dataDir ? { dataDir } : {});
       started.push(dynamo);
       dynamodbEndpoint = dynamo.endpoint;
-      logger.info("DynamoDB Local started", { endpoint: dynamodbEndpoint, dataDir: dataDir ?? "memory" });
+      logger.info("DynamoDB Local started", {
+        endpoint: dynamodbEndpoint,
+        dataDir: dataDir ?? "memory",
+      });
     }
     if (!sqsEndpoint) {
       const sqsEmulator = await startSqsEmulator();
@@ -62,7 +65,10 @@ export async function startLocalStack(
       sqsEndpoint = sqsEmulator.endpoint;
       logger.info("SQS emulator (fauxqs) started", { endpoint: sqsEndpoint });
     }
-    let config: Config = { ...baseConfig, aws: { ...baseConfig.aws, dynamodbEndpoint, sqsEndpoint } };
+    let config: Config = {
+      ...baseConfig,
+      aws: { ...baseConfig.aws, dynamodbEndpoint, sqsEndpoint },
+    };
     const aws = createAwsClients(config, LOCAL_CREDENTIALS);
     await ensureTable(aws.dynamodb, config.memoryTableName);
     if (!config.chatQueueUrl) {
@@ -82,7 +88,9 @@ export async function startLocalStack(
 
     const app = createApp(buildIngressDeps(config, aws));
     const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-      const s = serve({ fetch: app.fetch, port: config.port, hostname: "127.0.0.1" }, () => resolve(s));
+      const s = serve({ fetch: app.fetch, port: config.port, hostname: "127.0.0.1" }, () =>
+        resolve(s),
+      );
       s.once("error", reject);
     });
     const address = server.address();
@@ -94,7 +102,11 @@ export async function startLocalStack(
     for (const [name, status] of Object.entries({ ...report.providers, ...report.platforms })) {
       if (!status.configured) logger.warn(`${name} is not configured`, { reason: status.reason });
     }
-    logger.info("local stack ready", { url, health: `${url}/health`, slackEvents: `${url}/slack/events` });
+    logger.info("local stack ready", {
+      url,
+      health: `${url}/health`,
+      slackEvents: `${url}/slack/events`,
+    });
 
     return {
       url,

@@ -4,9 +4,9 @@ import type { ChatMessage, Completion, LlmErrorKind } from "../llm/types";
 import type { ConversationStore } from "../memory/conversations";
 import { deterministicMessageId } from "../memory/keys";
 import type { PreferenceStore } from "../memory/preferences";
+import type { Replier } from "../slack/replier";
 import type { ChatJob } from "./job";
 import { buildMessages, SYSTEM_PROMPT } from "./prompt";
-import type { Replier } from "../slack/replier";
 
 /** The slice of the provider manager the turn uses. */
 export interface Completer {
@@ -15,8 +15,7 @@ export interface Completer {
     system: string;
     messages: ChatMessage[];
   }): Promise<
-    | { ok: true; completion: Completion }
-    | { ok: false; error: Error & { kind: LlmErrorKind } }
+    { ok: true; completion: Completion } | { ok: false; error: Error & { kind: LlmErrorKind } }
   >;
 }
 
@@ -116,14 +115,21 @@ export function createChatTurn(deps: ChatTurnDeps): (job: ChatJob) => Promise<Re
     // An apology is not part of the conversation; storing it would feed it back as context.
     if (reply.outcome === "answered") {
       await deps.conversations.append(job.conversation, {
-        messageId: deterministicMessageId(Math.max(reply.postedAt, job.sentAt + 1), `${job.jobId}#assistant`),
+        messageId: deterministicMessageId(
+          Math.max(reply.postedAt, job.sentAt + 1),
+          `${job.jobId}#assistant`,
+        ),
         role: "assistant",
         content: reply.text,
         createdAt: reply.postedAt,
         ...(reply.model ? { model: reply.model } : {}),
       });
     }
-    deps.logger.info("chat turn done", { jobId: job.jobId, outcome: reply.outcome, model: reply.model });
+    deps.logger.info("chat turn done", {
+      jobId: job.jobId,
+      outcome: reply.outcome,
+      model: reply.model,
+    });
     return reply;
   };
 }

@@ -18,7 +18,10 @@ export interface AwsClients {
  * @param credentials - explicit credentials for local emulators, which accept any; on Lambda
  *   leave undefined so the SDK's default provider chain uses the execution role.
  */
-export function createAwsClients(config: Config, credentials?: DynamoDBClientConfig["credentials"]): AwsClients {
+export function createAwsClients(
+  config: Config,
+  credentials?: DynamoDBClientConfig["credentials"],
+): AwsClients {
   const common = { region: config.aws.region, ...(credentials ? { credentials } : {}) };
   const dynamodb = new DynamoDBClient({
     ...common,

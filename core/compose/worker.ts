@@ -1,14 +1,13 @@
-import type { Logger } from "@aws-lambda-powertools/logger";
 import { IdempotencyConfig, makeIdempotent } from "@aws-lambda-powertools/idempotency";
 import { DynamoDBPersistenceLayer } from "@aws-lambda-powertools/idempotency/dynamodb";
+import type { Logger } from "@aws-lambda-powertools/logger";
 import type { ChatJob } from "../chat/job";
 import { type ChatTurnDeps, createChatTurn, type ReplyRecord } from "../chat/turn";
 import type { Config } from "../config";
-import { createLogger } from "../logger";
-import { createAnthropicProvider } from "../llm/anthropic";
 import { DynamoBreakerStore } from "../llm/breaker";
 import { createProviderManager, type ProviderManager } from "../llm/manager";
-import { createModelManagerProvider } from "../llm/openai";
+import { createConfiguredProviders } from "../llm/providers";
+import { createLogger } from "../logger";
 import { ConversationStore } from "../memory/conversations";
 import { PreferenceStore } from "../memory/preferences";
 import { TTL_ATTRIBUTE } from "../memory/table";
@@ -49,30 +48,17 @@ export function buildWorkerDeps(
   const logger = overrides.logger ?? createLogger("chat-worker", config.logLevel);
   const now = overrides.now ?? Date.now;
   const llm = createProviderManager({
-    providers: {
-      ...(config.anthropic.apiKey
-        ? {
-            anthropic: createAnthropicProvider({
-              apiKey: config.anthropic.apiKey,
-              ...(config.anthropic.baseUrl ? { baseURL: config.anthropic.baseUrl } : {}),
-            }),
-          }
-        : {}),
-      ...(config.modelManager.baseUrl
-        ? {
-            "model-manager": createModelManagerProvider({
-              baseURL: config.modelManager.baseUrl,
-              ...(config.modelManager.apiKey ? { apiKey: config.modelManager.apiKey } : {}),
-            }),
-          }
-        : {}),
-    },
+    ...createConfiguredProviders(config),
     ...(config.defaultModel ? { defaultModel: config.defaultModel } : {}),
-    breakerStore: new DynamoBreakerStore({ client: aws.documents, tableName: config.memoryTableName }),
+    breakerStore: new DynamoBreakerStore({
+      client: aws.documents,
+      tableName: config.memoryTableName,
+    }),
     // Leaves room inside the worker's Lambda timeout (see infra) to post the reply and store.
     budgetMs: LLM_BUDGET_MS,
     onAttempt: (attempt) => logger.info("llm attempt", { ...attempt }),
-    onStoreError: (info) => logger.warn("breaker store unavailable; using in-memory state", { ...info }),
+    onStoreError: (info) =>
+      logger.warn("breaker store unavailable; using in-memory state", { ...info }),
   });
 
   const idempotency = new IdempotencyConfig({
@@ -90,9 +76,7 @@ export function buildWorkerDeps(
   const once: ChatTurnDeps["once"] = (fn) =>
     makeIdempotent(fn, { persistenceStore, config: idempotency });
 
-  const replier =
-    overrides.replier ??
-    lazySlackReplier(config.slack.botToken, config.slack.apiUrl);
+  const replier = overrides.replier ?? lazySlackReplier(config.slack.botToken, config.slack.apiUrl);
   const runTurn = createChatTurn({
     conversations: new ConversationStore(aws.documents, config.memoryTableName),
     preferences: new PreferenceStore(aws.documents, config.memoryTableName),

@@ -16,6 +16,7 @@ import {
   recordOutcome,
   sameBreakerState,
 } from "./breaker";
+import { UNCONFIGURED_REASONS } from "./configured";
 import { LlmError, toLlmError } from "./errors";
 import { DEFAULT_MODELS, MODEL_ALIASES, type ResolvedModel, resolveModel } from "./models";
 import type { ChatMessage, Completion, LlmErrorKind, LlmProvider, ProviderId } from "./types";
@@ -24,10 +25,7 @@ import type { ChatMessage, Completion, LlmErrorKind, LlmProvider, ProviderId } f
 export const PROVIDER_IDS: readonly ProviderId[] = ["anthropic", "model-manager"];
 
 /** Why a provider is unconfigured when the composition root gives no reason of its own. */
-export const DEFAULT_UNCONFIGURED_REASONS: Readonly<Record<ProviderId, string>> = {
-  anthropic: "ANTHROPIC_API_KEY is not set",
-  "model-manager": "MODEL_MANAGER_BASE_URL is not set",
-};
+export const DEFAULT_UNCONFIGURED_REASONS = UNCONFIGURED_REASONS;
 
 /** One call to a provider, for logs and tests. */
 export interface AttemptRecord {

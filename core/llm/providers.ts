@@ -4,14 +4,11 @@
  * local stack, tests) decides "configured or not, and why" the same way.
  */
 import { createAnthropicProvider } from "./anthropic";
+import { configuredProviders, type ProviderSettings, UNCONFIGURED_REASONS } from "./configured";
 import { createModelManagerProvider } from "./openai";
 import type { LlmProvider, ProviderId } from "./types";
 
-/** Provider settings as `loadConfig` returns them; absent fields mean "not set". */
-export interface ProviderSettings {
-  anthropic: { apiKey?: string; baseUrl?: string };
-  modelManager: { baseUrl?: string; apiKey?: string };
-}
+export type { ProviderSettings };
 
 /** What `createProviderManager` takes as `providers` and `unconfiguredReasons`. */
 export interface ConfiguredProviders {
@@ -31,25 +28,26 @@ export function createConfiguredProviders(
   timeoutMs?: number,
 ): ConfiguredProviders {
   const out: ConfiguredProviders = { providers: {}, unconfiguredReasons: {} };
+  const configured = configuredProviders(settings);
   const { apiKey, baseUrl } = settings.anthropic;
-  if (apiKey) {
+  if (configured.anthropic && apiKey) {
     out.providers.anthropic = createAnthropicProvider({
       apiKey,
       ...(baseUrl ? { baseURL: baseUrl } : {}),
       ...(timeoutMs !== undefined ? { timeoutMs } : {}),
     });
   } else {
-    out.unconfiguredReasons.anthropic = "ANTHROPIC_API_KEY is not set";
+    out.unconfiguredReasons.anthropic = UNCONFIGURED_REASONS.anthropic;
   }
   const mm = settings.modelManager;
-  if (mm.baseUrl) {
+  if (configured["model-manager"] && mm.baseUrl) {
     out.providers["model-manager"] = createModelManagerProvider({
       baseURL: mm.baseUrl,
       ...(mm.apiKey ? { apiKey: mm.apiKey } : {}),
       ...(timeoutMs !== undefined ? { timeoutMs } : {}),
     });
   } else {
-    out.unconfiguredReasons["model-manager"] = "MODEL_MANAGER_BASE_URL is not set";
+    out.unconfiguredReasons["model-manager"] = UNCONFIGURED_REASONS["model-manager"];
   }
   return out;
 }

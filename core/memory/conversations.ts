@@ -46,7 +46,10 @@ export class ConversationStore {
    *   {@link messageCount} when needed.
    * @throws the SDK's error for anything except the duplicate-id cancellation.
    */
-  async append(conversation: ConversationRef, message: StoredMessage): Promise<{ stored: boolean }> {
+  async append(
+    conversation: ConversationRef,
+    message: StoredMessage,
+  ): Promise<{ stored: boolean }> {
     const pk = conversationPk(conversation);
     try {
       await this.db.send(
@@ -89,7 +92,10 @@ export class ConversationStore {
       new QueryCommand({
         TableName: this.tableName,
         KeyConditionExpression: "pk = :pk AND begins_with(sk, :msg)",
-        ExpressionAttributeValues: { ":pk": conversationPk(conversation), ":msg": MESSAGE_SK_PREFIX },
+        ExpressionAttributeValues: {
+          ":pk": conversationPk(conversation),
+          ":msg": MESSAGE_SK_PREFIX,
+        },
         ScanIndexForward: false,
         Limit: limit,
       }),

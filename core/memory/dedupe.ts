@@ -24,7 +24,11 @@ export class DedupeStore {
    * @returns `true` for the first claim, `false` for a duplicate.
    * @throws the SDK's error for anything but the failed condition.
    */
-  async claim(scope: string, id: string, ttlSeconds = DEFAULT_DEDUPE_TTL_SECONDS): Promise<boolean> {
+  async claim(
+    scope: string,
+    id: string,
+    ttlSeconds = DEFAULT_DEDUPE_TTL_SECONDS,
+  ): Promise<boolean> {
     const nowSeconds = Math.floor(this.now() / 1000);
     try {
       await this.db.send(

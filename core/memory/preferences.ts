@@ -22,7 +22,10 @@ export class PreferenceStore {
       new QueryCommand({
         TableName: this.tableName,
         KeyConditionExpression: "pk = :pk AND begins_with(sk, :pref)",
-        ExpressionAttributeValues: { ":pk": userPk(platform, userId), ":pref": PREFERENCE_SK_PREFIX },
+        ExpressionAttributeValues: {
+          ":pk": userPk(platform, userId),
+          ":pref": PREFERENCE_SK_PREFIX,
+        },
       }),
     );
     const prefs: Record<string, string> = {};

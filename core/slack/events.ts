@@ -80,13 +80,17 @@ export function routeSlackEnvelope(envelope: SlackEnvelope, botUserId?: string):
     conversation: { platform: "slack", channelId: event.channel, userId: event.user },
     text,
     sentAt: Math.round(Number(event.ts) * 1000),
-    reply: threadTs ? { kind: "slack", channel: event.channel, threadTs } : { kind: "slack", channel: event.channel },
+    reply: threadTs
+      ? { kind: "slack", channel: event.channel, threadTs }
+      : { kind: "slack", channel: event.channel },
   };
   return { action: "enqueue", eventId: envelope.event_id, job };
 }
 
 /** Removes `<@BOT>` mentions (all user mentions when the bot id is unknown at the start). */
 export function stripMentions(text: string, botUserId?: string): string {
-  const pattern = botUserId ? new RegExp(`<@${botUserId}(\\|[^>]*)?>`, "g") : /^(\s*<@[UW][A-Z0-9]+(\|[^>]*)?>)+/;
+  const pattern = botUserId
+    ? new RegExp(`<@${botUserId}(\\|[^>]*)?>`, "g")
+    : /^(\s*<@[UW][A-Z0-9]+(\|[^>]*)?>)+/;
   return text.replace(pattern, " ").replace(/\s+/g, " ").trim();
 }

@@ -1,7 +1,7 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
-import type { ChatJobSink } from "../queue/chat-queue";
 import type { DedupeStore } from "../memory/dedupe";
-import { type SlackEnvelope, routeSlackEnvelope, slackEnvelopeSchema } from "./events";
+import type { ChatJobSink } from "../queue/chat-queue";
+import { routeSlackEnvelope, type SlackEnvelope, slackEnvelopeSchema } from "./events";
 import { verifyRequestSignature } from "./signature";
 
 /** What the Slack events endpoint needs, built once per container. */
@@ -120,7 +120,10 @@ function parseEnvelope(
   const parsed = slackEnvelopeSchema.safeParse(json);
   if (!parsed.success) {
     const first = parsed.error.issues[0];
-    return { ok: false, error: `invalid_envelope: ${first?.path.join(".") || "body"} ${first?.message ?? ""}`.trim() };
+    return {
+      ok: false,
+      error: `invalid_envelope: ${first?.path.join(".") || "body"} ${first?.message ?? ""}`.trim(),
+    };
   }
   return { ok: true, value: parsed.data };
 }

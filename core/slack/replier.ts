@@ -1,6 +1,6 @@
 import { WebClient } from "@slack/web-api";
-import { splitMessage } from "../chat/split";
 import type { ReplyTarget } from "../chat/job";
+import { splitMessage } from "../chat/split";
 
 /** Characters per Slack message; longer answers are split (design.md: split at 4000). */
 export const SLACK_MAX_MESSAGE_CHARS = 4000;

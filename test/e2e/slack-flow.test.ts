@@ -51,8 +51,17 @@ beforeEach(() => {
   slack.reset();
 });
 
-async function mention(eventId: string, text: string, options: { user?: string; retries?: number } = {}) {
-  const envelope = appMentionEnvelope({ eventId, text, botUserId: BOT, user: options.user ?? "U0ALICE" });
+async function mention(
+  eventId: string,
+  text: string,
+  options: { user?: string; retries?: number } = {},
+) {
+  const envelope = appMentionEnvelope({
+    eventId,
+    text,
+    botUserId: BOT,
+    user: options.user ?? "U0ALICE",
+  });
   const body = JSON.stringify(envelope);
   const statuses: number[] = [];
   for (let retryNum = 0; retryNum <= (options.retries ?? 0); retryNum++) {
@@ -91,7 +100,9 @@ describe("Slack mention → model → threaded reply (local stack)", () => {
   });
 
   it("answers an event delivered four times with exactly one threaded reply and stores both turns", async () => {
-    const { statuses, ts } = await mention("Ev-e2e-1", "what is the capital of France?", { retries: 3 });
+    const { statuses, ts } = await mention("Ev-e2e-1", "what is the capital of France?", {
+      retries: 3,
+    });
     expect(statuses).toEqual([200, 200, 200, 200]);
 
     const posts = await postsAfterSettling(1);
@@ -120,7 +131,9 @@ describe("Slack mention → model → threaded reply (local stack)", () => {
     await postsAfterSettling(1);
     await mention("Ev-ctx-2", "what is my name?", { user: "U0BOB" });
     await postsAfterSettling(2);
-    const secondCall = anthropic.requests.at(-1)?.body as { messages: { role: string; content: unknown }[] };
+    const secondCall = anthropic.requests.at(-1)?.body as {
+      messages: { role: string; content: unknown }[];
+    };
     expect(secondCall.messages.map((m) => m.role)).toEqual(["user", "assistant", "user"]);
     expect(JSON.stringify(secondCall.messages[0])).toContain("my name is Bob");
     expect(JSON.stringify(secondCall.messages[2])).toContain("what is my name?");
@@ -151,7 +164,9 @@ describe("Slack mention → model → threaded reply (local stack)", () => {
     expect(posts).toHaveLength(1);
     expect(posts[0]?.text).toBe(FAILURE_REPLY);
     const aws = createAwsClients(stack.config, LOCAL_CREDENTIALS);
-    const dlq = await aws.sqs.send(new ReceiveMessageCommand({ QueueUrl: dlqUrl, WaitTimeSeconds: 0 }));
+    const dlq = await aws.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: dlqUrl, WaitTimeSeconds: 0 }),
+    );
     expect(dlq.Messages ?? []).toHaveLength(0);
   });
 });

@@ -1,4 +1,8 @@
-import { GetQueueAttributesCommand, PurgeQueueCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
+import {
+  GetQueueAttributesCommand,
+  PurgeQueueCommand,
+  ReceiveMessageCommand,
+} from "@aws-sdk/client-sqs";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { chatJobSchema } from "../../core/chat/job";
 import type { AwsClients } from "../../core/compose/aws";
@@ -29,14 +33,21 @@ beforeEach(async () => {
 
 async function queued(): Promise<unknown[]> {
   const out = await aws.sqs.send(
-    new ReceiveMessageCommand({ QueueUrl: config.chatQueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+    new ReceiveMessageCommand({
+      QueueUrl: config.chatQueueUrl,
+      MaxNumberOfMessages: 10,
+      WaitTimeSeconds: 0,
+    }),
   );
   return (out.Messages ?? []).map((m) => JSON.parse(m.Body ?? "null"));
 }
 
 async function queueDepth(): Promise<number> {
   const out = await aws.sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: config.chatQueueUrl, AttributeNames: ["ApproximateNumberOfMessages"] }),
+    new GetQueueAttributesCommand({
+      QueueUrl: config.chatQueueUrl,
+      AttributeNames: ["ApproximateNumberOfMessages"],
+    }),
   );
   return Number(out.Attributes?.ApproximateNumberOfMessages ?? 0);
 }
@@ -75,10 +86,16 @@ describe("POST /slack/events", () => {
 
   it.each([
     ["a wrong signature", (b: string) => signedHeaders(b, { secret: "wrong" }), 401],
-    ["a timestamp over five minutes old", (b: string) => signedHeaders(b, { timestamp: Math.floor(Date.now() / 1000) - 301 }), 401],
+    [
+      "a timestamp over five minutes old",
+      (b: string) => signedHeaders(b, { timestamp: Math.floor(Date.now() / 1000) - 301 }),
+      401,
+    ],
     ["no signature headers", () => ({ "content-type": "application/json" }), 401],
   ])("refuses %s with %i and enqueues nothing", async (_name, headers, status) => {
-    const body = JSON.stringify(appMentionEnvelope({ eventId: `Ev-${status}-${Math.random()}`, text: "x" }));
+    const body = JSON.stringify(
+      appMentionEnvelope({ eventId: `Ev-${status}-${Math.random()}`, text: "x" }),
+    );
     const res = await post(body, headers(body));
     expect(res.status).toBe(status);
     expect(await queueDepth()).toBe(0);
@@ -111,9 +128,15 @@ describe("POST /slack/events", () => {
   });
 
   it("answers 503 when no signing secret is configured", async () => {
-    const bare = createApp(buildIngressDeps({ ...config, slack: { ...config.slack, signingSecret: undefined } }, aws));
+    const bare = createApp(
+      buildIngressDeps({ ...config, slack: { ...config.slack, signingSecret: undefined } }, aws),
+    );
     const body = JSON.stringify(appMentionEnvelope({ eventId: "Ev-503", text: "x" }));
-    const res = await bare.request("/slack/events", { method: "POST", body, headers: signedHeaders(body) });
+    const res = await bare.request("/slack/events", {
+      method: "POST",
+      body,
+      headers: signedHeaders(body),
+    });
     expect(res.status).toBe(503);
   });
 
@@ -129,7 +152,11 @@ describe("POST /slack/events", () => {
     const deps = buildIngressDeps(config, aws);
     const flakyApp = createApp({ ...deps, slack: { ...deps.slack, queue: flaky } });
     const body = JSON.stringify(appMentionEnvelope({ eventId: "Ev-flaky", text: "x" }));
-    const first = await flakyApp.request("/slack/events", { method: "POST", body, headers: signedHeaders(body) });
+    const first = await flakyApp.request("/slack/events", {
+      method: "POST",
+      body,
+      headers: signedHeaders(body),
+    });
     expect(first.status).toBe(500);
     const retry = await flakyApp.request("/slack/events", {
       method: "POST",

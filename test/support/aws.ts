@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { inject } from "vitest";
-import { createAwsClients, type AwsClients } from "../../core/compose/aws";
+import { type AwsClients, createAwsClients } from "../../core/compose/aws";
 import { type Config, loadConfig } from "../../core/config";
 import { ensureTable } from "../../core/memory/table";
 import { ensureQueueWithDlq, LOCAL_CREDENTIALS } from "../../local/services";

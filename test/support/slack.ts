@@ -13,7 +13,9 @@ export function appMentionEnvelope(options: {
   threadTs?: string;
   botUserId?: string;
 }): Record<string, unknown> {
-  const ts = options.ts ?? `${Math.floor(Date.now() / 1000)}.${String(Math.floor(Math.random() * 1e6)).padStart(6, "0")}`;
+  const ts =
+    options.ts ??
+    `${Math.floor(Date.now() / 1000)}.${String(Math.floor(Math.random() * 1e6)).padStart(6, "0")}`;
   return {
     token: "deprecated-verification-token",
     team_id: "T0TEST",

@@ -20,7 +20,12 @@ describe("loadConfig", () => {
     let error: unknown;
     try {
       loadConfig({
-        env: { SLACK_BOT_TOKEN: secret, PORT: "70000", ANTHROPIC_BASE_URL: "ftp://x", LOG_LEVEL: "LOUD" },
+        env: {
+          SLACK_BOT_TOKEN: secret,
+          PORT: "70000",
+          ANTHROPIC_BASE_URL: "ftp://x",
+          LOG_LEVEL: "LOUD",
+        },
         required: ["CHAT_QUEUE_URL"],
       });
     } catch (e) {
@@ -35,7 +40,9 @@ describe("loadConfig", () => {
   });
 
   it("treats blank values as unset and normalises the Slack API URL", () => {
-    const config = loadConfig({ env: { ANTHROPIC_API_KEY: "  ", SLACK_API_URL: "http://127.0.0.1:9/api", PORT: "" } });
+    const config = loadConfig({
+      env: { ANTHROPIC_API_KEY: "  ", SLACK_API_URL: "http://127.0.0.1:9/api", PORT: "" },
+    });
     expect(config.anthropic.apiKey).toBeUndefined();
     expect(config.slack.apiUrl).toBe("http://127.0.0.1:9/api/");
     expect(config.port).toBe(3000);

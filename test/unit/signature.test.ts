@@ -15,7 +15,13 @@ describe("Slack request signatures", () => {
   it("accepts a correct signature within five minutes", () => {
     const signature = signRequest(secret, String(now - 299), body);
     expect(
-      verifyRequestSignature({ secret, rawBody: body, timestamp: String(now - 299), signature, nowSeconds: now }),
+      verifyRequestSignature({
+        secret,
+        rawBody: body,
+        timestamp: String(now - 299),
+        signature,
+        nowSeconds: now,
+      }),
     ).toEqual({ ok: true });
   });
 
@@ -25,7 +31,9 @@ describe("Slack request signatures", () => {
     ["malformed", "12ab", "malformed_timestamp"],
   ])("rejects a %s timestamp", (_name, timestamp, reason) => {
     const signature = signRequest(secret, timestamp, body);
-    expect(verifyRequestSignature({ secret, rawBody: body, timestamp, signature, nowSeconds: now })).toEqual({
+    expect(
+      verifyRequestSignature({ secret, rawBody: body, timestamp, signature, nowSeconds: now }),
+    ).toEqual({
       ok: false,
       reason,
     });
@@ -35,8 +43,18 @@ describe("Slack request signatures", () => {
     const ts = String(now);
     const signature = signRequest(secret, ts, body);
     const check = (over: Partial<Parameters<typeof verifyRequestSignature>[0]>) =>
-      verifyRequestSignature({ secret, rawBody: body, timestamp: ts, signature, nowSeconds: now, ...over });
-    expect(check({ rawBody: body.replace("Ev1", "Ev2") })).toEqual({ ok: false, reason: "bad_signature" });
+      verifyRequestSignature({
+        secret,
+        rawBody: body,
+        timestamp: ts,
+        signature,
+        nowSeconds: now,
+        ...over,
+      });
+    expect(check({ rawBody: body.replace("Ev1", "Ev2") })).toEqual({
+      ok: false,
+      reason: "bad_signature",
+    });
     expect(check({ secret: "other" })).toEqual({ ok: false, reason: "bad_signature" });
     expect(check({ signature: "v0=short" })).toEqual({ ok: false, reason: "bad_signature" });
     expect(check({ signature: undefined })).toEqual({ ok: false, reason: "missing_headers" });

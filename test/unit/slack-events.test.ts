@@ -23,7 +23,12 @@ describe("routeSlackEnvelope", () => {
 
   it("turns an app_mention into a job threaded under the mention", () => {
     const route = routeSlackEnvelope(
-      callback({ user: "U1", text: `<@${BOT}> what is DynamoDB?`, ts: "1700000000.000100", channel: "C1" }),
+      callback({
+        user: "U1",
+        text: `<@${BOT}> what is DynamoDB?`,
+        ts: "1700000000.000100",
+        channel: "C1",
+      }),
       BOT,
     );
     expect(route).toMatchObject({
@@ -42,7 +47,13 @@ describe("routeSlackEnvelope", () => {
 
   it("keeps an existing thread", () => {
     const route = routeSlackEnvelope(
-      callback({ user: "U1", text: `<@${BOT}> more`, ts: "1700000001.000200", thread_ts: "1700000000.000100", channel: "C1" }),
+      callback({
+        user: "U1",
+        text: `<@${BOT}> more`,
+        ts: "1700000001.000200",
+        thread_ts: "1700000000.000100",
+        channel: "C1",
+      }),
       BOT,
     );
     expect(route.action === "enqueue" && route.job.reply.threadTs).toBe("1700000000.000100");
@@ -50,18 +61,40 @@ describe("routeSlackEnvelope", () => {
 
   it("answers a direct message in place (no thread)", () => {
     const route = routeSlackEnvelope(
-      callback({ type: "message", channel_type: "im", user: "U1", text: "hi", ts: "1700000000.000100", channel: "D1" }),
+      callback({
+        type: "message",
+        channel_type: "im",
+        user: "U1",
+        text: "hi",
+        ts: "1700000000.000100",
+        channel: "D1",
+      }),
       BOT,
     );
-    expect(route).toMatchObject({ action: "enqueue", job: { reply: { kind: "slack", channel: "D1" } } });
+    expect(route).toMatchObject({
+      action: "enqueue",
+      job: { reply: { kind: "slack", channel: "D1" } },
+    });
     expect(route.action === "enqueue" && "threadTs" in route.job.reply).toBe(false);
   });
 
   it.each([
-    ["the bot's own message", { user: BOT, text: "hello", ts: "1.1", channel: "C1" }, "own message"],
+    [
+      "the bot's own message",
+      { user: BOT, text: "hello", ts: "1.1", channel: "C1" },
+      "own message",
+    ],
     ["another bot", { user: "U2", bot_id: "B9", text: "hi", ts: "1.1", channel: "C1" }, "bot"],
-    ["an edit", { type: "message", channel_type: "im", subtype: "message_changed", ts: "1.1", channel: "D1" }, "subtype message_changed"],
-    ["a channel message", { type: "message", channel_type: "channel", user: "U1", text: "x", ts: "1.1", channel: "C1" }, "event message"],
+    [
+      "an edit",
+      { type: "message", channel_type: "im", subtype: "message_changed", ts: "1.1", channel: "D1" },
+      "subtype message_changed",
+    ],
+    [
+      "a channel message",
+      { type: "message", channel_type: "channel", user: "U1", text: "x", ts: "1.1", channel: "C1" },
+      "event message",
+    ],
     ["a bare mention", { user: "U1", text: `<@${BOT}>`, ts: "1.1", channel: "C1" }, "empty text"],
   ])("ignores %s", (_name, event, reason) => {
     expect(routeSlackEnvelope(callback(event), BOT)).toEqual({ action: "ignore", reason });

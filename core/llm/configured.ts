@@ -1,0 +1,27 @@
+import type { ProviderId } from "./types";
+
+/**
+ * Which LLM providers the configuration enables, decided from settings alone (no SDK import),
+ * so the ingress's `/health` and the worker's provider manager agree without the ingress
+ * bundling either SDK.
+ */
+
+/** The configuration slice that decides it (fields of `Config`). */
+export interface ProviderSettings {
+  anthropic: { apiKey?: string; baseUrl?: string };
+  modelManager: { baseUrl?: string; apiKey?: string };
+}
+
+/** Why a provider is unconfigured, naming the variable to set. */
+export const UNCONFIGURED_REASONS: Readonly<Record<ProviderId, string>> = {
+  anthropic: "ANTHROPIC_API_KEY is not set",
+  "model-manager": "MODEL_MANAGER_BASE_URL is not set",
+};
+
+/** `true` per provider whose required variables are set. */
+export function configuredProviders(settings: ProviderSettings): Record<ProviderId, boolean> {
+  return {
+    anthropic: Boolean(settings.anthropic.apiKey),
+    "model-manager": Boolean(settings.modelManager.baseUrl),
+  };
+}
