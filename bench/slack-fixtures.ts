@@ -32,7 +32,10 @@ export interface ApiGatewayV1Event {
 /** One signed POST to `/slack/events`, as raw HTTP parts and as a Lambda event. */
 export interface SignedRequest {
   body: string;
+  /** As Slack sends them (capitalised names). */
   headers: Record<string, string>;
+  /** The same headers keyed by lower-case name, for calling the handler directly. */
+  lowerCaseHeaders: Record<string, string>;
   lambdaEvent: ApiGatewayV1Event;
 }
 
@@ -117,6 +120,7 @@ export function signed(body: string, nowSeconds = Math.floor(Date.now() / 1000))
   const headers: Record<string, string> = {
     Accept: "*/*",
     "Accept-Encoding": "gzip,deflate",
+    "Content-Length": String(Buffer.byteLength(body)),
     "Content-Type": "application/json",
     Host: host,
     "User-Agent": "Slackbot 1.0 (+https://api.slack.com/robots)",
@@ -129,9 +133,13 @@ export function signed(body: string, nowSeconds = Math.floor(Date.now() / 1000))
   const multiValueHeaders = Object.fromEntries(
     Object.entries(headers).map(([name, value]) => [name, [value]]),
   );
+  const lowerCaseHeaders = Object.fromEntries(
+    Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]),
+  );
   return {
     body,
     headers,
+    lowerCaseHeaders,
     lambdaEvent: {
       resource: "/slack/events",
       path: "/slack/events",

@@ -45,7 +45,6 @@ const envSchema = z.object({
   MODEL_MANAGER_BASE_URL: optionalUrl,
   MODEL_MANAGER_API_KEY: optionalString,
   DEFAULT_MODEL: optionalString,
-  SUMMARY_MODEL: optionalString,
   SLACK_SIGNING_SECRET: optionalString,
   SLACK_BOT_TOKEN: optionalMatching(/^xox[bp]-/, "must be a Slack bot token (xoxb-…)"),
   SLACK_BOT_USER_ID: optionalMatching(
@@ -92,8 +91,6 @@ export interface Config {
   modelManager: { baseUrl?: string; apiKey?: string };
   /** Model id or alias used when the text names none and the user has no preference. */
   defaultModel?: string;
-  /** Model id or alias used for summaries. */
-  summaryModel?: string;
   slack: {
     signingSecret?: string;
     botToken?: string;
@@ -147,7 +144,6 @@ export function loadConfig(
     anthropic: { apiKey: e.ANTHROPIC_API_KEY, baseUrl: e.ANTHROPIC_BASE_URL },
     modelManager: { baseUrl: e.MODEL_MANAGER_BASE_URL, apiKey: e.MODEL_MANAGER_API_KEY },
     defaultModel: e.DEFAULT_MODEL,
-    summaryModel: e.SUMMARY_MODEL,
     slack: {
       signingSecret: e.SLACK_SIGNING_SECRET,
       botToken: e.SLACK_BOT_TOKEN,
