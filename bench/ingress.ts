@@ -5,7 +5,7 @@
  * request is not acked with 200). See docs/benchmarks.md.
  */
 import { spawn } from "node:child_process";
-import { mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, symlink, unlink, writeFile } from "node:fs/promises";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -40,7 +40,7 @@ import {
 const ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
 
 /** Sizes: bounded so the whole run stays well under two minutes on 2 cores. */
-const MICRO = { warmup: 500, rounds: 5, perRound: 1000 };
+const MICRO = { warmup: 500, rounds: 10, perRound: 500 };
 const FULL = { warmup: 100, events: 1000 };
 const COLD = { warmup: 1, runs: 10 };
 
@@ -132,6 +132,8 @@ interface MicroPath {
   label: string;
   run: Runner;
   samples: number[];
+  /** Median of each interleaved round, to show how stable the comparison is. */
+  roundMedians: number[];
   /** Checked after the run: the listener / queue saw every event. */
   dispatched: () => number;
 }
@@ -155,6 +157,7 @@ async function runMicro(): Promise<{
   const direct: MicroPath = {
     label: "(a0) ours: handleSlackEvents() only, no HTTP layer",
     samples: [],
+    roundMedians: [],
     dispatched: () => directEnqueued,
     run: async ({ body, lowerCaseHeaders }) => {
       const res = await handleSlackEvents(directDeps, {
@@ -170,6 +173,7 @@ async function runMicro(): Promise<{
   const ours: MicroPath = {
     label: "(a) ours: verify+parse+route, Hono app.request()",
     samples: [],
+    roundMedians: [],
     dispatched: () => oursEnqueued,
     run: async ({ body, headers }) => {
       const res = await app.request("/slack/events", { method: "POST", headers, body });
@@ -182,6 +186,7 @@ async function runMicro(): Promise<{
   const oursLambda: MicroPath = {
     label: "(a') ours, same via hono/aws-lambda handle()",
     samples: [],
+    roundMedians: [],
     dispatched: () => oursLambdaEnqueued,
     run: async ({ lambdaEvent }) => {
       const res = await lambda(lambdaEvent as unknown as LambdaEvent, LAMBDA_CONTEXT);
@@ -193,6 +198,7 @@ async function runMicro(): Promise<{
   const boltPath: MicroPath = {
     label: "Bolt AwsLambdaReceiver + no-op listener",
     samples: [],
+    roundMedians: [],
     dispatched: () => boltMentions,
     run: async ({ lambdaEvent }) => {
       const res = await bolt(lambdaEvent as unknown as BoltLambdaEvent, {});
@@ -208,7 +214,10 @@ async function runMicro(): Promise<{
   for (let round = 0; round < MICRO.rounds; round++) {
     for (let i = 0; i < paths.length; i++) {
       const path = paths[(round + i) % paths.length] as MicroPath;
-      await timeEach(path.run, mentions(MICRO.perRound), path.samples);
+      const samples: number[] = [];
+      await timeEach(path.run, mentions(MICRO.perRound), samples);
+      path.samples.push(...samples);
+      path.roundMedians.push(median(samples));
     }
   }
   const expected = MICRO.warmup + MICRO.rounds * MICRO.perRound;
@@ -630,6 +639,8 @@ async function main(): Promise<void> {
     await stopServices();
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
+    // Drop the node_modules link first, so removing the temp dir can never reach the repo's.
+    await unlink(join(work, "node_modules")).catch(() => {});
     await rm(work, { recursive: true, force: true });
   }
 }

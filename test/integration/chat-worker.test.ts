@@ -8,6 +8,7 @@ import type { Config } from "../../core/config";
 import { DEFAULT_ANTHROPIC_MODEL } from "../../core/llm/models";
 import { ConversationStore } from "../../core/memory/conversations";
 import { PreferenceStore } from "../../core/memory/preferences";
+import { SLACK_MAX_MESSAGE_CHARS } from "../../core/slack/replier";
 import { createChatWorkerHandler } from "../../functions/chat-worker";
 import { localLambdaContext } from "../../local/poller";
 import { LOCAL_CREDENTIALS } from "../../local/services";
@@ -171,6 +172,29 @@ describe("chat worker handler", () => {
     );
     expect(result.batchItemFailures).toEqual([]);
     expect(slack.posted()[0]?.text).toBe(UNCONFIGURED_REPLY);
+  });
+
+  it("splits a long answer into several messages in the same thread", async () => {
+    const handler = createChatWorkerHandler(
+      buildWorkerDeps(config, createAwsClients(config, LOCAL_CREDENTIALS)),
+    );
+    const long = Array.from({ length: 900 }, (_, i) => `word${i}`).join(" ");
+    anthropic.setReply(() => long);
+    slack.reset();
+    const theJob = job("tell me everything", "U-long");
+    try {
+      await handler(sqsEvent([theJob]), localLambdaContext("chat-worker", 30_000));
+    } finally {
+      anthropic.setReply();
+    }
+    const posts = slack.posted();
+    expect(long.length).toBeGreaterThan(SLACK_MAX_MESSAGE_CHARS);
+    expect(posts.length).toBe(Math.ceil(long.length / SLACK_MAX_MESSAGE_CHARS));
+    for (const post of posts) {
+      expect(String(post.text).length).toBeLessThanOrEqual(SLACK_MAX_MESSAGE_CHARS);
+      expect(post.thread_ts).toBe(theJob.reply.threadTs);
+    }
+    expect(posts.map((p) => p.text).join(" ")).toBe(long);
   });
 
   it("answers with the default Anthropic model when nothing is chosen", async () => {
