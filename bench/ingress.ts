@@ -566,6 +566,12 @@ async function main(): Promise<void> {
         `${padEnd(label, 52)}${pad(String(s.n), 7)}${pad(fmt(s.mean), 9)}${pad(fmt(s.p50), 9)}${pad(fmt(s.p99), 9)}${pad(fmt(s.mean / boltStats.mean, 2), 11)}${pad(fmt(s.p50 / boltStats.p50, 2), 10)}`,
       );
     }
+    const roundRatios = micro.ours.roundMedians.map(
+      (m, i) => m / (micro.bolt.roundMedians[i] ?? m),
+    );
+    console.log(
+      `(a)/Bolt p50 ratio per interleaved round: min ${fmt(Math.min(...roundRatios), 2)}, max ${fmt(Math.max(...roundRatios), 2)} (${MICRO.rounds} rounds)`,
+    );
     console.log(
       "(b) adds a DynamoDB conditional put and an SQS send per event; Bolt does neither.",
     );

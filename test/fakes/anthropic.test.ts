@@ -1,5 +1,6 @@
 import Anthropic from "@anthropic-ai/sdk";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { rejection } from "../support/rejection";
 import { type FakeAnthropic, startFakeAnthropic } from "./anthropic";
 
 const MODEL = "claude-test-1";
@@ -19,15 +20,6 @@ const params = (text: string) => ({
   max_tokens: 64,
   messages: [{ role: "user" as const, content: text }],
 });
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (err) {
-    return err;
-  }
-  throw new Error("expected the call to fail");
-}
 
 describe("fake Anthropic Messages API", () => {
   it("answers a non-streaming request with a deterministic reply and usage", async () => {

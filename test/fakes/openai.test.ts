@@ -1,5 +1,6 @@
 import OpenAI from "openai";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { rejection } from "../support/rejection";
 import { type FakeOpenAI, startFakeOpenAI } from "./openai";
 
 const API_KEY = "sk-fake-openai";
@@ -22,15 +23,6 @@ const params = (text: string) => ({
     { role: "user" as const, content: text },
   ],
 });
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (err) {
-    return err;
-  }
-  throw new Error("expected the call to fail");
-}
 
 describe("fake OpenAI chat completions", () => {
   it("exposes a base URL ending in /v1", () => {

@@ -1,5 +1,6 @@
 import { ErrorCode, LogLevel, WebClient } from "@slack/web-api";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { rejection } from "../support/rejection";
 import { type FakeSlack, startFakeSlack } from "./slack";
 
 let fake: FakeSlack;
@@ -19,15 +20,6 @@ beforeAll(async () => {
 });
 afterAll(() => fake.close());
 beforeEach(() => fake.reset());
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (err) {
-    return err;
-  }
-  throw new Error("expected the call to fail");
-}
 
 describe("fake Slack Web API", () => {
   it("exposes a base URL ending in /api/", () => {
