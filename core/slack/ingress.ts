@@ -1,4 +1,5 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
+import { chatJobSchema } from "../chat/job";
 import type { DedupeStore } from "../memory/dedupe";
 import type { ChatJobSink } from "../queue/chat-queue";
 import { routeSlackEnvelope, type SlackEnvelope, slackEnvelopeSchema } from "./events";
@@ -32,7 +33,8 @@ export const SLACK_EVENT_SCOPE = "slack-event";
  * of an event we already queued is acked without a second job, while a retry of one we failed
  * to queue is queued now.
  *
- * Statuses: 200 handled or deliberately ignored; 400 malformed JSON or envelope; 401 bad,
+ * Statuses: 200 handled or deliberately ignored; 400 malformed JSON or envelope, or a message
+ * that makes no valid job (e.g. over 40 000 characters); 401 bad,
  * stale or missing signature; 503 Slack not configured; 500 dedupe store or queue failed (the
  * dedupe mark is released first so Slack's retry is accepted). Never throws.
  */
@@ -74,6 +76,20 @@ export async function handleSlackEvents(
     return { status: 200, body: { ok: true, ignored: route.reason } };
   }
 
+  // The job crosses a trust boundary (the queue); what is enqueued must parse on the other side.
+  const job = chatJobSchema.safeParse(route.job);
+  if (!job.success) {
+    const first = job.error.issues[0];
+    logger.warn("slack event refused: job", {
+      eventId: route.eventId,
+      path: first?.path.join("."),
+    });
+    return {
+      status: 400,
+      body: { error: `invalid_job: ${first?.path.join(".")} ${first?.message}` },
+    };
+  }
+
   const retryNum = request.headers("x-slack-retry-num");
   const logKeys = { eventId: route.eventId, jobId: route.job.jobId, retryNum };
   try {
@@ -87,7 +103,7 @@ export async function handleSlackEvents(
     return { status: 500, body: { error: "dedupe_unavailable" } };
   }
   try {
-    await deps.queue.enqueue(route.job);
+    await deps.queue.enqueue(job.data);
   } catch (error) {
     logger.error("slack event enqueue failed; releasing dedupe mark", { ...logKeys, error });
     await deps.dedupe.release(SLACK_EVENT_SCOPE, route.eventId).catch((releaseError) => {

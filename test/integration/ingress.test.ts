@@ -110,6 +110,16 @@ describe("POST /slack/events", () => {
     expect(await queueDepth()).toBe(0);
   });
 
+  it("answers 400 for a message that makes no valid job (text over 40 000 characters)", async () => {
+    const body = JSON.stringify(
+      appMentionEnvelope({ eventId: "Ev-long", text: "x".repeat(40_001) }),
+    );
+    const res = await post(body, signedHeaders(body));
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ error: expect.stringContaining("text") });
+    expect(await queueDepth()).toBe(0);
+  });
+
   it("answers 413 for a body over 1 MiB", async () => {
     const body = JSON.stringify({ type: "event_callback", padding: "x".repeat(1024 * 1024) });
     const res = await post(body, signedHeaders(body));
