@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * The one reader of `process.env`. Variable names follow `../shared/design.md` (Configuration):

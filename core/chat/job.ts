@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * A chat job: one inbound user message waiting for an answer. Ingress validates and enqueues
