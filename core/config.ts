@@ -1,4 +1,5 @@
 import * as z from "zod";
+import { MODEL_ALIASES, resolveModel } from "./llm/models";
 
 /**
  * The one reader of `process.env`. Variable names follow `../shared/design.md` (Configuration):
@@ -44,7 +45,9 @@ const envSchema = z.object({
   ANTHROPIC_BASE_URL: optionalUrl,
   MODEL_MANAGER_BASE_URL: optionalUrl,
   MODEL_MANAGER_API_KEY: optionalString,
-  DEFAULT_MODEL: optionalString,
+  DEFAULT_MODEL: blankAsUndefined.refine((v) => v === undefined || resolveModel(v) !== undefined, {
+    error: `must be an alias (${Object.keys(MODEL_ALIASES).join(", ")}) or a claude*, gpt* or o<digit>* model id`,
+  }),
   SLACK_SIGNING_SECRET: optionalString,
   SLACK_BOT_TOKEN: optionalMatching(/^xox[bp]-/, "must be a Slack bot token (xoxb-…)"),
   SLACK_BOT_USER_ID: optionalMatching(

@@ -25,6 +25,7 @@ describe("loadConfig", () => {
           PORT: "70000",
           ANTHROPIC_BASE_URL: "ftp://x",
           LOG_LEVEL: "LOUD",
+          DEFAULT_MODEL: "llama3",
         },
         required: ["CHAT_QUEUE_URL"],
       });
@@ -34,7 +35,14 @@ describe("loadConfig", () => {
     expect(error).toBeInstanceOf(ConfigError);
     const problems = (error as ConfigError).problems.map((p) => p.split(":")[0]);
     expect(problems.sort()).toEqual(
-      ["ANTHROPIC_BASE_URL", "CHAT_QUEUE_URL", "LOG_LEVEL", "PORT", "SLACK_BOT_TOKEN"].sort(),
+      [
+        "ANTHROPIC_BASE_URL",
+        "CHAT_QUEUE_URL",
+        "DEFAULT_MODEL",
+        "LOG_LEVEL",
+        "PORT",
+        "SLACK_BOT_TOKEN",
+      ].sort(),
     );
     expect((error as Error).message).not.toContain(secret);
   });
@@ -46,5 +54,10 @@ describe("loadConfig", () => {
     expect(config.anthropic.apiKey).toBeUndefined();
     expect(config.slack.apiUrl).toBe("http://127.0.0.1:9/api/");
     expect(config.port).toBe(3000);
+  });
+
+  it("accepts model aliases and routable ids as DEFAULT_MODEL", () => {
+    expect(loadConfig({ env: { DEFAULT_MODEL: "Haiku" } }).defaultModel).toBe("Haiku");
+    expect(loadConfig({ env: { DEFAULT_MODEL: "gpt-4o-mini" } }).defaultModel).toBe("gpt-4o-mini");
   });
 });
