@@ -12,9 +12,12 @@ import {
   countTokens,
   FailureQueue,
   fakeId,
+  type LlmFailureOptions,
+  type LlmFakeControls,
   lastUserText,
   parseJsonObject,
   type RecordedRequest,
+  type ReplyFn,
   retryAfterHeader,
   sendJson,
   startHttpFake,
@@ -24,7 +27,7 @@ import {
 } from "./http-fake";
 
 /** Produces the assistant text for a request that passed all checks. */
-export type AnthropicReplyFn = (request: RecordedRequest) => string | Promise<string>;
+export type AnthropicReplyFn = ReplyFn;
 
 /** Options for {@link startFakeAnthropic}. */
 export interface FakeAnthropicOptions {
@@ -40,23 +43,14 @@ export interface FakeAnthropicOptions {
 }
 
 /** Options for {@link FakeAnthropic.failNext}. */
-export interface AnthropicFailureOptions {
-  /** How many consecutive requests fail. Default 1. */
-  times?: number;
-  /** Sent as the `retry-after` header, in seconds (fractions allowed). Default: no header. */
-  retryAfterSeconds?: number;
-  /** `error.message` of the body. Default: a generic message for the status. */
-  message?: string;
-}
+export type AnthropicFailureOptions = LlmFailureOptions;
 
 /** A running fake Anthropic API. */
-export interface FakeAnthropic {
+export interface FakeAnthropic extends LlmFakeControls {
   /** Origin to pass as the SDK's `baseURL` (the SDK itself appends `/v1/messages`). */
   url: string;
   /** The key clients must send (`x-api-key` or `Authorization: Bearer`). */
   apiKey: string;
-  /** Every `POST /v1/messages` received, oldest first, including rejected ones. */
-  requests: RecordedRequest[];
   /**
    * Makes the next `times` requests fail with `status` and the matching documented error type:
    * 400 `invalid_request_error`, 401 `authentication_error`, 403 `permission_error`,
@@ -64,14 +58,6 @@ export interface FakeAnthropic {
    * Injected failures take precedence over every other check.
    */
   failNext(status: number, options?: AnthropicFailureOptions): void;
-  /** While `true`, connections are destroyed on arrival (clients see a connection error). */
-  setDown(down: boolean): void;
-  /** Replaces the reply function; no argument restores the one from the options/default. */
-  setReply(reply?: AnthropicReplyFn): void;
-  /** Clears recorded requests and pending failures, restores the reply, brings the fake up. */
-  reset(): void;
-  /** Stops the server and drops open connections. */
-  close(): Promise<void>;
 }
 
 /** Default reply: `fake-anthropic(<model>): <text of the last user message>`. */

@@ -163,3 +163,30 @@ export function countTokens(text: string): number {
 export function streamChunks(text: string): string[] {
   return text.match(/\S+\s*|\s+/g) ?? [];
 }
+
+/** Produces the assistant text of an LLM fake for a request that passed all checks. */
+export type ReplyFn = (request: RecordedRequest) => string | Promise<string>;
+
+/** Options of an LLM fake's `failNext`. */
+export interface LlmFailureOptions {
+  /** How many consecutive requests fail. Default 1. */
+  times?: number;
+  /** Sent as the `retry-after` header, in seconds (fractions allowed). Default: no header. */
+  retryAfterSeconds?: number;
+  /** The error body's message. Default: a generic message for the status. */
+  message?: string;
+}
+
+/** The controls every LLM fake offers besides its provider-specific `failNext`. */
+export interface LlmFakeControls {
+  /** Every completion request received, oldest first, including rejected ones. */
+  requests: RecordedRequest[];
+  /** While `true`, connections are destroyed on arrival (clients see a connection error). */
+  setDown(down: boolean): void;
+  /** Replaces the reply function; no argument restores the one from the options/default. */
+  setReply(reply?: ReplyFn): void;
+  /** Clears recorded requests and pending failures, restores the reply, brings the fake up. */
+  reset(): void;
+  /** Stops the server and drops open connections. */
+  close(): Promise<void>;
+}

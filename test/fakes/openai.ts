@@ -12,9 +12,12 @@ import {
   countTokens,
   FailureQueue,
   fakeId,
+  type LlmFailureOptions,
+  type LlmFakeControls,
   lastUserText,
   parseJsonObject,
   type RecordedRequest,
+  type ReplyFn,
   retryAfterHeader,
   sendJson,
   startHttpFake,
@@ -24,7 +27,7 @@ import {
 } from "./http-fake";
 
 /** Produces the assistant text for a request that passed all checks. */
-export type OpenAIReplyFn = (request: RecordedRequest) => string | Promise<string>;
+export type OpenAIReplyFn = ReplyFn;
 
 /** Models served when {@link FakeOpenAIOptions.models} is not given. */
 export const DEFAULT_OPENAI_MODELS = ["gpt-4o-mini", "gpt-4o", "llama3.1:8b"];
@@ -43,37 +46,20 @@ export interface FakeOpenAIOptions {
 }
 
 /** Options for {@link FakeOpenAI.failNext}. */
-export interface OpenAIFailureOptions {
-  /** How many consecutive chat-completion requests fail. Default 1. */
-  times?: number;
-  /** Sent as the `retry-after` header, in seconds (fractions allowed). Default: no header. */
-  retryAfterSeconds?: number;
-  /** `error.message` of the body. Default: a generic message for the status. */
-  message?: string;
-}
+export type OpenAIFailureOptions = LlmFailureOptions;
 
 /** A running fake OpenAI-compatible API. */
-export interface FakeOpenAI {
+export interface FakeOpenAI extends LlmFakeControls {
   /** Base URL ending in `/v1`, to pass as the SDK's `baseURL`. */
   url: string;
   /** Model ids this fake serves. */
   models: string[];
-  /** Every `POST /v1/chat/completions` received, oldest first, including rejected ones. */
-  requests: RecordedRequest[];
   /**
    * Makes the next `times` chat-completion requests fail with `status`. Bodies follow OpenAI's
    * `{ error: { message, type, param, code } }`: 429 `rate_limit_exceeded`, 401
    * `invalid_api_key`, 404 `model_not_found`, 5xx `server_error`. `GET /v1/models` is unaffected.
    */
   failNext(status: number, options?: OpenAIFailureOptions): void;
-  /** While `true`, connections are destroyed on arrival (clients see a connection error). */
-  setDown(down: boolean): void;
-  /** Replaces the reply function; no argument restores the one from the options/default. */
-  setReply(reply?: OpenAIReplyFn): void;
-  /** Clears recorded requests and pending failures, restores the reply, brings the fake up. */
-  reset(): void;
-  /** Stops the server and drops open connections. */
-  close(): Promise<void>;
 }
 
 /** Default reply: `fake-openai(<model>): <text of the last user message>`. */
