@@ -8,7 +8,7 @@ import { MODEL_ALIASES, resolveModel } from "./llm/models";
  */
 
 /** An unset or blank variable reads as `undefined`; surrounding whitespace is ignored. */
-const blankAsUndefined = z
+const optionalString = z
   .string()
   .optional()
   .transform((v) => {
@@ -16,18 +16,16 @@ const blankAsUndefined = z
     return trimmed ? trimmed : undefined;
   });
 
-const optionalString = blankAsUndefined;
-
-const optionalUrl = blankAsUndefined.pipe(
+const optionalUrl = optionalString.pipe(
   z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional(),
 );
 
 function optionalMatching(pattern: RegExp, error: string) {
-  return blankAsUndefined.pipe(z.string().regex(pattern, error).optional());
+  return optionalString.pipe(z.string().regex(pattern, error).optional());
 }
 
 function withDefault<T extends z.ZodType<unknown, string>>(fallback: string, schema: T) {
-  return blankAsUndefined.transform((v) => v ?? fallback).pipe(schema);
+  return optionalString.transform((v) => v ?? fallback).pipe(schema);
 }
 
 const logLevels = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "SILENT", "CRITICAL"] as const;
@@ -45,7 +43,7 @@ const envSchema = z.object({
   ANTHROPIC_BASE_URL: optionalUrl,
   MODEL_MANAGER_BASE_URL: optionalUrl,
   MODEL_MANAGER_API_KEY: optionalString,
-  DEFAULT_MODEL: blankAsUndefined.refine((v) => v === undefined || resolveModel(v) !== undefined, {
+  DEFAULT_MODEL: optionalString.refine((v) => v === undefined || resolveModel(v) !== undefined, {
     error: `must be an alias (${Object.keys(MODEL_ALIASES).join(", ")}) or a claude*, gpt* or o<digit>* model id`,
   }),
   SLACK_SIGNING_SECRET: optionalString,

@@ -131,6 +131,7 @@ async function stopChild(child: ChildProcess): Promise<void> {
 /**
  * Starts the `fauxqs` SQS emulator in-process on a free port (or `port`). State is in memory:
  * queued jobs do not survive a restart of the local stack.
+ * @throws fauxqs's listen error (e.g. `EADDRINUSE` for a taken `port`).
  */
 export async function startSqsEmulator(options: { port?: number } = {}): Promise<RunningService> {
   const server = await startFauxqs({ port: options.port ?? 0, logger: false });
@@ -148,6 +149,7 @@ export const LOCAL_QUEUE_DEFAULTS = {
 /**
  * Creates `name` and its DLQ `name-dlq` (with a redrive policy) unless they exist, and returns
  * their URLs. CreateQueue is idempotent for identical attributes.
+ * @throws the SDK's error, or an `Error` when SQS returns no URL or ARN.
  */
 export async function ensureQueueWithDlq(
   sqs: SQSClient,

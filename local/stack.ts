@@ -4,7 +4,6 @@ import { createAwsClients } from "../core/compose/aws";
 import { buildIngressDeps } from "../core/compose/ingress";
 import { buildWorkerDeps } from "../core/compose/worker";
 import type { Config } from "../core/config";
-import { configuredComponents } from "../core/health";
 import { createLogger, type Logger } from "../core/logger";
 import { ensureTable } from "../core/memory/table";
 import { createChatWorkerHandler } from "../functions/chat-worker";
@@ -86,7 +85,8 @@ export async function startLocalStack(
       functionName: "chat-worker",
     });
 
-    const app = createApp(buildIngressDeps(config, aws));
+    const ingress = buildIngressDeps(config, aws);
+    const app = createApp(ingress);
     const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
       const s = serve({ fetch: app.fetch, port: config.port, hostname: "127.0.0.1" }, () =>
         resolve(s),
@@ -98,7 +98,7 @@ export async function startLocalStack(
     const url = `http://127.0.0.1:${port}`;
     config = { ...config, port };
 
-    const report = configuredComponents(config);
+    const report = ingress.health();
     for (const [name, status] of Object.entries({ ...report.providers, ...report.platforms })) {
       if (!status.configured) logger.warn(`${name} is not configured`, { reason: status.reason });
     }

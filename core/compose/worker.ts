@@ -5,7 +5,7 @@ import type { ChatJob } from "../chat/job";
 import { type ChatTurnDeps, createChatTurn, type ReplyRecord } from "../chat/turn";
 import type { Config } from "../config";
 import { DynamoBreakerStore } from "../llm/breaker";
-import { createProviderManager, type ProviderManager } from "../llm/manager";
+import { createProviderManager } from "../llm/manager";
 import { createConfiguredProviders } from "../llm/providers";
 import { createLogger } from "../logger";
 import { ConversationStore } from "../memory/conversations";
@@ -27,7 +27,6 @@ export interface WorkerDeps {
   runTurn: (job: ChatJob) => Promise<ReplyRecord>;
   /** Registered with each invocation's Lambda context (in-progress expiry). */
   idempotency: IdempotencyConfig;
-  llm: ProviderManager;
   logger: Logger;
 }
 
@@ -86,7 +85,7 @@ export function buildWorkerDeps(
     now,
     once,
   });
-  return { runTurn, idempotency, llm, logger };
+  return { runTurn, idempotency, logger };
 }
 
 /** Thrown when a Slack reply is needed but `SLACK_BOT_TOKEN` is unset. */

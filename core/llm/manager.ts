@@ -24,9 +24,6 @@ import type { ChatMessage, Completion, LlmErrorKind, LlmProvider, ProviderId } f
 /** Every provider the manager knows, in the order `status()` reports them. */
 export const PROVIDER_IDS: readonly ProviderId[] = ["anthropic", "model-manager"];
 
-/** Why a provider is unconfigured when the composition root gives no reason of its own. */
-export const DEFAULT_UNCONFIGURED_REASONS = UNCONFIGURED_REASONS;
-
 /** One call to a provider, for logs and tests. */
 export interface AttemptRecord {
   provider: ProviderId;
@@ -230,7 +227,7 @@ export function createProviderManager(options: ProviderManagerOptions): Provider
   const timeoutMs = options.timeoutMs ?? 30_000;
   const defaultMaxTokens = options.defaultMaxTokens ?? 1024;
   const providers = options.providers;
-  const reasons = { ...DEFAULT_UNCONFIGURED_REASONS, ...options.unconfiguredReasons };
+  const reasons = { ...UNCONFIGURED_REASONS, ...options.unconfiguredReasons };
   const tableDefaults = resolveProviderDefaults(options);
   const globalDefault = chooseDefaultModel(
     options.defaultModel,

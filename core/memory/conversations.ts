@@ -1,6 +1,7 @@
 import { TransactionCanceledException } from "@aws-sdk/client-dynamodb";
 import {
   type DynamoDBDocumentClient,
+  GetCommand,
   QueryCommand,
   TransactWriteCommand,
 } from "@aws-sdk/lib-dynamodb";
@@ -83,6 +84,7 @@ export class ConversationStore {
   /**
    * The newest `limit` messages, returned oldest first. One Query on the conversation's
    * partition, newest first, stopping after `limit` items.
+   * @throws the SDK's error when DynamoDB fails.
    */
   async recent(
     conversation: ConversationRef,
@@ -103,19 +105,20 @@ export class ConversationStore {
     return (out.Items ?? []).map(toStoredMessage).reverse();
   }
 
-  /** The conversation's atomic message counter (0 for a new conversation). */
+  /**
+   * The conversation's atomic message counter (0 for a new conversation), read strongly
+   * consistent from the meta item.
+   * @throws the SDK's error when DynamoDB fails.
+   */
   async messageCount(conversation: ConversationRef): Promise<number> {
     const out = await this.db.send(
-      new QueryCommand({
+      new GetCommand({
         TableName: this.tableName,
-        KeyConditionExpression: "pk = :pk AND sk = :meta",
-        ExpressionAttributeValues: {
-          ":pk": conversationPk(conversation),
-          ":meta": CONVERSATION_META_SK,
-        },
+        Key: { pk: conversationPk(conversation), sk: CONVERSATION_META_SK },
+        ConsistentRead: true,
       }),
     );
-    return Number(out.Items?.[0]?.messageCount ?? 0);
+    return Number(out.Item?.messageCount ?? 0);
   }
 }
 

@@ -47,7 +47,10 @@ export class DedupeStore {
     }
   }
 
-  /** Drops a mark, so that a retry of an event we failed to enqueue is accepted again. */
+  /**
+   * Drops a mark, so that a retry of an event we failed to enqueue is accepted again.
+   * @throws the SDK's error when DynamoDB fails.
+   */
   async release(scope: string, id: string): Promise<void> {
     await this.db.send(new DeleteCommand({ TableName: this.tableName, Key: dedupeKey(scope, id) }));
   }

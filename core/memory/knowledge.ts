@@ -30,7 +30,7 @@ export class KnowledgeStore {
     private readonly tableName: string,
   ) {}
 
-  /** The entry under `key`, or `undefined`. */
+  /** The entry under `key`, or `undefined`. @throws the SDK's error when DynamoDB fails. */
   async get(key: string): Promise<KnowledgeEntry | undefined> {
     const out = await this.db.send(
       new GetCommand({ TableName: this.tableName, Key: this.key(key), ConsistentRead: true }),
@@ -65,7 +65,7 @@ export class KnowledgeStore {
     return stored;
   }
 
-  /** Deletes an entry; deleting an absent key is not an error. */
+  /** Deletes an entry; deleting an absent key is not an error. @throws the SDK's error. */
   async delete(key: string): Promise<void> {
     await this.db.send(new DeleteCommand({ TableName: this.tableName, Key: this.key(key) }));
   }

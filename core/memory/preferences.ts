@@ -16,7 +16,10 @@ export class PreferenceStore {
     private readonly tableName: string,
   ) {}
 
-  /** All preferences of one user in one Query, as a key → value record (empty if none). */
+  /**
+   * All preferences of one user in one Query, as a key → value record (empty if none).
+   * @throws the SDK's error when DynamoDB fails (as do `put` and `delete`).
+   */
   async getAll(platform: Platform, userId: string): Promise<Record<string, string>> {
     const out = await this.db.send(
       new QueryCommand({

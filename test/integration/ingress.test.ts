@@ -52,8 +52,8 @@ async function queueDepth(): Promise<number> {
   return Number(out.Attributes?.ApproximateNumberOfMessages ?? 0);
 }
 
-function post(body: string, headers: Record<string, string>) {
-  return app.request("/slack/events", { method: "POST", body, headers });
+function post(body: string, headers: Record<string, string>, target = app) {
+  return target.request("/slack/events", { method: "POST", body, headers });
 }
 
 describe("POST /slack/events", () => {
@@ -142,11 +142,7 @@ describe("POST /slack/events", () => {
       buildIngressDeps({ ...config, slack: { ...config.slack, signingSecret: undefined } }, aws),
     );
     const body = JSON.stringify(appMentionEnvelope({ eventId: "Ev-503", text: "x" }));
-    const res = await bare.request("/slack/events", {
-      method: "POST",
-      body,
-      headers: signedHeaders(body),
-    });
+    const res = await post(body, signedHeaders(body), bare);
     expect(res.status).toBe(503);
   });
 
@@ -162,17 +158,9 @@ describe("POST /slack/events", () => {
     const deps = buildIngressDeps(config, aws);
     const flakyApp = createApp({ ...deps, slack: { ...deps.slack, queue: flaky } });
     const body = JSON.stringify(appMentionEnvelope({ eventId: "Ev-flaky", text: "x" }));
-    const first = await flakyApp.request("/slack/events", {
-      method: "POST",
-      body,
-      headers: signedHeaders(body),
-    });
+    const first = await post(body, signedHeaders(body), flakyApp);
     expect(first.status).toBe(500);
-    const retry = await flakyApp.request("/slack/events", {
-      method: "POST",
-      body,
-      headers: signedHeaders(body, { retryNum: 1 }),
-    });
+    const retry = await post(body, signedHeaders(body, { retryNum: 1 }), flakyApp);
     expect(retry.status).toBe(200);
     expect(accepted).toHaveLength(1);
   });
