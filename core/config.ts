@@ -36,16 +36,51 @@ export const SECRET_VARIABLES: ReadonlySet<string> = new Set([
   "MODEL_MANAGER_API_KEY",
   "SLACK_SIGNING_SECRET",
   "SLACK_BOT_TOKEN",
+  "DISCORD_BOT_TOKEN",
+  "KADI_CALLBACK_SECRET",
+  "KADI_PRIVATE_KEY",
+  "ARCADEDB_PASSWORD",
+  "GATEWAY_ADMIN_KEY",
 ]);
+
+function positiveInt(fallback: string, max: number) {
+  return withDefault(
+    fallback,
+    z
+      .string()
+      .regex(/^\d+$/, "must be a whole number")
+      .transform(Number)
+      .pipe(z.number().int().min(1, "must be at least 1").max(max, `must be at most ${max}`)),
+  );
+}
+
+const optionalWsUrl = optionalString.pipe(
+  z.url({ protocol: /^wss?$/, error: "must be a ws(s) URL" }).optional(),
+);
+
+/** A PEM value may arrive with literal `\n` escapes (one-line env files, secret stores). */
+const optionalPem = optionalString
+  .transform((v) => v?.replaceAll("\\n", "\n"))
+  .pipe(
+    z
+      .string()
+      .regex(/^-----BEGIN PRIVATE KEY-----[\s\S]+-----END PRIVATE KEY-----$/, {
+        error: "must be a PKCS#8 PEM private key (-----BEGIN PRIVATE KEY-----)",
+      })
+      .optional(),
+  );
+
+const modelSchema = optionalString.refine((v) => v === undefined || resolveModel(v) !== undefined, {
+  error: `must be an alias (${Object.keys(MODEL_ALIASES).join(", ")}) or a claude*, gpt* or o<digit>* model id`,
+});
 
 const envSchema = z.object({
   ANTHROPIC_API_KEY: optionalString,
   ANTHROPIC_BASE_URL: optionalUrl,
   MODEL_MANAGER_BASE_URL: optionalUrl,
   MODEL_MANAGER_API_KEY: optionalString,
-  DEFAULT_MODEL: optionalString.refine((v) => v === undefined || resolveModel(v) !== undefined, {
-    error: `must be an alias (${Object.keys(MODEL_ALIASES).join(", ")}) or a claude*, gpt* or o<digit>* model id`,
-  }),
+  DEFAULT_MODEL: modelSchema,
+  SUMMARY_MODEL: modelSchema,
   SLACK_SIGNING_SECRET: optionalString,
   SLACK_BOT_TOKEN: optionalMatching(/^xox[bp]-/, "must be a Slack bot token (xoxb-…)"),
   SLACK_BOT_USER_ID: optionalMatching(
@@ -53,6 +88,43 @@ const envSchema = z.object({
     "must be a Slack user id such as U0123ABCD",
   ),
   SLACK_API_URL: optionalUrl,
+  DISCORD_PUBLIC_KEY: optionalMatching(
+    /^[0-9a-fA-F]{64}$/,
+    "must be the application's Ed25519 public key (64 hex characters)",
+  ),
+  DISCORD_APPLICATION_ID: optionalMatching(/^\d{15,22}$/, "must be a Discord snowflake id"),
+  DISCORD_BOT_TOKEN: optionalString,
+  DISCORD_BOT_USER_ID: optionalMatching(/^\d{15,22}$/, "must be a Discord snowflake id"),
+  DISCORD_API_URL: optionalUrl,
+  KADI_BROKER_URL: optionalWsUrl,
+  KADI_NETWORKS: withDefault(
+    "global",
+    z
+      .string()
+      .transform((v) =>
+        v
+          .split(",")
+          .map((n) => n.trim())
+          .filter(Boolean),
+      )
+      .pipe(z.array(z.string().regex(/^[A-Za-z0-9_.:-]+$/, "must be comma-separated network ids"))),
+  ),
+  KADI_CALLBACK_SECRET: optionalString,
+  KADI_PRIVATE_KEY: optionalPem,
+  KADI_AGENT_NAME: withDefault("chat-agent", z.string().max(64, "must be at most 64 characters")),
+  KADI_SESSION_MS: positiveInt("240000", 900_000),
+  ARCADEDB_URL: optionalUrl,
+  ARCADEDB_USERNAME: withDefault("root", z.string()),
+  ARCADEDB_PASSWORD: optionalString,
+  MEMORY_RECALL_MAX_SUMMARIES: positiveInt("3", 20),
+  MEMORY_RECALL_MAX_CHARS: positiveInt("2000", 20_000),
+  GATEWAY_URL: optionalUrl,
+  GATEWAY_ADMIN_KEY: optionalString,
+  GATEWAY_DIALECT: withDefault(
+    "litellm",
+    z.enum(["litellm", "model-manager"], { error: "must be litellm or model-manager" }),
+  ),
+  HEALTH_CHECK_INTERVAL_MS: positiveInt("300000", 86_400_000),
   AWS_REGION: withDefault("us-east-1", z.string().regex(/^[a-z0-9-]+$/, "must be an AWS region")),
   AWS_ENDPOINT_URL_DYNAMODB: optionalUrl,
   AWS_ENDPOINT_URL_SQS: optionalUrl,
@@ -61,6 +133,7 @@ const envSchema = z.object({
     z.string().regex(/^[A-Za-z0-9_.-]{3,255}$/, "must be a DynamoDB table name"),
   ),
   CHAT_QUEUE_URL: optionalUrl,
+  ARCHIVE_QUEUE_URL: optionalUrl,
   PORT: withDefault(
     "3000",
     z
@@ -92,6 +165,8 @@ export interface Config {
   modelManager: { baseUrl?: string; apiKey?: string };
   /** Model id or alias used when the text names none and the user has no preference. */
   defaultModel?: string;
+  /** Model id or alias that writes archive summaries; default `DEFAULT_SUMMARY_MODEL`. */
+  summaryModel?: string;
   slack: {
     signingSecret?: string;
     botToken?: string;
@@ -99,9 +174,45 @@ export interface Config {
     /** Web API base URL ending in `/`, default `https://slack.com/api/`. */
     apiUrl: string;
   };
+  discord: {
+    /** Ed25519 public key of the application, hex (General Information → Public Key). */
+    publicKey?: string;
+    applicationId?: string;
+    botToken?: string;
+    botUserId?: string;
+    /** REST base URL without trailing slash, default `https://discord.com/api/v10`. */
+    apiUrl: string;
+  };
+  kadi: {
+    /** `ws(s)://host:port/kadi`; unset means the agent does not connect to a broker. */
+    brokerUrl?: string;
+    /** Networks to register on and subscribe in; default `["global"]`. */
+    networks: string[];
+    /** HMAC key of `POST /kadi/events`; unset makes that endpoint answer 503. */
+    callbackSecret?: string;
+    /** Ed25519 PKCS#8 PEM; unset means the local stack generates one. */
+    privateKeyPem?: string;
+    /** `displayName` sent in `kadi.agent.register`. */
+    agentName: string;
+    /** How long one listener invocation holds its broker session, ms (default 240000). */
+    sessionMs: number;
+  };
+  arcadedb: {
+    /** `http://host:2480/{database}`; unset selects the embedded search backend. */
+    url?: string;
+    username: string;
+    password?: string;
+  };
+  /** Budget of archived summaries recalled into one chat turn. */
+  recall: { maxSummaries: number; maxChars: number };
+  /** Admin side of the model gateway, used by `npm run gateway:bootstrap`. */
+  gateway: { url?: string; adminKey?: string; dialect: "litellm" | "model-manager" };
+  /** Interval of the local stack's health check, ms (default 300000, as the cron). */
+  healthCheckIntervalMs: number;
   aws: { region: string; dynamodbEndpoint?: string; sqsEndpoint?: string };
   memoryTableName: string;
   chatQueueUrl?: string;
+  archiveQueueUrl?: string;
   /** HTTP port of the local stack; 0 picks a free port. */
   port: number;
   dataDir: string;
@@ -145,12 +256,43 @@ export function loadConfig(
     anthropic: { apiKey: e.ANTHROPIC_API_KEY, baseUrl: e.ANTHROPIC_BASE_URL },
     modelManager: { baseUrl: e.MODEL_MANAGER_BASE_URL, apiKey: e.MODEL_MANAGER_API_KEY },
     defaultModel: e.DEFAULT_MODEL,
+    summaryModel: e.SUMMARY_MODEL,
     slack: {
       signingSecret: e.SLACK_SIGNING_SECRET,
       botToken: e.SLACK_BOT_TOKEN,
       botUserId: e.SLACK_BOT_USER_ID,
       apiUrl: withTrailingSlash(e.SLACK_API_URL ?? "https://slack.com/api/"),
     },
+    discord: {
+      publicKey: e.DISCORD_PUBLIC_KEY,
+      applicationId: e.DISCORD_APPLICATION_ID,
+      botToken: e.DISCORD_BOT_TOKEN,
+      botUserId: e.DISCORD_BOT_USER_ID,
+      apiUrl: (e.DISCORD_API_URL ?? "https://discord.com/api/v10").replace(/\/+$/, ""),
+    },
+    kadi: {
+      brokerUrl: e.KADI_BROKER_URL,
+      networks: e.KADI_NETWORKS,
+      callbackSecret: e.KADI_CALLBACK_SECRET,
+      privateKeyPem: e.KADI_PRIVATE_KEY,
+      agentName: e.KADI_AGENT_NAME,
+      sessionMs: e.KADI_SESSION_MS,
+    },
+    arcadedb: {
+      url: e.ARCADEDB_URL?.replace(/\/+$/, ""),
+      username: e.ARCADEDB_USERNAME,
+      password: e.ARCADEDB_PASSWORD,
+    },
+    recall: {
+      maxSummaries: e.MEMORY_RECALL_MAX_SUMMARIES,
+      maxChars: e.MEMORY_RECALL_MAX_CHARS,
+    },
+    gateway: {
+      url: e.GATEWAY_URL?.replace(/\/+$/, ""),
+      adminKey: e.GATEWAY_ADMIN_KEY,
+      dialect: e.GATEWAY_DIALECT,
+    },
+    healthCheckIntervalMs: e.HEALTH_CHECK_INTERVAL_MS,
     aws: {
       region: e.AWS_REGION,
       dynamodbEndpoint: e.AWS_ENDPOINT_URL_DYNAMODB,
@@ -158,6 +300,7 @@ export function loadConfig(
     },
     memoryTableName: e.MEMORY_TABLE_NAME,
     chatQueueUrl: e.CHAT_QUEUE_URL,
+    archiveQueueUrl: e.ARCHIVE_QUEUE_URL,
     port: e.PORT,
     dataDir: e.DATA_DIR,
     logLevel: e.LOG_LEVEL,

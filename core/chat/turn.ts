@@ -4,9 +4,9 @@ import type { ChatMessage, Completion, LlmErrorKind } from "../llm/types";
 import type { ConversationStore } from "../memory/conversations";
 import { deterministicMessageId } from "../memory/keys";
 import type { PreferenceStore } from "../memory/preferences";
-import type { Replier } from "../slack/replier";
 import type { ChatJob } from "./job";
 import { buildMessages, SYSTEM_PROMPT } from "./prompt";
+import type { Replier } from "./replier";
 
 /** The slice of the provider manager the turn uses. */
 export interface Completer {

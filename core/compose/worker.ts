@@ -2,6 +2,7 @@ import { IdempotencyConfig, makeIdempotent } from "@aws-lambda-powertools/idempo
 import { DynamoDBPersistenceLayer } from "@aws-lambda-powertools/idempotency/dynamodb";
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { ChatJob } from "../chat/job";
+import { createReplyRouter, inlineReplier, type Replier, type ReplierTable } from "../chat/replier";
 import { type ChatTurnDeps, createChatTurn, type ReplyRecord } from "../chat/turn";
 import type { Config } from "../config";
 import { DynamoBreakerStore } from "../llm/breaker";
@@ -11,7 +12,7 @@ import { createLogger } from "../logger";
 import { ConversationStore } from "../memory/conversations";
 import { PreferenceStore } from "../memory/preferences";
 import { TTL_ATTRIBUTE } from "../memory/table";
-import { type Replier, SlackReplier } from "../slack/replier";
+import { SlackReplier } from "../slack/replier";
 import type { AwsClients } from "./aws";
 
 /** How long a finished reply is remembered for redeliveries, seconds (SQS retention max is
@@ -75,7 +76,7 @@ export function buildWorkerDeps(
   const once: ChatTurnDeps["once"] = (fn) =>
     makeIdempotent(fn, { persistenceStore, config: idempotency });
 
-  const replier = overrides.replier ?? lazySlackReplier(config.slack.botToken, config.slack.apiUrl);
+  const replier = overrides.replier ?? createReplyRouter(buildRepliers(config), MISSING_PLATFORM);
   const runTurn = createChatTurn({
     conversations: new ConversationStore(aws.documents, config.memoryTableName),
     preferences: new PreferenceStore(aws.documents, config.memoryTableName),
@@ -88,19 +89,24 @@ export function buildWorkerDeps(
   return { runTurn, idempotency, logger };
 }
 
-/** Thrown when a Slack reply is needed but `SLACK_BOT_TOKEN` is unset. */
-export class SlackNotConfiguredError extends Error {
-  override readonly name = "SlackNotConfiguredError";
-}
+/** What to set for each reply kind whose replier is missing (error text). */
+const MISSING_PLATFORM: Partial<Record<ReplierKind, string>> = {
+  slack: "SLACK_BOT_TOKEN is not set",
+  "discord-interaction": "DISCORD_APPLICATION_ID is not set",
+  "kadi-slack": "KADI_BROKER_URL is not set",
+  "kadi-discord": "KADI_BROKER_URL is not set",
+};
 
-function lazySlackReplier(botToken: string | undefined, apiUrl: string): Replier {
-  const replier = botToken ? new SlackReplier({ botToken, apiUrl }) : undefined;
-  return {
-    post(target, text) {
-      if (!replier) {
-        throw new SlackNotConfiguredError("SLACK_BOT_TOKEN is not set: cannot reply on Slack");
-      }
-      return replier.post(target, text);
-    },
-  };
+type ReplierKind = keyof ReplierTable;
+
+/** One replier per configured platform; each is built once per container. */
+function buildRepliers(config: Config): ReplierTable {
+  const table: ReplierTable = { inline: inlineReplier };
+  if (config.slack.botToken) {
+    table.slack = new SlackReplier({
+      botToken: config.slack.botToken,
+      apiUrl: config.slack.apiUrl,
+    });
+  }
+  return table;
 }

@@ -1,19 +1,10 @@
 import { WebClient } from "@slack/web-api";
-import type { ReplyTarget } from "../chat/job";
+import type { ReplyTargetOf } from "../chat/job";
+import type { Replier } from "../chat/replier";
 import { splitMessage } from "../chat/split";
 
 /** Characters per Slack message; longer answers are split (design.md: split at 4000). */
 export const SLACK_MAX_MESSAGE_CHARS = 4000;
-
-/** Posts answers to a chat platform. */
-export interface Replier {
-  /**
-   * Posts `text`, split into as many messages as the platform needs, in order.
-   * @returns the platform id of the first message posted (Slack `ts`).
-   * @throws the platform client's error; a partial post is possible if a later chunk fails.
-   */
-  post(target: ReplyTarget, text: string): Promise<{ messageId: string }>;
-}
 
 /**
  * Slack replies through the official `@slack/web-api` client (`chat.postMessage`). The base
@@ -22,7 +13,7 @@ export interface Replier {
  * (`rejectRateLimitedCalls`): the queue's redelivery is the long-term retry, and a Lambda must
  * not sleep through a `Retry-After` of many seconds.
  */
-export class SlackReplier implements Replier {
+export class SlackReplier implements Replier<"slack"> {
   private readonly client: WebClient;
 
   constructor(options: { botToken: string; apiUrl: string; timeoutMs?: number }) {
@@ -34,7 +25,7 @@ export class SlackReplier implements Replier {
     });
   }
 
-  async post(target: ReplyTarget, text: string): Promise<{ messageId: string }> {
+  async post(target: ReplyTargetOf<"slack">, text: string): Promise<{ messageId: string }> {
     let first: string | undefined;
     for (const chunk of splitMessage(text, SLACK_MAX_MESSAGE_CHARS)) {
       const result = await this.client.chat.postMessage({

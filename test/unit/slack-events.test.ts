@@ -56,7 +56,11 @@ describe("routeSlackEnvelope", () => {
       }),
       BOT,
     );
-    expect(route.action === "enqueue" && route.job.reply.threadTs).toBe("1700000000.000100");
+    expect(route.action === "enqueue" && route.job.reply).toEqual({
+      kind: "slack",
+      channel: "C1",
+      threadTs: "1700000000.000100",
+    });
   });
 
   it("answers a direct message in place (no thread)", () => {
