@@ -1,3 +1,4 @@
+import { Resource } from "sst/resource";
 import * as z from "zod";
 import { MODEL_ALIASES, resolveModel } from "./llm/models";
 
@@ -219,6 +220,75 @@ export interface Config {
   logLevel: LogLevel;
 }
 
+/**
+ * SST-linked resources (https://sst.dev/docs/linking/) that stand in for a variable: the link
+ * name given in `infra/`, the property SST exposes for it (`Dynamo` → `name`, `Queue` → `url`,
+ * `Secret` → `value`) and the variable it supplies. On Lambda every one of these arrives through
+ * linking, so no secret needs a plain environment variable there; locally the variables apply.
+ */
+export const LINKED_RESOURCES = {
+  Memory: { property: "name", variable: "MEMORY_TABLE_NAME" },
+  ChatQueue: { property: "url", variable: "CHAT_QUEUE_URL" },
+  ArchiveQueue: { property: "url", variable: "ARCHIVE_QUEUE_URL" },
+  AnthropicApiKey: { property: "value", variable: "ANTHROPIC_API_KEY" },
+  ModelManagerApiKey: { property: "value", variable: "MODEL_MANAGER_API_KEY" },
+  SlackSigningSecret: { property: "value", variable: "SLACK_SIGNING_SECRET" },
+  SlackBotToken: { property: "value", variable: "SLACK_BOT_TOKEN" },
+  DiscordPublicKey: { property: "value", variable: "DISCORD_PUBLIC_KEY" },
+  DiscordBotToken: { property: "value", variable: "DISCORD_BOT_TOKEN" },
+  ArcadedbPassword: { property: "value", variable: "ARCADEDB_PASSWORD" },
+  KadiPrivateKey: { property: "value", variable: "KADI_PRIVATE_KEY" },
+  KadiCallbackSecret: { property: "value", variable: "KADI_CALLBACK_SECRET" },
+  GatewayAdminKey: { property: "value", variable: "GATEWAY_ADMIN_KEY" },
+} as const satisfies Record<
+  string,
+  { property: "name" | "url" | "value"; variable: keyof z.input<typeof envSchema> }
+>;
+
+/** Link name of an SST resource that {@link loadConfig} understands. */
+export type LinkedResourceName = keyof typeof LINKED_RESOURCES;
+
+/**
+ * The resources SST links to this process: on Lambda the encrypted `resource.enc` bundled with
+ * the function (`SST_KEY`, `SST_KEY_FILE`), under `sst dev`/`sst shell` the `SST_RESOURCE_<Name>`
+ * variables. Read through SST's own reader (`sst/resource`, about 1.7 KB minified), so the
+ * format stays the CLI's business; outside SST it yields nothing.
+ */
+function sstLinkedResources(): Record<string, unknown> {
+  const linked: Record<string, unknown> = {};
+  for (const name of Object.keys(LINKED_RESOURCES)) {
+    if (name in Resource) linked[name] = Reflect.get(Resource, name);
+  }
+  return linked;
+}
+
+/** Variables supplied by linked resources (blank values skipped), and where each came from. */
+function linkedVariables(resources: Record<string, unknown>): {
+  values: Record<string, string>;
+  sources: Map<string, string>;
+  problems: string[];
+} {
+  const values: Record<string, string> = {};
+  const sources = new Map<string, string>();
+  const problems: string[] = [];
+  for (const [name, { property, variable }] of Object.entries(LINKED_RESOURCES)) {
+    const resource = resources[name];
+    if (resource === undefined) continue;
+    const value =
+      typeof resource === "object" && resource !== null
+        ? Reflect.get(resource, property)
+        : undefined;
+    if (typeof value !== "string") {
+      problems.push(`${variable}: linked SST resource ${name} has no string "${property}"`);
+      continue;
+    }
+    if (!value.trim()) continue;
+    values[variable] = value;
+    sources.set(variable, name);
+  }
+  return { values, sources, problems };
+}
+
 /** Thrown by {@link loadConfig}; `problems` lists every bad variable as `NAME: reason`. */
 export class ConfigError extends Error {
   override readonly name = "ConfigError";
@@ -231,20 +301,34 @@ export class ConfigError extends Error {
  * Validates the environment once.
  *
  * @param options.env - defaults to `process.env`; tests pass their own record.
+ * @param options.resources - SST-linked resources by link name (see {@link LINKED_RESOURCES});
+ *   a non-blank linked value takes precedence over the variable it stands in for. Defaults to
+ *   what SST links to this process when `env` is defaulted too, else to none.
  * @param options.required - variable names that this entry point cannot run without (for
- *   example `CHAT_QUEUE_URL` for the Lambda ingress), reported together with malformed ones.
- * @throws {ConfigError} naming every missing or malformed variable; messages never contain
- *   the offending value, so secrets do not leak into logs.
+ *   example `CHAT_QUEUE_URL` for the Lambda ingress), reported together with malformed ones;
+ *   a linked resource satisfies them.
+ * @throws {ConfigError} naming every missing or malformed variable (and the linked resource it
+ *   came from); messages never contain the offending value, so secrets do not leak into logs.
  */
 export function loadConfig(
-  options: { env?: Record<string, string | undefined>; required?: readonly string[] } = {},
+  options: {
+    env?: Record<string, string | undefined>;
+    resources?: Record<string, unknown>;
+    required?: readonly string[];
+  } = {},
 ): Config {
-  const { env = process.env, required = [] } = options;
-  const problems: string[] = [];
+  const { required = [] } = options;
+  const resources = options.resources ?? (options.env === undefined ? sstLinkedResources() : {});
+  const linked = linkedVariables(resources);
+  const env = { ...(options.env ?? process.env), ...linked.values };
+  const problems: string[] = [...linked.problems];
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
-      problems.push(`${String(issue.path[0] ?? "environment")}: ${issue.message}`);
+      const variable = String(issue.path[0] ?? "environment");
+      const source = linked.sources.get(variable);
+      const origin = source ? ` (linked SST resource ${source})` : "";
+      problems.push(`${variable}${origin}: ${issue.message}`);
     }
   }
   for (const name of required) {

@@ -12,7 +12,11 @@ export interface ComponentStatus {
 export interface HealthReport {
   status: "ok" | "degraded";
   providers: { anthropic: ComponentStatus; "model-manager": ComponentStatus };
-  platforms: { slack: ComponentStatus };
+  /**
+   * `discord`: slash commands can be verified and answered (public key and application id set).
+   * `kadi`: a broker session can be opened (URL and key set; `npm start` generates the key).
+   */
+  platforms: { slack: ComponentStatus; discord: ComponentStatus; kadi: ComponentStatus };
 }
 
 /**
@@ -33,9 +37,25 @@ export function configuredComponents(config: Config): HealthReport {
     missingSlack.length === 0
       ? { configured: true }
       : { configured: false, reason: `${missingSlack.join(" and ")} not set` };
+  const missingDiscord = [
+    !config.discord.publicKey && "DISCORD_PUBLIC_KEY",
+    !config.discord.applicationId && "DISCORD_APPLICATION_ID",
+  ].filter(Boolean);
+  const discord: ComponentStatus =
+    missingDiscord.length === 0
+      ? { configured: true }
+      : { configured: false, reason: `${missingDiscord.join(" and ")} not set` };
+  const missingKadi = [
+    !config.kadi.brokerUrl && "KADI_BROKER_URL",
+    !config.kadi.privateKeyPem && "KADI_PRIVATE_KEY",
+  ].filter(Boolean);
+  const kadi: ComponentStatus =
+    missingKadi.length === 0
+      ? { configured: true }
+      : { configured: false, reason: `${missingKadi.join(" and ")} not set` };
   return {
     status: anthropic.configured || modelManager.configured ? "ok" : "degraded",
     providers: { anthropic, "model-manager": modelManager },
-    platforms: { slack },
+    platforms: { slack, discord, kadi },
   };
 }

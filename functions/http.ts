@@ -6,14 +6,17 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { createAwsClients } from "../core/compose/aws";
 import { buildIngressDeps, type IngressDeps } from "../core/compose/ingress";
 import { loadConfig } from "../core/config";
+import { handleDiscordInteraction } from "../core/discord/ingress";
+import { handleKadiEvent } from "../core/kadi/ingress";
 import { handleSlackEvents } from "../core/slack/ingress";
 
 /** Largest request body accepted, in bytes (1 MiB); larger bodies get 413. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
 /**
- * The HTTP ingress as a Hono app: `GET /health`, `POST /slack/events`. The local stack serves
- * this same app; Lambda runs it through {@link handler}.
+ * The HTTP ingress as a Hono app: `GET /health` (`?deep=1` adds the health-check records),
+ * `POST /slack/events`, `POST /discord/interactions`, `POST /kadi/events`. The local stack
+ * serves this same app; Lambda runs it through {@link handler}.
  */
 export function createApp(deps: IngressDeps): Hono {
   const app = new Hono();
@@ -22,11 +25,38 @@ export function createApp(deps: IngressDeps): Hono {
     onError: (c) => c.json({ error: "payload_too_large", limitBytes: MAX_BODY_BYTES }, 413),
   });
 
-  app.get("/health", (c) => c.json(deps.health()));
+  // `?deep=1` adds the latest scheduled health-check records (one table read, cached briefly).
+  app.get("/health", async (c) => {
+    if (c.req.query("deep") !== "1") return c.json(deps.health());
+    try {
+      return c.json({ ...deps.health(), checks: await deps.healthRecords() });
+    } catch (error) {
+      deps.logger.error("health records unavailable", { error });
+      return c.json({ ...deps.health(), checks: null, error: "health_records_unavailable" }, 503);
+    }
+  });
 
   app.post("/slack/events", limit, async (c) => {
     const rawBody = await c.req.text();
     const result = await handleSlackEvents(deps.slack, {
+      rawBody,
+      headers: (name) => c.req.header(name),
+    });
+    return c.json(result.body, result.status as ContentfulStatusCode);
+  });
+
+  app.post("/discord/interactions", limit, async (c) => {
+    const rawBody = await c.req.text();
+    const result = await handleDiscordInteraction(deps.discord, {
+      rawBody,
+      headers: (name) => c.req.header(name),
+    });
+    return c.json(result.body, result.status as ContentfulStatusCode);
+  });
+
+  app.post("/kadi/events", limit, async (c) => {
+    const rawBody = await c.req.text();
+    const result = await handleKadiEvent(deps.kadi, {
       rawBody,
       headers: (name) => c.req.header(name),
     });

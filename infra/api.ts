@@ -1,14 +1,34 @@
-import { sharedEnvironment } from "./environment";
-import { chatQueue } from "./queues";
-import { memoryTable } from "./storage";
+import { FUNCTION_DEFAULTS } from "./environment";
+import type { Queues } from "./queues";
+import type { Secrets } from "./secrets";
 
-/** The HTTP ingress (`functions/http.ts`) behind a Lambda function URL. */
-export const http = new sst.aws.Function("Http", {
-  handler: "functions/http.handler",
-  runtime: "nodejs20.x",
-  memory: "512 MB",
-  timeout: "10 seconds",
-  url: true,
-  link: [memoryTable, chatQueue],
-  environment: { ...sharedEnvironment, CHAT_QUEUE_URL: chatQueue.url },
-});
+/**
+ * The HTTP ingress (`functions/http.ts`: Slack events, Discord interactions, KĀDI callbacks,
+ * health) behind a Lambda function URL. It only verifies, deduplicates and enqueues, so it is
+ * linked to the table, the chat queue and the three verification secrets, nothing else.
+ * Its work (a conditional write and a SendMessage) ends well inside the 3 s Slack and Discord
+ * wait; the 10 s timeout only bounds a stuck invocation.
+ */
+export function createHttpApi(deps: {
+  memoryTable: sst.aws.Dynamo;
+  queues: Queues;
+  secrets: Secrets;
+  environment: Record<string, $util.Input<string>>;
+}) {
+  const http = new sst.aws.Function("Http", {
+    ...FUNCTION_DEFAULTS,
+    handler: "functions/http.handler",
+    memory: "512 MB",
+    timeout: "10 seconds",
+    url: true,
+    link: [
+      deps.memoryTable,
+      deps.queues.chatQueue,
+      deps.secrets.slackSigningSecret,
+      deps.secrets.discordPublicKey,
+      deps.secrets.kadiCallbackSecret,
+    ],
+    environment: deps.environment,
+  });
+  return { http };
+}

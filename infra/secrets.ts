@@ -1,7 +1,25 @@
-/** Secrets, set per stage with `npx sst secret set <Name> <value>`. */
-export const secrets = {
-  anthropicApiKey: new sst.Secret("AnthropicApiKey", ""),
-  modelManagerApiKey: new sst.Secret("ModelManagerApiKey", ""),
-  slackSigningSecret: new sst.Secret("SlackSigningSecret"),
-  slackBotToken: new sst.Secret("SlackBotToken"),
-};
+/**
+ * Every secret, one `sst.Secret` each, set per stage with
+ * `npx sst secret set <Name> <value> --stage <stage>` (https://sst.dev/docs/component/secret/).
+ * The link names are the ones `core/config.ts` maps (`LINKED_RESOURCES`); a function sees only
+ * the secrets it is linked to. Each has a blank placeholder so a stage deploys before every
+ * platform is set up: `core/config.ts` reads a blank value as unset and reports that platform
+ * as unconfigured. `ModelManagerApiKey` is written by `npm run gateway:bootstrap`.
+ */
+export function createSecrets() {
+  return {
+    anthropicApiKey: new sst.Secret("AnthropicApiKey", ""),
+    modelManagerApiKey: new sst.Secret("ModelManagerApiKey", ""),
+    slackSigningSecret: new sst.Secret("SlackSigningSecret", ""),
+    slackBotToken: new sst.Secret("SlackBotToken", ""),
+    discordPublicKey: new sst.Secret("DiscordPublicKey", ""),
+    discordBotToken: new sst.Secret("DiscordBotToken", ""),
+    arcadedbPassword: new sst.Secret("ArcadedbPassword", ""),
+    kadiPrivateKey: new sst.Secret("KadiPrivateKey", ""),
+    kadiCallbackSecret: new sst.Secret("KadiCallbackSecret", ""),
+    gatewayAdminKey: new sst.Secret("GatewayAdminKey", ""),
+  };
+}
+
+/** The stage's secrets, as {@link createSecrets} makes them. */
+export type Secrets = ReturnType<typeof createSecrets>;

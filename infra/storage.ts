@@ -1,11 +1,20 @@
-/** The single DynamoDB table (design.md, Storage): string pk/sk, TTL on `expiresAt`. */
-export const memoryTable = new sst.aws.Dynamo("Memory", {
-  fields: { pk: "string", sk: "string" },
-  primaryIndex: { hashKey: "pk", rangeKey: "sk" },
-  ttl: "expiresAt",
-  transform: {
-    table: (args) => {
-      args.pointInTimeRecovery = { enabled: $app.stage === "production" };
+/**
+ * The single DynamoDB table (design.md, Storage): string `pk`/`sk`, TTL on `expiresAt`,
+ * on-demand billing (SST's default). Production keeps point-in-time recovery and deletion
+ * protection on; with `removal: "retain"` (sst.config.ts) the table also outlives
+ * `sst remove`, so redeploying an older commit finds its data.
+ */
+export function createStorage(options: { production: boolean }) {
+  const memoryTable = new sst.aws.Dynamo("Memory", {
+    fields: { pk: "string", sk: "string" },
+    primaryIndex: { hashKey: "pk", rangeKey: "sk" },
+    ttl: "expiresAt",
+    deletionProtection: options.production,
+    transform: {
+      table: (args) => {
+        args.pointInTimeRecovery = { enabled: options.production };
+      },
     },
-  },
-});
+  });
+  return { memoryTable };
+}

@@ -1,16 +1,61 @@
-import { sharedEnvironment } from "./environment";
-import { chatQueue } from "./queues";
-import { memoryTable } from "./storage";
+import { FUNCTION_DEFAULTS } from "./environment";
+import { ARCHIVER_TIMEOUT_SECONDS, CHAT_WORKER_TIMEOUT_SECONDS, type Queues } from "./queues";
+import type { Secrets } from "./secrets";
 
-/** The chat worker (`functions/chat-worker.ts`) consuming the chat queue with partial batch responses. */
-chatQueue.subscribe(
-  {
-    handler: "functions/chat-worker.handler",
-    runtime: "nodejs20.x",
-    memory: "1024 MB",
-    timeout: "90 seconds",
-    link: [memoryTable],
-    environment: sharedEnvironment,
-  },
-  { batch: { size: 5, partialResponses: true } },
-);
+/** Records per invocation. With partial batch responses (`ReportBatchItemFailures`) only the
+ * records a handler lists in `batchItemFailures` are redelivered, so a batch of 5 costs one
+ * cold start without making good jobs pay for a bad one. */
+const BATCH = { size: 5, partialResponses: true } as const;
+
+/**
+ * The queue consumers: the chat worker (`functions/chat-worker.ts`) on the chat queue and the
+ * archiver (`functions/archiver.ts`) on the archive queue. Each is linked to the table and to
+ * the secrets of the services it calls: the worker answers (both model providers, Slack,
+ * Discord, the KĀDI broker for replies relayed through it, ArcadeDB for recall) and enqueues
+ * archive jobs; the archiver summarises (model providers) and indexes (ArcadeDB).
+ */
+export function subscribeWorkers(deps: {
+  memoryTable: sst.aws.Dynamo;
+  queues: Queues;
+  secrets: Secrets;
+  environment: Record<string, $util.Input<string>>;
+}) {
+  const { memoryTable, queues, secrets, environment } = deps;
+  const chatWorker = queues.chatQueue.subscribe(
+    {
+      ...FUNCTION_DEFAULTS,
+      handler: "functions/chat-worker.handler",
+      memory: "1024 MB",
+      timeout: `${CHAT_WORKER_TIMEOUT_SECONDS} seconds`,
+      link: [
+        memoryTable,
+        queues.archiveQueue,
+        secrets.anthropicApiKey,
+        secrets.modelManagerApiKey,
+        secrets.slackBotToken,
+        secrets.discordBotToken,
+        secrets.kadiPrivateKey,
+        secrets.arcadedbPassword,
+      ],
+      environment,
+    },
+    { batch: BATCH },
+  );
+  const archiver = queues.archiveQueue.subscribe(
+    {
+      ...FUNCTION_DEFAULTS,
+      handler: "functions/archiver.handler",
+      memory: "512 MB",
+      timeout: `${ARCHIVER_TIMEOUT_SECONDS} seconds`,
+      link: [
+        memoryTable,
+        secrets.anthropicApiKey,
+        secrets.modelManagerApiKey,
+        secrets.arcadedbPassword,
+      ],
+      environment,
+    },
+    { batch: BATCH },
+  );
+  return { chatWorker, archiver };
+}

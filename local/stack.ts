@@ -1,13 +1,31 @@
 import { join } from "node:path";
 import { serve } from "@hono/node-server";
+import { buildArchiverDeps } from "../core/compose/archiver";
 import { createAwsClients } from "../core/compose/aws";
+import { buildHealthCheckDeps } from "../core/compose/health-check";
 import { buildIngressDeps } from "../core/compose/ingress";
+import { buildListenerDeps, createLazyKadiInvoker, kadiClientOptions } from "../core/compose/kadi";
 import { buildWorkerDeps } from "../core/compose/worker";
 import type { Config } from "../core/config";
+import { runHealthCheck } from "../core/health-check/check";
+import { type HealthRecord, HealthRecordStore } from "../core/health-check/records";
+import { startHealthCheckSchedule } from "../core/health-check/schedule";
+import { createKadiClient } from "../core/kadi/client";
+import { startListenerLoop } from "../core/kadi/session";
+import { DynamoBreakerStore } from "../core/llm/breaker";
 import { createLogger, type Logger } from "../core/logger";
+import {
+  ARCHIVE_BATCH_SIZE,
+  ARCHIVE_MAX_RECEIVE_COUNT,
+  ARCHIVE_VISIBILITY_TIMEOUT_MS,
+  ARCHIVER_TIMEOUT_MS,
+} from "../core/memory/archival";
 import { ensureTable } from "../core/memory/table";
+import { SqsChatQueue } from "../core/queue/chat-queue";
+import { createArchiverHandler } from "../functions/archiver";
 import { createChatWorkerHandler } from "../functions/chat-worker";
 import { createApp } from "../functions/http";
+import { loadOrCreateAgentKey } from "./kadi-key";
 import { startQueuePoller } from "./poller";
 import {
   ensureQueueWithDlq,
@@ -20,11 +38,19 @@ import {
 /** Name of the local chat queue (its DLQ is `chat-dlq`). */
 export const LOCAL_CHAT_QUEUE = "chat";
 
+/** Name of the local archive queue (its DLQ is `archive-dlq`). */
+export const LOCAL_ARCHIVE_QUEUE = "archive";
+
 /** A running local stack. */
 export interface LocalStack {
   /** `http://127.0.0.1:{port}` of the HTTP ingress. */
   url: string;
   config: Config;
+  /**
+   * Runs the health check now (after one in flight) and resolves with its records; the stack
+   * also runs it at start and every `HEALTH_CHECK_INTERVAL_MS`.
+   */
+  runHealthCheckNow(): Promise<HealthRecord[]>;
   /** Stops the HTTP server, the queue poller and any emulator this stack started. */
   stop(): Promise<void>;
 }
@@ -32,9 +58,14 @@ export interface LocalStack {
 /**
  * Starts the embedded stack: DynamoDB Local (data under `{DATA_DIR}/dynamodb`) and the fauxqs
  * SQS emulator unless `AWS_ENDPOINT_URL_DYNAMODB` / `AWS_ENDPOINT_URL_SQS` point elsewhere; the
- * table and the chat queue with its DLQ; the Hono app on `PORT`; and a poller feeding the chat
- * queue to the same Lambda handler. The HTTP server starts last, so `/health` answering means
- * events can be taken.
+ * table, the chat and archive queues with their DLQs (unless `CHAT_QUEUE_URL` /
+ * `ARCHIVE_QUEUE_URL` name others); the Hono app on `PORT`; and pollers feeding the chat and
+ * archive queues to the same Lambda handlers; the health check runs once before it returns
+ * and then every `HEALTH_CHECK_INTERVAL_MS` (metrics off: nothing reads EMF locally). The HTTP server starts
+ * before that first check, so `/health` answering means events can be taken. With
+ * `KADI_BROKER_URL` set, the KĀDI listener runs continuously (mention channels and the agent's
+ * tools) with the key from `KADI_PRIVATE_KEY`, else one generated and kept in
+ * `{DATA_DIR}/kadi-agent.pem` (its public key is logged); the worker replies through the broker.
  *
  * @param options.inMemory - keep DynamoDB Local in memory instead of `DATA_DIR` (tests).
  * @throws {ServiceStartError} when an emulator cannot start; whatever started is stopped.
@@ -75,8 +106,38 @@ export async function startLocalStack(
       config = { ...config, chatQueueUrl: queueUrl };
     }
     const chatQueueUrl = config.chatQueueUrl as string;
+    if (!config.archiveQueueUrl) {
+      const { queueUrl } = await ensureQueueWithDlq(aws.sqs, LOCAL_ARCHIVE_QUEUE, {
+        visibilityTimeoutSeconds: ARCHIVE_VISIBILITY_TIMEOUT_MS / 1000,
+        maxReceiveCount: ARCHIVE_MAX_RECEIVE_COUNT,
+      });
+      config = { ...config, archiveQueueUrl: queueUrl };
+    }
+    const archiveQueueUrl = config.archiveQueueUrl as string;
+    if (config.kadi.brokerUrl) {
+      const key = await loadOrCreateAgentKey(config.dataDir, config.kadi.privateKeyPem);
+      config = { ...config, kadi: { ...config.kadi, privateKeyPem: key.privateKeyPem } };
+      // The broker's operator needs the public key to let this agent in.
+      logger.info(
+        key.source === "generated" ? "KĀDI agent key generated" : "KĀDI agent key loaded",
+        { publicKey: key.publicKeyBase64, source: key.source, path: key.path },
+      );
+    }
+    const kadiConfig = config;
+    const kadiInvoker = kadiConfig.kadi.brokerUrl
+      ? createLazyKadiInvoker(() => createKadiClient(kadiClientOptions(kadiConfig, logger)))
+      : undefined;
 
-    const worker = buildWorkerDeps(config, aws);
+    // One breaker and health view for the worker, the health check and /health?deep=1, so a
+    // check's verdict routes the very next turn instead of after the stores' read caches expire.
+    const table = { client: aws.documents, tableName: config.memoryTableName };
+    const breakerStore = new DynamoBreakerStore(table);
+    const healthRecords = new HealthRecordStore(table);
+    const worker = buildWorkerDeps(config, aws, {
+      breakerStore,
+      healthSource: healthRecords,
+      ...(kadiInvoker ? { kadiInvoker } : {}),
+    });
     const poller = startQueuePoller({
       sqs: aws.sqs,
       queueUrl: chatQueueUrl,
@@ -84,8 +145,29 @@ export async function startLocalStack(
       logger,
       functionName: "chat-worker",
     });
+    const archivePoller = startQueuePoller({
+      sqs: aws.sqs,
+      queueUrl: archiveQueueUrl,
+      handler: createArchiverHandler(buildArchiverDeps(config, aws)),
+      logger,
+      functionName: "archiver",
+      batchSize: ARCHIVE_BATCH_SIZE,
+      timeoutMs: ARCHIVER_TIMEOUT_MS,
+    });
 
-    const ingress = buildIngressDeps(config, aws);
+    // The listener holds one broker session for the life of the stack; the client repairs
+    // dropped connections and the loop opens a new session if one ends on its own.
+    const listener = config.kadi.brokerUrl
+      ? startListenerLoop(
+          buildListenerDeps(config, aws, {
+            runTurn: worker.runTurn,
+            queue: new SqsChatQueue(aws.sqs, chatQueueUrl),
+            logger,
+          }),
+        )
+      : undefined;
+
+    const ingress = buildIngressDeps(config, aws, { healthRecords });
     const app = createApp(ingress);
     const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
       const s = serve({ fetch: app.fetch, port: config.port, hostname: "127.0.0.1" }, () =>
@@ -102,18 +184,37 @@ export async function startLocalStack(
     for (const [name, status] of Object.entries({ ...report.providers, ...report.platforms })) {
       if (!status.configured) logger.warn(`${name} is not configured`, { reason: status.reason });
     }
+    const healthCheck = buildHealthCheckDeps(config, aws, {
+      breakerStore,
+      records: healthRecords,
+      metrics: null,
+      logger,
+    });
+    const onHealthCheckError = (error: unknown) =>
+      logger.error("health check could not store its results", { error });
+    const healthChecks = startHealthCheckSchedule(() => runHealthCheck(healthCheck), {
+      intervalMs: config.healthCheckIntervalMs,
+      onError: onHealthCheckError,
+    });
+    await healthChecks.runNow().catch(onHealthCheckError);
     logger.info("local stack ready", {
       url,
       health: `${url}/health`,
       slackEvents: `${url}/slack/events`,
+      deepHealth: `${url}/health?deep=1`,
     });
 
     return {
       url,
       config,
+      runHealthCheckNow: () => healthChecks.runNow(),
       async stop() {
+        await healthChecks.stop();
+        await listener?.stop();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await poller.stop();
+        await archivePoller.stop();
+        await kadiInvoker?.close();
         aws.sqs.destroy();
         aws.dynamodb.destroy();
         await stopStarted();

@@ -1,5 +1,6 @@
 import type { ChatMessage } from "../llm/types";
 import type { StoredMessage } from "../memory/conversations";
+import type { SummaryRecord } from "../memory/long-term/types";
 
 /** The agent's standing instructions. Kept short: every token is paid on every turn. */
 export const SYSTEM_PROMPT = [
@@ -7,6 +8,30 @@ export const SYSTEM_PROMPT = [
   "Be concise and concrete; use the platform's plain Markdown; do not invent facts.",
   "Earlier turns of this conversation are included for context.",
 ].join(" ");
+
+/** Heading of the recalled-memory section of the system prompt. */
+export const RECALL_HEADING = "Background from earlier, archived conversations with this person";
+
+/**
+ * The system prompt for a turn: {@link SYSTEM_PROMPT}, plus, when archived summaries were
+ * recalled, a clearly labelled background section listing them (with the date each was
+ * written). It sits in the system prompt, apart from the recent messages, so the model can
+ * tell remembered background from what was just said; the model is told it may be outdated.
+ */
+export function buildSystemPrompt(recalled: readonly SummaryRecord[]): string {
+  if (recalled.length === 0) return SYSTEM_PROMPT;
+  const items = recalled.map(
+    (s) => `- (${new Date(s.createdAt).toISOString().slice(0, 10)}) ${s.text.trim()}`,
+  );
+  return [
+    SYSTEM_PROMPT,
+    "",
+    `## ${RECALL_HEADING}`,
+    "Summaries of older parts of your conversations with this person, most relevant first.",
+    "Use them when they help answer; they may be outdated, and the recent messages win.",
+    ...items,
+  ].join("\n");
+}
 
 /**
  * The message list for the model: the stored history (oldest first) followed by the new user

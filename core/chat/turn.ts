@@ -4,8 +4,10 @@ import type { ChatMessage, Completion, LlmErrorKind } from "../llm/types";
 import type { ConversationStore } from "../memory/conversations";
 import { deterministicMessageId } from "../memory/keys";
 import type { PreferenceStore } from "../memory/preferences";
+import type { Recall } from "../memory/recall";
+import type { ArchiveRequester } from "../queue/archive-queue";
 import type { ChatJob } from "./job";
-import { buildMessages, SYSTEM_PROMPT } from "./prompt";
+import { buildMessages, buildSystemPrompt } from "./prompt";
 import type { Replier } from "./replier";
 
 /** The slice of the provider manager the turn uses. */
@@ -45,6 +47,16 @@ export interface ChatTurnDeps {
    * unit tests that do not exercise redelivery.
    */
   once: (fn: (job: ChatJob) => Promise<ReplyRecord>) => (job: ChatJob) => Promise<ReplyRecord>;
+  /**
+   * Archived summaries relevant to the new message, within the recall budget (see
+   * `createRecall`; never rejects). Absent: no long-term recall.
+   */
+  recall?: Recall;
+  /**
+   * Puts one archive job on the archive queue once the conversation holds more than 20
+   * messages (coalesced per conversation, see `createArchiveRequester`). Absent: no archival.
+   */
+  requestArchival?: ArchiveRequester;
 }
 
 /** Text posted when no provider is configured at all. */
@@ -57,27 +69,30 @@ export const FAILURE_REPLY =
   "Sorry, I couldn't reach a language model just now. Please try again in a minute.";
 
 /**
- * The agent turn for one chat job: load the last messages and the user's preferences, pick the
- * model (`[model]` in the text, else the `model` preference, else the default), ask the
+ * The agent turn for one chat job: load the last messages, the user's preferences and the
+ * archived summaries relevant to the new message (recall; a search failure means no recall,
+ * never a failed turn), pick the model (`[model]` in the text, else the `model` preference, else the default), ask the
  * provider manager, post the answer where the message came from, and store both turns.
  *
  * Failure behaviour: if every provider fails (or none is configured) the user gets a short
  * explanation and the job completes (no endless retries); the error is logged with its cause.
  * Errors from the platform or DynamoDB propagate so the queue redelivers the job; a
  * redelivered job never posts a second time (see {@link ChatTurnDeps.once}) and stores the
- * turns under deterministic ids, so nothing is stored twice either.
+ * turns under deterministic ids, so nothing is stored twice either. After storing, a
+ * conversation past 20 messages gets one archive job (coalesced).
  */
 export function createChatTurn(deps: ChatTurnDeps): (job: ChatJob) => Promise<ReplyRecord> {
   const answerAndPost = deps.once(async (job: ChatJob): Promise<ReplyRecord> => {
     const directive = parseModelDirective(job.text);
-    const [history, preferences] = await Promise.all([
+    const [history, preferences, recalled] = await Promise.all([
       deps.conversations.recent(job.conversation),
       deps.preferences.getAll(job.conversation.platform, job.conversation.userId),
+      deps.recall ? deps.recall(job.conversation, directive.text) : [],
     ]);
     const model = directive.model ?? preferences.model;
     const result = await deps.llm.complete({
       ...(model ? { model } : {}),
-      system: SYSTEM_PROMPT,
+      system: buildSystemPrompt(recalled),
       messages: buildMessages(history, directive.text),
     });
     let outcome: ReplyRecord["outcome"] = "answered";
@@ -124,6 +139,18 @@ export function createChatTurn(deps: ChatTurnDeps): (job: ChatJob) => Promise<Re
         createdAt: reply.postedAt,
         ...(reply.model ? { model: reply.model } : {}),
       });
+    }
+    if (deps.requestArchival) {
+      // The reply is posted and both turns are stored: a failed request must not fail the
+      // job (a retry would only repeat the request). The next turn asks again.
+      try {
+        await deps.requestArchival(job.conversation);
+      } catch (error) {
+        deps.logger.error("could not request archival; the next turn will", {
+          jobId: job.jobId,
+          error,
+        });
+      }
     }
     deps.logger.info("chat turn done", {
       jobId: job.jobId,

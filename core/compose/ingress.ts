@@ -1,8 +1,16 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { type Config, ConfigError } from "../config";
+import type { DiscordIngressDeps } from "../discord/ingress";
+import { createInteractionVerifier } from "../discord/verify";
 import { configuredComponents, type HealthReport } from "../health";
+import { type HealthRecord, HealthRecordStore } from "../health-check/records";
+import type { KadiIngressDeps } from "../kadi/ingress";
 import { createLogger } from "../logger";
+import { ConversationStore } from "../memory/conversations";
 import { DedupeStore } from "../memory/dedupe";
+import { createForgetConversation } from "../memory/forget";
+import { createLongTermIndex, SummaryStore } from "../memory/long-term";
+import { PreferenceStore } from "../memory/preferences";
 import { SqsChatQueue } from "../queue/chat-queue";
 import type { SlackIngressDeps } from "../slack/ingress";
 import type { AwsClients } from "./aws";
@@ -11,8 +19,14 @@ import type { AwsClients } from "./aws";
  * the ingress bundle stays small and cold starts fast. */
 export interface IngressDeps {
   slack: SlackIngressDeps;
+  /** `POST /kadi/events`: broker deliveries pushed over HTTP. */
+  kadi: KadiIngressDeps;
+  /** `POST /discord/interactions`: slash commands (`/ask`, `/forget`, `/model`). */
+  discord: DiscordIngressDeps;
   /** Cheap readiness report for `GET /health`. */
   health: () => HealthReport;
+  /** Latest health-check records for `GET /health?deep=1` (secret-free by construction). */
+  healthRecords: () => Promise<HealthRecord[]>;
   logger: Logger;
 }
 
@@ -24,22 +38,52 @@ export interface IngressDeps {
 export function buildIngressDeps(
   config: Config,
   aws: AwsClients,
-  options: { now?: () => number; logger?: Logger } = {},
+  options: { now?: () => number; logger?: Logger; healthRecords?: HealthRecordStore } = {},
 ): IngressDeps {
   if (!config.chatQueueUrl) throw new ConfigError(["CHAT_QUEUE_URL: is required"]);
   const logger = options.logger ?? createLogger("ingress", config.logLevel);
   const now = options.now ?? Date.now;
   const report = configuredComponents(config);
+  const records =
+    options.healthRecords ??
+    new HealthRecordStore({ client: aws.documents, tableName: config.memoryTableName });
+  const dedupe = new DedupeStore(aws.documents, config.memoryTableName, now);
+  const queue = new SqsChatQueue(aws.sqs, config.chatQueueUrl);
+  const summaries = new SummaryStore(aws.documents, config.memoryTableName);
   return {
     slack: {
       signingSecret: config.slack.signingSecret,
       botUserId: config.slack.botUserId,
-      dedupe: new DedupeStore(aws.documents, config.memoryTableName, now),
-      queue: new SqsChatQueue(aws.sqs, config.chatQueueUrl),
+      dedupe,
+      queue,
+      logger,
+      now,
+    },
+    kadi: {
+      callbackSecret: config.kadi.callbackSecret,
+      bots: { slackBotUserId: config.slack.botUserId, discordBotUserId: config.discord.botUserId },
+      dedupe,
+      queue,
+      logger,
+      now,
+    },
+    discord: {
+      ...(config.discord.publicKey
+        ? { verifier: createInteractionVerifier(config.discord.publicKey) }
+        : {}),
+      dedupe,
+      queue,
+      preferences: new PreferenceStore(aws.documents, config.memoryTableName),
+      forget: createForgetConversation({
+        conversations: new ConversationStore(aws.documents, config.memoryTableName),
+        summaries,
+        index: createLongTermIndex(config, { summaries }),
+      }),
       logger,
       now,
     },
     health: () => report,
+    healthRecords: () => records.readAll(),
     logger,
   };
 }

@@ -5,15 +5,21 @@ import type { ChatJob } from "../chat/job";
 import { createReplyRouter, inlineReplier, type Replier, type ReplierTable } from "../chat/replier";
 import { type ChatTurnDeps, createChatTurn, type ReplyRecord } from "../chat/turn";
 import type { Config } from "../config";
-import { DynamoBreakerStore } from "../llm/breaker";
+import { DiscordInteractionReplier } from "../discord/replier";
+import { HealthRecordStore } from "../health-check/records";
+import type { KadiToolInvoker } from "../kadi/replier";
+import { type BreakerStore, DynamoBreakerStore, type ProviderHealthSource } from "../llm/breaker";
 import { createProviderManager } from "../llm/manager";
 import { createConfiguredProviders } from "../llm/providers";
 import { createLogger } from "../logger";
 import { ConversationStore } from "../memory/conversations";
 import { PreferenceStore } from "../memory/preferences";
+import { createRecall } from "../memory/recall";
 import { TTL_ATTRIBUTE } from "../memory/table";
 import { SlackReplier } from "../slack/replier";
+import { buildArchiveRequester, buildLongTermMemory, type LongTermMemory } from "./archiver";
 import type { AwsClients } from "./aws";
+import { buildKadiRepliers } from "./kadi";
 
 /** How long a finished reply is remembered for redeliveries, seconds (SQS retention max is
  * 14 days, but redeliveries come within the visibility timeout × maxReceiveCount). */
@@ -37,23 +43,41 @@ export interface WorkerDeps {
  * the table's TTL attribute. All records share one partition; at chat volumes (well under the
  * 1000 writes/s a partition sustains) that is fine and keeps the table's key schema unchanged.
  *
+ * Recall reads the long-term index (ArcadeDB when `ARCADEDB_URL` is set, else the embedded
+ * search); with `ARCHIVE_QUEUE_URL` set, a turn that leaves more than 20 messages requests one
+ * archive job.
+ *
  * @param overrides.replier - replaces the Slack replier (tests of other platforms).
+ * @param overrides.breakerStore / overrides.healthSource - share the health check's stores
+ *   (one process: the local stack), so a check's verdict routes the very next turn.
  * @throws {ConfigError} never; a missing Slack token surfaces when a Slack job is processed.
  */
 export function buildWorkerDeps(
   config: Config,
   aws: AwsClients,
-  overrides: { now?: () => number; logger?: Logger; replier?: Replier } = {},
+  overrides: {
+    now?: () => number;
+    logger?: Logger;
+    replier?: Replier;
+    breakerStore?: BreakerStore;
+    healthSource?: ProviderHealthSource;
+    /** Replaces the lazy per-container KĀDI client of the reply tools (the local stack's). */
+    kadiInvoker?: KadiToolInvoker;
+    /** Long-term memory for recall (default: built from `config`). */
+    memory?: LongTermMemory;
+  } = {},
 ): WorkerDeps {
   const logger = overrides.logger ?? createLogger("chat-worker", config.logLevel);
   const now = overrides.now ?? Date.now;
   const llm = createProviderManager({
     ...createConfiguredProviders(config),
     ...(config.defaultModel ? { defaultModel: config.defaultModel } : {}),
-    breakerStore: new DynamoBreakerStore({
-      client: aws.documents,
-      tableName: config.memoryTableName,
-    }),
+    breakerStore:
+      overrides.breakerStore ??
+      new DynamoBreakerStore({ client: aws.documents, tableName: config.memoryTableName }),
+    healthSource:
+      overrides.healthSource ??
+      new HealthRecordStore({ client: aws.documents, tableName: config.memoryTableName }),
     // Leaves room inside the worker's Lambda timeout (see infra) to post the reply and store.
     budgetMs: LLM_BUDGET_MS,
     onAttempt: (attempt) => logger.info("llm attempt", { ...attempt }),
@@ -76,8 +100,14 @@ export function buildWorkerDeps(
   const once: ChatTurnDeps["once"] = (fn) =>
     makeIdempotent(fn, { persistenceStore, config: idempotency });
 
-  const replier = overrides.replier ?? createReplyRouter(buildRepliers(config), MISSING_PLATFORM);
+  const replier =
+    overrides.replier ??
+    createReplyRouter(buildRepliers(config, logger, overrides.kadiInvoker), MISSING_PLATFORM);
+  const memory = overrides.memory ?? buildLongTermMemory(config, aws);
+  const requestArchival = buildArchiveRequester(config, aws, now);
   const runTurn = createChatTurn({
+    recall: createRecall({ index: memory.index, budget: config.recall, logger }),
+    ...(requestArchival ? { requestArchival } : {}),
     conversations: new ConversationStore(aws.documents, config.memoryTableName),
     preferences: new PreferenceStore(aws.documents, config.memoryTableName),
     llm,
@@ -100,8 +130,20 @@ const MISSING_PLATFORM: Partial<Record<ReplierKind, string>> = {
 type ReplierKind = keyof ReplierTable;
 
 /** One replier per configured platform; each is built once per container. */
-function buildRepliers(config: Config): ReplierTable {
-  const table: ReplierTable = { inline: inlineReplier };
+function buildRepliers(
+  config: Config,
+  logger: Logger,
+  kadiInvoker?: KadiToolInvoker,
+): ReplierTable {
+  const table: ReplierTable = {
+    inline: inlineReplier,
+    ...buildKadiRepliers(config, logger, kadiInvoker),
+  };
+  if (config.discord.applicationId) {
+    // Each job's target carries the interaction's own application id; the variable only says
+    // that Discord is set up.
+    table["discord-interaction"] = new DiscordInteractionReplier({ apiUrl: config.discord.apiUrl });
+  }
   if (config.slack.botToken) {
     table.slack = new SlackReplier({
       botToken: config.slack.botToken,

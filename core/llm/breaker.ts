@@ -150,6 +150,76 @@ export function recordOutcome(
   return state;
 }
 
+/** The part of a scheduled health check's result the breaker and the manager act on. */
+export interface ProviderCheck {
+  /** Whether the probe (a cheap authenticated call) succeeded. */
+  ok: boolean;
+  /** Epoch ms when the probe finished. */
+  checkedAt: number;
+  /** Failure kind of a failed provider probe (see {@link breakerEffect}); absent when ok. */
+  kind?: LlmErrorKind;
+}
+
+/**
+ * Where the provider manager reads the latest health check of a provider (the health check's
+ * record store satisfies it). `lastCheck` may reject; the manager then ignores health.
+ */
+export interface ProviderHealthSource {
+  /** The latest recorded check, or `undefined` when the provider was never checked. */
+  lastCheck(provider: ProviderId): Promise<ProviderCheck | undefined>;
+}
+
+/**
+ * Default age in ms after which a failed health check no longer keeps a provider out (three
+ * 5-minute cron periods): if the check stops running, the breaker's own half-open trial
+ * takes over again instead of refusing the provider forever on old news.
+ */
+export const DEFAULT_HEALTH_STALE_MS = 15 * 60_000;
+
+/**
+ * The breaker after a scheduled health check of its provider:
+ * - probe passed → closed (the check is the half-open trial, done out of band);
+ * - probe failed with a counted kind (see {@link breakerEffect}; a timeout of the check
+ *   itself counts as `timeout`) → open now, whatever the state, so turns route to the other
+ *   provider without first paying three failed user-facing calls; `openedAt` restarts the
+ *   usual cool-down;
+ * - any other failed probe (the provider answered, e.g. 404) → unchanged.
+ *
+ * @param nowMs - epoch ms from the injected clock.
+ */
+export function breakerAfterHealthCheck(
+  state: BreakerState,
+  check: Pick<ProviderCheck, "ok" | "kind">,
+  nowMs: number,
+): BreakerState {
+  if (check.ok) return recordSuccess(state);
+  if (breakerEffect(check.kind ?? "timeout") !== "failure") return state;
+  return { state: "open", consecutiveFailures: state.consecutiveFailures + 1, openedAt: nowMs };
+}
+
+/**
+ * {@link admitCall} with the latest health check taken into account: a provider whose breaker
+ * is not closed and whose last check failed less than `staleMs` ago is refused, even when the
+ * breaker's cool-down has passed, because the check already is the trial and said no. A
+ * closed breaker admits whatever the check said (a real call has succeeded since, or the
+ * check's failure was not a counted kind), and a stale or missing check falls back to the
+ * breaker alone.
+ *
+ * @returns the admission plus `healthRefused` when the check, not the breaker, refused.
+ */
+export function admitCallWithHealth(
+  state: BreakerState,
+  check: ProviderCheck | undefined,
+  nowMs: number,
+  policy: BreakerPolicy,
+  staleMs: number = DEFAULT_HEALTH_STALE_MS,
+): Admission & { healthRefused: boolean } {
+  if (state.state !== "closed" && check && !check.ok && nowMs - check.checkedAt < staleMs) {
+    return { allowed: false, next: state, healthRefused: true };
+  }
+  return { ...admitCall(state, nowMs, policy), healthRefused: false };
+}
+
 /** Field-by-field equality, so callers skip writes that would change nothing. */
 export function sameBreakerState(a: BreakerState, b: BreakerState): boolean {
   return (

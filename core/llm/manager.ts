@@ -6,13 +6,15 @@
  */
 import { DEFAULT_BACKOFF, retryDelayMs } from "./backoff";
 import {
-  admitCall,
+  admitCallWithHealth,
   type BreakerPolicy,
   type BreakerState,
   type BreakerStore,
   CLOSED,
   DEFAULT_BREAKER_POLICY,
   InMemoryBreakerStore,
+  type ProviderCheck,
+  type ProviderHealthSource,
   recordOutcome,
   sameBreakerState,
 } from "./breaker";
@@ -42,10 +44,13 @@ export interface AttemptRecord {
   durationMs: number;
 }
 
-/** A breaker store operation that failed; the manager continued on its in-memory copy. */
+/**
+ * A breaker store operation, or a health read (`health`), that failed; the manager continued
+ * on its in-memory copy (or without health).
+ */
 export interface StoreErrorInfo {
   provider: ProviderId;
-  operation: "get" | "put";
+  operation: "get" | "put" | "health";
   error: unknown;
 }
 
@@ -66,6 +71,14 @@ export interface ProviderManagerOptions {
   breakerStore?: BreakerStore;
   /** Breaker thresholds; default 3 failures, 60 s. */
   breakerPolicy?: Partial<BreakerPolicy>;
+  /**
+   * Latest scheduled health check per provider; consulted only while a provider's breaker is
+   * not closed (see `admitCallWithHealth`), so healthy turns pay no extra read. Absent: the
+   * breaker alone decides.
+   */
+  healthSource?: ProviderHealthSource;
+  /** Age in ms after which a failed check is ignored (default `DEFAULT_HEALTH_STALE_MS`). */
+  healthStaleMs?: number;
   /** Epoch-ms clock; default `Date.now`. */
   clock?: () => number;
   /** Waits `ms`; default a `setTimeout` promise. */
@@ -198,7 +211,9 @@ function resolveProviderDefaults(options: ProviderManagerOptions): Record<Provid
  *    `ANTHROPIC_API_KEY` and `MODEL_MANAGER_BASE_URL`.
  * 2. Resolve `input.model` (alias → id); an unroutable name is replaced by the default model
  *    (noted). The primary is the provider that routes it.
- * 3. A provider that is unconfigured or whose breaker refuses the call is skipped (noted).
+ * 3. A provider that is unconfigured or whose breaker refuses the call is skipped (noted);
+ *    so is one whose breaker is not closed and whose last health check failed, even after
+ *    the breaker's cool-down (the check is the trial).
  * 4. Transient failures (`rate_limit`, `server` incl. 529, `timeout`, `network`) are retried up
  *    to `maxAttempts` calls with full-jitter backoff, or the server's `retry-after` (capped at
  *    `maxRetryAfterMs`); `auth`, `invalid_request`, `model_not_found` never are.
@@ -252,6 +267,16 @@ export function createProviderManager(options: ProviderManagerOptions): Provider
     } catch (error) {
       options.onStoreError?.({ provider: id, operation: "get", error });
       return mirror.get(id) ?? { ...CLOSED };
+    }
+  }
+
+  async function readHealth(id: ProviderId): Promise<ProviderCheck | undefined> {
+    if (!options.healthSource) return undefined;
+    try {
+      return await options.healthSource.lastCheck(id);
+    } catch (error) {
+      options.onStoreError?.({ provider: id, operation: "health", error });
+      return undefined;
     }
   }
 
@@ -390,13 +415,20 @@ export function createProviderManager(options: ProviderManagerOptions): Provider
         continue;
       }
       const state = await readBreaker(step.provider);
-      const admission = admitCall(state, clock(), policy);
+      const check = state.state === "closed" ? undefined : await readHealth(step.provider);
+      const admission = admitCallWithHealth(state, check, clock(), policy, options.healthStaleMs);
       if (!admission.allowed) {
-        notes.push(`${step.provider}: circuit breaker ${state.state}; skipped`);
+        notes.push(
+          admission.healthRefused
+            ? `${step.provider}: last health check failed and circuit breaker ${state.state}; skipped`
+            : `${step.provider}: circuit breaker ${state.state}; skipped`,
+        );
         skipError ??= new LlmError({
           kind: "circuit_open",
           provider: step.provider,
-          message: `${step.provider}: circuit breaker ${state.state} after repeated failures`,
+          message: admission.healthRefused
+            ? `${step.provider}: circuit breaker ${state.state} and the last health check failed`
+            : `${step.provider}: circuit breaker ${state.state} after repeated failures`,
         });
         continue;
       }

@@ -1,7 +1,7 @@
 import Anthropic from "@anthropic-ai/sdk";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { rejection } from "../support/rejection";
-import { type FakeAnthropic, startFakeAnthropic } from "./anthropic";
+import { DEFAULT_LISTED_ANTHROPIC_MODELS, type FakeAnthropic, startFakeAnthropic } from "./anthropic";
 
 const MODEL = "claude-test-1";
 
@@ -253,5 +253,72 @@ describe("fake Anthropic Messages API", () => {
     expect(fake.requests).toHaveLength(0);
     const normal = await client.messages.create(params("x"));
     expect(normal.content).toEqual([{ type: "text", text: `fake-anthropic(${MODEL}): x` }]);
+  });
+});
+
+describe("fake Anthropic Models API", () => {
+  it("lists models one page at a time through the SDK and records the call", async () => {
+    const page = await client.models.list({ limit: 1 });
+    expect(page.data).toHaveLength(1);
+    expect(page.data[0]).toMatchObject({ type: "model", id: DEFAULT_LISTED_ANTHROPIC_MODELS[0] });
+    expect(page.has_more).toBe(true);
+
+    const all: string[] = [];
+    for await (const model of client.models.list({ limit: 2 })) all.push(model.id);
+    expect(all).toEqual(DEFAULT_LISTED_ANTHROPIC_MODELS);
+
+    expect(fake.listRequests.length).toBeGreaterThanOrEqual(3);
+    expect(fake.requests).toHaveLength(0);
+  });
+
+  it("lists the configured models", async () => {
+    const strict = await startFakeAnthropic({ models: ["only-this"] });
+    try {
+      const c = new Anthropic({ apiKey: strict.apiKey, baseURL: strict.url, maxRetries: 0 });
+      const page = await c.models.list();
+      expect(page.data.map((m) => m.id)).toEqual(["only-this"]);
+      expect(page.has_more).toBe(false);
+    } finally {
+      await strict.close();
+    }
+  });
+
+  it("rejects a wrong key with authentication_error and a bad limit with 400", async () => {
+    const wrong = new Anthropic({ apiKey: "sk-ant-wrong", baseURL: fake.url, maxRetries: 0 });
+    expect(await rejection(wrong.models.list({ limit: 1 }))).toBeInstanceOf(
+      Anthropic.AuthenticationError,
+    );
+    const res = await fetch(`${fake.url}/v1/models?limit=0`, {
+      headers: { "x-api-key": fake.apiKey, "anthropic-version": "2023-06-01" },
+    });
+    expect(res.status).toBe(400);
+  });
+
+  it("is not affected by injected message failures", async () => {
+    fake.failNext(500);
+    await expect(client.models.list({ limit: 1 })).resolves.toBeTruthy();
+    expect(await rejection(client.messages.create(params("x")))).toBeInstanceOf(
+      Anthropic.InternalServerError,
+    );
+  });
+});
+
+describe("fake Anthropic restart", () => {
+  it("listens again on the same port after close, so clients pointed at it recover", async () => {
+    const first = await startFakeAnthropic();
+    const c = new Anthropic({ apiKey: first.apiKey, baseURL: first.url, maxRetries: 0 });
+    await expect(c.models.list({ limit: 1 })).resolves.toBeTruthy();
+    await first.close();
+    expect(await rejection(c.models.list({ limit: 1 }))).toBeInstanceOf(
+      Anthropic.APIConnectionError,
+    );
+    const port = Number(new URL(first.url).port);
+    const second = await startFakeAnthropic({ port });
+    try {
+      expect(second.url).toBe(first.url);
+      await expect(c.messages.create(params("back"))).resolves.toBeTruthy();
+    } finally {
+      await second.close();
+    }
   });
 });

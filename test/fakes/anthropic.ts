@@ -1,9 +1,12 @@
 /**
- * Wire-level fake of the Anthropic Messages API (`POST /v1/messages`), close enough to the
- * published format that the official `@anthropic-ai/sdk` client works against it unchanged.
+ * Wire-level fake of the Anthropic Messages API (`POST /v1/messages`) and Models API
+ * (`GET /v1/models`), close enough to the published format that the official
+ * `@anthropic-ai/sdk` client works against it unchanged.
  *
  * Formats followed:
  * - request/response: https://docs.anthropic.com/en/api/messages
+ * - models list (cursor pagination `limit`/`after_id`/`before_id`):
+ *   https://docs.anthropic.com/en/api/models-list
  * - streaming events: https://docs.anthropic.com/en/docs/build-with-claude/streaming
  * - errors and the `request-id` header: https://docs.anthropic.com/en/api/errors
  */
@@ -36,11 +39,24 @@ export interface FakeAnthropicOptions {
    * Default `"sk-ant-fake-key"`.
    */
   apiKey?: string;
-  /** Accepted model ids; others get 404 `not_found_error`. Default: any id starting `claude`. */
+  /**
+   * Accepted model ids, also listed by `GET /v1/models`; others get 404 `not_found_error`.
+   * Default: any id starting `claude` is accepted and {@link DEFAULT_LISTED_ANTHROPIC_MODELS}
+   * are listed.
+   */
   models?: string[];
+  /** Listen on this port (to restart a closed fake where clients still point); default any. */
+  port?: number;
   /** Reply text; default {@link defaultAnthropicReply}. */
   reply?: AnthropicReplyFn;
 }
+
+/** Models `GET /v1/models` lists when {@link FakeAnthropicOptions.models} is not given. */
+export const DEFAULT_LISTED_ANTHROPIC_MODELS = [
+  "claude-opus-5-5",
+  "claude-sonnet-5-5",
+  "claude-haiku-5-5",
+];
 
 /** Options for {@link FakeAnthropic.failNext}. */
 export type AnthropicFailureOptions = LlmFailureOptions;
@@ -51,11 +67,13 @@ export interface FakeAnthropic extends LlmFakeControls {
   url: string;
   /** The key clients must send (`x-api-key` or `Authorization: Bearer`). */
   apiKey: string;
+  /** Every `GET /v1/models` request, oldest first (not in `requests`, which are completions). */
+  listRequests: RecordedRequest[];
   /**
    * Makes the next `times` requests fail with `status` and the matching documented error type:
    * 400 `invalid_request_error`, 401 `authentication_error`, 403 `permission_error`,
    * 404 `not_found_error`, 429 `rate_limit_error`, 500 `api_error`, 529 `overloaded_error`.
-   * Injected failures take precedence over every other check.
+   * Injected failures take precedence over every other check. `GET /v1/models` is unaffected.
    */
   failNext(status: number, options?: AnthropicFailureOptions): void;
 }
@@ -78,8 +96,9 @@ const ERROR_TYPES: Record<number, string> = {
 };
 
 /**
- * Starts the fake on 127.0.0.1. Checks run in this order: injected failure,
- * API key (401), `anthropic-version` header and body (400), model (404).
+ * Starts the fake on 127.0.0.1. Messages checks run in this order: injected failure,
+ * API key (401), `anthropic-version` header and body (400), model (404). The models list
+ * checks the API key (401) and `limit` (1-1000, default 20; 400 otherwise).
  * `usage` counts are whitespace-separated words: input over `system` plus all messages,
  * output over the reply.
  */
@@ -93,6 +112,8 @@ export async function startFakeAnthropic(
   let reply = initialReply;
   const failures = new FailureQueue<{ status: number } & AnthropicFailureOptions>();
   const requests: RecordedRequest[] = [];
+  const listRequests: RecordedRequest[] = [];
+  const listed = options.models ?? DEFAULT_LISTED_ANTHROPIC_MODELS;
 
   const http = await startHttpFake(async (req, res, raw) => {
     const requestId = fakeId("req_");
@@ -102,7 +123,18 @@ export async function startFakeAnthropic(
       sendJson(res, status, body, { "request-id": requestId, ...headers });
     };
 
-    const path = new URL(req.url ?? "/", "http://fake").pathname;
+    const url = new URL(req.url ?? "/", "http://fake");
+    const path = url.pathname;
+    // Current SDKs send the key as `Authorization: Bearer`; the documented header is `x-api-key`.
+    const bearer = req.headers.authorization?.match(/^Bearer (.+)$/)?.[1];
+    const authorized = (req.headers["x-api-key"] ?? bearer) === apiKey;
+    if (req.method === "GET" && path === "/v1/models") {
+      listRequests.push({ headers: req.headers, body: {} });
+      if (!authorized) return fail(401, "invalid x-api-key");
+      const page = listModels(listed, url.searchParams);
+      if (typeof page === "string") return fail(400, page);
+      return sendJson(res, 200, page, { "request-id": requestId });
+    }
     if (req.method !== "POST" || path !== "/v1/messages") {
       return fail(404, `Not found: ${req.method} ${path}`);
     }
@@ -115,9 +147,7 @@ export async function startFakeAnthropic(
       const message = injected.message ?? `Injected failure (${injected.status})`;
       return fail(injected.status, message, retryAfterHeader(injected.retryAfterSeconds));
     }
-    // Current SDKs send the key as `Authorization: Bearer`; the documented header is `x-api-key`.
-    const bearer = req.headers.authorization?.match(/^Bearer (.+)$/)?.[1];
-    if ((req.headers["x-api-key"] ?? bearer) !== apiKey) return fail(401, "invalid x-api-key");
+    if (!authorized) return fail(401, "invalid x-api-key");
     if (!req.headers["anthropic-version"]) {
       return fail(400, "anthropic-version: header is required");
     }
@@ -143,12 +173,13 @@ export async function startFakeAnthropic(
     };
     if (parsed.stream === true) streamMessage(res, requestId, message, text);
     else sendJson(res, 200, message, { "request-id": requestId });
-  });
+  }, options.port === undefined ? {} : { port: options.port });
 
   return {
     url: http.url,
     apiKey,
     requests,
+    listRequests,
     failNext: (status, failure = {}) => failures.add({ status, ...failure }, failure.times ?? 1),
     setDown: http.setDown,
     setReply: (fn) => {
@@ -156,11 +187,42 @@ export async function startFakeAnthropic(
     },
     reset: () => {
       requests.length = 0;
+      listRequests.length = 0;
       failures.clear();
       reply = initialReply;
       http.setDown(false);
     },
     close: http.close,
+  };
+}
+
+/**
+ * One page of `ids` as the Models API lists it (newest first in the real API; here in the
+ * given order), honouring `limit`, `after_id` and `before_id`. A string is a 400 message.
+ */
+function listModels(ids: string[], query: URLSearchParams): Record<string, unknown> | string {
+  const rawLimit = query.get("limit");
+  const limit = rawLimit === null ? 20 : Number(rawLimit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
+    return "limit: Input should be between 1 and 1000";
+  }
+  const after = query.get("after_id");
+  const before = query.get("before_id");
+  let start = after === null ? 0 : ids.indexOf(after) + 1;
+  let end = before === null ? ids.length : Math.max(0, ids.indexOf(before));
+  if (before !== null && after === null) start = Math.max(0, end - limit);
+  end = Math.min(end, start + limit);
+  const data = ids.slice(start, end).map((id) => ({
+    type: "model",
+    id,
+    display_name: id,
+    created_at: "2026-01-01T00:00:00Z",
+  }));
+  return {
+    data,
+    has_more: before !== null ? start > 0 : end < ids.length,
+    first_id: data[0]?.id ?? null,
+    last_id: data.at(-1)?.id ?? null,
   };
 }
 

@@ -35,8 +35,15 @@ export interface HttpFake {
   close(): Promise<void>;
 }
 
-/** Starts a server that hands each request, with its body read, to `handle`. */
-export async function startHttpFake(handle: RequestHandler): Promise<HttpFake> {
+/**
+ * Starts a server that hands each request, with its body read, to `handle`.
+ * @param options.port - listen on this port (e.g. to restart a closed fake where clients
+ *   still point); default an OS-assigned one.
+ */
+export async function startHttpFake(
+  handle: RequestHandler,
+  options: { port?: number } = {},
+): Promise<HttpFake> {
   let down = false;
   const server = createServer((req, res) => {
     if (down) {
@@ -51,7 +58,13 @@ export async function startHttpFake(handle: RequestHandler): Promise<HttpFake> {
         else sendJson(res, 500, { fake_error: String(err) });
       });
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, "127.0.0.1", () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,

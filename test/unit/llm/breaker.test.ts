@@ -3,11 +3,14 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dyn
 import { describe, expect, it } from "vitest";
 import {
   admitCall,
+  admitCallWithHealth,
   type BreakerDocumentClient,
   type BreakerState,
+  breakerAfterHealthCheck,
   breakerEffect,
   CLOSED,
   DEFAULT_BREAKER_POLICY,
+  DEFAULT_HEALTH_STALE_MS,
   DynamoBreakerStore,
   InMemoryBreakerStore,
   parseBreakerItem,
@@ -96,6 +99,67 @@ describe("breaker transitions", () => {
     const after = recordOutcome(half, "unknown", T0 + 60_100, policy);
     expect(after).toEqual({ state: "open", consecutiveFailures: 3, openedAt: T0 });
     expect(admitCall(after, T0 + 60_200, policy).allowed).toBe(true);
+  });
+});
+
+describe("breaker and the scheduled health check", () => {
+  it("a passing check closes the breaker from any state", () => {
+    const open = fail(CLOSED, T0, 3);
+    const half = admitCall(open, T0 + 60_000, policy).next;
+    for (const state of [open, half, fail(CLOSED, T0, 2)]) {
+      expect(breakerAfterHealthCheck(state, { ok: true }, T0 + 70_000)).toEqual(CLOSED);
+    }
+  });
+
+  it("a check failing with a counted kind opens the breaker at once, restarting the cool-down", () => {
+    expect(breakerAfterHealthCheck(CLOSED, { ok: false, kind: "network" }, T0)).toEqual({
+      state: "open",
+      consecutiveFailures: 1,
+      openedAt: T0,
+    });
+    const open = fail(CLOSED, T0, 3);
+    const again = breakerAfterHealthCheck(open, { ok: false, kind: "auth" }, T0 + 300_000);
+    expect(again).toEqual({ state: "open", consecutiveFailures: 4, openedAt: T0 + 300_000 });
+    // A failed check without a kind (the check's own timeout) counts like a timeout.
+    expect(breakerAfterHealthCheck(CLOSED, { ok: false }, T0).state).toBe("open");
+  });
+
+  it("a check the provider answered (404, 400) or that failed inconclusively leaves it alone", () => {
+    const two = fail(CLOSED, T0, 2);
+    for (const kind of ["model_not_found", "invalid_request", "unknown"] as const) {
+      expect(breakerAfterHealthCheck(two, { ok: false, kind }, T0)).toBe(two);
+    }
+  });
+
+  it("refuses a provider whose breaker is open and whose fresh check failed, past the cool-down", () => {
+    const open = fail(CLOSED, T0, 3);
+    const failed = { ok: false, checkedAt: T0 };
+    const later = T0 + 120_000;
+    expect(admitCall(open, later, policy).allowed).toBe(true);
+    expect(admitCallWithHealth(open, failed, later, policy)).toEqual({
+      allowed: false,
+      next: open,
+      healthRefused: true,
+    });
+    const half = admitCall(open, T0 + 60_000, policy).next;
+    expect(admitCallWithHealth(half, failed, T0 + 200_000, policy).healthRefused).toBe(true);
+  });
+
+  it("falls back to the breaker alone when it is closed, the check passed, or the check is stale", () => {
+    const open = fail(CLOSED, T0, 3);
+    const later = T0 + 120_000;
+    const closed = admitCallWithHealth(CLOSED, { ok: false, checkedAt: T0 }, later, policy);
+    expect(closed).toMatchObject({ allowed: true, healthRefused: false });
+    const passed = admitCallWithHealth(open, { ok: true, checkedAt: T0 }, later, policy);
+    expect(passed).toMatchObject({ allowed: true, healthRefused: false });
+    expect(passed.next.state).toBe("half-open");
+    const staleAt = T0 + DEFAULT_HEALTH_STALE_MS;
+    const stale = admitCallWithHealth(open, { ok: false, checkedAt: T0 }, staleAt, policy);
+    expect(stale).toMatchObject({ allowed: true, healthRefused: false });
+    expect(admitCallWithHealth(open, undefined, later, policy).allowed).toBe(true);
+    // Within the cool-down both refuse; the failed check is named as the reason.
+    const early = admitCallWithHealth(open, { ok: false, checkedAt: T0 }, T0 + 1, policy);
+    expect(early).toMatchObject({ allowed: false, healthRefused: true });
   });
 });
 

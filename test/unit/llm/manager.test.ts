@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { type BreakerStore, InMemoryBreakerStore } from "../../../core/llm/breaker";
+import {
+  type BreakerStore,
+  InMemoryBreakerStore,
+  type ProviderCheck,
+  type ProviderHealthSource,
+} from "../../../core/llm/breaker";
 import { kindForStatus, LlmError } from "../../../core/llm/errors";
 import { createProviderManager, type ProviderManagerOptions } from "../../../core/llm/manager";
 import type { CompletionRequest, LlmProvider, ProviderId } from "../../../core/llm/types";
@@ -288,6 +293,109 @@ describe("provider manager: circuit breaker", () => {
     const second = await manager.complete(turn);
     expect(anthropic.calls).toHaveLength(3);
     expect(second.ok && second.completion.provider).toBe("model-manager");
+  });
+});
+
+/** A health source answering from a map, counting reads. */
+function healthSource(checks: Partial<Record<ProviderId, ProviderCheck>>) {
+  const reads: ProviderId[] = [];
+  const source: ProviderHealthSource = {
+    async lastCheck(provider) {
+      reads.push(provider);
+      return checks[provider];
+    },
+  };
+  return { source, reads, checks };
+}
+
+describe("provider manager: scheduled health checks", () => {
+  it("skips a provider whose breaker is open and whose last check failed, past the cool-down", async () => {
+    const anthropic = fakeProvider("anthropic");
+    const mm = fakeProvider("model-manager");
+    const health = healthSource({});
+    const { manager, clock, store } = setup(
+      { anthropic: anthropic.provider, "model-manager": mm.provider },
+      { healthSource: health.source },
+    );
+    await store.put("anthropic", { state: "open", consecutiveFailures: 1, openedAt: clock.now });
+    health.checks.anthropic = { ok: false, checkedAt: clock.now };
+
+    clock.now += 120_000;
+    const result = await manager.complete(turn);
+    expect(anthropic.calls).toHaveLength(0);
+    expect(result.ok && result.completion.provider).toBe("model-manager");
+    expect(result.notes).toContain(
+      "anthropic: last health check failed and circuit breaker open; skipped",
+    );
+    expect(await store.get("anthropic")).toMatchObject({ state: "open" });
+  });
+
+  it("routes to the provider again once the check passes and closes the breaker", async () => {
+    const anthropic = fakeProvider("anthropic");
+    const mm = fakeProvider("model-manager");
+    const health = healthSource({});
+    const { manager, clock, store } = setup(
+      { anthropic: anthropic.provider, "model-manager": mm.provider },
+      { healthSource: health.source },
+    );
+    await store.put("anthropic", { state: "open", consecutiveFailures: 1, openedAt: clock.now });
+    health.checks.anthropic = { ok: false, checkedAt: clock.now };
+    expect((await manager.complete(turn)).attempts.map((a) => a.provider)).toEqual([
+      "model-manager",
+    ]);
+
+    // What the health check does when the probe passes: record ok, close the breaker.
+    health.checks.anthropic = { ok: true, checkedAt: clock.now + 1 };
+    await store.put("anthropic", { state: "closed", consecutiveFailures: 0 });
+    const result = await manager.complete(turn);
+    expect(result.ok && result.completion.provider).toBe("anthropic");
+  });
+
+  it("grants the half-open trial when the failed check is stale", async () => {
+    const anthropic = fakeProvider("anthropic");
+    const mm = fakeProvider("model-manager");
+    const health = healthSource({});
+    const { manager, clock, store } = setup(
+      { anthropic: anthropic.provider, "model-manager": mm.provider },
+      { healthSource: health.source, healthStaleMs: 600_000 },
+    );
+    await store.put("anthropic", { state: "open", consecutiveFailures: 3, openedAt: clock.now });
+    health.checks.anthropic = { ok: false, checkedAt: clock.now };
+    clock.now += 600_000;
+    const result = await manager.complete(turn);
+    expect(result.ok && result.completion.provider).toBe("anthropic");
+    expect(await store.get("anthropic")).toEqual({ state: "closed", consecutiveFailures: 0 });
+  });
+
+  it("does not read health while the breaker is closed, whatever the last check said", async () => {
+    const anthropic = fakeProvider("anthropic");
+    const health = healthSource({ anthropic: { ok: false, checkedAt: 1_700_000_000_000 } });
+    const { manager } = setup({ anthropic: anthropic.provider }, { healthSource: health.source });
+    const result = await manager.complete(turn);
+    expect(result.ok && result.completion.provider).toBe("anthropic");
+    expect(health.reads).toEqual([]);
+  });
+
+  it("falls back to the breaker alone when health cannot be read", async () => {
+    const anthropic = fakeProvider("anthropic");
+    const mm = fakeProvider("model-manager");
+    const errors: string[] = [];
+    const { manager, clock, store } = setup(
+      { anthropic: anthropic.provider, "model-manager": mm.provider },
+      {
+        healthSource: {
+          lastCheck: async () => {
+            throw new Error("table down");
+          },
+        },
+        onStoreError: (info) => errors.push(`${info.operation}:${info.provider}`),
+      },
+    );
+    await store.put("anthropic", { state: "open", consecutiveFailures: 3, openedAt: clock.now });
+    clock.now += 60_000;
+    const result = await manager.complete(turn);
+    expect(errors).toEqual(["health:anthropic"]);
+    expect(result.ok && result.completion.provider).toBe("anthropic");
   });
 });
 

@@ -1,0 +1,128 @@
+import type { Config } from "../config";
+import { DynamoBreakerStore } from "../llm/breaker";
+import { createProviderManager } from "../llm/manager";
+import { DEFAULT_SUMMARY_MODEL } from "../llm/models";
+import { createConfiguredProviders } from "../llm/providers";
+import { createLogger, type Logger } from "../logger";
+import { type ArchiveJob, SUMMARY_LLM_BUDGET_MS } from "../memory/archival";
+import { type ArchiveOutcome, type ArchiverDeps, createArchiver } from "../memory/archiver";
+import { ConversationStore } from "../memory/conversations";
+import { createForgetConversation } from "../memory/forget";
+import type { ConversationRef } from "../memory/keys";
+import { createLongTermIndex, type LongTermIndexDeps } from "../memory/long-term/index";
+import { SummaryStore } from "../memory/long-term/summaries";
+import type { LongTermIndex } from "../memory/long-term/types";
+import {
+  type ArchiveRequester,
+  createArchiveRequester,
+  SqsArchiveQueue,
+} from "../queue/archive-queue";
+import type { AwsClients } from "./aws";
+
+/** The long-term memory pieces every entry point shares: durable copies and the index. */
+export interface LongTermMemory {
+  summaries: SummaryStore;
+  /** ArcadeDB when `ARCADEDB_URL` is set, else the embedded BM25 search. */
+  index: LongTermIndex;
+}
+
+/** Builds {@link LongTermMemory} for a configuration (no I/O). */
+export function buildLongTermMemory(
+  config: Config,
+  aws: AwsClients,
+  arcadedb?: LongTermIndexDeps["arcadedb"],
+): LongTermMemory {
+  const summaries = new SummaryStore(aws.documents, config.memoryTableName);
+  const index = createLongTermIndex(config, { summaries, ...(arcadedb ? { arcadedb } : {}) });
+  return { summaries, index };
+}
+
+/**
+ * The coalescing archive requester on the configured archive queue, or `undefined` when
+ * `ARCHIVE_QUEUE_URL` is not set (nothing is archived then; the local stack always sets it).
+ */
+export function buildArchiveRequester(
+  config: Config,
+  aws: AwsClients,
+  now: () => number = Date.now,
+): ArchiveRequester | undefined {
+  if (!config.archiveQueueUrl) return undefined;
+  return createArchiveRequester({
+    conversations: new ConversationStore(aws.documents, config.memoryTableName),
+    queue: new SqsArchiveQueue(aws.sqs, config.archiveQueueUrl),
+    now,
+  });
+}
+
+/**
+ * `forgetConversation(ref)` for `/forget`: deletes the conversation's messages, META and
+ * archived summaries (index entries and durable copies). See `createForgetConversation`.
+ */
+export function buildForgetConversation(
+  config: Config,
+  aws: AwsClients,
+  memory: LongTermMemory = buildLongTermMemory(config, aws),
+): (ref: ConversationRef) => Promise<{ messages: number; summaries: number }> {
+  return createForgetConversation({
+    conversations: new ConversationStore(aws.documents, config.memoryTableName),
+    summaries: memory.summaries,
+    index: memory.index,
+  });
+}
+
+/** Everything the archiver function needs, built once per container. */
+export interface ArchiverHandlerDeps {
+  /** Runs one archive job; see `createArchiver`. */
+  archive: (job: ArchiveJob, options: { remainingMs: () => number }) => Promise<ArchiveOutcome>;
+  logger: Logger;
+}
+
+/**
+ * Composition root of the archiver: the provider manager (summary model, fallback, shared
+ * breaker state, {@link SUMMARY_LLM_BUDGET_MS} per summary), the durable summary store, the
+ * long-term index and the archive queue for follow-up jobs.
+ *
+ * @param overrides - test seams: clock, logger, lease token, long-term memory (e.g. with a
+ *   short ArcadeDB retry policy) and archiver tuning.
+ * @throws {Error} when `ARCHIVE_QUEUE_URL` is not set: the archiver re-requests through it.
+ */
+export function buildArchiverDeps(
+  config: Config,
+  aws: AwsClients,
+  overrides: {
+    now?: () => number;
+    logger?: Logger;
+    memory?: LongTermMemory;
+    tuning?: Pick<ArchiverDeps, "newToken" | "leaseMs" | "chunkMax" | "minRemainingMs">;
+  } = {},
+): ArchiverHandlerDeps {
+  const logger = overrides.logger ?? createLogger("archiver", config.logLevel);
+  const now = overrides.now ?? Date.now;
+  const requestArchival = buildArchiveRequester(config, aws, now);
+  if (!requestArchival) throw new Error("ARCHIVE_QUEUE_URL is required by the archiver");
+  const llm = createProviderManager({
+    ...createConfiguredProviders(config),
+    ...(config.defaultModel ? { defaultModel: config.defaultModel } : {}),
+    breakerStore: new DynamoBreakerStore({
+      client: aws.documents,
+      tableName: config.memoryTableName,
+    }),
+    budgetMs: SUMMARY_LLM_BUDGET_MS,
+    onAttempt: (attempt) => logger.info("llm attempt", { ...attempt }),
+    onStoreError: (info) =>
+      logger.warn("breaker store unavailable; using in-memory state", { ...info }),
+  });
+  const memory = overrides.memory ?? buildLongTermMemory(config, aws);
+  const archive = createArchiver({
+    conversations: new ConversationStore(aws.documents, config.memoryTableName),
+    summaries: memory.summaries,
+    index: memory.index,
+    llm,
+    summaryModel: config.summaryModel ?? DEFAULT_SUMMARY_MODEL,
+    requestArchival,
+    logger,
+    now,
+    ...overrides.tuning,
+  });
+  return { archive, logger };
+}

@@ -1,0 +1,189 @@
+import type { KeyObject } from "node:crypto";
+import type { Logger } from "@aws-lambda-powertools/logger";
+import type { ChatJob } from "../chat/job";
+import { PlatformNotConfiguredError, type ReplierTable } from "../chat/replier";
+import type { ReplyRecord } from "../chat/turn";
+import { type Config, ConfigError } from "../config";
+import { createKadiClient } from "../kadi/client";
+import type { KadiIngressDeps } from "../kadi/ingress";
+import { loadPrivateKey } from "../kadi/keys";
+import { KadiReplier, type KadiToolInvoker } from "../kadi/replier";
+import type { ListenerSessionDeps } from "../kadi/session";
+import { createKadiTools } from "../kadi/tools";
+import type { KadiClient, KadiClientOptions } from "../kadi/types";
+import { DedupeStore } from "../memory/dedupe";
+import { KnowledgeStore } from "../memory/knowledge";
+import { createLongTermIndex, SummaryStore } from "../memory/long-term";
+import type { ChatJobSink } from "../queue/chat-queue";
+import type { AwsClients } from "./aws";
+
+/**
+ * What `POST /kadi/events` and the listener's socket deliveries need. The queue is passed in so
+ * the ingress and the listener share the sink they already build.
+ */
+export function buildKadiIngressDeps(
+  config: Config,
+  aws: AwsClients,
+  options: { queue: ChatJobSink; logger: Logger; now?: () => number },
+): KadiIngressDeps {
+  const now = options.now ?? Date.now;
+  return {
+    callbackSecret: config.kadi.callbackSecret,
+    bots: {
+      slackBotUserId: config.slack.botUserId,
+      discordBotUserId: config.discord.botUserId,
+    },
+    dedupe: new DedupeStore(aws.documents, config.memoryTableName, now),
+    queue: options.queue,
+    logger: options.logger,
+    now,
+  };
+}
+
+/**
+ * The agent's Ed25519 key from `KADI_PRIVATE_KEY`.
+ * @throws {ConfigError} when it is unset or not an Ed25519 PKCS#8 PEM.
+ */
+export function kadiPrivateKey(config: Config): KeyObject {
+  if (!config.kadi.privateKeyPem) {
+    throw new ConfigError(["KADI_PRIVATE_KEY: is required when KADI_BROKER_URL is set"]);
+  }
+  try {
+    return loadPrivateKey(config.kadi.privateKeyPem);
+  } catch (error) {
+    throw new ConfigError([`KADI_PRIVATE_KEY: ${(error as Error).message}`]);
+  }
+}
+
+/**
+ * Client options from the configuration, without tools.
+ * @throws {ConfigError} when `KADI_BROKER_URL` or `KADI_PRIVATE_KEY` is missing or malformed.
+ */
+export function kadiClientOptions(
+  config: Config,
+  logger: Logger,
+): Omit<KadiClientOptions, "tools"> {
+  if (!config.kadi.brokerUrl) throw new ConfigError(["KADI_BROKER_URL: is required"]);
+  return {
+    url: config.kadi.brokerUrl,
+    privateKey: kadiPrivateKey(config),
+    agentName: config.kadi.agentName,
+    networks: config.kadi.networks,
+    logger,
+  };
+}
+
+/** A {@link KadiToolInvoker} that owns its client; `close()` ends the session if one was made. */
+export interface LazyKadiInvoker extends KadiToolInvoker {
+  close(): Promise<void>;
+}
+
+/**
+ * A tool invoker that creates and connects its KĀDI client on the first call and reuses it for
+ * the life of the container (its own reconnects repair dropped connections). A failed connect
+ * is not cached: the next call tries again. The client registers no tools, so the broker never
+ * routes calls to a worker.
+ *
+ * @param createClient - builds the client; may throw (e.g. {@link ConfigError}), which rejects
+ *   that call with {@link PlatformNotConfiguredError}.
+ */
+export function createLazyKadiInvoker(createClient: () => KadiClient): LazyKadiInvoker {
+  let connected: Promise<KadiClient> | undefined;
+  let client: KadiClient | undefined;
+  const connect = async (): Promise<KadiClient> => {
+    let made: KadiClient;
+    try {
+      made = createClient();
+    } catch (cause) {
+      throw new PlatformNotConfiguredError(
+        `cannot reply through KĀDI: ${(cause as Error).message}`,
+        { cause },
+      );
+    }
+    client = made;
+    await made.connect();
+    return made;
+  };
+  return {
+    async invokeTool(targetAgent, toolName, input, timeoutMs) {
+      connected ??= connect();
+      let ready: KadiClient;
+      try {
+        ready = await connected;
+      } catch (error) {
+        connected = undefined;
+        await client?.close();
+        client = undefined;
+        throw error;
+      }
+      return ready.invokeTool(targetAgent, toolName, input, timeoutMs);
+    },
+    async close() {
+      connected = undefined;
+      const open = client;
+      client = undefined;
+      await open?.close();
+    },
+  };
+}
+
+/**
+ * The `kadi-slack` / `kadi-discord` repliers of the chat worker when `KADI_BROKER_URL` is set
+ * (else none, and such jobs fail with `PlatformNotConfiguredError`). One {@link KadiReplier}
+ * (and so one circuit breaker) serves both kinds; its client is created on the first KĀDI job.
+ *
+ * @param invoker - replaces the lazy per-container client (the local stack passes one it closes).
+ */
+export function buildKadiRepliers(
+  config: Config,
+  logger: Logger,
+  invoker?: KadiToolInvoker,
+): Pick<ReplierTable, "kadi-slack" | "kadi-discord"> {
+  if (!config.kadi.brokerUrl) return {};
+  const replier = new KadiReplier({
+    invoker:
+      invoker ?? createLazyKadiInvoker(() => createKadiClient(kadiClientOptions(config, logger))),
+  });
+  return { "kadi-slack": replier, "kadi-discord": replier };
+}
+
+/**
+ * Everything a listener session needs: the client options, the served tools (`chat` runs
+ * `runTurn`, the same turn as the chat worker, memory tools use the table and the long-term
+ * index of this configuration) and the delivery ingress.
+ *
+ * @param options.runTurn - the chat worker's turn (`buildWorkerDeps(...).runTurn`).
+ * @throws {ConfigError} when `KADI_BROKER_URL` or `KADI_PRIVATE_KEY` is missing or malformed.
+ */
+export function buildListenerDeps(
+  config: Config,
+  aws: AwsClients,
+  options: {
+    runTurn: (job: ChatJob) => Promise<ReplyRecord>;
+    queue: ChatJobSink;
+    logger: Logger;
+    now?: () => number;
+    /** Replaces `createKadiClient` (tests). */
+    createClient?: (options: KadiClientOptions) => KadiClient;
+  },
+): ListenerSessionDeps {
+  const now = options.now ?? Date.now;
+  return {
+    createClient: options.createClient ?? createKadiClient,
+    clientOptions: kadiClientOptions(config, options.logger),
+    tools: createKadiTools({
+      runTurn: options.runTurn,
+      longTerm: createLongTermIndex(config, {
+        summaries: new SummaryStore(aws.documents, config.memoryTableName),
+      }),
+      knowledge: new KnowledgeStore(aws.documents, config.memoryTableName),
+      now,
+    }),
+    ingress: buildKadiIngressDeps(config, aws, {
+      queue: options.queue,
+      logger: options.logger,
+      now,
+    }),
+    logger: options.logger,
+  };
+}

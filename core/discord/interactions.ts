@@ -1,0 +1,256 @@
+/**
+ * Discord interaction payloads and the pure decision of what to do with one.
+ *
+ * Formats: https://discord.com/developers/docs/interactions/receiving-and-responding
+ * (interaction object, interaction response object) and
+ * https://discord.com/developers/docs/reference#snowflakes (snowflake timestamps).
+ */
+import * as z from "zod";
+import type { ChatJob } from "../chat/job";
+import { MODEL_ALIASES, resolveModel } from "../llm/models";
+import type { ConversationRef } from "../memory/keys";
+import { ASK_COMMAND, FORGET_COMMAND, MODEL_COMMAND } from "./commands";
+
+/** Discord's epoch, 2015-01-01T00:00:00Z, in epoch milliseconds. */
+export const DISCORD_EPOCH_MS = 1_420_070_400_000n;
+
+/** Interaction types we handle (`type` of the interaction object). */
+export const InteractionType = { PING: 1, APPLICATION_COMMAND: 2 } as const;
+
+/** Interaction callback types we answer with. */
+export const CallbackType = {
+  PONG: 1,
+  CHANNEL_MESSAGE_WITH_SOURCE: 4,
+  DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE: 5,
+} as const;
+
+/** Message flag: only the invoking user sees the message. */
+export const EPHEMERAL_FLAG = 64;
+
+/**
+ * When a snowflake was created, epoch milliseconds: the top 42 bits count milliseconds since
+ * {@link DISCORD_EPOCH_MS}. An interaction id therefore tells when the user ran the command.
+ * @throws {SyntaxError} if `id` is not a decimal integer string.
+ */
+export function snowflakeTime(id: string): number {
+  return Number((BigInt(id) >> 22n) + DISCORD_EPOCH_MS);
+}
+
+const snowflake = z.string().regex(/^\d{1,20}$/, "must be a snowflake");
+
+const userSchema = z.object({ id: snowflake });
+
+/**
+ * One top-level option of a slash command as sent (`name`, `type`, `value`). Sub-command
+ * options (`options`) are not read: none of our commands has sub-commands.
+ */
+const commandOptionSchema = z.object({
+  name: z.string(),
+  type: z.number().int(),
+  value: z.union([z.string(), z.number(), z.boolean()]).optional(),
+});
+
+/** `data` of an `APPLICATION_COMMAND` interaction (application command data structure). */
+const commandDataSchema = z.object({
+  name: z.string().min(1),
+  options: z.array(commandOptionSchema).optional(),
+});
+
+/**
+ * The interaction object fields this agent reads. Unknown fields are ignored (Discord adds
+ * fields over time); `member` is sent in guilds and `user` in DMs; `channel_id` is deprecated
+ * in favour of the partial `channel`, so either is accepted.
+ */
+export const interactionSchema = z.object({
+  id: snowflake,
+  application_id: snowflake,
+  type: z.number().int(),
+  /** Continuation token for the interaction webhook, valid 15 minutes. */
+  token: z.string().min(1).max(1000),
+  /** Kept loose: `data` differs by interaction type; commands are parsed further. */
+  data: z.unknown().optional(),
+  guild_id: snowflake.optional(),
+  channel_id: snowflake.optional(),
+  channel: z.object({ id: snowflake }).optional(),
+  member: z.object({ user: userSchema }).optional(),
+  user: userSchema.optional(),
+});
+
+/** See {@link interactionSchema}. */
+export type Interaction = z.infer<typeof interactionSchema>;
+
+/** An interaction response (the body of our HTTP 200 answer). */
+export type InteractionResponse =
+  | { type: typeof CallbackType.PONG }
+  | { type: typeof CallbackType.DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE }
+  | {
+      type: typeof CallbackType.CHANNEL_MESSAGE_WITH_SOURCE;
+      data: { content: string; flags: typeof EPHEMERAL_FLAG; allowed_mentions: { parse: [] } };
+    };
+
+/** `{type: 1}`: the answer to a PING. */
+export const PONG: InteractionResponse = { type: CallbackType.PONG };
+
+/** `{type: 5}`: "thinking…" now, the answer edits `@original` later. */
+export const DEFERRED: InteractionResponse = {
+  type: CallbackType.DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE,
+};
+
+/**
+ * A message only the invoking user sees (type 4, flag 64). Mentions never ping: the content
+ * may quote user input.
+ */
+export function ephemeral(content: string): InteractionResponse {
+  return {
+    type: CallbackType.CHANNEL_MESSAGE_WITH_SOURCE,
+    data: { content, flags: EPHEMERAL_FLAG, allowed_mentions: { parse: [] } },
+  };
+}
+
+/** What the ingress should do with one verified interaction. */
+export type InteractionRoute =
+  /** Answer at once, with no side effect (PING, or an ephemeral error the user can fix). */
+  | { action: "respond"; response: InteractionResponse; reason?: string }
+  /** `/ask`: dedupe, enqueue `job`, answer {@link DEFERRED}. */
+  | { action: "ask"; interactionId: string; job: ChatJob }
+  /** `/forget`: dedupe, clear `conversation`, answer what was removed. */
+  | { action: "forget"; interactionId: string; conversation: ConversationRef }
+  /** `/model`: dedupe, store `model` (normalised alias or id) as the user's preference. */
+  | { action: "set-model"; interactionId: string; userId: string; model: string; resolved: string }
+  /** Malformed for its type: answer 400 with `error`. */
+  | { action: "reject"; error: string };
+
+/** Text of the ephemeral answer to an unknown model name, listing the aliases. */
+export function unknownModelMessage(name: string): string {
+  return `\`${name}\` is not a model I can route. Use an alias (${Object.keys(MODEL_ALIASES)
+    .map((a) => `\`${a}\``)
+    .join(", ")}) or a \`claude…\`, \`gpt…\` or \`o1…/o3…/o4…\` model id.`;
+}
+
+/**
+ * Decides what one verified interaction means. Pure: no I/O, no clock.
+ *
+ * - PING (type 1) → `respond` {@link PONG}.
+ * - `/ask prompt:<text> [model:<name>]` → `ask` with a {@link ChatJob}. The `model` option is
+ *   passed as a leading `[model-id] ` directive in `job.text`: the turn already takes the model
+ *   from `parseModelDirective(job.text)` (before the user's preference) and stores the text
+ *   without the directive, so `/ask model:haiku` behaves exactly like typing `[haiku]` in
+ *   Slack, with no second way of naming a model in the job contract. An unroutable name is
+ *   answered with an ephemeral error instead (it would otherwise stay in the text verbatim).
+ * - `/forget` → `forget` for the caller's conversation in that channel.
+ * - `/model name:<name>` → `set-model`, or an ephemeral error listing the aliases.
+ * - An unknown command name (stale registration) → an ephemeral hint.
+ * - Other interaction types, or a command without channel/user → `reject`.
+ */
+export function routeInteraction(interaction: Interaction): InteractionRoute {
+  if (interaction.type === InteractionType.PING) return { action: "respond", response: PONG };
+  if (interaction.type !== InteractionType.APPLICATION_COMMAND) {
+    return { action: "reject", error: `unsupported_interaction_type: ${interaction.type}` };
+  }
+  const data = commandDataSchema.safeParse(interaction.data);
+  if (!data.success) {
+    const first = data.error.issues[0];
+    return {
+      action: "reject",
+      error:
+        `invalid_command_data: ${["data", ...(first?.path ?? [])].join(".")} ${first?.message ?? ""}`.trim(),
+    };
+  }
+  const channelId = interaction.channel?.id ?? interaction.channel_id;
+  const userId = interaction.member?.user.id ?? interaction.user?.id;
+  if (!channelId) return { action: "reject", error: "invalid_interaction: channel missing" };
+  if (!userId)
+    return { action: "reject", error: "invalid_interaction: member.user and user missing" };
+  const conversation: ConversationRef = { platform: "discord", channelId, userId };
+  const options = data.data.options ?? [];
+
+  switch (data.data.name) {
+    case ASK_COMMAND: {
+      const prompt = stringOption(options, "prompt")?.trim();
+      if (!prompt) return { action: "reject", error: "invalid_command_data: prompt missing" };
+      const modelName = stringOption(options, "model")?.trim();
+      let text = prompt;
+      if (modelName) {
+        const resolved = resolveModel(modelName);
+        if (!resolved) {
+          return {
+            action: "respond",
+            response: ephemeral(unknownModelMessage(modelName)),
+            reason: "unknown_model",
+          };
+        }
+        text = `[${resolved.model}] ${prompt}`;
+      }
+      return {
+        action: "ask",
+        interactionId: interaction.id,
+        job: {
+          v: 1,
+          jobId: `discord-interaction:${interaction.id}`,
+          source: { kind: "discord-interaction", interactionId: interaction.id },
+          conversation,
+          text,
+          sentAt: snowflakeTime(interaction.id),
+          reply: {
+            kind: "discord-interaction",
+            applicationId: interaction.application_id,
+            interactionToken: interaction.token,
+          },
+        },
+      };
+    }
+    case FORGET_COMMAND:
+      return { action: "forget", interactionId: interaction.id, conversation };
+    case MODEL_COMMAND: {
+      const name = stringOption(options, "name")?.trim().toLowerCase();
+      if (!name) return { action: "reject", error: "invalid_command_data: name missing" };
+      const resolved = resolveModel(name);
+      if (!resolved) {
+        return {
+          action: "respond",
+          response: ephemeral(unknownModelMessage(name)),
+          reason: "unknown_model",
+        };
+      }
+      return {
+        action: "set-model",
+        interactionId: interaction.id,
+        userId,
+        model: name,
+        resolved: resolved.model,
+      };
+    }
+    default:
+      return {
+        action: "respond",
+        response: ephemeral(
+          `I don't know \`/${data.data.name}\`. My commands are /${ASK_COMMAND}, /${FORGET_COMMAND} and /${MODEL_COMMAND}.`,
+        ),
+        reason: "unknown_command",
+      };
+  }
+}
+
+/** The ephemeral answer to a finished `/forget`. */
+export function forgetMessage(removed: { messages: number; summaries: number }): string {
+  if (removed.messages === 0 && removed.summaries === 0) {
+    return "There was nothing to forget: we have no conversation in this channel.";
+  }
+  const messages = `${removed.messages} message${removed.messages === 1 ? "" : "s"}`;
+  const summaries = `${removed.summaries} archived ${removed.summaries === 1 ? "summary" : "summaries"}`;
+  return `Forgotten: ${messages} and ${summaries} of our conversation in this channel.`;
+}
+
+/** The ephemeral answer to a stored `/model` preference. */
+export function modelSetMessage(model: string, resolved: string): string {
+  const shown = model === resolved ? `\`${model}\`` : `\`${model}\` (${resolved})`;
+  return `Your model is now ${shown}. A \`[model]\` in a message or /ask's model option still wins for that message.`;
+}
+
+function stringOption(
+  options: z.infer<typeof commandOptionSchema>[],
+  name: string,
+): string | undefined {
+  const value = options.find((o) => o.name === name)?.value;
+  return typeof value === "string" ? value : undefined;
+}

@@ -1,0 +1,122 @@
+/**
+ * JSON-over-HTTP shell shared by both admin dialects: bearer auth, per-request timeout, and the
+ * mapping of every failure to {@link GatewayAdminError}.
+ */
+import { type AdminOperation, type Created, GatewayAdminError, type GatewayDialect } from "./admin";
+
+/** One admin request. */
+export interface AdminCall {
+  operation: AdminOperation;
+  method: "GET" | "POST" | "DELETE";
+  /** Path with query, starting with `/`. */
+  path: string;
+  /** Sent as JSON when present. */
+  body?: unknown;
+  /** Send `Authorization: Bearer <admin key>`; default `true`. */
+  auth?: boolean;
+  /** Non-2xx statuses that still count as success, e.g. `[404]` for idempotent deletes. */
+  accept?: readonly number[];
+  /** Overrides the client's timeout for this call, ms. */
+  timeoutMs?: number;
+  /** Attached to the error when the outcome is unknown (network error, timeout, 5xx). */
+  possiblyCreated?: Created;
+}
+
+/** A response that passed the status check. `body` is parsed JSON, or the raw text. */
+export interface AdminResponse {
+  status: number;
+  body: unknown;
+}
+
+/** Options of {@link createAdminHttp}. */
+export interface AdminHttpOptions {
+  dialect: GatewayDialect;
+  /** Gateway origin without trailing slash. */
+  url: string;
+  /** Master/admin key sent as bearer token. */
+  adminKey: string;
+  /** Per-request timeout, ms. */
+  timeoutMs: number;
+  /** Defaults to the global `fetch`. */
+  fetch?: typeof fetch;
+}
+
+/** Longest gateway error text carried into a message, characters. */
+const MAX_ERROR_TEXT = 300;
+
+/** Returns a function performing {@link AdminCall}s; it rejects only with `GatewayAdminError`. */
+export function createAdminHttp(
+  options: AdminHttpOptions,
+): (call: AdminCall) => Promise<AdminResponse> {
+  const doFetch = options.fetch ?? fetch;
+  return async (call) => {
+    const headers: Record<string, string> = { accept: "application/json" };
+    if (call.auth !== false) headers.authorization = `Bearer ${options.adminKey}`;
+    if (call.body !== undefined) headers["content-type"] = "application/json";
+    const where = `${call.method} ${call.path}`;
+    let response: Response;
+    let text: string;
+    try {
+      response = await doFetch(options.url + call.path, {
+        method: call.method,
+        headers,
+        body: call.body === undefined ? undefined : JSON.stringify(call.body),
+        signal: AbortSignal.timeout(call.timeoutMs ?? options.timeoutMs),
+      });
+      text = await response.text();
+    } catch (cause) {
+      throw new GatewayAdminError({
+        dialect: options.dialect,
+        operation: call.operation,
+        message: `${where} failed: ${describeNetworkError(cause)}`,
+        possiblyCreated: call.possiblyCreated,
+        cause,
+      });
+    }
+    const body = parseBody(text);
+    if (response.ok || call.accept?.includes(response.status)) {
+      return { status: response.status, body };
+    }
+    throw new GatewayAdminError({
+      dialect: options.dialect,
+      operation: call.operation,
+      status: response.status,
+      message: `${where} answered ${response.status}: ${errorText(body)}`,
+      possiblyCreated: response.status >= 500 ? call.possiblyCreated : undefined,
+    });
+  };
+}
+
+function parseBody(text: string): unknown {
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * The message inside the error bodies gateways send: LiteLLM's
+ * `{error: {message, type, param, code}}`, FastAPI's `{detail}`, `{error: "…"}`, `{message}` or
+ * plain text. Truncated to {@link MAX_ERROR_TEXT} characters.
+ */
+export function errorText(body: unknown): string {
+  const pick = (value: unknown): string | undefined => {
+    if (typeof value === "string") return value;
+    if (typeof value !== "object" || value === null) return undefined;
+    const record = value as Record<string, unknown>;
+    return pick(record.error) ?? pick(record.message) ?? pick(record.detail);
+  };
+  const text = pick(body) ?? (body === undefined ? "(empty body)" : JSON.stringify(body));
+  return text.length > MAX_ERROR_TEXT ? `${text.slice(0, MAX_ERROR_TEXT)}…` : text;
+}
+
+function describeNetworkError(cause: unknown): string {
+  if (cause instanceof Error) {
+    if (cause.name === "TimeoutError") return "timed out";
+    const inner = cause.cause instanceof Error ? `: ${cause.cause.message}` : "";
+    return `${cause.message}${inner}`;
+  }
+  return String(cause);
+}

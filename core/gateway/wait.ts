@@ -1,0 +1,88 @@
+/**
+ * Bounded wait for a freshly created gateway to answer its health route: exponential backoff
+ * with a cap, inside a total time budget. Clock and sleep are injected so tests need no time.
+ */
+import type { HealthProbe } from "./admin";
+
+/** Source of the current time, ms since the epoch (`Date.now` in production). */
+export interface Clock {
+  now(): number;
+}
+
+/** Waits `ms` milliseconds. */
+export type Sleep = (ms: number) => Promise<void>;
+
+/** Budget and backoff of {@link waitForHealthy}, all in ms. */
+export interface HealthWaitOptions {
+  /** Give up once this much time has passed since the first probe. */
+  budgetMs: number;
+  /** Pause after the first failed probe. */
+  initialDelayMs: number;
+  /** Longest pause between two probes. */
+  maxDelayMs: number;
+  /**
+   * Timeout of a single probe. The budget bounds when the last probe starts, so the whole
+   * wait lasts at most `budgetMs + probeTimeoutMs`.
+   */
+  probeTimeoutMs: number;
+}
+
+/**
+ * Defaults for a droplet that is still running cloud-init: 5 min in total (Docker install plus
+ * image pull), first retry after 1 s, pauses doubling up to 15 s, 10 s per probe.
+ */
+export const DEFAULT_HEALTH_WAIT: HealthWaitOptions = {
+  budgetMs: 300_000,
+  initialDelayMs: 1_000,
+  maxDelayMs: 15_000,
+  probeTimeoutMs: 10_000,
+};
+
+/**
+ * Pause before the next probe, or `undefined` when the budget is spent. The pause is
+ * `min(maxDelayMs, initialDelayMs · 2^(failedProbes−1))`, cut to what is left of the budget so
+ * the last probe happens at the deadline; never below 1 ms. No jitter: one operator, one gateway.
+ *
+ * @param failedProbes - probes so far, all failed (≥ 1).
+ * @param elapsedMs - time since the first probe started.
+ */
+export function nextProbeDelayMs(
+  failedProbes: number,
+  elapsedMs: number,
+  options: Pick<HealthWaitOptions, "budgetMs" | "initialDelayMs" | "maxDelayMs">,
+): number | undefined {
+  const remaining = options.budgetMs - elapsedMs;
+  if (remaining <= 0) return undefined;
+  const exponent = Math.max(0, failedProbes - 1);
+  const backoff = Math.min(options.maxDelayMs, options.initialDelayMs * 2 ** exponent);
+  // At least 1 ms, so a zero initial delay cannot spin without the clock moving.
+  return Math.max(1, Math.min(backoff, remaining));
+}
+
+/** Outcome of {@link waitForHealthy}; `elapsedMs` is measured with the injected clock. */
+export type HealthWaitResult =
+  | { ok: true; probes: number; elapsedMs: number }
+  | { ok: false; probes: number; elapsedMs: number; lastReason: string };
+
+/**
+ * Probes until healthy or the budget is spent. Never rejects unless `probe` does.
+ *
+ * @param probe - one probe with its timeout in ms (e.g. `GatewayAdmin.health`).
+ */
+export async function waitForHealthy(
+  probe: (timeoutMs: number) => Promise<HealthProbe>,
+  options: HealthWaitOptions,
+  deps: { clock: Clock; sleep: Sleep },
+): Promise<HealthWaitResult> {
+  const start = deps.clock.now();
+  let probes = 0;
+  for (;;) {
+    const result = await probe(options.probeTimeoutMs);
+    probes += 1;
+    const elapsedMs = deps.clock.now() - start;
+    if (result.healthy) return { ok: true, probes, elapsedMs };
+    const delay = nextProbeDelayMs(probes, elapsedMs, options);
+    if (delay === undefined) return { ok: false, probes, elapsedMs, lastReason: result.reason };
+    await deps.sleep(delay);
+  }
+}

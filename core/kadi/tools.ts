@@ -1,0 +1,201 @@
+/**
+ * The agent as a KĀDI tool provider: the tools it registers with `kadi.agent.register` so other
+ * agents can chat with it and use its memory.
+ */
+import { randomUUID } from "node:crypto";
+import * as z from "zod";
+import type { ChatJob } from "../chat/job";
+import type { ReplyRecord } from "../chat/turn";
+import { resolveModel } from "../llm/models";
+import { type KnowledgeStore, KnowledgeValidationError } from "../memory/knowledge";
+import type { LongTermIndex } from "../memory/long-term/types";
+import { KadiError } from "./errors";
+import type { KadiToolDefinition } from "./types";
+
+const platform = z
+  .enum(["slack", "discord"])
+  .default("slack")
+  .describe(
+    "Platform the user id and channel id belong to; memory is kept per platform. Default slack.",
+  );
+
+/** Input of the `chat` tool. */
+export const chatToolInput = z.object({
+  userId: z.string().min(1).max(128).describe("Platform user id of the person talking"),
+  channelId: z.string().min(1).max(128).describe("Channel id; memory is per user and channel"),
+  text: z.string().trim().min(1).max(40_000).describe("The user's message"),
+  model: z
+    .string()
+    .refine((m) => resolveModel(m) !== undefined, {
+      error: "must be an alias (sonnet, haiku, opus, mini) or a claude*, gpt* or o<digit>* id",
+    })
+    .optional()
+    .describe("Model id or alias for this turn; default the user's preference, then the default"),
+  platform,
+});
+
+/** Input of the `memory_search` tool. */
+export const memorySearchToolInput = z.object({
+  userId: z.string().min(1).max(128).describe("Whose archived conversations to search"),
+  query: z.string().trim().min(1).max(2_000).describe("Free-text query (BM25 relevance)"),
+  limit: z.number().int().min(1).max(20).default(5).describe("Most hits to return, default 5"),
+  platform,
+});
+
+/** Input of the `memory_store_knowledge` tool. */
+export const storeKnowledgeToolInput = z.object({
+  key: z.string().trim().min(1).max(512).describe("Entry name; an existing entry is replaced"),
+  value: z.string().describe("Entry text, at most 64 KiB of UTF-8"),
+  author: z.string().max(256).optional().describe("Who wrote it, e.g. the calling agent's name"),
+});
+
+/** Input of the `memory_get_knowledge` tool. */
+export const getKnowledgeToolInput = z.object({
+  key: z.string().trim().min(1).max(512).describe("Entry name"),
+});
+
+/** What the tools need; built once per listener session. */
+export interface KadiToolDeps {
+  /**
+   * Runs one chat turn (`createChatTurn`): the tools pass jobs with `reply: {kind: "inline"}`,
+   * so nothing is posted and the answer comes back in the {@link ReplyRecord}.
+   */
+  runTurn: (job: ChatJob) => Promise<ReplyRecord>;
+  /** Long-term search backend; when absent `memory_search` answers a tool error. */
+  longTerm?: LongTermIndex | undefined;
+  knowledge: KnowledgeStore;
+  /** Epoch milliseconds. */
+  now: () => number;
+}
+
+/**
+ * The tool definitions served to other agents (input JSON Schemas generated from the zod
+ * schemas above with `z.toJSONSchema`, draft 2020-12):
+ * - `chat {userId, channelId, text, model?, platform?}` → `{text, model?, outcome}`: one turn of
+ *   the same agent, with the same memory as the user's mentions in that channel (last messages,
+ *   preferences, archived summaries); both turns are stored. `platform` (default `slack`)
+ *   selects whose memory: conversations are keyed by platform, channel and user. `outcome` is
+ *   `answered`, or `failed`/`unconfigured` when `text` is our apology.
+ * - `memory_search {userId, query, limit?, platform?}` → `{hits: [{id, channelId, text, score,
+ *   createdAt}]}`: that user's archived summaries, best first.
+ * - `memory_store_knowledge {key, value, author?}` → `{key, updatedAt}`.
+ * - `memory_get_knowledge {key}` → `{found: false, key}` or `{found: true, key, value,
+ *   updatedAt, author?}`.
+ *
+ * Invalid input rejects with `KadiError` kind `invalid_params` (JSON-RPC -32602, naming the
+ * field); failures of the stores reject with their own error (JSON-RPC -32000).
+ */
+export function createKadiTools(deps: KadiToolDeps): KadiToolDefinition[] {
+  return [
+    {
+      name: "chat",
+      description:
+        "Ask the chat agent. It answers with the user's conversation memory for that channel " +
+        "and returns the reply text.",
+      inputSchema: jsonSchema(chatToolInput),
+      handler: async (raw) => {
+        const input = parseInput(chatToolInput, raw);
+        const sentAt = deps.now();
+        const job: ChatJob = {
+          v: 1,
+          // A fresh id per call: JSON-RPC ids repeat across broker sessions, and the turn's
+          // idempotency layer would answer a repeated id from its cache.
+          jobId: `kadi-tool:${randomUUID()}`,
+          source: { kind: "kadi-tool" },
+          conversation: {
+            platform: input.platform,
+            channelId: input.channelId,
+            userId: input.userId,
+          },
+          // The turn picks the model from a `[model]` directive, as in a chat message.
+          text: input.model ? `[${input.model}] ${input.text}` : input.text,
+          sentAt,
+          reply: { kind: "inline" },
+        };
+        const reply = await deps.runTurn(job);
+        return {
+          text: reply.text,
+          ...(reply.model ? { model: reply.model } : {}),
+          outcome: reply.outcome,
+        };
+      },
+    },
+    {
+      name: "memory_search",
+      description: "Search one user's archived conversation summaries (best match first).",
+      inputSchema: jsonSchema(memorySearchToolInput),
+      handler: async (raw) => {
+        const input = parseInput(memorySearchToolInput, raw);
+        if (!deps.longTerm) throw new Error("long-term memory is not available on this agent");
+        const hits = await deps.longTerm.search({
+          platform: input.platform,
+          userId: input.userId,
+          text: input.query,
+          limit: input.limit,
+        });
+        return {
+          hits: hits.map(({ summary, score }) => ({
+            id: summary.id,
+            channelId: summary.channelId,
+            text: summary.text,
+            score,
+            createdAt: summary.createdAt,
+          })),
+        };
+      },
+    },
+    {
+      name: "memory_store_knowledge",
+      description: "Store or replace an entry of the agent's shared knowledge base.",
+      inputSchema: jsonSchema(storeKnowledgeToolInput),
+      handler: async (raw) => {
+        const input = parseInput(storeKnowledgeToolInput, raw);
+        try {
+          const stored = await deps.knowledge.put({
+            key: input.key,
+            value: input.value,
+            author: input.author ?? "kadi-agent",
+          });
+          return { key: stored.key, updatedAt: stored.updatedAt };
+        } catch (error) {
+          if (error instanceof KnowledgeValidationError) {
+            throw new KadiError("invalid_params", error.message, { cause: error });
+          }
+          throw error;
+        }
+      },
+    },
+    {
+      name: "memory_get_knowledge",
+      description: "Read an entry of the agent's shared knowledge base by key.",
+      inputSchema: jsonSchema(getKnowledgeToolInput),
+      handler: async (raw) => {
+        const input = parseInput(getKnowledgeToolInput, raw);
+        const entry = await deps.knowledge.get(input.key);
+        return entry ? { found: true, ...entry } : { found: false, key: input.key };
+      },
+    },
+  ];
+}
+
+/** JSON Schema of what a caller sends (defaults make fields optional). */
+function jsonSchema(schema: z.ZodType): Record<string, unknown> {
+  const { $schema: _, ...rest } = z.toJSONSchema(schema, { io: "input" }) as Record<
+    string,
+    unknown
+  >;
+  return rest;
+}
+
+/**
+ * Validates a tool input.
+ * @throws {KadiError} kind `invalid_params`, naming the first bad field.
+ */
+function parseInput<T extends z.ZodType>(schema: T, raw: unknown): z.output<T> {
+  const parsed = schema.safeParse(raw ?? {});
+  if (parsed.success) return parsed.data;
+  const message = parsed.error.issues
+    .map((issue) => `${issue.path.join(".") || "input"}: ${issue.message}`)
+    .join("; ");
+  throw new KadiError("invalid_params", `invalid input: ${message}`, { cause: parsed.error });
+}

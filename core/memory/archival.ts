@@ -1,0 +1,144 @@
+import * as z from "zod";
+import { CONTEXT_WINDOW_MESSAGES } from "./conversations";
+
+/**
+ * The archival policy as numbers and pure decisions. The I/O lives in `archiver.ts` (the job),
+ * `conversations.ts` (the META bookkeeping) and `../queue/archive-queue.ts` (the queue); the
+ * whole lifecycle is described in `docs/architecture.md` (Memory lifecycle).
+ */
+
+/** Live messages a conversation keeps; everything older is archived (issue 3, design.md). */
+export const ARCHIVE_KEEP_MESSAGES = CONTEXT_WINDOW_MESSAGES;
+
+/**
+ * Most messages folded into one summary. Each chunk is committed by one DynamoDB transaction
+ * (one delete per message plus the META update), and a transaction holds at most 100 actions,
+ * so this must stay below 100; 50 also keeps one summarisation prompt small.
+ */
+export const ARCHIVE_CHUNK_MAX_MESSAGES = 50;
+
+/**
+ * Timeout of the archiver function, ms. The deployed value is declared in `infra/`; the
+ * lease and the queue's visibility timeout below are derived from it.
+ */
+export const ARCHIVER_TIMEOUT_MS = 120_000;
+
+/**
+ * How long an archiver's lease on a conversation lasts from its last renewal, ms: the
+ * function's timeout, so a lease outlives only an invocation that is already dead.
+ */
+export const ARCHIVE_LEASE_MS = ARCHIVER_TIMEOUT_MS;
+
+/**
+ * Visibility timeout of the archive queue, ms: 6× the archiver timeout (AWS's guidance for
+ * Lambda event sources), so a job is redelivered only after its invocation has surely ended.
+ */
+export const ARCHIVE_VISIBILITY_TIMEOUT_MS = 6 * ARCHIVER_TIMEOUT_MS;
+
+/** Receives before an archive job moves to the archive DLQ. */
+export const ARCHIVE_MAX_RECEIVE_COUNT = 3;
+
+/** Archive jobs per archiver invocation (SQS event source batch size). */
+export const ARCHIVE_BATCH_SIZE = 5;
+
+/**
+ * Age after which a pending archive request (`archiveRequestedAt` on META) no longer blocks a
+ * new one, ms. By then the job it stood for has been received and either finished (which
+ * clears the mark), been retried, or is on its way to the DLQ; the next turn re-requests.
+ */
+export const ARCHIVE_REQUEST_STALE_MS = ARCHIVE_VISIBILITY_TIMEOUT_MS;
+
+/** Wall-time budget of one summarisation call, ms, retries and fallback included. */
+export const SUMMARY_LLM_BUDGET_MS = 45_000;
+
+/**
+ * Time an archiver needs left, ms, to start another chunk: one summary call plus the writes.
+ * With less, it stops after the chunk in hand and re-requests archival for the rest.
+ */
+export const ARCHIVE_CHUNK_MIN_REMAINING_MS = SUMMARY_LLM_BUDGET_MS + 15_000;
+
+/** A conversation reference as it travels on the archive queue. */
+export const conversationRefSchema = z.object({
+  platform: z.enum(["slack", "discord"]),
+  channelId: z.string().min(1),
+  userId: z.string().min(1),
+});
+
+/**
+ * An archive job: "this conversation is past {@link ARCHIVE_KEEP_MESSAGES} live messages".
+ * It names the conversation only; the archiver reads what to archive when it runs, so a
+ * redelivered or redriven job is always current. Validated on both sides of the queue.
+ */
+export const archiveJobSchema = z.object({
+  /** Schema version, bumped on incompatible changes. */
+  v: z.literal(1),
+  conversation: conversationRefSchema,
+  /** When the job was requested, epoch ms (logs and queue-age metrics). */
+  requestedAt: z.number().int().nonnegative(),
+});
+
+/** See {@link archiveJobSchema}. */
+export type ArchiveJob = z.infer<typeof archiveJobSchema>;
+
+/** Whether a conversation holding `messageCount` live messages must be archived. */
+export function needsArchival(messageCount: number, keep = ARCHIVE_KEEP_MESSAGES): boolean {
+  return messageCount > keep;
+}
+
+/**
+ * The next chunk to archive: from `olderThanKept` (the messages older than the newest `keep`,
+ * oldest first), the oldest `max` ones. Returns `[]` when there is nothing to archive.
+ */
+export function nextChunk<T>(olderThanKept: readonly T[], max = ARCHIVE_CHUNK_MAX_MESSAGES): T[] {
+  return olderThanKept.slice(0, Math.max(0, max));
+}
+
+/**
+ * The `archiveRequestedAt` value below which a pending request counts as stale (see
+ * {@link ARCHIVE_REQUEST_STALE_MS}), for the conditional update that coalesces requests.
+ */
+export function staleRequestCutoff(nowMs: number, staleMs = ARCHIVE_REQUEST_STALE_MS): number {
+  return nowMs - staleMs;
+}
+
+/** Whether an archiver with `remainingMs` of its invocation left may start another chunk. */
+export function canStartChunk(
+  remainingMs: number,
+  minRemainingMs = ARCHIVE_CHUNK_MIN_REMAINING_MS,
+): boolean {
+  return remainingMs >= minRemainingMs;
+}
+
+/** What the archiver knows after a chunk's commit transaction was cancelled. */
+export interface CommitConflictFacts {
+  /** Highest `toMessageId` any archiver committed (META `archivedThrough`); absent if none. */
+  archivedThrough?: string;
+  /** Whether META still exists (`/forget` deletes it). */
+  metaExists: boolean;
+  /** Whether this archiver's lease token is still the one on META. */
+  leaseStillOurs: boolean;
+  /** How many of the chunk's messages are still stored. */
+  stillStored: number;
+  /** The chunk's last message id. */
+  toMessageId: string;
+}
+
+/**
+ * How to react to a cancelled commit, decided from facts re-read after it:
+ * - `superseded`: another archiver committed this chunk (`archivedThrough` reached its end:
+ *   same range, same deterministic summary id) or took the lease over and will resume the
+ *   recorded plan (same id again). Nothing to undo; stop.
+ * - `compensate`: every message of the chunk is gone and nobody committed it: `/forget` removed
+ *   them. The summary written for them must be removed too.
+ * - `retry`: the lease is still ours and some messages remain, so something else deleted part
+ *   of the chunk; throw and let SQS retry on fresh reads.
+ */
+export function resolveCommitConflict(
+  facts: CommitConflictFacts,
+): "superseded" | "compensate" | "retry" {
+  if (facts.metaExists && facts.archivedThrough && facts.archivedThrough >= facts.toMessageId) {
+    return "superseded";
+  }
+  if (facts.stillStored === 0) return "compensate";
+  return facts.metaExists && !facts.leaseStillOurs ? "superseded" : "retry";
+}

@@ -1,0 +1,219 @@
+import {
+  BatchWriteCommand,
+  type DynamoDBDocumentClient,
+  PutCommand,
+  QueryCommand,
+  ScanCommand,
+} from "@aws-sdk/lib-dynamodb";
+import * as z from "zod";
+import { type ConversationRef, type Platform, userPk } from "../keys";
+import { SummaryItemError } from "./errors";
+import type { SummaryRecord } from "./types";
+
+/** Sort-key prefix of durable summary items: `SUMMARY#{id}` under `USER#{platform}#{userId}`. */
+export const SUMMARY_SK_PREFIX = "SUMMARY#";
+
+/** `SUMMARY#{id}`. */
+export function summarySk(id: string): string {
+  return `${SUMMARY_SK_PREFIX}${id}`;
+}
+
+/**
+ * The deterministic summary id for the archived run of `conversation` that ends at
+ * `toMessageId`: `{platform}#{channelId}#{userId}#{toMessageId}`. A retried archive job computes
+ * the same id and so upserts instead of duplicating; the owner can be read back from the id
+ * with {@link parseSummaryId}, which lets a delete by id find the item's partition without a
+ * Scan. Slack and Discord ids never contain `#`.
+ */
+export function summaryId(conversation: ConversationRef, toMessageId: string): string {
+  return [conversation.platform, conversation.channelId, conversation.userId, toMessageId].join(
+    "#",
+  );
+}
+
+/**
+ * Inverse of {@link summaryId}: the conversation and last message id, or `undefined` when `id`
+ * is not in that form.
+ */
+export function parseSummaryId(
+  id: string,
+): (ConversationRef & { toMessageId: string }) | undefined {
+  const parts = id.split("#");
+  if (parts.length !== 4 || parts.some((p) => p === "")) return undefined;
+  const [platform, channelId, userId, toMessageId] = parts as [string, string, string, string];
+  if (platform !== "slack" && platform !== "discord") return undefined;
+  return { platform, channelId, userId, toMessageId };
+}
+
+/** zod schema of {@link SummaryRecord}, applied to every item read back from DynamoDB. */
+export const summaryRecordSchema = z.object({
+  id: z.string().min(1),
+  platform: z.enum(["slack", "discord"]),
+  userId: z.string().min(1),
+  channelId: z.string().min(1),
+  text: z.string(),
+  fromMessageId: z.string(),
+  toMessageId: z.string(),
+  messageCount: z.number().int().nonnegative(),
+  model: z.string().optional(),
+  createdAt: z.number(),
+});
+
+/** Largest number of values DynamoDB accepts in one `IN` list of a filter expression. */
+const MAX_IN_VALUES = 100;
+/** Largest number of requests in one BatchWriteItem call. */
+const MAX_BATCH_WRITE = 25;
+/** Rounds of resubmitting `UnprocessedItems` before giving up. */
+const MAX_BATCH_ROUNDS = 5;
+
+/** Thrown by {@link SummaryStore.delete} when DynamoDB keeps returning unprocessed deletes. */
+export class SummaryDeleteError extends Error {
+  override name = "SummaryDeleteError";
+}
+
+/**
+ * Durable copies of archived-conversation summaries in the single table: one item per summary,
+ * `pk = USER#{platform}#{userId}`, `sk = SUMMARY#{id}`, carrying every {@link SummaryRecord}
+ * field. These copies are the source of truth; the search backends are projections of them
+ * (`npm run memory:reindex` rebuilds ArcadeDB from {@link SummaryStore.scanAll}).
+ *
+ * Every method throws the AWS SDK's error when DynamoDB fails; reads throw
+ * {@link SummaryItemError} for an item that is not a valid summary.
+ */
+export class SummaryStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  /**
+   * Inserts or replaces the summary with `record.id` (a plain PutItem, so idempotent: a
+   * retried archive job overwrites its own earlier copy).
+   */
+  async put(record: SummaryRecord): Promise<void> {
+    const item = summaryRecordSchema.parse(record);
+    await this.db.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { pk: userPk(item.platform, item.userId), sk: summarySk(item.id), ...item },
+      }),
+    );
+  }
+
+  /**
+   * Every summary of one user, oldest id first: a strongly consistent Query on the user's
+   * partition, following `LastEvaluatedKey` until the end (DynamoDB pages at 1 MB).
+   */
+  async listForUser(platform: Platform, userId: string): Promise<SummaryRecord[]> {
+    const records: SummaryRecord[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+          ExpressionAttributeValues: {
+            ":pk": userPk(platform, userId),
+            ":prefix": SUMMARY_SK_PREFIX,
+          },
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of out.Items ?? []) records.push(toRecord(item));
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return records;
+  }
+
+  /**
+   * Every summary in the table, page by page (a Scan filtered on the `SUMMARY#` sort-key
+   * prefix). Reads the whole table, so it is meant for `memory:reindex`, not the request path.
+   */
+  async *scanAll(): AsyncGenerator<SummaryRecord, void, undefined> {
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.db.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          FilterExpression: "begins_with(sk, :prefix)",
+          ExpressionAttributeValues: { ":prefix": SUMMARY_SK_PREFIX },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of out.Items ?? []) yield toRecord(item);
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+  }
+
+  /**
+   * Deletes the summaries with these ids; ids that do not exist are ignored. An id made by
+   * {@link summaryId} names its partition directly; any other id is located with a Scan
+   * (whole table, so keep such ids to maintenance paths).
+   *
+   * @throws {SummaryDeleteError} when DynamoDB still reports unprocessed deletes after
+   *   {@link MAX_BATCH_ROUNDS} rounds.
+   */
+  async delete(ids: readonly string[]): Promise<void> {
+    const keys: { pk: string; sk: string }[] = [];
+    const unparsed: string[] = [];
+    for (const id of new Set(ids)) {
+      const owner = parseSummaryId(id);
+      if (owner) keys.push({ pk: userPk(owner.platform, owner.userId), sk: summarySk(id) });
+      else unparsed.push(id);
+    }
+    for (let i = 0; i < unparsed.length; i += MAX_IN_VALUES) {
+      keys.push(...(await this.locate(unparsed.slice(i, i + MAX_IN_VALUES))));
+    }
+    for (let i = 0; i < keys.length; i += MAX_BATCH_WRITE) {
+      await this.deleteBatch(keys.slice(i, i + MAX_BATCH_WRITE));
+    }
+  }
+
+  private async locate(ids: string[]): Promise<{ pk: string; sk: string }[]> {
+    const values: Record<string, string> = {};
+    ids.forEach((id, i) => {
+      values[`:s${i}`] = summarySk(id);
+    });
+    const found: { pk: string; sk: string }[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.db.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          FilterExpression: `sk IN (${Object.keys(values).join(", ")})`,
+          ExpressionAttributeValues: values,
+          ProjectionExpression: "pk, sk",
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of out.Items ?? []) found.push({ pk: String(item.pk), sk: String(item.sk) });
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return found;
+  }
+
+  private async deleteBatch(keys: { pk: string; sk: string }[]): Promise<void> {
+    let requests: Record<string, unknown>[] = keys.map((Key) => ({ DeleteRequest: { Key } }));
+    for (let round = 0; round < MAX_BATCH_ROUNDS && requests.length > 0; round++) {
+      // AWS asks for exponential backoff before resubmitting UnprocessedItems.
+      if (round > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** round));
+      const out = await this.db.send(
+        new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } }),
+      );
+      requests = (out.UnprocessedItems?.[this.tableName] ?? []) as Record<string, unknown>[];
+    }
+    if (requests.length > 0) {
+      throw new SummaryDeleteError(
+        `${requests.length} summary deletes still unprocessed after ${MAX_BATCH_ROUNDS} rounds`,
+      );
+    }
+  }
+}
+
+function toRecord(item: Record<string, unknown>): SummaryRecord {
+  const parsed = summaryRecordSchema.safeParse(item);
+  if (!parsed.success) throw new SummaryItemError(String(item.pk), String(item.sk), parsed.error);
+  const { model, ...rest } = parsed.data;
+  return model === undefined ? rest : { ...rest, model };
+}

@@ -1,0 +1,101 @@
+import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import {
+  ARCHIVE_KEEP_MESSAGES,
+  type ArchiveJob,
+  archiveJobSchema,
+  staleRequestCutoff,
+} from "../memory/archival";
+import type { ConversationStore } from "../memory/conversations";
+import type { ConversationRef } from "../memory/keys";
+
+/** Anything that accepts archive jobs; the chat turn and the archiver depend on this. */
+export interface ArchiveJobSink {
+  /** Enqueues one job. @throws the transport's error when the job was not accepted. */
+  enqueue(job: ArchiveJob): Promise<void>;
+}
+
+/** The archive queue on SQS (or fauxqs locally): one message per job, JSON body. */
+export class SqsArchiveQueue implements ArchiveJobSink {
+  constructor(
+    private readonly sqs: SQSClient,
+    private readonly queueUrl: string,
+  ) {}
+
+  /**
+   * Validates and sends the job as the message body.
+   * @throws {z.ZodError} for a malformed job; the SDK's error when SQS rejects it.
+   */
+  async enqueue(job: ArchiveJob): Promise<void> {
+    const body = archiveJobSchema.parse(job);
+    await this.sqs.send(
+      new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: JSON.stringify(body) }),
+    );
+  }
+}
+
+/**
+ * Enqueueing an archive job failed. `cause` is the SQS error, or `[sqsError, dynamoError]` when
+ * clearing the pending mark failed too; in that case the mark expires on its own after
+ * `ARCHIVE_REQUEST_STALE_MS` and a later turn requests again.
+ */
+export class ArchiveEnqueueError extends Error {
+  override readonly name = "ArchiveEnqueueError";
+  constructor(
+    /** Whether the pending mark on META was cleared, so the very next turn can retry. */
+    readonly markCleared: boolean,
+    options: { cause: unknown },
+  ) {
+    super(
+      markCleared
+        ? "could not enqueue the archive job; the pending mark was cleared"
+        : "could not enqueue the archive job nor clear the pending mark",
+      options,
+    );
+  }
+}
+
+/**
+ * Asks for archival of one conversation; resolves `true` when a job was enqueued, `false`
+ * when none was needed (not over the limit) or one is already pending (coalesced).
+ */
+export type ArchiveRequester = (conversation: ConversationRef) => Promise<boolean>;
+
+/**
+ * Builds the coalescing archive requester: a conditional write on the conversation's META
+ * (`archiveRequestedAt`, set only when the counter is over {@link ARCHIVE_KEEP_MESSAGES} and no
+ * fresh request is pending) decides, then the job is enqueued. If enqueueing fails the mark is
+ * cleared again so the next turn can retry.
+ *
+ * @throws {ArchiveEnqueueError} when enqueueing failed; the DynamoDB error of the conditional
+ *   write.
+ */
+export function createArchiveRequester(deps: {
+  conversations: ConversationStore;
+  queue: ArchiveJobSink;
+  now: () => number;
+  keep?: number;
+}): ArchiveRequester {
+  const keep = deps.keep ?? ARCHIVE_KEEP_MESSAGES;
+  return async (conversation) => {
+    const nowMs = deps.now();
+    const marked = await deps.conversations.markArchiveRequested(conversation, {
+      nowMs,
+      keep,
+      staleBeforeMs: staleRequestCutoff(nowMs),
+    });
+    if (!marked) return false;
+    try {
+      await deps.queue.enqueue({ v: 1, conversation, requestedAt: nowMs });
+    } catch (error) {
+      let markCleared = true;
+      try {
+        await deps.conversations.clearArchiveRequest(conversation, nowMs);
+      } catch (clearError) {
+        markCleared = false;
+        throw new ArchiveEnqueueError(markCleared, { cause: [error, clearError] });
+      }
+      throw new ArchiveEnqueueError(markCleared, { cause: error });
+    }
+    return true;
+  };
+}

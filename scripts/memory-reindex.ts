@@ -1,0 +1,100 @@
+import { existsSync } from "node:fs";
+import { pathToFileURL } from "node:url";
+import { buildLongTermMemory } from "../core/compose/archiver";
+import { createAwsClients } from "../core/compose/aws";
+import { ConfigError, loadConfig } from "../core/config";
+import type { LongTermIndex, SummaryRecord } from "../core/memory/long-term/types";
+import { LOCAL_CREDENTIALS } from "../local/services";
+
+/** Progress and result of {@link reindexSummaries}. */
+export interface ReindexProgress {
+  /** Durable summaries read so far. */
+  read: number;
+  /** Summaries upserted into the index so far. */
+  indexed: number;
+  /** Ids whose upsert failed, with the error. */
+  failures: { id: string; error: unknown }[];
+}
+
+/**
+ * Rebuilds the long-term index from the durable summary copies in DynamoDB: makes sure the
+ * backend is ready (database and schema), then upserts every summary (`SummaryStore.scanAll`).
+ * Upserts are idempotent, so running it twice, or while the archiver runs, is safe. A failed
+ * upsert is recorded and the run goes on, so one bad record does not hide the rest.
+ *
+ * @param options.progressEvery - call `onProgress` after this many summaries (default 50) and
+ *   once at the end.
+ * @throws the backend's error when `ensureReady` fails, the DynamoDB error when the scan fails.
+ */
+export async function reindexSummaries(options: {
+  summaries: { scanAll(): AsyncIterable<SummaryRecord> };
+  index: LongTermIndex;
+  onProgress?: (progress: ReindexProgress) => void;
+  progressEvery?: number;
+}): Promise<ReindexProgress> {
+  const every = options.progressEvery ?? 50;
+  const progress: ReindexProgress = { read: 0, indexed: 0, failures: [] };
+  await options.index.ensureReady();
+  for await (const record of options.summaries.scanAll()) {
+    progress.read++;
+    try {
+      await options.index.upsert(record);
+      progress.indexed++;
+    } catch (error) {
+      progress.failures.push({ id: record.id, error });
+    }
+    if (progress.read % every === 0) options.onProgress?.(snapshot(progress));
+  }
+  options.onProgress?.(snapshot(progress));
+  return progress;
+}
+
+function snapshot(p: ReindexProgress): ReindexProgress {
+  return { read: p.read, indexed: p.indexed, failures: [...p.failures] };
+}
+
+/**
+ * `npm run memory:reindex`: rebuilds the configured long-term index (ArcadeDB when
+ * `ARCADEDB_URL` is set; the embedded backend has no separate state, so there it only rewrites
+ * the copies) from `MEMORY_TABLE_NAME`, printing progress and totals. With
+ * `AWS_ENDPOINT_URL_DYNAMODB` set (DynamoDB Local) it signs with dummy credentials. Exits 2 on
+ * bad configuration, 1 when any summary could not be indexed.
+ */
+async function main(): Promise<void> {
+  // A developer's `.env` (see `.env.template`); variables already set in the shell win.
+  if (existsSync(".env")) process.loadEnvFile(".env");
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const aws = createAwsClients(config, config.aws.dynamodbEndpoint ? LOCAL_CREDENTIALS : undefined);
+  const memory = buildLongTermMemory(config, aws);
+  console.log(`reindexing ${config.memoryTableName} into the ${memory.index.backend} backend`);
+  const total = await reindexSummaries({
+    ...memory,
+    onProgress: (p) =>
+      console.log(`  read ${p.read}, indexed ${p.indexed}, failed ${p.failures.length}`),
+  });
+  for (const failure of total.failures) {
+    console.error(`  failed ${failure.id}: ${String(failure.error)}`);
+  }
+  console.log(
+    `done: ${total.indexed} of ${total.read} summaries indexed, ${total.failures.length} failed`,
+  );
+  aws.sqs.destroy();
+  aws.dynamodb.destroy();
+  if (total.failures.length > 0) process.exitCode = 1;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  main().catch((error) => {
+    console.error("memory:reindex failed:", error);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,164 @@
+import {
+  GetQueueAttributesCommand,
+  PurgeQueueCommand,
+  ReceiveMessageCommand,
+} from "@aws-sdk/client-sqs";
+import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { chatJobSchema } from "../../core/chat/job";
+import type { AwsClients } from "../../core/compose/aws";
+import { buildIngressDeps } from "../../core/compose/ingress";
+import type { Config } from "../../core/config";
+import { signKadiCallback } from "../../core/kadi/callback";
+import type { ChatJobSink } from "../../core/queue/chat-queue";
+import { createApp } from "../../functions/http";
+import { testAws, testConfig } from "../support/aws";
+
+const SECRET = "kadi-callback-secret-0123456789";
+const BOT = "UBOTKADI";
+const CHANNEL = `slack.app_mention.${BOT}`;
+
+let aws: AwsClients;
+let config: Config;
+let app: ReturnType<typeof createApp>;
+
+beforeAll(async () => {
+  const setup = await testAws(
+    testConfig({ KADI_CALLBACK_SECRET: SECRET, SLACK_BOT_USER_ID: BOT }),
+    { queue: `kadi-events-${Date.now()}` },
+  );
+  aws = setup.aws;
+  config = setup.config;
+  app = createApp(buildIngressDeps(config, aws));
+});
+
+beforeEach(async () => {
+  await aws.sqs.send(new PurgeQueueCommand({ QueueUrl: config.chatQueueUrl }));
+});
+
+async function queued(): Promise<unknown[]> {
+  const out = await aws.sqs.send(
+    new ReceiveMessageCommand({
+      QueueUrl: config.chatQueueUrl,
+      MaxNumberOfMessages: 10,
+      WaitTimeSeconds: 0,
+    }),
+  );
+  return (out.Messages ?? []).map((m) => JSON.parse(m.Body ?? "null"));
+}
+
+async function queueDepth(): Promise<number> {
+  const out = await aws.sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: config.chatQueueUrl,
+      AttributeNames: ["ApproximateNumberOfMessages"],
+    }),
+  );
+  return Number(out.Attributes?.ApproximateNumberOfMessages ?? 0);
+}
+
+function delivery(ts: string, text = `<@${BOT}> hello from the broker`, channel = CHANNEL) {
+  return JSON.stringify({
+    channel,
+    data: {
+      id: ts,
+      user: "U0ALICE",
+      text,
+      channel: "C0CHAN",
+      thread_ts: ts,
+      ts,
+      bot_id: BOT,
+      timestamp: new Date().toISOString(),
+    },
+  });
+}
+
+function newTs(): string {
+  return `${Math.floor(Date.now() / 1000)}.${String(Math.floor(Math.random() * 1e6)).padStart(6, "0")}`;
+}
+
+function post(body: string, headers: Record<string, string>, target = app) {
+  return target.request("/kadi/events", { method: "POST", body, headers });
+}
+
+const signed = (body: string, secret = SECRET, at = Date.now() / 1000) =>
+  signKadiCallback(secret, body, at);
+
+describe("POST /kadi/events", () => {
+  it("enqueues a signed delivery once, even when it is sent twice", async () => {
+    const ts = newTs();
+    const body = delivery(ts);
+    const first = await post(body, signed(body));
+    const second = await post(body, signed(body));
+    expect([first.status, second.status]).toEqual([200, 200]);
+    expect(await first.json()).toEqual({ ok: true });
+    expect(await second.json()).toEqual({ ok: true, duplicate: true });
+    const jobs = await queued();
+    expect(jobs).toHaveLength(1);
+    expect(chatJobSchema.parse(jobs[0])).toMatchObject({
+      text: "hello from the broker",
+      source: { kind: "kadi-event", eventId: ts, channel: CHANNEL },
+      reply: { kind: "kadi-slack", channel: "C0CHAN", threadTs: ts },
+    });
+  });
+
+  it.each([
+    ["a wrong secret", (b: string) => signed(b, "wrong")],
+    [
+      "a timestamp over five minutes old",
+      (b: string) => signed(b, SECRET, Date.now() / 1000 - 301),
+    ],
+    ["no signature headers", () => ({ "content-type": "application/json" })],
+  ])("refuses %s with 401 and enqueues nothing", async (_name, headers) => {
+    const body = delivery(newTs());
+    const res = await post(body, headers(body));
+    expect(res.status).toBe(401);
+    expect(await queueDepth()).toBe(0);
+  });
+
+  it("answers 400 for malformed JSON, a body that is no delivery, and an unusable event", async () => {
+    const bodies = [
+      "{nope",
+      JSON.stringify({ data: {} }),
+      JSON.stringify({ channel: CHANNEL, data: { id: "1", text: "no user" } }),
+    ];
+    for (const body of bodies) {
+      const res = await post(body, signed(body));
+      expect(res.status).toBe(400);
+      expect(await res.json()).toHaveProperty("error");
+    }
+    expect(await queueDepth()).toBe(0);
+  });
+
+  it("acks and ignores channels it does not serve", async () => {
+    const body = delivery(newTs(), "hi", "slack.app_mention.USOMEONEELSE");
+    const res = await post(body, signed(body));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ ok: true, ignored: "another bot" });
+    expect(await queueDepth()).toBe(0);
+  });
+
+  it("answers 503 when KADI_CALLBACK_SECRET is not set", async () => {
+    const bare = createApp(
+      buildIngressDeps({ ...config, kadi: { ...config.kadi, callbackSecret: undefined } }, aws),
+    );
+    const body = delivery(newTs());
+    expect((await post(body, signed(body), bare)).status).toBe(503);
+  });
+
+  it("releases the dedupe mark when enqueueing fails, so a resend gets through", async () => {
+    const accepted: unknown[] = [];
+    let failures = 1;
+    const flaky: ChatJobSink = {
+      async enqueue(job) {
+        if (failures-- > 0) throw new Error("queue down");
+        accepted.push(job);
+      },
+    };
+    const deps = buildIngressDeps(config, aws);
+    const flakyApp = createApp({ ...deps, kadi: { ...deps.kadi, queue: flaky } });
+    const body = delivery(newTs());
+    expect((await post(body, signed(body), flakyApp)).status).toBe(500);
+    expect((await post(body, signed(body), flakyApp)).status).toBe(200);
+    expect(accepted).toHaveLength(1);
+  });
+});

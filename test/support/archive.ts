@@ -1,0 +1,131 @@
+import { randomUUID } from "node:crypto";
+import { DeleteMessageBatchCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import { SUMMARY_SYSTEM_PROMPT } from "../../core/memory/archiver";
+import type { ConversationStore } from "../../core/memory/conversations";
+import { type ConversationRef, deterministicMessageId } from "../../core/memory/keys";
+import type { SummaryRecord } from "../../core/memory/long-term/types";
+import { localLambdaContext } from "../../local/poller";
+import { ensureQueueWithDlq } from "../../local/services";
+import { defaultAnthropicReply } from "../fakes/anthropic";
+import type { RecordedRequest } from "../fakes/http-fake";
+import { lastUserText, textOf } from "../fakes/http-fake";
+import type { AwsClients } from "../../core/compose/aws";
+
+/** Whether a fake-LLM request is the archiver's summarisation call. */
+export function isSummaryRequest(request: RecordedRequest): boolean {
+  return textOf(request.body.system).includes(SUMMARY_SYSTEM_PROMPT.slice(0, 40));
+}
+
+/**
+ * Fake-LLM reply: for a summarisation request, `Summary: ` followed by the excerpt's message
+ * texts (timestamps and role labels dropped), so a summary contains the keywords of what it
+ * replaced; any other request gets the fake's default echo.
+ */
+export function summariserReply(request: RecordedRequest): string {
+  if (!isSummaryRequest(request)) return defaultAnthropicReply(request);
+  const excerpt = lastUserText(request.body.messages);
+  const texts = [...excerpt.matchAll(/^\[[^\]]+\] (?:User|Assistant): (.*)$/gm)].map((m) => m[1]);
+  return `Summary: ${texts.join("; ")}`;
+}
+
+/** An archive queue + DLQ with a short visibility timeout, so retries happen within a test. */
+export async function testArchiveQueue(
+  aws: AwsClients,
+  options: { visibilityTimeoutSeconds?: number } = {},
+): Promise<{ queueUrl: string; dlqUrl: string }> {
+  return ensureQueueWithDlq(aws.sqs, `archive-${randomUUID()}`, {
+    visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 1,
+    maxReceiveCount: 3,
+  });
+}
+
+/** Appends `count` messages with increasing times; returns their ids, oldest first. */
+export async function appendMessages(
+  store: ConversationStore,
+  conversation: ConversationRef,
+  count: number,
+  options: { startMs: number; text?: (i: number) => string; seed?: string },
+): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const createdAt = options.startMs + i * 1_000;
+    const messageId = deterministicMessageId(createdAt, `${options.seed ?? "m"}#${i}`);
+    await store.append(conversation, {
+      messageId,
+      role: i % 2 === 0 ? "user" : "assistant",
+      content: options.text?.(i) ?? `message number ${i}`,
+      createdAt,
+    });
+    ids.push(messageId);
+  }
+  return ids;
+}
+
+/**
+ * Feeds the queue to `handler` like the local poller, until a receive finds nothing: batches
+ * of 5, successes deleted, failures left to reappear after the visibility timeout.
+ * @returns how many records the handler processed and how many it failed.
+ */
+export async function drainQueue(options: {
+  aws: AwsClients;
+  queueUrl: string;
+  handler: (event: SQSEvent, context: ReturnType<typeof localLambdaContext>) => Promise<SQSBatchResponse>;
+  waitTimeSeconds?: number;
+}): Promise<{ processed: number; failed: number }> {
+  const { aws, queueUrl } = options;
+  const totals = { processed: 0, failed: 0 };
+  for (;;) {
+    const out = await aws.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: 5,
+        WaitTimeSeconds: options.waitTimeSeconds ?? 0,
+        MessageSystemAttributeNames: ["All"],
+      }),
+    );
+    const messages = out.Messages ?? [];
+    if (messages.length === 0) return totals;
+    const event: SQSEvent = {
+      Records: messages.map(
+        (m): SQSRecord => ({
+          messageId: m.MessageId ?? "",
+          receiptHandle: m.ReceiptHandle ?? "",
+          body: m.Body ?? "",
+          attributes: {
+            ApproximateReceiveCount: m.Attributes?.ApproximateReceiveCount ?? "1",
+            SentTimestamp: "0",
+            SenderId: "test",
+            ApproximateFirstReceiveTimestamp: "0",
+          },
+          messageAttributes: {},
+          md5OfBody: "",
+          eventSource: "aws:sqs",
+          eventSourceARN: "arn:aws:sqs:us-east-1:000000000000:archive",
+          awsRegion: "us-east-1",
+        }),
+      ),
+    };
+    const response = await options.handler(event, localLambdaContext("archiver", 120_000));
+    const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
+    const done = messages.filter((m) => !failed.has(m.MessageId ?? ""));
+    totals.processed += messages.length;
+    totals.failed += failed.size;
+    if (done.length > 0) {
+      await aws.sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
+        }),
+      );
+    }
+  }
+}
+
+/**
+ * Which of `allIds` (oldest first) each summary covers: the ids inside its inclusive
+ * `[fromMessageId, toMessageId]` range (ULIDs sort by time).
+ */
+export function coveredIds(allIds: readonly string[], summary: SummaryRecord): string[] {
+  return allIds.filter((id) => id >= summary.fromMessageId && id <= summary.toMessageId);
+}

@@ -1,0 +1,203 @@
+import { describe, expect, it } from "vitest";
+import { chatJobSchema } from "../../core/chat/job";
+import {
+  discordMentionChannel,
+  mentionChannels,
+  routeKadiDelivery,
+  slackMentionChannel,
+  stripDiscordMentions,
+} from "../../core/kadi/events";
+
+const SLACK_BOT = "UBOT1";
+const DISCORD_BOT = "123456789012345678";
+const bots = { slackBotUserId: SLACK_BOT, discordBotUserId: DISCORD_BOT };
+const NOW = 1_700_000_999_000;
+
+function slackEvent(overrides: Record<string, unknown> = {}) {
+  return {
+    id: "1700000000.000100",
+    user: "U0ALICE",
+    text: `<@${SLACK_BOT}> hello there`,
+    channel: "C0CHAN",
+    thread_ts: "1699999999.000001",
+    ts: "1700000000.000100",
+    bot_id: SLACK_BOT,
+    timestamp: "2023-11-14T22:13:20.000Z",
+    ...overrides,
+  };
+}
+
+function discordEvent(overrides: Record<string, unknown> = {}) {
+  return {
+    id: "1170000000000000000",
+    user: "987654321098765432",
+    username: "alice",
+    text: `<@!${DISCORD_BOT}> hi bot`,
+    channel: "555555555555555555",
+    channelName: "general",
+    guild: "444444444444444444",
+    ts: "2023-11-14T22:13:20.000Z",
+    bot_id: DISCORD_BOT,
+    timestamp: "2023-11-14T22:13:21.000Z",
+    ...overrides,
+  };
+}
+
+describe("mention channels", () => {
+  it("names one channel per configured bot id", () => {
+    expect(mentionChannels(bots)).toEqual([
+      "slack.app_mention.UBOT1",
+      "discord.mention.123456789012345678",
+    ]);
+    expect(mentionChannels({ slackBotUserId: SLACK_BOT })).toEqual(["slack.app_mention.UBOT1"]);
+    expect(mentionChannels({})).toEqual([]);
+  });
+});
+
+describe("routeKadiDelivery: Slack", () => {
+  it("turns a mention into a job answered in the event's thread", () => {
+    const route = routeKadiDelivery(
+      { channel: slackMentionChannel(SLACK_BOT), data: slackEvent() },
+      bots,
+      NOW,
+    );
+    expect(route).toEqual({
+      action: "enqueue",
+      dedupeId: "slack:C0CHAN:1700000000.000100",
+      job: {
+        v: 1,
+        jobId: "kadi:slack:C0CHAN:1700000000.000100",
+        source: {
+          kind: "kadi-event",
+          eventId: "1700000000.000100",
+          channel: "slack.app_mention.UBOT1",
+        },
+        conversation: { platform: "slack", channelId: "C0CHAN", userId: "U0ALICE" },
+        text: "hello there",
+        sentAt: 1_700_000_000_000,
+        reply: { kind: "kadi-slack", channel: "C0CHAN", threadTs: "1699999999.000001" },
+      },
+    });
+    if (route.action === "enqueue") expect(chatJobSchema.parse(route.job)).toEqual(route.job);
+  });
+
+  it("starts a thread on the message itself when thread_ts is absent", () => {
+    const route = routeKadiDelivery(
+      { channel: slackMentionChannel(SLACK_BOT), data: slackEvent({ thread_ts: undefined }) },
+      bots,
+      NOW,
+    );
+    expect(route.action === "enqueue" && route.job.reply).toEqual({
+      kind: "kadi-slack",
+      channel: "C0CHAN",
+      threadTs: "1700000000.000100",
+    });
+  });
+
+  it("ignores the bot's own messages, mentions of another bot, and empty texts", () => {
+    const channel = slackMentionChannel(SLACK_BOT);
+    expect(
+      routeKadiDelivery({ channel, data: slackEvent({ user: SLACK_BOT }) }, bots, NOW),
+    ).toEqual({ action: "ignore", reason: "own message" });
+    expect(
+      routeKadiDelivery({ channel: "slack.app_mention.UOTHER", data: slackEvent() }, bots, NOW),
+    ).toEqual({ action: "ignore", reason: "another bot" });
+    expect(
+      routeKadiDelivery({ channel, data: slackEvent({ bot_id: "UOTHER" }) }, bots, NOW),
+    ).toEqual({ action: "ignore", reason: "another bot" });
+    expect(
+      routeKadiDelivery({ channel, data: slackEvent({ text: `<@${SLACK_BOT}>  ` }) }, bots, NOW),
+    ).toEqual({ action: "ignore", reason: "empty text" });
+  });
+
+  it("reports a payload that is not a Slack chat event as invalid", () => {
+    const channel = slackMentionChannel(SLACK_BOT);
+    const route = routeKadiDelivery({ channel, data: { id: "x", text: "hi" } }, bots, NOW);
+    expect(route.action).toBe("invalid");
+    expect(
+      routeKadiDelivery({ channel, data: slackEvent({ ts: "yesterday" }) }, bots, NOW),
+    ).toEqual({ action: "invalid", error: "ts must be a Slack ts" });
+  });
+
+  it("unwraps the {eventName, data, …} envelope of KĀDI core publishers", () => {
+    const route = routeKadiDelivery(
+      {
+        channel: slackMentionChannel(SLACK_BOT),
+        data: { eventName: "slack.app_mention.UBOT1", data: slackEvent(), source: "slack-agent" },
+      },
+      bots,
+      NOW,
+    );
+    expect(route.action === "enqueue" && route.job.text).toBe("hello there");
+  });
+});
+
+describe("routeKadiDelivery: Discord", () => {
+  it("turns a mention into a job answered as a reply to the message id", () => {
+    const route = routeKadiDelivery(
+      { channel: discordMentionChannel(DISCORD_BOT), data: discordEvent() },
+      bots,
+      NOW,
+    );
+    expect(route).toMatchObject({
+      action: "enqueue",
+      dedupeId: "discord:555555555555555555:1170000000000000000",
+      job: {
+        jobId: "kadi:discord:555555555555555555:1170000000000000000",
+        source: { kind: "kadi-event", eventId: "1170000000000000000" },
+        conversation: {
+          platform: "discord",
+          channelId: "555555555555555555",
+          userId: "987654321098765432",
+        },
+        text: "hi bot",
+        sentAt: Date.parse("2023-11-14T22:13:20.000Z"),
+        reply: {
+          kind: "kadi-discord",
+          channel: "555555555555555555",
+          messageId: "1170000000000000000",
+        },
+      },
+    });
+  });
+
+  it("falls back to the snowflake's time when ts is missing", () => {
+    const route = routeKadiDelivery(
+      { channel: discordMentionChannel(DISCORD_BOT), data: discordEvent({ ts: undefined }) },
+      bots,
+      NOW,
+    );
+    const expected = Number((1170000000000000000n >> 22n) + 1_420_070_400_000n);
+    expect(route.action === "enqueue" && route.job.sentAt).toBe(expected);
+  });
+
+  it("ignores the bot's own messages and mentions of another bot", () => {
+    const channel = discordMentionChannel(DISCORD_BOT);
+    expect(
+      routeKadiDelivery({ channel, data: discordEvent({ user: DISCORD_BOT }) }, bots, NOW),
+    ).toEqual({ action: "ignore", reason: "own message" });
+    expect(
+      routeKadiDelivery(
+        { channel: "discord.mention.999999999999999999", data: discordEvent() },
+        bots,
+        NOW,
+      ),
+    ).toEqual({ action: "ignore", reason: "another bot" });
+  });
+
+  it("strips <@id> and <@!id> mentions of the bot only", () => {
+    expect(
+      stripDiscordMentions(`<@${DISCORD_BOT}> a <@!${DISCORD_BOT}> b <@42>`, DISCORD_BOT),
+    ).toBe("a b <@42>");
+    expect(stripDiscordMentions("<@!123456789012345678> <@123456789012345679> hi")).toBe("hi");
+  });
+});
+
+describe("routeKadiDelivery: other channels", () => {
+  it("ignores channels it does not serve", () => {
+    expect(routeKadiDelivery({ channel: "git.push", data: {} }, bots, NOW)).toEqual({
+      action: "ignore",
+      reason: "channel git.push",
+    });
+  });
+});
