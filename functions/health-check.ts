@@ -39,7 +39,9 @@ let lambdaHandler: ReturnType<typeof createHealthCheckHandler> | undefined;
 export function handler(event: ScheduledEvent, _context: Context): Promise<HealthCheckSummary> {
   if (!lambdaHandler) {
     const config = loadConfig();
-    lambdaHandler = createHealthCheckHandler(buildHealthCheckDeps(config, createAwsClients(config)));
+    lambdaHandler = createHealthCheckHandler(
+      buildHealthCheckDeps(config, createAwsClients(config)),
+    );
   }
   return lambdaHandler(event);
 }

@@ -1,7 +1,11 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import type { Config } from "../config";
-import { type HealthCheckDeps, METRICS_NAMESPACE, type MetricsPublisher } from "../health-check/check";
+import {
+  type HealthCheckDeps,
+  METRICS_NAMESPACE,
+  type MetricsPublisher,
+} from "../health-check/check";
 import {
   anthropicProbe,
   arcadedbProbe,
@@ -52,13 +56,19 @@ export function buildProbes(
   }
   if (config.gateway.url) {
     probes.push(
-      gatewayHealthProbe({ url: config.gateway.url, dialect: config.gateway.dialect, ...withFetch }),
+      gatewayHealthProbe({
+        url: config.gateway.url,
+        dialect: config.gateway.dialect,
+        ...withFetch,
+      }),
     );
   }
   if (config.arcadedb.url) probes.push(arcadedbProbe({ url: config.arcadedb.url, ...withFetch }));
   probes.push(dynamodbProbe({ client: aws.dynamodb, tableName: config.memoryTableName }));
   if (config.chatQueueUrl) {
-    probes.push(queueProbe({ component: "chat-queue", sqs: aws.sqs, queueUrl: config.chatQueueUrl }));
+    probes.push(
+      queueProbe({ component: "chat-queue", sqs: aws.sqs, queueUrl: config.chatQueueUrl }),
+    );
   }
   if (config.archiveQueueUrl) {
     probes.push(
@@ -113,7 +123,8 @@ export function buildHealthCheckDeps(
   const metrics =
     overrides.metrics === null
       ? undefined
-      : (overrides.metrics ?? new Metrics({ namespace: METRICS_NAMESPACE, serviceName: "health-check" }));
+      : (overrides.metrics ??
+        new Metrics({ namespace: METRICS_NAMESPACE, serviceName: "health-check" }));
   const deps: HealthCheckDeps = {
     probes: buildProbes(config, aws, overrides.fetch ? { fetch: overrides.fetch } : {}),
     records: overrides.records ?? new HealthRecordStore(table),

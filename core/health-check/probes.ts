@@ -3,9 +3,10 @@
  * timeout with its latency measured (see {@link runProbe}). Probes build their clients once,
  * at construction, so a warm Lambda container reuses connections between checks.
  */
+
+import Anthropic from "@anthropic-ai/sdk";
 import { DescribeTableCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { GetQueueAttributesCommand, GetQueueUrlCommand, type SQSClient } from "@aws-sdk/client-sqs";
-import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
 import { ANTHROPIC_DEFAULT_BASE_URL } from "../llm/anthropic";
 import { LlmError, toLlmError } from "../llm/errors";
@@ -206,7 +207,8 @@ async function httpCheck(
   const res = await fetchFn(url, { method: "GET", signal });
   // The body is not needed; reading it frees the connection for reuse.
   await res.arrayBuffer().catch(() => undefined);
-  if (!res.ok) throw new ProbeHttpError(res.status, `HTTP ${res.status} from ${new URL(url).pathname}`);
+  if (!res.ok)
+    throw new ProbeHttpError(res.status, `HTTP ${res.status} from ${new URL(url).pathname}`);
   return { status: res.status };
 }
 

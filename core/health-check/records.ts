@@ -65,7 +65,9 @@ const recordSchema = z.object({
  * Reads a stored item; `undefined` for a missing or malformed one (hand-edited, older
  * schema), which is reported as "never checked" rather than failing the reader.
  */
-export function parseHealthItem(item: Record<string, unknown> | undefined): HealthRecord | undefined {
+export function parseHealthItem(
+  item: Record<string, unknown> | undefined,
+): HealthRecord | undefined {
   if (!item) return undefined;
   const parsed = recordSchema.safeParse(item);
   if (!parsed.success) return undefined;

@@ -102,7 +102,9 @@ export interface KadiClient {
    * Opens the socket and runs hello → authenticate → register. Resolves when `ready`. Rejects
    * with `KadiError` kind `"auth"` when the broker refuses the signature (no reconnect then),
    * `"network"` when the first connection cannot be made, `"closed"` if `close()` intervenes.
-   * After the first success, later connection losses are repaired in the background.
+   * A failed first connect leaves the client `closed` (create a new one to retry). After the
+   * first success, connection losses (including refused re-authentication) are retried in the
+   * background with backoff until `close()`.
    */
   connect(): Promise<void>;
   /** Current lifecycle state. */
@@ -134,8 +136,10 @@ export interface KadiClient {
    * subscriptions before authentication). The subscription is remembered and re-sent after every
    * reconnect; `onDelivery` receives each `kadi.event.delivery` whose channel is in `channels`.
    *
-   * @throws KadiError kind `"tool_error"` when the broker rejects it (`code` set), `"timeout"`,
-   *   `"network"`, `"closed"`.
+   * @throws KadiError kind `"tool_error"` when the broker rejects it (`code` set), `"timeout"`
+   *   (not ready or no answer within `requestTimeoutMs`), `"network"` (connection lost before the
+   *   answer; the subscription is then not remembered: call again), `"closed"`, `"protocol"`
+   *   (empty `channels` or `networkId`, refused before sending).
    */
   subscribe(
     channels: string[],
@@ -145,7 +149,8 @@ export interface KadiClient {
   /**
    * `kadi.event.publish {channel, data, networkId}`. Waits for `ready`.
    *
-   * @throws KadiError kind `"tool_error"` (broker refusal), `"timeout"`, `"network"`, `"closed"`.
+   * @throws KadiError kind `"tool_error"` (broker refusal), `"timeout"`, `"network"`, `"closed"`,
+   *   `"protocol"` (empty `channel` or `networkId`, refused before sending).
    */
   publish(channel: string, data: unknown, networkId: string): Promise<void>;
   /** Registers a state listener; returns a function that removes it. */

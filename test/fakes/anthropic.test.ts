@@ -1,7 +1,11 @@
 import Anthropic from "@anthropic-ai/sdk";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { rejection } from "../support/rejection";
-import { DEFAULT_LISTED_ANTHROPIC_MODELS, type FakeAnthropic, startFakeAnthropic } from "./anthropic";
+import {
+  DEFAULT_LISTED_ANTHROPIC_MODELS,
+  type FakeAnthropic,
+  startFakeAnthropic,
+} from "./anthropic";
 
 const MODEL = "claude-test-1";
 

@@ -115,65 +115,68 @@ export async function startFakeAnthropic(
   const listRequests: RecordedRequest[] = [];
   const listed = options.models ?? DEFAULT_LISTED_ANTHROPIC_MODELS;
 
-  const http = await startHttpFake(async (req, res, raw) => {
-    const requestId = fakeId("req_");
-    const fail = (status: number, message: string, headers: Record<string, string> = {}) => {
-      const error = { type: ERROR_TYPES[status] ?? "api_error", message };
-      const body = { type: "error", error, request_id: requestId };
-      sendJson(res, status, body, { "request-id": requestId, ...headers });
-    };
+  const http = await startHttpFake(
+    async (req, res, raw) => {
+      const requestId = fakeId("req_");
+      const fail = (status: number, message: string, headers: Record<string, string> = {}) => {
+        const error = { type: ERROR_TYPES[status] ?? "api_error", message };
+        const body = { type: "error", error, request_id: requestId };
+        sendJson(res, status, body, { "request-id": requestId, ...headers });
+      };
 
-    const url = new URL(req.url ?? "/", "http://fake");
-    const path = url.pathname;
-    // Current SDKs send the key as `Authorization: Bearer`; the documented header is `x-api-key`.
-    const bearer = req.headers.authorization?.match(/^Bearer (.+)$/)?.[1];
-    const authorized = (req.headers["x-api-key"] ?? bearer) === apiKey;
-    if (req.method === "GET" && path === "/v1/models") {
-      listRequests.push({ headers: req.headers, body: {} });
+      const url = new URL(req.url ?? "/", "http://fake");
+      const path = url.pathname;
+      // Current SDKs send the key as `Authorization: Bearer`; the documented header is `x-api-key`.
+      const bearer = req.headers.authorization?.match(/^Bearer (.+)$/)?.[1];
+      const authorized = (req.headers["x-api-key"] ?? bearer) === apiKey;
+      if (req.method === "GET" && path === "/v1/models") {
+        listRequests.push({ headers: req.headers, body: {} });
+        if (!authorized) return fail(401, "invalid x-api-key");
+        const page = listModels(listed, url.searchParams);
+        if (typeof page === "string") return fail(400, page);
+        return sendJson(res, 200, page, { "request-id": requestId });
+      }
+      if (req.method !== "POST" || path !== "/v1/messages") {
+        return fail(404, `Not found: ${req.method} ${path}`);
+      }
+      const parsed = parseJsonObject(raw);
+      const request: RecordedRequest = { headers: req.headers, body: parsed ?? {} };
+      requests.push(request);
+
+      const injected = failures.take();
+      if (injected) {
+        const message = injected.message ?? `Injected failure (${injected.status})`;
+        return fail(injected.status, message, retryAfterHeader(injected.retryAfterSeconds));
+      }
       if (!authorized) return fail(401, "invalid x-api-key");
-      const page = listModels(listed, url.searchParams);
-      if (typeof page === "string") return fail(400, page);
-      return sendJson(res, 200, page, { "request-id": requestId });
-    }
-    if (req.method !== "POST" || path !== "/v1/messages") {
-      return fail(404, `Not found: ${req.method} ${path}`);
-    }
-    const parsed = parseJsonObject(raw);
-    const request: RecordedRequest = { headers: req.headers, body: parsed ?? {} };
-    requests.push(request);
+      if (!req.headers["anthropic-version"]) {
+        return fail(400, "anthropic-version: header is required");
+      }
+      if (!parsed) return fail(400, "Request body must be a JSON object");
+      const problem = validate(parsed);
+      if (problem) return fail(400, problem);
+      const model = parsed.model as string;
+      if (!acceptsModel(model)) return fail(404, `model: ${model}`);
 
-    const injected = failures.take();
-    if (injected) {
-      const message = injected.message ?? `Injected failure (${injected.status})`;
-      return fail(injected.status, message, retryAfterHeader(injected.retryAfterSeconds));
-    }
-    if (!authorized) return fail(401, "invalid x-api-key");
-    if (!req.headers["anthropic-version"]) {
-      return fail(400, "anthropic-version: header is required");
-    }
-    if (!parsed) return fail(400, "Request body must be a JSON object");
-    const problem = validate(parsed);
-    if (problem) return fail(400, problem);
-    const model = parsed.model as string;
-    if (!acceptsModel(model)) return fail(404, `model: ${model}`);
-
-    const text = await reply(request);
-    const messages = parsed.messages as { content: unknown }[];
-    const prompt = [textOf(parsed.system), ...messages.map((m) => textOf(m.content))].join(" ");
-    const usage = { input_tokens: countTokens(prompt), output_tokens: countTokens(text) };
-    const message = {
-      id: fakeId("msg_"),
-      type: "message",
-      role: "assistant",
-      model,
-      content: [{ type: "text", text }],
-      stop_reason: "end_turn",
-      stop_sequence: null,
-      usage,
-    };
-    if (parsed.stream === true) streamMessage(res, requestId, message, text);
-    else sendJson(res, 200, message, { "request-id": requestId });
-  }, options.port === undefined ? {} : { port: options.port });
+      const text = await reply(request);
+      const messages = parsed.messages as { content: unknown }[];
+      const prompt = [textOf(parsed.system), ...messages.map((m) => textOf(m.content))].join(" ");
+      const usage = { input_tokens: countTokens(prompt), output_tokens: countTokens(text) };
+      const message = {
+        id: fakeId("msg_"),
+        type: "message",
+        role: "assistant",
+        model,
+        content: [{ type: "text", text }],
+        stop_reason: "end_turn",
+        stop_sequence: null,
+        usage,
+      };
+      if (parsed.stream === true) streamMessage(res, requestId, message, text);
+      else sendJson(res, 200, message, { "request-id": requestId });
+    },
+    options.port === undefined ? {} : { port: options.port },
+  );
 
   return {
     url: http.url,

@@ -1,4 +1,4 @@
-import { GetQueueUrlCommand, PurgeQueueCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
+import { PurgeQueueCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import type { AwsClients } from "../../core/compose/aws";
 import {
@@ -20,8 +20,8 @@ import {
 } from "../../core/health-check/probes";
 import { HealthRecordStore } from "../../core/health-check/records";
 import { DynamoBreakerStore, InMemoryBreakerStore } from "../../core/llm/breaker";
-import { createApp } from "../../functions/http";
 import { createHealthCheckHandler } from "../../functions/health-check";
+import { createApp } from "../../functions/http";
 import { type FakeAnthropic, startFakeAnthropic } from "../fakes/anthropic";
 import { type FakeArcadeDb, startFakeArcadeDb } from "../fakes/arcadedb";
 import {
@@ -200,10 +200,6 @@ describe("probes against the fakes", () => {
   });
 
   it("queues: a queue without a DLQ reports no dlqDepth; a missing queue is unhealthy", async () => {
-    const { QueueUrl } = await aws.sqs.send(new GetQueueUrlCommand({ QueueName: "ignored" })).catch(
-      () => ({ QueueUrl: undefined }),
-    );
-    expect(QueueUrl).toBeUndefined();
     const dlqOnly = await runProbe(
       queueProbe({ component: "archive-queue", sqs: aws.sqs, queueUrl: dlqUrl }),
     );
@@ -257,7 +253,10 @@ describe("HealthRecordStore (DynamoDB Local)", () => {
       error: "down",
       kind: "network",
     });
-    const fresh = new HealthRecordStore({ client: aws.documents, tableName: config.memoryTableName });
+    const fresh = new HealthRecordStore({
+      client: aws.documents,
+      tableName: config.memoryTableName,
+    });
     expect(await fresh.read("dynamodb")).toEqual({
       component: "dynamodb",
       ok: true,
@@ -267,9 +266,7 @@ describe("HealthRecordStore (DynamoDB Local)", () => {
     expect(await fresh.lastCheck("anthropic")).toEqual({ ok: false, checkedAt: 11 });
     expect(await fresh.lastCheck("model-manager")).toBeUndefined();
     const all = await fresh.readAll();
-    expect(all.map((r) => r.component)).toEqual(
-      expect.arrayContaining(["anthropic", "dynamodb"]),
-    );
+    expect(all.map((r) => r.component)).toEqual(expect.arrayContaining(["anthropic", "dynamodb"]));
     expect(all.findIndex((r) => r.component === "anthropic")).toBeLessThan(
       all.findIndex((r) => r.component === "dynamodb"),
     );
@@ -320,7 +317,10 @@ describe("runHealthCheck", () => {
     });
     const deps = buildHealthCheckDeps(config, aws, { breakerStore: breakers });
     arcadedb.setAvailable(false);
-    const failing = new DynamoBreakerStore({ client: aws.documents, tableName: config.memoryTableName });
+    const failing = new DynamoBreakerStore({
+      client: aws.documents,
+      tableName: config.memoryTableName,
+    });
     await failing.put("anthropic", { state: "open", consecutiveFailures: 3, openedAt: 1 });
 
     const [records, docs] = await captureEmf(() => runHealthCheck(deps));
@@ -371,7 +371,10 @@ describe("runHealthCheck", () => {
       consecutiveFailures: 1,
       openedAt: 1_700_000_000_000,
     });
-    expect(await breakers.get("model-manager")).toEqual({ state: "closed", consecutiveFailures: 0 });
+    expect(await breakers.get("model-manager")).toEqual({
+      state: "closed",
+      consecutiveFailures: 0,
+    });
   });
 
   it("rejects with HealthCheckStoreError, after metrics, when records cannot be stored", async () => {
@@ -394,7 +397,10 @@ describe("runHealthCheck", () => {
   it("the Lambda handler summarises healthy and unhealthy components", async () => {
     arcadedb.setAvailable(false);
     const handler = createHealthCheckHandler(
-      buildHealthCheckDeps(config, aws, { metrics: null, breakerStore: new InMemoryBreakerStore() }),
+      buildHealthCheckDeps(config, aws, {
+        metrics: null,
+        breakerStore: new InMemoryBreakerStore(),
+      }),
     );
     const summary = await handler();
     expect(summary.unhealthy).toEqual(["arcadedb"]);

@@ -219,7 +219,7 @@ describe("KĀDI client against the fake broker", () => {
       await expect(
         client.invokeTool(undefined, "slack_send_reply", { text: "slow" }, 300),
       ).rejects.toMatchObject({ kind: "timeout" });
-      expect(started).toBe(1);
+      await vi.waitFor(() => expect(started).toBe(1), WAIT);
       release?.();
       // The session survives the late kadi.ability.response and keeps serving calls.
       await expect(
@@ -298,6 +298,11 @@ describe("KĀDI client against the fake broker", () => {
       });
       await expect(broker.callAgent(agentId, "kadi.unknown.method", {})).resolves.toMatchObject({
         error: { code: -32601 },
+      });
+      broker.sendRaw(agentId, "{not json");
+      broker.sendRaw(agentId, JSON.stringify({ id: 1, result: "answer to nothing" }));
+      await expect(broker.callAgent(agentId, "kadi.session.ping", {})).resolves.toEqual({
+        result: "pong",
       });
       expect(client.state).toBe("ready");
     });

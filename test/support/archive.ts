@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { DeleteMessageBatchCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import type { AwsClients } from "../../core/compose/aws";
 import { SUMMARY_SYSTEM_PROMPT } from "../../core/memory/archiver";
 import type { ConversationStore } from "../../core/memory/conversations";
 import { type ConversationRef, deterministicMessageId } from "../../core/memory/keys";
@@ -10,7 +11,6 @@ import { ensureQueueWithDlq } from "../../local/services";
 import { defaultAnthropicReply } from "../fakes/anthropic";
 import type { RecordedRequest } from "../fakes/http-fake";
 import { lastUserText, textOf } from "../fakes/http-fake";
-import type { AwsClients } from "../../core/compose/aws";
 
 /** Whether a fake-LLM request is the archiver's summarisation call. */
 export function isSummaryRequest(request: RecordedRequest): boolean {
@@ -22,7 +22,7 @@ export function isSummaryRequest(request: RecordedRequest): boolean {
  * texts (timestamps and role labels dropped), so a summary contains the keywords of what it
  * replaced; any other request gets the fake's default echo.
  */
-export function summariserReply(request: RecordedRequest): string {
+export function summariserReply(request: RecordedRequest): string | Promise<string> {
   if (!isSummaryRequest(request)) return defaultAnthropicReply(request);
   const excerpt = lastUserText(request.body.messages);
   const texts = [...excerpt.matchAll(/^\[[^\]]+\] (?:User|Assistant): (.*)$/gm)].map((m) => m[1]);
@@ -70,7 +70,10 @@ export async function appendMessages(
 export async function drainQueue(options: {
   aws: AwsClients;
   queueUrl: string;
-  handler: (event: SQSEvent, context: ReturnType<typeof localLambdaContext>) => Promise<SQSBatchResponse>;
+  handler: (
+    event: SQSEvent,
+    context: ReturnType<typeof localLambdaContext>,
+  ) => Promise<SQSBatchResponse>;
   waitTimeSeconds?: number;
 }): Promise<{ processed: number; failed: number }> {
   const { aws, queueUrl } = options;

@@ -193,8 +193,8 @@ describe("publishHealthMetrics (Powertools EMF)", () => {
       QueueDepth: 4,
       DlqDepth: 2,
     });
-    const directive = (queue?._aws as { CloudWatchMetrics: Record<string, unknown>[] })
-      .CloudWatchMetrics[0];
+    const aws = queue?._aws as { CloudWatchMetrics: Record<string, unknown>[] } | undefined;
+    const directive = aws?.CloudWatchMetrics[0];
     expect(directive?.Namespace).toBe(METRICS_NAMESPACE);
     expect(directive?.Dimensions).toEqual([["service", COMPONENT_DIMENSION]]);
     expect(directive?.Metrics).toEqual([

@@ -89,6 +89,7 @@ export class SummaryStore {
   /**
    * Inserts or replaces the summary with `record.id` (a plain PutItem, so idempotent: a
    * retried archive job overwrites its own earlier copy).
+   * @throws {z.ZodError} when `record` is not a valid {@link SummaryRecord}.
    */
   async put(record: SummaryRecord): Promise<void> {
     const item = summaryRecordSchema.parse(record);
