@@ -371,6 +371,7 @@ export class ModelGateway extends pulumi.ComponentResource {
   readonly ipAddress: pulumi.Output<string>;
   readonly droplet: digitalocean.Droplet;
   readonly reservedIp: digitalocean.ReservedIp;
+  readonly ipAssignment: digitalocean.ReservedIpAssignment;
   readonly firewall: digitalocean.Firewall;
 
   constructor(name: string, args: ModelGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -413,7 +414,7 @@ export class ModelGateway extends pulumi.ComponentResource {
 
     // Replacing the droplet replaces the assignment; deleting the old one first keeps the
     // unassign from landing after the new assign.
-    new digitalocean.ReservedIpAssignment(
+    this.ipAssignment = new digitalocean.ReservedIpAssignment(
       `${name}IpAssignment`,
       { ipAddress: this.ipAddress, dropletId },
       { ...parent, deleteBeforeReplace: true },
