@@ -1,12 +1,12 @@
 import { FUNCTION_DEFAULTS } from "./environment";
 import type { Queues } from "./queues";
-import { HEALTH_CHECK, KADI_LISTENER } from "./schedules";
 import type { Secrets } from "./secrets";
+import { HEALTH_CHECK, KADI_LISTENER } from "./timings";
 
 /**
  * The scheduled functions: the health check (`functions/health-check.ts`) and, when the stage
  * has a KĀDI broker (`KADI_BROKER_URL` at deploy time), the KĀDI listener
- * (`functions/kadi-listener.ts`); timings and their reasoning are in `schedules.ts`.
+ * (`functions/kadi-listener.ts`); timings and their reasoning are in `timings.ts`.
  *
  * The health check is linked to what it probes: the table, both queues (plus read access to
  * their DLQs' attributes, for `DlqDepth`) and both model providers' keys. The listener runs

@@ -1,6 +1,7 @@
 import { FUNCTION_DEFAULTS } from "./environment";
-import { ARCHIVER_TIMEOUT_SECONDS, CHAT_WORKER_TIMEOUT_SECONDS, type Queues } from "./queues";
+import type { Queues } from "./queues";
 import type { Secrets } from "./secrets";
+import { ARCHIVER_TIMEOUT_SECONDS, CHAT_WORKER_TIMEOUT_SECONDS } from "./timings";
 
 /** Records per invocation. With partial batch responses (`ReportBatchItemFailures`) only the
  * records a handler lists in `batchItemFailures` are redelivered, so a batch of 5 costs one

@@ -122,7 +122,6 @@ export function buildWorkerDeps(
 /** What to set for each reply kind whose replier is missing (error text). */
 const MISSING_PLATFORM: Partial<Record<ReplierKind, string>> = {
   slack: "SLACK_BOT_TOKEN is not set",
-  "discord-interaction": "DISCORD_APPLICATION_ID is not set",
   "kadi-slack": "KADI_BROKER_URL is not set",
   "kadi-discord": "KADI_BROKER_URL is not set",
 };
@@ -137,13 +136,12 @@ function buildRepliers(
 ): ReplierTable {
   const table: ReplierTable = {
     inline: inlineReplier,
+    // Interaction webhooks are authorised by the interaction token the job carries, with the
+    // interaction's own application id, so no Discord credential is needed to answer; a
+    // Discord job only exists once the ingress verified its signature.
+    "discord-interaction": new DiscordInteractionReplier({ apiUrl: config.discord.apiUrl }),
     ...buildKadiRepliers(config, logger, kadiInvoker),
   };
-  if (config.discord.applicationId) {
-    // Each job's target carries the interaction's own application id; the variable only says
-    // that Discord is set up.
-    table["discord-interaction"] = new DiscordInteractionReplier({ apiUrl: config.discord.apiUrl });
-  }
   if (config.slack.botToken) {
     table.slack = new SlackReplier({
       botToken: config.slack.botToken,

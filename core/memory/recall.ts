@@ -10,6 +10,17 @@ export interface RecallBudget {
   maxChars: number;
 }
 
+/**
+ * How long a turn waits for the long-term search, ms. Past it the turn answers without
+ * recall: a slow backend must not eat the model's time budget.
+ */
+export const RECALL_TIMEOUT_MS = 3_000;
+
+/** The long-term search did not answer within the recall timeout. */
+export class RecallTimeoutError extends Error {
+  override readonly name = "RecallTimeoutError";
+}
+
 /** Shortest tail worth keeping when the last summary must be cut to fit the budget, chars. */
 export const MIN_TRUNCATED_CHARS = 80;
 
@@ -47,24 +58,37 @@ export type Recall = (conversation: ConversationRef, text: string) => Promise<Su
 
 /**
  * Budgeted recall over the long-term index, scoped to the conversation's user (summaries of
- * that user's other channels count too: it is the same person). Search failures are logged as
- * warnings and recall returns `[]`: a turn answers without archived memory rather than failing
- * because the search backend is down. Never rejects.
+ * that user's other channels count too: it is the same person). Search failures, and searches
+ * slower than `timeoutMs` (default {@link RECALL_TIMEOUT_MS}), are logged as warnings and recall
+ * returns `[]`: a turn answers without archived memory rather than failing or stalling because
+ * the search backend is down. Never rejects.
  */
 export function createRecall(deps: {
   index: LongTermIndex;
   budget: RecallBudget;
   logger: Logger;
+  timeoutMs?: number;
 }): Recall {
+  const timeoutMs = deps.timeoutMs ?? RECALL_TIMEOUT_MS;
   return async (conversation, text) => {
     if (!text.trim() || deps.budget.maxSummaries <= 0) return [];
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new RecallTimeoutError(`no answer within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+    });
     try {
-      const hits = await deps.index.search({
+      const search = deps.index.search({
         platform: conversation.platform,
         userId: conversation.userId,
         text,
         limit: deps.budget.maxSummaries,
       });
+      // The search may still settle after the timeout; its outcome is of no interest then.
+      search.catch(() => undefined);
+      const hits = await Promise.race([search, timeout]);
       return selectRecall(hits, deps.budget);
     } catch (error) {
       deps.logger.warn("long-term search failed; answering without recall", {
@@ -72,6 +96,8 @@ export function createRecall(deps: {
         error,
       });
       return [];
+    } finally {
+      clearTimeout(timer);
     }
   };
 }

@@ -33,7 +33,7 @@ beforeAll(async () => {
   gateway = await import("../../infra/gateway");
 });
 
-function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
+function resolved<T>(output: pulumi.Output<T>): Promise<T> {
   return new Promise((resolve) => output.apply(resolve));
 }
 
@@ -41,6 +41,15 @@ function inputsOf(type: string, componentName: string): Record<string, unknown> 
   const found = created.filter((r) => r.type === type && r.name.startsWith(componentName));
   expect(found, `${type} of ${componentName}`).toHaveLength(1);
   return found[0]?.inputs ?? {};
+}
+
+/**
+ * The plain value of an input the engine received as a Pulumi secret (kept encrypted in the
+ * state); fails when the input arrived in the clear.
+ */
+function secretValue(input: unknown): string {
+  expect(input).toMatchObject({ [pulumi.runtime.specialSigKey]: pulumi.runtime.specialSecretSig });
+  return (input as { value: string }).value;
 }
 
 /** The cloud-config body (JSON after the `#cloud-config` line). */
@@ -122,7 +131,15 @@ describe("gatewaySettingsFromEnv", () => {
         GATEWAY_SSH_CIDR: "anywhere",
         GATEWAY_PORT: "70000",
       }),
-    ).toThrowError(/GATEWAY_DOMAIN: must be a DNS name[\s\S]*GATEWAY_PORT[\s\S]*GATEWAY_SSH_CIDR/);
+    ).toThrowError(
+      expect.objectContaining({
+        problems: expect.arrayContaining([
+          "GATEWAY_DOMAIN: must be a DNS name",
+          "GATEWAY_PORT: must be a port number",
+          "GATEWAY_SSH_CIDR: must be a CIDR such as 203.0.113.7/32",
+        ]),
+      }),
+    );
     expect(() =>
       gateway.gatewaySettingsFromEnv({
         DIGITALOCEAN_TOKEN: "dop_v1_x",
@@ -168,6 +185,8 @@ describe("gatewayCloudInit", () => {
       env_file: ["gateway.env"],
       command: ["--port", "4000"],
       environment: {
+        // A Compose interpolation, filled from the .env generated on the droplet.
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: literal Compose syntax
         DATABASE_URL: "postgresql://litellm:${POSTGRES_PASSWORD}@db:5432/litellm",
         STORE_MODEL_IN_DB: "True",
       },
@@ -211,7 +230,7 @@ describe("gatewayCloudInit", () => {
       error = e;
     }
     expect(error).toBeInstanceOf(gateway.GatewayConfigError);
-    expect((error as Error).message).toContain("must start with sk-");
+    expect((error as Error).message).toContain("LiteLLM requires the master key to start with sk-");
     expect((error as Error).message).not.toContain(noPrefix);
     expect(() => gateway.gatewayCloudInit(spec({ adminKey: "" }))).toThrowError(
       /GatewayAdminKey: must be at least 16/,
@@ -253,9 +272,9 @@ describe("ModelGateway under Pulumi mocks", () => {
       adminKey: pulumi.secret(ADMIN_KEY),
       namePrefix: "kadi-chat-agent-test",
     });
-    expect(await valueOf(gw.url)).toBe("https://203-0-113-10.sslip.io");
-    expect(await valueOf(gw.ipAddress)).toBe(RESERVED_IP);
-    await valueOf(gw.droplet.id);
+    expect(await resolved(gw.url)).toBe("https://203-0-113-10.sslip.io");
+    expect(await resolved(gw.ipAddress)).toBe(RESERVED_IP);
+    await resolved(gw.droplet.id);
 
     const droplet = inputsOf("digitalocean:index/droplet:Droplet", "GwA");
     expect(droplet).toMatchObject({
@@ -266,10 +285,9 @@ describe("ModelGateway under Pulumi mocks", () => {
       monitoring: true,
       sshKeys: ["ab:cd:ef"],
     });
-    const config = parseCloudInit(droplet.userData as string);
+    const config = parseCloudInit(secretValue(droplet.userData));
     expect(file(config, "Caddyfile").content).toContain("203-0-113-10.sslip.io {");
     expect(file(config, "gateway.env").content).toBe(`LITELLM_MASTER_KEY=${ADMIN_KEY}\n`);
-    expect(await gw.droplet.userData.isSecret).toBe(true);
 
     expect(inputsOf("digitalocean:index/reservedIp:ReservedIp", "GwA")).toEqual({
       region: "ams3",
@@ -283,7 +301,7 @@ describe("ModelGateway under Pulumi mocks", () => {
       adminKey: ADMIN_KEY,
       namePrefix: "kadi-chat-agent-test",
     });
-    await valueOf(pulumi.all([gw.firewall.id, gw.ipAssignment.id]));
+    await resolved(pulumi.all([gw.firewall.id, gw.ipAssignment.id]));
 
     expect(inputsOf("digitalocean:index/reservedIpAssignment:ReservedIpAssignment", "GwB")).toEqual(
       { ipAddress: RESERVED_IP, dropletId: Number(DROPLET_ID) },
@@ -305,14 +323,14 @@ describe("ModelGateway under Pulumi mocks", () => {
       adminKey: ADMIN_KEY,
       namePrefix: "kadi-chat-agent-test",
     });
-    expect(await valueOf(gw.url)).toBe("https://llm.example.org");
-    await valueOf(gw.firewall.id);
+    expect(await resolved(gw.url)).toBe("https://llm.example.org");
+    await resolved(gw.firewall.id);
     const rules = inputsOf("digitalocean:index/firewall:Firewall", "GwC").inboundRules as {
       portRange: string;
     }[];
     expect(rules.map((r) => r.portRange)).toEqual(["443"]);
     const droplet = inputsOf("digitalocean:index/droplet:Droplet", "GwC");
-    expect(file(parseCloudInit(droplet.userData as string), "Caddyfile").content).toContain(
+    expect(file(parseCloudInit(secretValue(droplet.userData)), "Caddyfile").content).toContain(
       "llm.example.org {",
     );
   });

@@ -1,7 +1,32 @@
 /**
- * Timings of the scheduled functions, kept apart from `crons.ts` so tests can import them
- * without SST's globals (test/infra/schedules.test.ts checks them against the handlers).
+ * Timeouts and schedules of the functions, kept apart from the files that use them so tests
+ * can import them without SST's globals (test/infra/timings.test.ts checks them against the
+ * handlers and against each other).
  */
+
+/** Lambda timeout of the chat worker, seconds: the 45 s model budget (`LLM_BUDGET_MS`) plus
+ * posting the reply and storing both turns for a batch processed concurrently. */
+export const CHAT_WORKER_TIMEOUT_SECONDS = 90;
+
+/** Lambda timeout of the archiver, seconds: one summary call plus indexing and deletes. */
+export const ARCHIVER_TIMEOUT_SECONDS = 120;
+
+/**
+ * AWS asks for a source queue's visibility timeout of at least six times the consumer's
+ * function timeout, so a message is not handed out again while a slow or throttled invocation
+ * still holds it (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html).
+ */
+export const VISIBILITY_TIMEOUT_FACTOR = 6;
+
+/** Visibility timeout of the chat queue, seconds (9 minutes). */
+export const CHAT_VISIBILITY_SECONDS = CHAT_WORKER_TIMEOUT_SECONDS * VISIBILITY_TIMEOUT_FACTOR;
+
+/** Visibility timeout of the archive queue, seconds (12 minutes). */
+export const ARCHIVE_VISIBILITY_SECONDS = ARCHIVER_TIMEOUT_SECONDS * VISIBILITY_TIMEOUT_FACTOR;
+
+/** Receives before a message moves to its DLQ (`maxReceiveCount`): a poison job is retried
+ * twice, so it lands in the DLQ about three visibility timeouts after its first receive. */
+export const MAX_RECEIVE_COUNT = 3;
 
 /** The health check runs every 5 minutes (issue 5); `HEALTH_CHECK_INTERVAL_MS` mirrors it in
  * the local stack. */
