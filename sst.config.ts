@@ -41,6 +41,7 @@ export default $config({
       ? new ModelGateway("Gateway", {
           ...gatewaySettings,
           adminKey: secrets.gatewayAdminKey.value,
+          upstreamKey: secrets.gatewayUpstreamKey.value,
           namePrefix: `${$app.name}-${$app.stage}`,
         })
       : undefined;
@@ -57,7 +58,9 @@ export default $config({
       kadiEventsUrl: $interpolate`${http.url}kadi/events`,
       healthUrl: $interpolate`${http.url}health`,
       memoryTable: memoryTable.name,
+      chatQueueUrl: queues.chatQueue.url,
       chatDlqUrl: queues.chatDlq.url,
+      archiveQueueUrl: queues.archiveQueue.url,
       archiveDlqUrl: queues.archiveDlq.url,
       ...(gateway ? { gatewayUrl: gateway.url, gatewayIp: gateway.ipAddress } : {}),
     };

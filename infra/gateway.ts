@@ -46,6 +46,9 @@ export interface GatewaySettings {
   containerPort: number;
   /** Variable through which the container receives the admin key. */
   adminKeyVariable: string;
+  /** Variable through which the container receives the upstream provider key: the name the
+   * bootstrap's models refer to (`--upstream-key-env`, default `OPENAI_API_KEY`). */
+  upstreamKeyVariable: string;
   /** DNS name with an A record on the reserved IP; unset uses `<ip-with-dashes>.sslip.io`. */
   domain?: string;
   /** Contact address given to Let's Encrypt. */
@@ -94,6 +97,9 @@ const settingsEnvSchema = z.object({
       .optional(),
   ),
   GATEWAY_ADMIN_KEY_VARIABLE: blankAsUnset.pipe(
+    z.string().regex(VARIABLE_NAME, "must be an environment variable name").optional(),
+  ),
+  GATEWAY_UPSTREAM_KEY_ENV: blankAsUnset.pipe(
     z.string().regex(VARIABLE_NAME, "must be an environment variable name").optional(),
   ),
   GATEWAY_DOMAIN: blankAsUnset.pipe(z.string().regex(DNS_NAME, "must be a DNS name").optional()),
@@ -146,6 +152,7 @@ export function gatewaySettingsFromEnv(
     containerImage: e.GATEWAY_IMAGE ?? LITELLM_IMAGE,
     containerPort: e.GATEWAY_PORT ?? 4000,
     adminKeyVariable: e.GATEWAY_ADMIN_KEY_VARIABLE ?? "LITELLM_MASTER_KEY",
+    upstreamKeyVariable: e.GATEWAY_UPSTREAM_KEY_ENV ?? "OPENAI_API_KEY",
     domain: e.GATEWAY_DOMAIN,
     acmeEmail: e.GATEWAY_ACME_EMAIL,
     sshCidr: e.GATEWAY_SSH_CIDR,
@@ -171,8 +178,14 @@ export interface CloudInitSpec {
   adminKeyVariable: string;
   /** The admin key itself; written only to a root-only env file, see {@link gatewayCloudInit}. */
   adminKey: string;
+  /** The upstream provider key and its variable, written beside the admin key; omitted when
+   * the gateway reaches its upstream without one. */
+  upstreamKey?: { variable: string; value: string };
   acmeEmail?: string;
 }
+
+/** A value that becomes one line of an env file: printable, no whitespace. */
+const ENV_FILE_VALUE = /^[\x21-\x7e]+$/;
 
 function validateSpec(spec: CloudInitSpec): void {
   const problems: string[] = [];
@@ -189,13 +202,20 @@ function validateSpec(spec: CloudInitSpec): void {
   if (spec.acmeEmail !== undefined && !EMAIL.test(spec.acmeEmail)) {
     problems.push("acmeEmail: must be an email address");
   }
-  // The key becomes one line of an env file: no whitespace or control characters.
-  if (!/^[\x21-\x7e]{16,}$/.test(spec.adminKey)) {
+  if (!ENV_FILE_VALUE.test(spec.adminKey) || spec.adminKey.length < 16) {
     problems.push(
       "GatewayAdminKey: must be at least 16 printable characters without spaces (set it with `npx sst secret set GatewayAdminKey`)",
     );
   } else if (spec.dialect === "litellm" && !spec.adminKey.startsWith("sk-")) {
     problems.push("GatewayAdminKey: LiteLLM requires the master key to start with sk-");
+  }
+  if (spec.upstreamKey) {
+    if (!VARIABLE_NAME.test(spec.upstreamKey.variable)) {
+      problems.push("upstreamKey.variable: must be an environment variable name");
+    }
+    if (!ENV_FILE_VALUE.test(spec.upstreamKey.value)) {
+      problems.push("GatewayUpstreamKey: must be printable characters without spaces");
+    }
   }
   if (problems.length > 0) throw new GatewayConfigError(problems);
 }
@@ -278,13 +298,19 @@ function composeFile(spec: CloudInitSpec): string {
   return `${JSON.stringify({ services, volumes }, null, 2)}\n`;
 }
 
+function envFile(spec: CloudInitSpec): string {
+  const lines = [`${spec.adminKeyVariable}=${spec.adminKey}`];
+  if (spec.upstreamKey) lines.push(`${spec.upstreamKey.variable}=${spec.upstreamKey.value}`);
+  return `${lines.join("\n")}\n`;
+}
+
 /**
  * The droplet's cloud-init user data (https://cloudinit.readthedocs.io/en/latest/reference/modules.html):
  * installs Docker and the Compose plugin from Ubuntu's archive, writes the Compose project to
  * {@link GATEWAY_DIR} (gateway, PostgreSQL for LiteLLM, Caddy) and starts it.
  *
- * The admin key is written once, into `gateway.env` with mode 0600, and handed to the container
- * through `env_file`: it is never on a command line, in `runcmd` or in a file others can read,
+ * The admin key (and the upstream provider key) are written once, into `gateway.env` with mode
+ * 0600, and handed to the container through `env_file`: it is never on a command line, in `runcmd` or in a file others can read,
  * so it shows up in no process list or cloud-init log. (It remains in the droplet's user data,
  * which only root and the metadata service see; the Pulumi input is marked secret.) The
  * PostgreSQL password and LiteLLM's salt key are generated on the droplet at first boot and
@@ -320,7 +346,7 @@ export function gatewayCloudInit(spec: CloudInitSpec): string {
         path: `${GATEWAY_DIR}/gateway.env`,
         permissions: "0600",
         owner: "root:root",
-        content: `${spec.adminKeyVariable}=${spec.adminKey}\n`,
+        content: envFile(spec),
       },
     ],
     runcmd: [
@@ -354,6 +380,9 @@ const OUTBOUND_RULES: digitalocean.types.input.FirewallOutboundRule[] = [
 export interface ModelGatewayArgs extends GatewaySettings {
   /** The admin key (`GatewayAdminKey` secret): LiteLLM's master key, or the model manager's. */
   adminKey: pulumi.Input<string>;
+  /** The upstream provider key (`GatewayUpstreamKey` secret), given to the container as
+   * `upstreamKeyVariable`; blank or absent gives it none. */
+  upstreamKey?: pulumi.Input<string>;
   /** Prefix of the DigitalOcean resource names, e.g. `kadi-chat-agent-production`. */
   namePrefix: string;
 }
@@ -383,17 +412,22 @@ export class ModelGateway extends pulumi.ComponentResource {
     this.hostname = this.ipAddress.apply((ip) => gatewayHostname(ip, args.domain));
 
     const userData = pulumi.secret(
-      pulumi.all([this.hostname, args.adminKey]).apply(([hostname, adminKey]) =>
-        gatewayCloudInit({
-          hostname,
-          dialect: args.dialect,
-          containerImage: args.containerImage,
-          containerPort: args.containerPort,
-          adminKeyVariable: args.adminKeyVariable,
-          adminKey,
-          ...(args.acmeEmail ? { acmeEmail: args.acmeEmail } : {}),
-        }),
-      ),
+      pulumi
+        .all([this.hostname, args.adminKey, args.upstreamKey])
+        .apply(([hostname, adminKey, upstreamKey]) =>
+          gatewayCloudInit({
+            hostname,
+            dialect: args.dialect,
+            containerImage: args.containerImage,
+            containerPort: args.containerPort,
+            adminKeyVariable: args.adminKeyVariable,
+            adminKey: adminKey.trim(),
+            ...(upstreamKey?.trim()
+              ? { upstreamKey: { variable: args.upstreamKeyVariable, value: upstreamKey.trim() } }
+              : {}),
+            ...(args.acmeEmail ? { acmeEmail: args.acmeEmail } : {}),
+          }),
+        ),
     );
 
     this.droplet = new digitalocean.Droplet(

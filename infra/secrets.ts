@@ -4,7 +4,8 @@
  * The link names are the ones `core/config.ts` maps (`LINKED_RESOURCES`); a function sees only
  * the secrets it is linked to. Each has a blank placeholder so a stage deploys before every
  * platform is set up: `core/config.ts` reads a blank value as unset and reports that platform
- * as unconfigured. `ModelManagerApiKey` is written by `npm run gateway:bootstrap`.
+ * as unconfigured. `ModelManagerApiKey` is written by `npm run gateway:bootstrap`;
+ * `GatewayAdminKey` and `GatewayUpstreamKey` go to the gateway droplet (`infra/gateway.ts`).
  */
 export function createSecrets() {
   return {
@@ -18,6 +19,9 @@ export function createSecrets() {
     kadiPrivateKey: new sst.Secret("KadiPrivateKey", ""),
     kadiCallbackSecret: new sst.Secret("KadiCallbackSecret", ""),
     gatewayAdminKey: new sst.Secret("GatewayAdminKey", ""),
+    // Only the gateway droplet reads this one (as GATEWAY_UPSTREAM_KEY_ENV, default
+    // OPENAI_API_KEY); no function is linked to it.
+    gatewayUpstreamKey: new sst.Secret("GatewayUpstreamKey", ""),
   };
 }
 

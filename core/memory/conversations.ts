@@ -36,7 +36,9 @@ export interface StoredMessage {
 /**
  * Short-term conversation memory: one item per message plus a meta item with an atomic
  * message counter. Appending is one transaction regardless of history length; reading
- * context is one Query.
+ * context is one Query. META also carries the archival bookkeeping (pending request, archiver
+ * lease, recorded plan, `archivedThrough`), always changed with conditional writes; the
+ * lifecycle is described in `docs/architecture.md`.
  */
 export class ConversationStore {
   constructor(
@@ -47,7 +49,8 @@ export class ConversationStore {
   /**
    * Stores a message and increments the conversation's counter in one transaction. The put is
    * conditional on the id being new, so replaying the same message (a redelivered job with a
-   * deterministic id) stores nothing and leaves the counter alone.
+   * deterministic id) stores nothing and leaves the counter alone. A cancellation caused only
+   * by a concurrent transaction on META (an archiver's commit) is retried briefly.
    *
    * @returns `{ stored: false }` when the message id already existed; otherwise the counter
    *   after this write is NOT returned (transactions return no attributes): call

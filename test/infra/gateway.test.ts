@@ -80,6 +80,7 @@ const baseSettings = (): Gateway.GatewaySettings => ({
   containerImage: "ghcr.io/berriai/litellm:main-stable",
   containerPort: 4000,
   adminKeyVariable: "LITELLM_MASTER_KEY",
+  upstreamKeyVariable: "OPENAI_API_KEY",
   sshKeys: ["ab:cd:ef"],
 });
 
@@ -98,6 +99,7 @@ describe("gatewaySettingsFromEnv", () => {
       containerImage: gateway.LITELLM_IMAGE,
       containerPort: 4000,
       adminKeyVariable: "LITELLM_MASTER_KEY",
+      upstreamKeyVariable: "OPENAI_API_KEY",
       domain: undefined,
       acmeEmail: undefined,
       sshCidr: undefined,
@@ -114,6 +116,7 @@ describe("gatewaySettingsFromEnv", () => {
       GATEWAY_ACME_EMAIL: "ops@example.org",
       GATEWAY_SSH_CIDR: "198.51.100.7/32",
       GATEWAY_SSH_KEYS: "12345, ab:cd",
+      GATEWAY_UPSTREAM_KEY_ENV: "GROQ_API_KEY",
     });
     expect(settings).toMatchObject({
       region: "fra1",
@@ -122,6 +125,7 @@ describe("gatewaySettingsFromEnv", () => {
       acmeEmail: "ops@example.org",
       sshCidr: "198.51.100.7/32",
       sshKeys: ["12345", "ab:cd"],
+      upstreamKeyVariable: "GROQ_API_KEY",
     });
 
     expect(() =>
@@ -210,15 +214,22 @@ describe("gatewayCloudInit", () => {
     expect(caddyfile).toContain("reverse_proxy gateway:4000");
   });
 
-  it("writes the admin key once, to a root-only env file, never into commands or configs", () => {
-    const userData = gateway.gatewayCloudInit(spec());
+  it("writes the keys once, to a root-only env file, never into commands or configs", () => {
+    const upstream = "sk-proj-upstream-0123456789";
+    const userData = gateway.gatewayCloudInit(
+      spec({ upstreamKey: { variable: "OPENAI_API_KEY", value: upstream } }),
+    );
     expect(userData.split(ADMIN_KEY)).toHaveLength(2);
+    expect(userData.split(upstream)).toHaveLength(2);
     const config = parseCloudInit(userData);
     const envFile = file(config, "gateway.env");
     expect(envFile.permissions).toBe("0600");
-    expect(envFile.content).toBe(`LITELLM_MASTER_KEY=${ADMIN_KEY}\n`);
-    expect(JSON.stringify(config.runcmd)).not.toContain(ADMIN_KEY);
-    expect(file(config, "compose.yaml").content).not.toContain(ADMIN_KEY);
+    expect(envFile.content).toBe(`LITELLM_MASTER_KEY=${ADMIN_KEY}\nOPENAI_API_KEY=${upstream}\n`);
+    for (const key of [ADMIN_KEY, upstream]) {
+      expect(JSON.stringify(config.runcmd)).not.toContain(key);
+      expect(file(config, "compose.yaml").content).not.toContain(key);
+      expect(file(config, "Caddyfile").content).not.toContain(key);
+    }
   });
 
   it("rejects an unusable admin key or hostname without echoing the key", () => {
@@ -270,6 +281,7 @@ describe("ModelGateway under Pulumi mocks", () => {
     const gw = new gateway.ModelGateway("GwA", {
       ...baseSettings(),
       adminKey: pulumi.secret(ADMIN_KEY),
+      upstreamKey: pulumi.secret("sk-proj-upstream-0123456789\n"),
       namePrefix: "kadi-chat-agent-test",
     });
     expect(await resolved(gw.url)).toBe("https://203-0-113-10.sslip.io");
@@ -287,7 +299,9 @@ describe("ModelGateway under Pulumi mocks", () => {
     });
     const config = parseCloudInit(secretValue(droplet.userData));
     expect(file(config, "Caddyfile").content).toContain("203-0-113-10.sslip.io {");
-    expect(file(config, "gateway.env").content).toBe(`LITELLM_MASTER_KEY=${ADMIN_KEY}\n`);
+    expect(file(config, "gateway.env").content).toBe(
+      `LITELLM_MASTER_KEY=${ADMIN_KEY}\nOPENAI_API_KEY=sk-proj-upstream-0123456789\n`,
+    );
 
     expect(inputsOf("digitalocean:index/reservedIp:ReservedIp", "GwA")).toEqual({
       region: "ams3",
@@ -330,8 +344,9 @@ describe("ModelGateway under Pulumi mocks", () => {
     }[];
     expect(rules.map((r) => r.portRange)).toEqual(["443"]);
     const droplet = inputsOf("digitalocean:index/droplet:Droplet", "GwC");
-    expect(file(parseCloudInit(secretValue(droplet.userData)), "Caddyfile").content).toContain(
-      "llm.example.org {",
-    );
+    const config = parseCloudInit(secretValue(droplet.userData));
+    expect(file(config, "Caddyfile").content).toContain("llm.example.org {");
+    // No upstream key given: the env file holds the admin key alone.
+    expect(file(config, "gateway.env").content).toBe(`LITELLM_MASTER_KEY=${ADMIN_KEY}\n`);
   });
 });

@@ -14,6 +14,7 @@ import { SummaryStore } from "../../core/memory/long-term/summaries";
 import { createArchiverHandler } from "../../functions/archiver";
 import { startQueuePoller } from "../../local/poller";
 import { deadLetterQueueUrl, redriveDlq } from "../../scripts/memory-redrive";
+import { reindexSummaries } from "../../scripts/memory-reindex";
 import { type FakeAnthropic, startFakeAnthropic } from "../fakes/anthropic";
 import { type FakeArcadeDb, startFakeArcadeDb } from "../fakes/arcadedb";
 import { appendMessages, drainQueue, summariserReply, testArchiveQueue } from "../support/archive";
@@ -139,4 +140,33 @@ describe("archiver with ArcadeDB down (fake ArcadeDB, fauxqs redrive policy)", (
     ]);
     expect(await index.search({ ...query, userId: "U-OTHER" })).toEqual([]);
   }, 60_000);
+
+  it("memory:reindex rebuilds a lost ArcadeDB index from the durable copies", async () => {
+    const memory = buildLongTermMemory(config, aws);
+    const before = arcadedb.records("Summary").map((r) => r.id);
+    expect(before.length).toBeGreaterThan(0);
+    arcadedb.reset();
+    expect(arcadedb.records("Summary")).toEqual([]);
+
+    const progress: number[] = [];
+    const total = await reindexSummaries({
+      ...memory,
+      onProgress: (p) => progress.push(p.indexed),
+    });
+    expect(total).toMatchObject({ read: before.length, indexed: before.length, failures: [] });
+    expect(progress.at(-1)).toBe(before.length);
+    expect(
+      arcadedb
+        .records("Summary")
+        .map((r) => r.id)
+        .sort(),
+    ).toEqual([...before].sort());
+    const hits = await memory.index.search({
+      platform: "slack",
+      userId: "U-DLQ",
+      text: "staging password",
+      limit: 3,
+    });
+    expect(hits).toHaveLength(1);
+  });
 });

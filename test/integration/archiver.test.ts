@@ -14,7 +14,7 @@ import type { ConversationRef } from "../../core/memory/keys";
 import { SummaryStore } from "../../core/memory/long-term/summaries";
 import { SqsArchiveQueue } from "../../core/queue/archive-queue";
 import { createArchiverHandler } from "../../functions/archiver";
-import { startQueuePoller } from "../../local/poller";
+import { localLambdaContext, startQueuePoller } from "../../local/poller";
 import { type FakeAnthropic, startFakeAnthropic } from "../fakes/anthropic";
 import {
   appendMessages,
@@ -247,6 +247,41 @@ describe("archiver (DynamoDB Local, fauxqs, fake Anthropic, embedded search)", (
 
     expect(await deps.archive(job, run)).toMatchObject({ status: "done", archivedMessages: 2 });
     expect(await liveIds(ref)).toEqual(ids.slice(2));
+  });
+
+  it("reports malformed archive jobs as batch item failures, so they end in the DLQ", async () => {
+    const handler = createArchiverHandler(buildArchiverDeps(config, aws));
+    const record = (messageId: string, body: string) => ({
+      messageId,
+      receiptHandle: "r",
+      body,
+      attributes: {
+        ApproximateReceiveCount: "1",
+        SentTimestamp: "0",
+        SenderId: "s",
+        ApproximateFirstReceiveTimestamp: "0",
+      },
+      messageAttributes: {},
+      md5OfBody: "",
+      eventSource: "aws:sqs",
+      eventSourceARN: "arn:aws:sqs:us-east-1:000000000000:archive",
+      awsRegion: "us-east-1",
+    });
+    const ok = JSON.stringify({ v: 1, conversation: slack("U-NOBODY"), requestedAt: 1 });
+    const response = await handler(
+      {
+        Records: [
+          record("not-json", "{"),
+          record("wrong-shape", JSON.stringify({ v: 1, conversation: { platform: "slack" } })),
+          record("fine", ok),
+        ],
+      },
+      localLambdaContext("archiver", 120_000),
+    );
+    expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual([
+      "not-json",
+      "wrong-shape",
+    ]);
   });
 
   it("lets a second job for a busy conversation finish without touching it", async () => {
