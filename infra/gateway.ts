@@ -184,8 +184,10 @@ export interface CloudInitSpec {
   acmeEmail?: string;
 }
 
-/** A value that becomes one line of an env file: printable, no whitespace. */
-const ENV_FILE_VALUE = /^[\x21-\x7e]+$/;
+/** A value that becomes one line of an env file. No whitespace, quotes, `$`, `#` or `\\`:
+ * Compose would interpolate or strip those, so the container would see another key. */
+const ENV_FILE_VALUE = /^[A-Za-z0-9_.~+/=:@-]+$/;
+const ENV_FILE_CHARACTERS = "letters, digits and _ . ~ + / = : @ -";
 
 function validateSpec(spec: CloudInitSpec): void {
   const problems: string[] = [];
@@ -204,7 +206,7 @@ function validateSpec(spec: CloudInitSpec): void {
   }
   if (!ENV_FILE_VALUE.test(spec.adminKey) || spec.adminKey.length < 16) {
     problems.push(
-      "GatewayAdminKey: must be at least 16 printable characters without spaces (set it with `npx sst secret set GatewayAdminKey`)",
+      `GatewayAdminKey: must be at least 16 characters of ${ENV_FILE_CHARACTERS} (set it with \`npx sst secret set GatewayAdminKey\`)`,
     );
   } else if (spec.dialect === "litellm" && !spec.adminKey.startsWith("sk-")) {
     problems.push("GatewayAdminKey: LiteLLM requires the master key to start with sk-");
@@ -214,7 +216,7 @@ function validateSpec(spec: CloudInitSpec): void {
       problems.push("upstreamKey.variable: must be an environment variable name");
     }
     if (!ENV_FILE_VALUE.test(spec.upstreamKey.value)) {
-      problems.push("GatewayUpstreamKey: must be printable characters without spaces");
+      problems.push(`GatewayUpstreamKey: must be ${ENV_FILE_CHARACTERS}`);
     }
   }
   if (problems.length > 0) throw new GatewayConfigError(problems);
@@ -352,7 +354,7 @@ export function gatewayCloudInit(spec: CloudInitSpec): string {
     runcmd: [
       ["sh", "-c", `umask 077 && ${generateEnv}`],
       ["systemctl", "enable", "--now", "docker"],
-      ["docker", "compose", "--project-directory", GATEWAY_DIR, "up", "--detach"],
+      ["docker", "compose", "--file", `${GATEWAY_DIR}/compose.yaml`, "up", "--detach"],
     ],
   };
   return `#cloud-config\n${JSON.stringify(config, null, 2)}\n`;

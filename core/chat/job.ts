@@ -81,3 +81,17 @@ export type ReplyTarget = ChatJob["reply"];
 
 /** The reply target of one kind, e.g. `ReplyTargetOf<"slack">`. */
 export type ReplyTargetOf<K extends ReplyTarget["kind"]> = Extract<ReplyTarget, { kind: K }>;
+
+/**
+ * Validates a job before it crosses the queue (a trust boundary: what is enqueued must parse on
+ * the other side).
+ * @returns the parsed job, or `invalid_job: {path} {message}` naming the first problem.
+ */
+export function validateChatJob(
+  candidate: unknown,
+): { ok: true; job: ChatJob } | { ok: false; error: string } {
+  const parsed = chatJobSchema.safeParse(candidate);
+  if (parsed.success) return { ok: true, job: parsed.data };
+  const first = parsed.error.issues[0];
+  return { ok: false, error: `invalid_job: ${first?.path.join(".")} ${first?.message}` };
+}

@@ -1,6 +1,6 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
-import { chatJobSchema } from "../chat/job";
-import type { DedupeStore } from "../memory/dedupe";
+import { validateChatJob } from "../chat/job";
+import { type DedupeStore, runOnce } from "../memory/dedupe";
 import type { ConversationRef } from "../memory/keys";
 import type { PreferenceStore } from "../memory/preferences";
 import type { ChatJobSink } from "../queue/chat-queue";
@@ -106,16 +106,14 @@ export async function handleDiscordInteraction(
       return { status: 400, body: { error: route.error } };
     case "ask": {
       // The job crosses a trust boundary (the queue); what is enqueued must parse on the other side.
-      const job = chatJobSchema.safeParse(route.job);
-      if (!job.success) {
-        const first = job.error.issues[0];
-        const error = `invalid_job: ${first?.path.join(".")} ${first?.message}`;
-        logger.warn("discord interaction refused: job", { ...logKeys, reason: error });
-        return { status: 400, body: { error } };
+      const job = validateChatJob(route.job);
+      if (!job.ok) {
+        logger.warn("discord interaction refused: job", { ...logKeys, reason: job.error });
+        return { status: 400, body: { error: job.error } };
       }
       return once(deps, logKeys, DEFERRED, async () => {
-        await deps.queue.enqueue(job.data);
-        logger.info("discord interaction queued", { ...logKeys, jobId: job.data.jobId });
+        await deps.queue.enqueue(job.job);
+        logger.info("discord interaction queued", { ...logKeys, jobId: job.job.jobId });
         return DEFERRED;
       });
     }
@@ -146,25 +144,28 @@ async function once(
   work: () => Promise<unknown>,
 ): Promise<IngressResponse> {
   const { logger } = deps;
-  try {
-    if (!(await deps.dedupe.claim(DISCORD_INTERACTION_SCOPE, logKeys.interactionId))) {
+  const outcome = await runOnce(
+    deps.dedupe,
+    DISCORD_INTERACTION_SCOPE,
+    logKeys.interactionId,
+    work,
+  );
+  switch (outcome.status) {
+    case "done":
+      return { status: 200, body: outcome.value };
+    case "duplicate":
       logger.info("discord interaction duplicate", logKeys);
       return { status: 200, body: duplicate };
-    }
-  } catch (error) {
-    logger.error("discord interaction dedupe failed", { ...logKeys, error });
-    return { status: 200, body: ephemeral(UNAVAILABLE_MESSAGE) };
-  }
-  try {
-    return { status: 200, body: await work() };
-  } catch (error) {
-    logger.error("discord interaction failed; releasing dedupe mark", { ...logKeys, error });
-    await deps.dedupe
-      .release(DISCORD_INTERACTION_SCOPE, logKeys.interactionId)
-      .catch((releaseError) => {
-        logger.error("dedupe release failed", { ...logKeys, error: releaseError });
+    case "claim_failed":
+      logger.error("discord interaction dedupe failed", { ...logKeys, error: outcome.error });
+      return { status: 200, body: ephemeral(UNAVAILABLE_MESSAGE) };
+    case "work_failed":
+      logger.error("discord interaction failed; dedupe mark released", {
+        ...logKeys,
+        error: outcome.error,
+        releaseError: outcome.releaseError,
       });
-    return { status: 200, body: ephemeral(UNAVAILABLE_MESSAGE) };
+      return { status: 200, body: ephemeral(UNAVAILABLE_MESSAGE) };
   }
 }
 

@@ -3,9 +3,10 @@
  * `POST /kadi/events` take from a delivery to a queued {@link ChatJob}.
  */
 import type { Logger } from "@aws-lambda-powertools/logger";
-import { chatJobSchema } from "../chat/job";
-import type { DedupeStore } from "../memory/dedupe";
+import { validateChatJob } from "../chat/job";
+import { type DedupeStore, runOnce } from "../memory/dedupe";
 import type { ChatJobSink } from "../queue/chat-queue";
+import type { IngressResponse } from "../slack/ingress";
 import { verifyKadiCallback } from "./callback";
 import { type KadiBotIds, kadiDeliverySchema, routeKadiDelivery } from "./events";
 
@@ -56,44 +57,34 @@ export async function acceptDelivery(
     return { outcome: "invalid", error: `invalid_event: ${route.error}` };
   }
   // The job crosses a trust boundary (the queue); what is enqueued must parse on the other side.
-  const job = chatJobSchema.safeParse(route.job);
-  if (!job.success) {
-    const first = job.error.issues[0];
-    const error = `invalid_job: ${first?.path.join(".")} ${first?.message}`;
-    logger.warn("kadi event refused: job", { channel: delivery.channel, reason: error });
-    return { outcome: "invalid", error };
+  const job = validateChatJob(route.job);
+  if (!job.ok) {
+    logger.warn("kadi event refused: job", { channel: delivery.channel, reason: job.error });
+    return { outcome: "invalid", error: job.error };
   }
 
-  const logKeys = { channel: delivery.channel, dedupeId: route.dedupeId, jobId: job.data.jobId };
-  try {
-    if (!(await deps.dedupe.claim(KADI_EVENT_SCOPE, route.dedupeId))) {
+  const jobId = job.job.jobId;
+  const logKeys = { channel: delivery.channel, dedupeId: route.dedupeId, jobId };
+  const queued = await runOnce(deps.dedupe, KADI_EVENT_SCOPE, route.dedupeId, () =>
+    deps.queue.enqueue(job.job),
+  );
+  switch (queued.status) {
+    case "duplicate":
       logger.info("kadi event duplicate", logKeys);
-      return { outcome: "duplicate", jobId: job.data.jobId };
-    }
-  } catch (error) {
-    logger.error("kadi event dedupe failed", { ...logKeys, error });
-    return { outcome: "failed", error: "dedupe_unavailable" };
-  }
-  try {
-    await deps.queue.enqueue(job.data);
-  } catch (error) {
-    logger.error("kadi event enqueue failed; releasing dedupe mark", { ...logKeys, error });
-    await deps.dedupe.release(KADI_EVENT_SCOPE, route.dedupeId).catch((releaseError) => {
-      logger.error("dedupe release failed: redeliveries of this event will be dropped", {
+      return { outcome: "duplicate", jobId };
+    case "claim_failed":
+      logger.error("kadi event dedupe failed", { ...logKeys, error: queued.error });
+      return { outcome: "failed", error: "dedupe_unavailable" };
+    case "work_failed":
+      logger.error("kadi event enqueue failed; dedupe mark released", {
         ...logKeys,
-        error: releaseError,
+        error: queued.error,
+        releaseError: queued.releaseError,
       });
-    });
-    return { outcome: "failed", error: "queue_unavailable" };
+      return { outcome: "failed", error: "queue_unavailable" };
   }
   logger.info("kadi event queued", logKeys);
-  return { outcome: "queued", jobId: job.data.jobId };
-}
-
-/** An HTTP answer, independent of the web framework. */
-export interface KadiIngressResponse {
-  status: number;
-  body: unknown;
+  return { outcome: "queued", jobId };
 }
 
 /**
@@ -109,7 +100,7 @@ export interface KadiIngressResponse {
 export async function handleKadiEvent(
   deps: KadiIngressDeps,
   request: { rawBody: string; headers: (name: string) => string | undefined },
-): Promise<KadiIngressResponse> {
+): Promise<IngressResponse> {
   const { logger } = deps;
   if (!deps.callbackSecret) {
     logger.warn("kadi event refused: KADI_CALLBACK_SECRET is not set");

@@ -55,3 +55,45 @@ export class DedupeStore {
     await this.db.send(new DeleteCommand({ TableName: this.tableName, Key: dedupeKey(scope, id) }));
   }
 }
+
+/** What became of {@link runOnce}. */
+export type OnceOutcome<T> =
+  | { status: "done"; value: T }
+  /** The id was claimed before (by an earlier delivery); `work` did not run. */
+  | { status: "duplicate" }
+  /** The dedupe store failed; `work` did not run and nothing was claimed. */
+  | { status: "claim_failed"; error: unknown }
+  /**
+   * `work` threw; the mark was released so a redelivery is taken, unless `releaseError` says
+   * the release failed too (then redeliveries of this id are dropped until the mark expires).
+   */
+  | { status: "work_failed"; error: unknown; releaseError?: unknown };
+
+/**
+ * Claims `scope`/`id` with a conditional write and runs `work` only for the first claim. If
+ * `work` fails the mark is released, so the platform's retry (Slack's `X-Slack-Retry-Num`, a
+ * broker redelivery, a re-run command) is accepted instead of acked blind. Never throws: every
+ * failure comes back as an {@link OnceOutcome} for the caller to log and map to its answer.
+ */
+export async function runOnce<T>(
+  dedupe: Pick<DedupeStore, "claim" | "release">,
+  scope: string,
+  id: string,
+  work: () => Promise<T>,
+): Promise<OnceOutcome<T>> {
+  try {
+    if (!(await dedupe.claim(scope, id))) return { status: "duplicate" };
+  } catch (error) {
+    return { status: "claim_failed", error };
+  }
+  try {
+    return { status: "done", value: await work() };
+  } catch (error) {
+    try {
+      await dedupe.release(scope, id);
+      return { status: "work_failed", error };
+    } catch (releaseError) {
+      return { status: "work_failed", error, releaseError };
+    }
+  }
+}

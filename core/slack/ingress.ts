@@ -1,6 +1,6 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
-import { chatJobSchema } from "../chat/job";
-import type { DedupeStore } from "../memory/dedupe";
+import { validateChatJob } from "../chat/job";
+import { type DedupeStore, runOnce } from "../memory/dedupe";
 import type { ChatJobSink } from "../queue/chat-queue";
 import { routeSlackEnvelope, type SlackEnvelope, slackEnvelopeSchema } from "./events";
 import { verifyRequestSignature } from "./signature";
@@ -77,42 +77,31 @@ export async function handleSlackEvents(
   }
 
   // The job crosses a trust boundary (the queue); what is enqueued must parse on the other side.
-  const job = chatJobSchema.safeParse(route.job);
-  if (!job.success) {
-    const first = job.error.issues[0];
-    logger.warn("slack event refused: job", {
-      eventId: route.eventId,
-      path: first?.path.join("."),
-    });
-    return {
-      status: 400,
-      body: { error: `invalid_job: ${first?.path.join(".")} ${first?.message}` },
-    };
+  const job = validateChatJob(route.job);
+  if (!job.ok) {
+    logger.warn("slack event refused: job", { eventId: route.eventId, reason: job.error });
+    return { status: 400, body: { error: job.error } };
   }
 
   const retryNum = request.headers("x-slack-retry-num");
   const logKeys = { eventId: route.eventId, jobId: route.job.jobId, retryNum };
-  try {
-    const first = await deps.dedupe.claim(SLACK_EVENT_SCOPE, route.eventId);
-    if (!first) {
+  const queued = await runOnce(deps.dedupe, SLACK_EVENT_SCOPE, route.eventId, () =>
+    deps.queue.enqueue(job.job),
+  );
+  switch (queued.status) {
+    case "duplicate":
       logger.info("slack event duplicate acked", logKeys);
       return { status: 200, body: { ok: true, duplicate: true } };
-    }
-  } catch (error) {
-    logger.error("slack event dedupe failed", { ...logKeys, error });
-    return { status: 500, body: { error: "dedupe_unavailable" } };
-  }
-  try {
-    await deps.queue.enqueue(job.data);
-  } catch (error) {
-    logger.error("slack event enqueue failed; releasing dedupe mark", { ...logKeys, error });
-    await deps.dedupe.release(SLACK_EVENT_SCOPE, route.eventId).catch((releaseError) => {
-      logger.error("dedupe release failed: Slack retries of this event will be dropped", {
+    case "claim_failed":
+      logger.error("slack event dedupe failed", { ...logKeys, error: queued.error });
+      return { status: 500, body: { error: "dedupe_unavailable" } };
+    case "work_failed":
+      logger.error("slack event enqueue failed; dedupe mark released", {
         ...logKeys,
-        error: releaseError,
+        error: queued.error,
+        releaseError: queued.releaseError,
       });
-    });
-    return { status: 500, body: { error: "queue_unavailable" } };
+      return { status: 500, body: { error: "queue_unavailable" } };
   }
   logger.info("slack event queued", logKeys);
   return { status: 200, body: { ok: true } };

@@ -171,8 +171,8 @@ describe("gatewayCloudInit", () => {
     expect(config.runcmd.at(-1)).toEqual([
       "docker",
       "compose",
-      "--project-directory",
-      "/opt/gateway",
+      "--file",
+      "/opt/gateway/compose.yaml",
       "up",
       "--detach",
     ]);
@@ -246,9 +246,11 @@ describe("gatewayCloudInit", () => {
     expect(() => gateway.gatewayCloudInit(spec({ adminKey: "" }))).toThrowError(
       /GatewayAdminKey: must be at least 16/,
     );
-    expect(() => gateway.gatewayCloudInit(spec({ adminKey: "sk-has a space-in-it" }))).toThrowError(
-      gateway.GatewayConfigError,
-    );
+    for (const adminKey of ["sk-has a space-in-it", "sk-0123456789$HOME", "sk-0123456789\n#x"]) {
+      expect(() => gateway.gatewayCloudInit(spec({ adminKey }))).toThrowError(
+        gateway.GatewayConfigError,
+      );
+    }
     expect(() =>
       gateway.gatewayCloudInit(spec({ hostname: "x.example.org {\n}\n:80 {" })),
     ).toThrowError(/hostname: must be a DNS name/);
