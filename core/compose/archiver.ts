@@ -1,8 +1,5 @@
-import type { Config } from "../config";
-import { DynamoBreakerStore } from "../llm/breaker";
-import { createProviderManager } from "../llm/manager";
+import { type Config, ConfigError } from "../config";
 import { DEFAULT_SUMMARY_MODEL } from "../llm/models";
-import { createConfiguredProviders } from "../llm/providers";
 import { createLogger, type Logger } from "../logger";
 import { type ArchiveJob, SUMMARY_LLM_BUDGET_MS } from "../memory/archival";
 import { type ArchiveOutcome, type ArchiverDeps, createArchiver } from "../memory/archiver";
@@ -18,6 +15,7 @@ import {
   SqsArchiveQueue,
 } from "../queue/archive-queue";
 import type { AwsClients } from "./aws";
+import { buildProviderManager } from "./llm";
 
 /** The long-term memory pieces every entry point shares: durable copies and the index. */
 export interface LongTermMemory {
@@ -99,19 +97,8 @@ export function buildArchiverDeps(
   const logger = overrides.logger ?? createLogger("archiver", config.logLevel);
   const now = overrides.now ?? Date.now;
   const requestArchival = buildArchiveRequester(config, aws, now);
-  if (!requestArchival) throw new Error("ARCHIVE_QUEUE_URL is required by the archiver");
-  const llm = createProviderManager({
-    ...createConfiguredProviders(config),
-    ...(config.defaultModel ? { defaultModel: config.defaultModel } : {}),
-    breakerStore: new DynamoBreakerStore({
-      client: aws.documents,
-      tableName: config.memoryTableName,
-    }),
-    budgetMs: SUMMARY_LLM_BUDGET_MS,
-    onAttempt: (attempt) => logger.info("llm attempt", { ...attempt }),
-    onStoreError: (info) =>
-      logger.warn("breaker store unavailable; using in-memory state", { ...info }),
-  });
+  if (!requestArchival) throw new ConfigError(["ARCHIVE_QUEUE_URL: is required by the archiver"]);
+  const llm = buildProviderManager(config, aws, { logger, budgetMs: SUMMARY_LLM_BUDGET_MS });
   const memory = overrides.memory ?? buildLongTermMemory(config, aws);
   const archive = createArchiver({
     conversations: new ConversationStore(aws.documents, config.memoryTableName),

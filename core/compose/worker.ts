@@ -6,11 +6,8 @@ import { createReplyRouter, inlineReplier, type Replier, type ReplierTable } fro
 import { type ChatTurnDeps, createChatTurn, type ReplyRecord } from "../chat/turn";
 import type { Config } from "../config";
 import { DiscordInteractionReplier } from "../discord/replier";
-import { HealthRecordStore } from "../health-check/records";
 import type { KadiToolInvoker } from "../kadi/replier";
-import { type BreakerStore, DynamoBreakerStore, type ProviderHealthSource } from "../llm/breaker";
-import { createProviderManager } from "../llm/manager";
-import { createConfiguredProviders } from "../llm/providers";
+import type { BreakerStore, ProviderHealthSource } from "../llm/breaker";
 import { createLogger } from "../logger";
 import { ConversationStore } from "../memory/conversations";
 import { PreferenceStore } from "../memory/preferences";
@@ -20,6 +17,7 @@ import { SlackReplier } from "../slack/replier";
 import { buildArchiveRequester, buildLongTermMemory, type LongTermMemory } from "./archiver";
 import type { AwsClients } from "./aws";
 import { buildKadiRepliers } from "./kadi";
+import { buildProviderManager } from "./llm";
 
 /** How long a finished reply is remembered for redeliveries, seconds (SQS retention max is
  * 14 days, but redeliveries come within the visibility timeout × maxReceiveCount). */
@@ -69,20 +67,12 @@ export function buildWorkerDeps(
 ): WorkerDeps {
   const logger = overrides.logger ?? createLogger("chat-worker", config.logLevel);
   const now = overrides.now ?? Date.now;
-  const llm = createProviderManager({
-    ...createConfiguredProviders(config),
-    ...(config.defaultModel ? { defaultModel: config.defaultModel } : {}),
-    breakerStore:
-      overrides.breakerStore ??
-      new DynamoBreakerStore({ client: aws.documents, tableName: config.memoryTableName }),
-    healthSource:
-      overrides.healthSource ??
-      new HealthRecordStore({ client: aws.documents, tableName: config.memoryTableName }),
+  const llm = buildProviderManager(config, aws, {
+    logger,
     // Leaves room inside the worker's Lambda timeout (see infra) to post the reply and store.
     budgetMs: LLM_BUDGET_MS,
-    onAttempt: (attempt) => logger.info("llm attempt", { ...attempt }),
-    onStoreError: (info) =>
-      logger.warn("breaker store unavailable; using in-memory state", { ...info }),
+    breakerStore: overrides.breakerStore,
+    healthSource: overrides.healthSource,
   });
 
   const idempotency = new IdempotencyConfig({

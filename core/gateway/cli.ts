@@ -153,7 +153,12 @@ export function formatFailure(error: BootstrapError): string[] {
 
 /** Process-level collaborators of {@link runBootstrapCli}; tests replace them. */
 export interface CliDeps {
-  env: Record<string, string | undefined>;
+  /**
+   * Variables to read instead of the process's own. Omitted (the script), `loadConfig` reads
+   * `process.env` and what SST links, so `npx sst shell -- npm run gateway:bootstrap` finds the
+   * `GatewayAdminKey` secret without it ever being typed.
+   */
+  env?: Record<string, string | undefined>;
   out: (line: string) => void;
   err: (line: string) => void;
   clock: Clock;
@@ -190,7 +195,10 @@ export async function runBootstrapCli(argv: readonly string[], deps: CliDeps): P
   }
   let gateway: Config["gateway"];
   try {
-    gateway = loadConfig({ env: deps.env, required: ["GATEWAY_URL", "GATEWAY_ADMIN_KEY"] }).gateway;
+    gateway = loadConfig({
+      ...(deps.env ? { env: deps.env } : {}),
+      required: ["GATEWAY_URL", "GATEWAY_ADMIN_KEY"],
+    }).gateway;
   } catch (error) {
     if (error instanceof ConfigError) {
       deps.err(error.message);
