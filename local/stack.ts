@@ -61,8 +61,8 @@ export interface LocalStack {
  * table, the chat and archive queues with their DLQs (unless `CHAT_QUEUE_URL` /
  * `ARCHIVE_QUEUE_URL` name others); the Hono app on `PORT`; and pollers feeding the chat and
  * archive queues to the same Lambda handlers; the health check runs once before it returns
- * and then every `HEALTH_CHECK_INTERVAL_MS` (metrics off: nothing reads EMF locally). The HTTP server starts
- * before that first check, so `/health` answering means events can be taken. With
+ * and then every `HEALTH_CHECK_INTERVAL_MS` (metrics off: nothing reads EMF locally). The HTTP
+ * server starts before that first check, so `/health` answering means events can be taken. With
  * `KADI_BROKER_URL` set, the KĀDI listener runs continuously (mention channels and the agent's
  * tools) with the key from `KADI_PRIVATE_KEY`, else one generated and kept in
  * `{DATA_DIR}/kadi-agent.pem` (its public key is logged); the worker replies through the broker.
@@ -201,6 +201,8 @@ export async function startLocalStack(
       url,
       health: `${url}/health`,
       slackEvents: `${url}/slack/events`,
+      discordInteractions: `${url}/discord/interactions`,
+      kadiEvents: `${url}/kadi/events`,
       deepHealth: `${url}/health?deep=1`,
     });
 

@@ -71,8 +71,9 @@ export const FAILURE_REPLY =
 /**
  * The agent turn for one chat job: load the last messages, the user's preferences and the
  * archived summaries relevant to the new message (recall; a search failure means no recall,
- * never a failed turn), pick the model (`[model]` in the text, else the `model` preference, else the default), ask the
- * provider manager, post the answer where the message came from, and store both turns.
+ * never a failed turn), pick the model (`[model]` in the text, else the `model` preference,
+ * else the default), ask the provider manager, post the answer where the message came from,
+ * and store both turns.
  *
  * Failure behaviour: if every provider fails (or none is configured) the user gets a short
  * explanation and the job completes (no endless retries); the error is logged with its cause.
