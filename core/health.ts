@@ -29,33 +29,33 @@ export function configuredComponents(config: Config): HealthReport {
     configured[id] ? { configured: true } : { configured: false, reason: UNCONFIGURED_REASONS[id] };
   const anthropic = status("anthropic");
   const modelManager = status("model-manager");
-  const missingSlack = [
-    !config.slack.signingSecret && "SLACK_SIGNING_SECRET",
-    !config.slack.botToken && "SLACK_BOT_TOKEN",
-  ].filter(Boolean);
-  const slack: ComponentStatus =
-    missingSlack.length === 0
-      ? { configured: true }
-      : { configured: false, reason: `${missingSlack.join(" and ")} not set` };
-  const missingDiscord = [
-    !config.discord.publicKey && "DISCORD_PUBLIC_KEY",
-    !config.discord.applicationId && "DISCORD_APPLICATION_ID",
-  ].filter(Boolean);
-  const discord: ComponentStatus =
-    missingDiscord.length === 0
-      ? { configured: true }
-      : { configured: false, reason: `${missingDiscord.join(" and ")} not set` };
-  const missingKadi = [
-    !config.kadi.brokerUrl && "KADI_BROKER_URL",
-    !config.kadi.privateKeyPem && "KADI_PRIVATE_KEY",
-  ].filter(Boolean);
+  const slack = requireAll([
+    [config.slack.signingSecret, "SLACK_SIGNING_SECRET"],
+    [config.slack.botToken, "SLACK_BOT_TOKEN"],
+  ]);
+  // Interaction webhooks carry their own application id and token: the public key is all the
+  // agent needs to take and answer `/ask` (DISCORD_APPLICATION_ID is for discord:register).
+  const discord = requireAll([[config.discord.publicKey, "DISCORD_PUBLIC_KEY"]]);
+  // Either way in is enough: a broker session (the key is generated locally, linked on AWS)
+  // or the signed HTTP callback.
   const kadi: ComponentStatus =
-    missingKadi.length === 0
+    config.kadi.brokerUrl || config.kadi.callbackSecret
       ? { configured: true }
-      : { configured: false, reason: `${missingKadi.join(" and ")} not set` };
+      : {
+          configured: false,
+          reason:
+            "KADI_BROKER_URL (broker session) and KADI_CALLBACK_SECRET (POST /kadi/events) not set",
+        };
   return {
     status: anthropic.configured || modelManager.configured ? "ok" : "degraded",
     providers: { anthropic, "model-manager": modelManager },
     platforms: { slack, discord, kadi },
   };
+}
+
+function requireAll(values: [value: unknown, variable: string][]): ComponentStatus {
+  const missing = values.filter(([value]) => !value).map(([, variable]) => variable);
+  return missing.length === 0
+    ? { configured: true }
+    : { configured: false, reason: `${missing.join(" and ")} not set` };
 }

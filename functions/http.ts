@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import type { LambdaContext, LambdaEvent } from "hono/aws-lambda";
 import { handle } from "hono/aws-lambda";
 import { bodyLimit } from "hono/body-limit";
@@ -7,6 +7,7 @@ import { createAwsClients } from "../core/compose/aws";
 import { buildIngressDeps, type IngressDeps } from "../core/compose/ingress";
 import { loadConfig } from "../core/config";
 import { handleDiscordInteraction } from "../core/discord/ingress";
+import type { IngressResponse, RawRequest } from "../core/ingress";
 import { handleKadiEvent } from "../core/kadi/ingress";
 import { handleSlackEvents } from "../core/slack/ingress";
 
@@ -36,32 +37,30 @@ export function createApp(deps: IngressDeps): Hono {
     }
   });
 
-  app.post("/slack/events", limit, async (c) => {
-    const rawBody = await c.req.text();
-    const result = await handleSlackEvents(deps.slack, {
-      rawBody,
-      headers: (name) => c.req.header(name),
-    });
-    return c.json(result.body, result.status as ContentfulStatusCode);
-  });
-
-  app.post("/discord/interactions", limit, async (c) => {
-    const rawBody = await c.req.text();
-    const result = await handleDiscordInteraction(deps.discord, {
-      rawBody,
-      headers: (name) => c.req.header(name),
-    });
-    return c.json(result.body, result.status as ContentfulStatusCode);
-  });
-
-  app.post("/kadi/events", limit, async (c) => {
-    const rawBody = await c.req.text();
-    const result = await handleKadiEvent(deps.kadi, {
-      rawBody,
-      headers: (name) => c.req.header(name),
-    });
-    return c.json(result.body, result.status as ContentfulStatusCode);
-  });
+  // Every webhook is verified on its raw body, so each handler gets the body as sent.
+  const webhook =
+    (handle: (request: RawRequest) => Promise<IngressResponse>) => async (c: Context) => {
+      const result = await handle({
+        rawBody: await c.req.text(),
+        headers: (name) => c.req.header(name),
+      });
+      return c.json(result.body, result.status as ContentfulStatusCode);
+    };
+  app.post(
+    "/slack/events",
+    limit,
+    webhook((r) => handleSlackEvents(deps.slack, r)),
+  );
+  app.post(
+    "/discord/interactions",
+    limit,
+    webhook((r) => handleDiscordInteraction(deps.discord, r)),
+  );
+  app.post(
+    "/kadi/events",
+    limit,
+    webhook((r) => handleKadiEvent(deps.kadi, r)),
+  );
 
   app.notFound((c) => c.json({ error: "not_found" }, 404));
   app.onError((error, c) => {

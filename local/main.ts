@@ -1,22 +1,10 @@
-import { existsSync } from "node:fs";
-import { ConfigError, loadConfig } from "../core/config";
 import { createLogger } from "../core/logger";
+import { loadCommandConfig } from "./command-config";
 import { startLocalStack } from "./stack";
 
 /** `npm start`: the embedded local stack, stopped cleanly on SIGINT/SIGTERM. */
 async function main(): Promise<void> {
-  // A developer's `.env` (see `.env.template`); variables already set in the shell win.
-  if (existsSync(".env")) process.loadEnvFile(".env");
-  let config: ReturnType<typeof loadConfig>;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(error.message);
-      process.exit(2);
-    }
-    throw error;
-  }
+  const config = loadCommandConfig();
   const logger = createLogger("local-stack", config.logLevel);
   const stack = await startLocalStack(config, { logger });
   let stopping = false;

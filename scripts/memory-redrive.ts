@@ -1,4 +1,3 @@
-import { existsSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import {
   DeleteMessageBatchCommand,
@@ -10,7 +9,7 @@ import {
   type SQSClient,
 } from "@aws-sdk/client-sqs";
 import { createAwsClients } from "../core/compose/aws";
-import { ConfigError, loadConfig } from "../core/config";
+import { loadCommandConfig } from "../local/command-config";
 import { LOCAL_CREDENTIALS } from "../local/services";
 
 /** The queue has no redrive policy, so there is no DLQ to read from. */
@@ -132,18 +131,7 @@ async function deleteAll(sqs: SQSClient, queueUrl: string, messages: Message[]):
  * Exits 2 on bad configuration, 1 when any message could not be moved.
  */
 async function main(): Promise<void> {
-  // A developer's `.env` (see `.env.template`); variables already set in the shell win.
-  if (existsSync(".env")) process.loadEnvFile(".env");
-  let config: ReturnType<typeof loadConfig>;
-  try {
-    config = loadConfig({ required: ["ARCHIVE_QUEUE_URL"] });
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(error.message);
-      process.exit(2);
-    }
-    throw error;
-  }
+  const config = loadCommandConfig(["ARCHIVE_QUEUE_URL"]);
   const aws = createAwsClients(config, config.aws.sqsEndpoint ? LOCAL_CREDENTIALS : undefined);
   const queueUrl = config.archiveQueueUrl as string;
   const dlqUrl = await deadLetterQueueUrl(aws.sqs, queueUrl);

@@ -1,9 +1,8 @@
-import { existsSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { buildLongTermMemory } from "../core/compose/archiver";
 import { createAwsClients } from "../core/compose/aws";
-import { ConfigError, loadConfig } from "../core/config";
 import type { LongTermIndex, SummaryRecord } from "../core/memory/long-term/types";
+import { loadCommandConfig } from "../local/command-config";
 import { LOCAL_CREDENTIALS } from "../local/services";
 
 /** Progress and result of {@link reindexSummaries}. */
@@ -61,18 +60,7 @@ function snapshot(p: ReindexProgress): ReindexProgress {
  * bad configuration, 1 when any summary could not be indexed.
  */
 async function main(): Promise<void> {
-  // A developer's `.env` (see `.env.template`); variables already set in the shell win.
-  if (existsSync(".env")) process.loadEnvFile(".env");
-  let config: ReturnType<typeof loadConfig>;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(error.message);
-      process.exit(2);
-    }
-    throw error;
-  }
+  const config = loadCommandConfig();
   const aws = createAwsClients(config, config.aws.dynamodbEndpoint ? LOCAL_CREDENTIALS : undefined);
   const memory = buildLongTermMemory(config, aws);
   console.log(`reindexing ${config.memoryTableName} into the ${memory.index.backend} backend`);

@@ -1,10 +1,10 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { validateChatJob } from "../chat/job";
+import type { IngressResponse, RawRequest } from "../ingress";
 import { type DedupeStore, runOnce } from "../memory/dedupe";
 import type { ConversationRef } from "../memory/keys";
 import type { PreferenceStore } from "../memory/preferences";
 import type { ChatJobSink } from "../queue/chat-queue";
-import type { IngressResponse } from "../slack/ingress";
 import {
   DEFERRED,
   ephemeral,
@@ -65,7 +65,7 @@ export const DUPLICATE_MESSAGE = "This command was already handled.";
  */
 export async function handleDiscordInteraction(
   deps: DiscordIngressDeps,
-  request: { rawBody: string; headers: (name: string) => string | undefined },
+  request: RawRequest,
 ): Promise<IngressResponse> {
   const { logger } = deps;
   if (!deps.verifier) {

@@ -4,9 +4,9 @@
  */
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { validateChatJob } from "../chat/job";
+import type { IngressResponse, RawRequest } from "../ingress";
 import { type DedupeStore, runOnce } from "../memory/dedupe";
 import type { ChatJobSink } from "../queue/chat-queue";
-import type { IngressResponse } from "../slack/ingress";
 import { verifyKadiCallback } from "./callback";
 import { type KadiBotIds, kadiDeliverySchema, routeKadiDelivery } from "./events";
 
@@ -99,7 +99,7 @@ export async function acceptDelivery(
  */
 export async function handleKadiEvent(
   deps: KadiIngressDeps,
-  request: { rawBody: string; headers: (name: string) => string | undefined },
+  request: RawRequest,
 ): Promise<IngressResponse> {
   const { logger } = deps;
   if (!deps.callbackSecret) {

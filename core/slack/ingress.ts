@@ -1,5 +1,6 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { validateChatJob } from "../chat/job";
+import type { IngressResponse, RawRequest } from "../ingress";
 import { type DedupeStore, runOnce } from "../memory/dedupe";
 import type { ChatJobSink } from "../queue/chat-queue";
 import { routeSlackEnvelope, type SlackEnvelope, slackEnvelopeSchema } from "./events";
@@ -15,12 +16,6 @@ export interface SlackIngressDeps {
   logger: Logger;
   /** Epoch milliseconds. */
   now: () => number;
-}
-
-/** An HTTP answer, independent of the web framework. */
-export interface IngressResponse {
-  status: number;
-  body: unknown;
 }
 
 /** Dedupe scope of Slack `event_id`s. */
@@ -40,7 +35,7 @@ export const SLACK_EVENT_SCOPE = "slack-event";
  */
 export async function handleSlackEvents(
   deps: SlackIngressDeps,
-  request: { rawBody: string; headers: (name: string) => string | undefined },
+  request: RawRequest,
 ): Promise<IngressResponse> {
   const { logger } = deps;
   if (!deps.signingSecret) {

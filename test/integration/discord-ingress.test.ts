@@ -360,7 +360,7 @@ describe("GET /health", () => {
       platforms: {
         discord: {
           configured: false,
-          reason: "DISCORD_PUBLIC_KEY and DISCORD_APPLICATION_ID not set",
+          reason: "DISCORD_PUBLIC_KEY not set",
         },
       },
     });
