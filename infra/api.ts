@@ -5,7 +5,8 @@ import type { Secrets } from "./secrets";
 /**
  * The HTTP ingress (`functions/http.ts`: Slack events, Discord interactions, KĀDI callbacks,
  * health) behind a Lambda function URL. It only verifies, deduplicates and enqueues, so it is
- * linked to the table, the chat queue and the three verification secrets, nothing else.
+ * linked to the table, the chat queue, the three verification secrets and the ArcadeDB
+ * password (for `/forget`), nothing else.
  * Its work (a conditional write and a SendMessage) ends well inside the 3 s Slack and Discord
  * wait; the 10 s timeout only bounds a stuck invocation.
  */
@@ -27,6 +28,8 @@ export function createHttpApi(deps: {
       deps.secrets.slackSigningSecret,
       deps.secrets.discordPublicKey,
       deps.secrets.kadiCallbackSecret,
+      // Discord `/forget` also removes the conversation's summaries from ArcadeDB.
+      deps.secrets.arcadedbPassword,
     ],
     environment: deps.environment,
   });

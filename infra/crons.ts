@@ -61,7 +61,6 @@ export function createCrons(deps: {
             secrets.anthropicApiKey,
             secrets.modelManagerApiKey,
             secrets.slackBotToken,
-            secrets.discordBotToken,
             secrets.arcadedbPassword,
           ],
           environment: { ...environment, KADI_SESSION_MS: String(KADI_LISTENER.sessionMs) },

@@ -12,7 +12,7 @@ const BATCH = { size: 5, partialResponses: true } as const;
  * The queue consumers: the chat worker (`functions/chat-worker.ts`) on the chat queue and the
  * archiver (`functions/archiver.ts`) on the archive queue. Each is linked to the table and to
  * the secrets of the services it calls: the worker answers (both model providers, Slack,
- * Discord, the KĀDI broker for replies relayed through it, ArcadeDB for recall) and enqueues
+ * Discord through the interaction token the job carries, the KĀDI broker for replies relayed through it, ArcadeDB for recall) and enqueues
  * archive jobs; the archiver summarises (model providers) and indexes (ArcadeDB).
  */
 export function subscribeWorkers(deps: {
@@ -34,7 +34,6 @@ export function subscribeWorkers(deps: {
         secrets.anthropicApiKey,
         secrets.modelManagerApiKey,
         secrets.slackBotToken,
-        secrets.discordBotToken,
         secrets.kadiPrivateKey,
         secrets.arcadedbPassword,
       ],
@@ -50,6 +49,8 @@ export function subscribeWorkers(deps: {
       timeout: `${ARCHIVER_TIMEOUT_SECONDS} seconds`,
       link: [
         memoryTable,
+        // A conversation still over 20 messages after this run is queued again.
+        queues.archiveQueue,
         secrets.anthropicApiKey,
         secrets.modelManagerApiKey,
         secrets.arcadedbPassword,

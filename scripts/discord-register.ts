@@ -10,7 +10,6 @@ async function main(): Promise<void> {
   // A developer's `.env` (see `.env.template`); variables already set in the shell win.
   if (existsSync(".env")) process.loadEnvFile(".env");
   process.exitCode = await runRegisterCli(process.argv.slice(2), {
-    env: process.env,
     out: (line) => console.log(line),
     err: (line) => console.error(line),
   });

@@ -52,8 +52,12 @@ Options:
 
 /** I/O of {@link runRegisterCli}. */
 export interface RegisterCliIo {
-  /** Environment to read the configuration from (`process.env` in the script). */
-  env: Record<string, string | undefined>;
+  /**
+   * Variables to read instead of the process's own. Omitted (the script), `loadConfig` reads
+   * `process.env` and what SST links, so `npx sst shell -- npm run discord:register` finds the
+   * `DiscordBotToken` secret.
+   */
+  env?: Record<string, string | undefined>;
   /** Prints one line of the report (stdout). */
   out: (line: string) => void;
   /** Prints one line of an error (stderr). */
@@ -95,7 +99,10 @@ export async function runRegisterCli(argv: readonly string[], io: RegisterCliIo)
 
   let config: Config;
   try {
-    config = loadConfig({ env: io.env, required: ["DISCORD_APPLICATION_ID", "DISCORD_BOT_TOKEN"] });
+    config = loadConfig({
+      ...(io.env ? { env: io.env } : {}),
+      required: ["DISCORD_APPLICATION_ID", "DISCORD_BOT_TOKEN"],
+    });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     io.err(error.message);
