@@ -16,7 +16,11 @@ export interface HealthCheckSummary {
 /**
  * The scheduled handler around `deps`: runs one check. An unhealthy component is a result,
  * not a failure of the invocation; only a failure to store the records (see
- * `HealthCheckStoreError`) rejects, so EventBridge's async retry tries again.
+ * `HealthCheckStoreError`) rejects, so Lambda's retry of asynchronous invocations (EventBridge
+ * Scheduler invokes asynchronously) tries again. The event is ignored: SST's `CronV2` sends
+ * `{}`, not an EventBridge `ScheduledEvent`.
+ *
+ * @throws {HealthCheckStoreError} when records or breaker states could not be stored.
  */
 export function createHealthCheckHandler(
   deps: HealthCheckDeps,

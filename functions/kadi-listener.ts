@@ -2,8 +2,7 @@ import type { Context, ScheduledEvent } from "aws-lambda";
 import { createAwsClients } from "../core/compose/aws";
 import { buildListenerDeps } from "../core/compose/kadi";
 import { buildWorkerDeps } from "../core/compose/worker";
-import type { Config } from "../core/config";
-import { loadConfig } from "../core/config";
+import { type Config, ConfigError, loadConfig } from "../core/config";
 import {
   type ListenerSessionDeps,
   type ListenerStats,
@@ -70,11 +69,13 @@ export function createKadiListenerHandler(deps: {
  * @throws {ConfigError} when `KADI_BROKER_URL`, `KADI_PRIVATE_KEY` or `CHAT_QUEUE_URL` is missing.
  */
 export function buildKadiListener(config: Config, logger: Logger) {
+  if (!config.chatQueueUrl) throw new ConfigError(["CHAT_QUEUE_URL: is required"]);
+  const chatQueueUrl = config.chatQueueUrl;
   const aws = createAwsClients(config);
   const worker = buildWorkerDeps(config, aws, { logger });
   const listener = buildListenerDeps(config, aws, {
     runTurn: worker.runTurn,
-    queue: new SqsChatQueue(aws.sqs, config.chatQueueUrl as string),
+    queue: new SqsChatQueue(aws.sqs, chatQueueUrl),
     logger,
   });
   return createKadiListenerHandler({ listener, sessionMs: config.kadi.sessionMs, logger });

@@ -4,8 +4,9 @@ import type { Secrets } from "./secrets";
 import { HEALTH_CHECK, KADI_LISTENER } from "./timings";
 
 /**
- * The scheduled functions: the health check (`functions/health-check.ts`) and, when the stage
- * has a KĀDI broker (`KADI_BROKER_URL` at deploy time), the KĀDI listener
+ * The scheduled functions, as SST `CronV2` components (EventBridge Scheduler; SST marks the
+ * EventBridge-rule `Cron` deprecated): the health check (`functions/health-check.ts`) and,
+ * when the stage has a KĀDI broker (`KADI_BROKER_URL` at deploy time), the KĀDI listener
  * (`functions/kadi-listener.ts`); timings and their reasoning are in `timings.ts`.
  *
  * The health check is linked to what it probes: the table, both queues (plus read access to
@@ -21,7 +22,7 @@ export function createCrons(deps: {
   kadiBroker: boolean;
 }) {
   const { memoryTable, queues, secrets, environment } = deps;
-  const healthCheck = new sst.aws.Cron("HealthCheck", {
+  const healthCheck = new sst.aws.CronV2("HealthCheck", {
     schedule: HEALTH_CHECK.schedule,
     function: {
       ...FUNCTION_DEFAULTS,
@@ -46,7 +47,7 @@ export function createCrons(deps: {
   });
 
   const kadiListener = deps.kadiBroker
-    ? new sst.aws.Cron("KadiListener", {
+    ? new sst.aws.CronV2("KadiListener", {
         schedule: KADI_LISTENER.schedule,
         function: {
           ...FUNCTION_DEFAULTS,

@@ -312,8 +312,8 @@ function envFile(spec: CloudInitSpec): string {
  * {@link GATEWAY_DIR} (gateway, PostgreSQL for LiteLLM, Caddy) and starts it.
  *
  * The admin key (and the upstream provider key) are written once, into `gateway.env` with mode
- * 0600, and handed to the container through `env_file`: it is never on a command line, in `runcmd` or in a file others can read,
- * so it shows up in no process list or cloud-init log. (It remains in the droplet's user data,
+ * 0600, and handed to the container through `env_file`: it is never on a command line, in
+ * `runcmd` or in a file others can read, so it shows up in no process list or cloud-init log. (It remains in the droplet's user data,
  * which only root and the metadata service see; the Pulumi input is marked secret.) The
  * PostgreSQL password and LiteLLM's salt key are generated on the droplet at first boot and
  * never leave it.

@@ -12,8 +12,10 @@ const BATCH = { size: 5, partialResponses: true } as const;
  * The queue consumers: the chat worker (`functions/chat-worker.ts`) on the chat queue and the
  * archiver (`functions/archiver.ts`) on the archive queue. Each is linked to the table and to
  * the secrets of the services it calls: the worker answers (both model providers, Slack,
- * Discord through the interaction token the job carries, the KĀDI broker for replies relayed through it, ArcadeDB for recall) and enqueues
- * archive jobs; the archiver summarises (model providers) and indexes (ArcadeDB).
+ * Discord through the interaction token the job carries, the KĀDI broker for replies relayed
+ * through it, ArcadeDB for recall) and enqueues archive jobs; the archiver summarises (model
+ * providers) and indexes (ArcadeDB). Visibility timeouts are 6 × these Lambda timeouts
+ * (`timings.ts`), and batches use no batching window, so nothing adds to that margin.
  */
 export function subscribeWorkers(deps: {
   memoryTable: sst.aws.Dynamo;

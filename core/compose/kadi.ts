@@ -101,19 +101,25 @@ export function createLazyKadiInvoker(createClient: () => KadiClient): LazyKadiI
       );
     }
     client = made;
-    await made.connect();
+    try {
+      await made.connect();
+    } catch (error) {
+      // Only this attempt's client is dropped: by now a later call may have made a fresh one.
+      if (client === made) client = undefined;
+      await made.close();
+      throw error;
+    }
     return made;
   };
   return {
     async invokeTool(targetAgent, toolName, input, timeoutMs) {
       connected ??= connect();
+      const attempt = connected;
       let ready: KadiClient;
       try {
-        ready = await connected;
+        ready = await attempt;
       } catch (error) {
-        connected = undefined;
-        await client?.close();
-        client = undefined;
+        if (connected === attempt) connected = undefined;
         throw error;
       }
       return ready.invokeTool(targetAgent, toolName, input, timeoutMs);

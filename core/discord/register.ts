@@ -104,8 +104,11 @@ export async function runRegisterCli(argv: readonly string[], io: RegisterCliIo)
       required: ["DISCORD_APPLICATION_ID", "DISCORD_BOT_TOKEN"],
     });
   } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    io.err(error.message);
+    io.err(
+      error instanceof ConfigError
+        ? error.message
+        : `Reading the configuration failed: ${String(error)}`,
+    );
     return 1;
   }
   const { applicationId, botToken, apiUrl } = config.discord;

@@ -44,11 +44,17 @@ export interface AdminHttpOptions {
 /** Longest gateway error text carried into a message, characters. */
 const MAX_ERROR_TEXT = 300;
 
-/** Returns a function performing {@link AdminCall}s; it rejects only with `GatewayAdminError`. */
+/**
+ * Returns a function performing {@link AdminCall}s; it rejects only with `GatewayAdminError`,
+ * whose message has the admin key masked: gateways echo rejected credentials in their error
+ * bodies (LiteLLM's 401 names the key it received).
+ */
 export function createAdminHttp(
   options: AdminHttpOptions,
 ): (call: AdminCall) => Promise<AdminResponse> {
   const doFetch = options.fetch ?? fetch;
+  const redact = (text: string) =>
+    options.adminKey ? text.replaceAll(options.adminKey, "[redacted]") : text;
   return async (call) => {
     const headers: Record<string, string> = { accept: "application/json" };
     if (call.auth !== false) headers.authorization = `Bearer ${options.adminKey}`;
@@ -68,7 +74,7 @@ export function createAdminHttp(
       throw new GatewayAdminError({
         dialect: options.dialect,
         operation: call.operation,
-        message: `${where} failed: ${describeNetworkError(cause)}`,
+        message: `${where} failed: ${redact(describeNetworkError(cause))}`,
         possiblyCreated: call.possiblyCreated,
         cause,
       });
@@ -81,7 +87,7 @@ export function createAdminHttp(
       dialect: options.dialect,
       operation: call.operation,
       status: response.status,
-      message: `${where} answered ${response.status}: ${errorText(body)}`,
+      message: `${where} answered ${response.status}: ${redact(errorText(body))}`,
       possiblyCreated: response.status >= 500 ? call.possiblyCreated : undefined,
     });
   };

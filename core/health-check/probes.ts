@@ -23,7 +23,8 @@ export interface Probe {
   run(signal: AbortSignal): Promise<ProbeDetails>;
 }
 
-/** Default per-probe timeout in ms: well inside a 5-minute cron and a 30 s Lambda timeout. */
+/** Default per-probe timeout in ms: probes run in parallel, well inside the health check's
+ * 60 s Lambda timeout (`HEALTH_CHECK.timeoutSeconds` in `infra/timings.ts`). */
 export const DEFAULT_PROBE_TIMEOUT_MS = 5_000;
 
 /** Longest `error` message stored, in characters. */

@@ -6,7 +6,7 @@
 import { BatchGetCommand, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import * as z from "zod";
 import type { ProviderCheck, ProviderHealthSource } from "../llm/breaker";
-import type { ProviderId } from "../llm/types";
+import type { LlmErrorKind, ProviderId } from "../llm/types";
 
 /**
  * Every component the health check can probe, in report order. `anthropic` and
@@ -98,6 +98,24 @@ export interface HealthRecordStoreOptions {
   clock?: () => number;
 }
 
+/** Every `LlmErrorKind`; the `satisfies` keeps it in step with the type. */
+const LLM_ERROR_KINDS = {
+  auth: true,
+  rate_limit: true,
+  server: true,
+  timeout: true,
+  network: true,
+  invalid_request: true,
+  model_not_found: true,
+  unconfigured: true,
+  circuit_open: true,
+  unknown: true,
+} as const satisfies Record<LlmErrorKind, true>;
+
+function isLlmErrorKind(kind: string): kind is LlmErrorKind {
+  return Object.hasOwn(LLM_ERROR_KINDS, kind);
+}
+
 /** How often a BatchGet's `UnprocessedKeys` are asked for again before giving up. */
 const BATCH_GET_ATTEMPTS = 3;
 
@@ -152,10 +170,19 @@ export class HealthRecordStore implements ProviderHealthSource {
     return record && { ...record };
   }
 
-  /** {@link read} narrowed to what routing needs. */
+  /**
+   * {@link read} narrowed to what routing needs: `ok`, `checkedAt` and, for a failure, its
+   * `kind` as an `LlmErrorKind` (provider probes store those; any other stored kind reads as
+   * `unknown`, which is how `breakerAfterHealthCheck` treated it).
+   */
   async lastCheck(provider: ProviderId): Promise<ProviderCheck | undefined> {
     const record = await this.read(provider);
-    return record && { ok: record.ok, checkedAt: record.checkedAt };
+    if (!record) return undefined;
+    const check: ProviderCheck = { ok: record.ok, checkedAt: record.checkedAt };
+    if (!record.ok && record.kind !== undefined) {
+      check.kind = isLlmErrorKind(record.kind) ? record.kind : "unknown";
+    }
+    return check;
   }
 
   /**

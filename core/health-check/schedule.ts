@@ -1,6 +1,6 @@
 /**
  * The in-process schedule of the health check, for the local stack (on AWS an EventBridge
- * cron invokes `functions/health-check.ts` instead). Runs never overlap.
+ * Scheduler schedule invokes `functions/health-check.ts` instead). Runs never overlap.
  */
 import type { HealthRecord } from "./records";
 

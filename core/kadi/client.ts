@@ -155,7 +155,9 @@ class WsKadiClient implements KadiClient {
       ...(targetAgent === undefined ? {} : { targetAgent }),
       toolName,
       toolInput: input ?? null,
-      timeout: timeoutMs,
+      // What is left of the deadline after waiting for `ready`: the broker must not run the tool
+      // after we gave up, or a retry of the call would run it twice.
+      timeout: remaining,
     };
     return new Promise<unknown>((resolve, reject) => {
       let requestKey: string | undefined;

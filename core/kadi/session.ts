@@ -104,9 +104,17 @@ export async function openListenerSession(deps: ListenerSessionDeps): Promise<Li
 
   const client = deps.createClient({ ...deps.clientOptions, tools });
   const onDelivery = (delivery: KadiDelivery) => {
-    const accepted = acceptDelivery(deps.ingress, delivery).then((result) => {
-      stats.deliveries[result.outcome]++;
-    });
+    // acceptDelivery reports failures as outcomes; the catch keeps a bug there from becoming an
+    // unhandled rejection, which would end the whole local stack.
+    const accepted = acceptDelivery(deps.ingress, delivery).then(
+      (result) => {
+        stats.deliveries[result.outcome]++;
+      },
+      (error: unknown) => {
+        stats.deliveries.failed++;
+        logger.error("kadi delivery failed", { channel: delivery.channel, error });
+      },
+    );
     deliveries.add(accepted);
     void accepted.finally(() => deliveries.delete(accepted));
   };
@@ -118,6 +126,8 @@ export async function openListenerSession(deps: ListenerSessionDeps): Promise<Li
       logger.warn(
         "kadi listener subscribes to nothing: set SLACK_BOT_USER_ID and/or DISCORD_BOT_USER_ID",
       );
+    } else if (deps.clientOptions.networks.length === 0) {
+      logger.warn("kadi listener subscribes to nothing: KADI_NETWORKS names no network");
     } else {
       for (const network of deps.clientOptions.networks) {
         await client.subscribe(channels, network, onDelivery);
@@ -174,9 +184,10 @@ export async function runListenerSession(
 
 /**
  * Keeps a listener running until `stop()` (the local stack): opens a session, keeps it while the
- * client repairs dropped connections, and opens a new one whenever it cannot be opened or its
- * client ends up `closed` on its own (e.g. the broker refused the key on a reconnect), after a
- * delay doubling from `retryInitialMs` (default 1000) to `retryMaxMs` (default 60000).
+ * client repairs dropped connections (a refused re-authentication included: the client keeps
+ * retrying it), and opens a new one whenever it cannot be opened or its client ends up `closed`
+ * without `stop()`, after a delay doubling from `retryInitialMs` (default 1000) to `retryMaxMs`
+ * (default 60000).
  */
 export function startListenerLoop(
   deps: ListenerSessionDeps,

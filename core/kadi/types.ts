@@ -119,7 +119,8 @@ export interface KadiClient {
    *
    * @param targetAgent - broker agent name/id to route to; `undefined` lets the broker pick the
    *   agent that registered `toolName`.
-   * @param timeoutMs - overall deadline in ms, also sent to the broker as `timeout`.
+   * @param timeoutMs - overall deadline in ms; what is left of it after waiting for `ready` is
+   *   sent to the broker as `timeout` (ms).
    * @returns the tool's `result`.
    * @throws KadiError kind `"timeout"` (deadline passed), `"tool_error"` (the tool or the broker
    *   answered an error; `code` carries the JSON-RPC code when given), `"network"` (connection

@@ -199,12 +199,16 @@ export function breakerAfterHealthCheck(
 
 /**
  * {@link admitCall} with the latest health check taken into account: a provider whose breaker
- * is not closed and whose last check failed less than `staleMs` ago is refused, even when the
- * breaker's cool-down has passed, because the check already is the trial and said no. A
- * closed breaker admits whatever the check said (a real call has succeeded since, or the
- * check's failure was not a counted kind), and a stale or missing check falls back to the
- * breaker alone.
+ * is not closed and whose last check failed with a counted kind (see {@link breakerEffect};
+ * a failure without a kind counts, as in {@link breakerAfterHealthCheck}) less than `staleMs`
+ * ago is refused, even when the breaker's cool-down has passed, because the check already is
+ * the trial and said no. A closed breaker admits whatever the check said (a real call has
+ * succeeded since, or the check's failure was not a counted kind). A check that failed with a
+ * kind showing the provider answered (`model_not_found`, `invalid_request`) or an inconclusive
+ * one (`unknown`), a stale check and a missing one all fall back to the breaker alone, so a
+ * provider whose probe keeps failing for such a reason still gets its half-open trial.
  *
+ * @param staleMs - age in ms after which a failed check is ignored.
  * @returns the admission plus `healthRefused` when the check, not the breaker, refused.
  */
 export function admitCallWithHealth(
@@ -214,7 +218,12 @@ export function admitCallWithHealth(
   policy: BreakerPolicy,
   staleMs: number = DEFAULT_HEALTH_STALE_MS,
 ): Admission & { healthRefused: boolean } {
-  if (state.state !== "closed" && check && !check.ok && nowMs - check.checkedAt < staleMs) {
+  const checkFailed =
+    check !== undefined &&
+    !check.ok &&
+    nowMs - check.checkedAt < staleMs &&
+    breakerEffect(check.kind ?? "timeout") === "failure";
+  if (state.state !== "closed" && checkFailed) {
     return { allowed: false, next: state, healthRefused: true };
   }
   return { ...admitCall(state, nowMs, policy), healthRefused: false };

@@ -212,8 +212,9 @@ function resolveProviderDefaults(options: ProviderManagerOptions): Record<Provid
  * 2. Resolve `input.model` (alias → id); an unroutable name is replaced by the default model
  *    (noted). The primary is the provider that routes it.
  * 3. A provider that is unconfigured or whose breaker refuses the call is skipped (noted);
- *    so is one whose breaker is not closed and whose last health check failed, even after
- *    the breaker's cool-down (the check is the trial).
+ *    so is one whose breaker is not closed and whose last health check failed with a counted
+ *    kind, even after the breaker's cool-down (the check is the trial; see
+ *    `admitCallWithHealth`).
  * 4. Transient failures (`rate_limit`, `server` incl. 529, `timeout`, `network`) are retried up
  *    to `maxAttempts` calls with full-jitter backoff, or the server's `retry-after` (capped at
  *    `maxRetryAfterMs`); `auth`, `invalid_request`, `model_not_found` never are.

@@ -150,14 +150,18 @@ export function buildSummaryRequest(messages: readonly StoredMessage[]): {
  * message is summarised twice or lost (see `docs/architecture.md`).
  *
  * @param options.remainingMs - time left in the invocation, ms (Lambda context).
- * @throws {ArchiveStepError} on LLM, DynamoDB or backend failure;
- *   {@link ArchiveConflictError} when part of a chunk vanished under a held lease.
+ * @throws {ArchiveStepError} when summarising, storing, indexing or committing a chunk fails;
+ *   {@link ArchiveConflictError} when part of a chunk vanished under a held lease; the AWS
+ *   SDK's error, unwrapped, when a lease, plan or read of the bookkeeping fails. Messages are
+ *   intact in every case.
  */
 export function createArchiver(
   deps: ArchiverDeps,
 ): (job: ArchiveJob, options: { remainingMs: () => number }) => Promise<ArchiveOutcome> {
   const keep = deps.keep ?? ARCHIVE_KEEP_MESSAGES;
-  const chunkMax = deps.chunkMax ?? ARCHIVE_CHUNK_MAX_MESSAGES;
+  // A larger chunk could never commit (DynamoDB rejects a transaction over 100 actions), so the
+  // job would fail on every receive and end in the DLQ.
+  const chunkMax = Math.min(deps.chunkMax ?? ARCHIVE_CHUNK_MAX_MESSAGES, MAX_CHUNK_IN_TRANSACTION);
   const leaseMs = deps.leaseMs ?? ARCHIVE_LEASE_MS;
   const minRemainingMs = deps.minRemainingMs ?? ARCHIVE_CHUNK_MIN_REMAINING_MS;
   const conversations = deps.conversations;
@@ -222,6 +226,10 @@ export function createArchiver(
     }
 
     let plan = state.plan;
+    // Only the lease holder commits, so this local copy stays what META holds. Kept as the
+    // highest committed id: a chunk of late-stored messages (ids older than earlier chunks) must
+    // not lower it, or a fenced archiver would take a committed summary for a forgotten one.
+    let archivedThrough = state.archivedThrough;
     let stoppedEarly = false;
     try {
       for (;;) {
@@ -260,15 +268,17 @@ export function createArchiver(
         await step("store", ref, () => deps.summaries.put(record));
         await step("index", ref, () => deps.index.upsert(record));
         const ids = messages.map((m) => m.messageId);
+        const through = maxId(archivedThrough, plan.toMessageId);
         const commit = await step("commit", ref, () =>
           conversations.commitArchive(ref, {
             token,
             messageIds: ids,
-            toMessageId: plan?.toMessageId ?? record.toMessageId,
+            toMessageId: through,
             nowMs: deps.now(),
           }),
         );
         if (commit.committed) {
+          archivedThrough = through;
           outcome.chunks++;
           outcome.archivedMessages += ids.length;
           outcome.summaryIds.push(record.id);
@@ -369,6 +379,11 @@ export class ArchiveConflictError extends Error {
 
 /** A chunk's messages plus the META update must fit DynamoDB's 100-action transaction. */
 const MAX_CHUNK_IN_TRANSACTION = 99;
+
+/** The later of two ULIDs (they sort lexicographically by time). */
+function maxId(a: string | undefined, b: string): string {
+  return a !== undefined && a > b ? a : b;
+}
 
 function describe(ref: ConversationRef): string {
   return `${ref.platform}/${ref.channelId}/${ref.userId}`;

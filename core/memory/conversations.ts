@@ -374,7 +374,8 @@ export class ConversationStore {
    * decrements the counter by their number, records `archivedThrough = toMessageId` and clears
    * the plan, all conditional on the lease still being `token`'s. All or nothing; at most 99
    * messages (DynamoDB's 100-action limit). Transaction conflicts with concurrent writers are
-   * retried briefly.
+   * retried briefly. `toMessageId` is written as given: the archiver passes the highest id
+   * committed so far, so `archivedThrough` never moves backwards.
    *
    * @returns `{ committed: false, reasons }` with DynamoDB's cancellation codes (META first,
    *   then one per message) when a condition failed.
@@ -493,7 +494,7 @@ export class ConversationStore {
         return;
       } catch (error) {
         if (attempt >= TRANSACTION_ATTEMPTS || !isTransactionConflict(error)) throw error;
-        await sleep(TRANSACTION_RETRY_BASE_MS * 2 ** attempt * (0.5 + Math.random() / 2));
+        await sleep(TRANSACTION_RETRY_BASE_MS * 2 ** (attempt - 1) * (0.5 + Math.random() / 2));
       }
     }
   }
@@ -538,7 +539,7 @@ export interface ArchiveState {
   lease?: { token: string; until: number };
   /** The chunk being archived, if an archiver recorded one and has not committed it. */
   plan?: ArchivePlan;
-  /** `toMessageId` of the last committed chunk. */
+  /** Highest `toMessageId` of any committed chunk (never lowered). */
   archivedThrough?: string;
 }
 

@@ -183,7 +183,7 @@ describe("fake ArcadeDB: SQL commands", () => {
       "INSERT INTO Note SET id = 'n1'",
     ]) {
       const res = await sql(command);
-      expect(res.status, command).toBe(500);
+      expect(res.status, command).toBe(400);
       expect(res.json).toMatchObject({
         error: "Cannot execute command",
         exception: "com.arcadedb.exception.CommandSQLParsingException",
@@ -283,5 +283,21 @@ describe("fake ArcadeDB: Lucene query parsing", () => {
     for (const q of ['"open', "(a", "a)", "x:y", "*lead", "a^2", "trail\\"]) {
       expect(() => parseLuceneQuery(q), q).toThrow();
     }
+  });
+
+  it("refuses more than 1024 clauses, as Lucene's TooManyClauses does", () => {
+    const words = (n: number) => Array.from({ length: n }, (_, i) => `w${i}`).join(" ");
+    expect(parseLuceneQuery(words(1024))).toHaveLength(1024);
+    let thrown: unknown;
+    try {
+      parseLuceneQuery(words(1025));
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toMatchObject({
+      status: 500,
+      exception: "org.apache.lucene.search.IndexSearcher$TooManyClauses",
+      detail: "maxClauseCount is set to 1024",
+    });
   });
 });

@@ -13,7 +13,9 @@
  *   `WWW-Authenticate: Basic`, wrong credentials are 403 `Security error`
  *   (`ServerSecurityException`), a UNIQUE violation is 409 `Found duplicate key in index`
  *   (`DuplicatedKeyException`, `exceptionArgs = "index|[key]|rid"`), a statement that does not
- *   parse is 500 `Cannot execute command` (`CommandSQLParsingException`), as the 26.x handler
+ *   parse is 400 `Cannot execute command` (`CommandSQLParsingException`: the handler maps every
+ *   `CommandParsingException` to 400), a failure while executing one is 500 (`Cannot execute
+ *   command`, `CommandExecutionException`), as the 26.x handler (`sendMappedErrorResponse`)
  *   maps them; a retryable MVCC conflict is 503 (`ConcurrentModificationException`)
  * - `/api/v1/ready`: 204 with no body and no auth; 503 `Server not started yet` (plain text)
  *
@@ -34,7 +36,8 @@
  * index). The query string follows Lucene's classic syntax for what it implements: terms,
  * `\`-escapes, `+`/`-` prefixes, `AND`/`OR`/`NOT`, quoted phrases (as their terms), balanced
  * parentheses and a trailing `*` prefix wildcard. Any other unescaped special character is
- * rejected as a parse error, which is stricter than Lucene so that unescaped user text fails.
+ * rejected as a parse error, which is stricter than Lucene so that unescaped user text fails;
+ * more than 1024 clauses fail as Lucene's `TooManyClauses` does.
  *
  * Unavailability: `setAvailable(false)` answers 503 to everything including `/ready` (what a
  * starting or overloaded server does); `setDown(true)` destroys connections (a crashed server).
@@ -153,7 +156,7 @@ const PARSE_EXCEPTION = "com.arcadedb.exception.CommandSQLParsingException";
 const EXECUTION_EXCEPTION = "com.arcadedb.exception.CommandExecutionException";
 
 const parseError = (detail: string) =>
-  new WireError(500, "Cannot execute command", PARSE_EXCEPTION, detail);
+  new WireError(400, "Cannot execute command", PARSE_EXCEPTION, detail);
 const executionError = (detail: string) =>
   new WireError(500, "Cannot execute command", EXECUTION_EXCEPTION, detail);
 
@@ -687,10 +690,13 @@ const QUERY_SPECIALS = new Set([
   "|",
 ]);
 
+/** Lucene's default `IndexSearcher.getMaxClauseCount()`: more clauses is `TooManyClauses`. */
+const MAX_CLAUSE_COUNT = 1024;
+
 /**
  * Parses the subset of Lucene's classic query syntax described in the module comment.
- * @throws {WireError} 500 for unbalanced quotes/parentheses, a dangling escape, or an
- *   unescaped special character the fake does not implement.
+ * @throws {WireError} 500 for unbalanced quotes/parentheses, a dangling escape, an
+ *   unescaped special character the fake does not implement, or more than 1024 clauses.
  */
 export function parseLuceneQuery(query: string): Clause[] {
   const clauses: Clause[] = [];
@@ -766,6 +772,14 @@ export function parseLuceneQuery(query: string): Clause[] {
     if (terms.length) clauses.push({ occur, terms, prefix });
   }
   if (depth !== 0) throw fail("unbalanced '('");
+  if (clauses.length > MAX_CLAUSE_COUNT) {
+    throw new WireError(
+      500,
+      "Cannot execute command",
+      "org.apache.lucene.search.IndexSearcher$TooManyClauses",
+      `maxClauseCount is set to ${MAX_CLAUSE_COUNT}`,
+    );
+  }
   return clauses;
 }
 

@@ -226,6 +226,30 @@ describe("archiver (DynamoDB Local, fauxqs, fake Anthropic, embedded search)", (
     }
   });
 
+  it("archives a late-stored older message without lowering archivedThrough", async () => {
+    const ref = slack("U-LATE");
+    const ids = await appendMessages(conversations, ref, 21, {
+      startMs: T0 + 60_000,
+      seed: "late",
+    });
+    const deps = buildArchiverDeps(config, aws);
+    const job: ArchiveJob = { v: 1, conversation: ref, requestedAt: T0 };
+    const run = { remainingMs: () => 120_000 };
+    expect(await deps.archive(job, run)).toMatchObject({ status: "done", archivedMessages: 1 });
+    expect((await conversations.archiveState(ref))?.archivedThrough).toBe(ids[0]);
+
+    // A chat job redelivered late stores its turn under the event's time: an id older than
+    // the chunk already committed.
+    const [late] = await appendMessages(conversations, ref, 1, { startMs: T0, seed: "late-turn" });
+    expect(String(late) < String(ids[0])).toBe(true);
+    expect(await deps.archive(job, run)).toMatchObject({ status: "done", archivedMessages: 1 });
+    expect(await liveIds(ref)).toEqual(ids.slice(1));
+    expect(await conversations.messageCount(ref)).toBe(20);
+    expect((await conversations.archiveState(ref))?.archivedThrough).toBe(ids[0]);
+    const stored = await summaries.listForUser("slack", "U-LATE");
+    expect(stored.map((s) => s.toMessageId).sort()).toEqual([late, ids[0]].sort());
+  });
+
   it("keeps the messages and throws when the summary model fails, then a retry completes", async () => {
     const ref = slack("U-LLMDOWN");
     const ids = await appendMessages(conversations, ref, 22, { startMs: T0, seed: "llm" });

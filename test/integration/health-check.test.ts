@@ -263,13 +263,34 @@ describe("HealthRecordStore (DynamoDB Local)", () => {
       latencyMs: 4,
       checkedAt: 10,
     });
-    expect(await fresh.lastCheck("anthropic")).toEqual({ ok: false, checkedAt: 11 });
+    expect(await fresh.lastCheck("anthropic")).toEqual({
+      ok: false,
+      checkedAt: 11,
+      kind: "network",
+    });
     expect(await fresh.lastCheck("model-manager")).toBeUndefined();
     const all = await fresh.readAll();
     expect(all.map((r) => r.component)).toEqual(expect.arrayContaining(["anthropic", "dynamodb"]));
     expect(all.findIndex((r) => r.component === "anthropic")).toBeLessThan(
       all.findIndex((r) => r.component === "dynamodb"),
     );
+  });
+
+  it("gives routing the failure kind, reading a kind that is no LlmErrorKind as unknown", async () => {
+    const table = { client: aws.documents, tableName: config.memoryTableName };
+    await new HealthRecordStore(table).write({
+      component: "model-manager",
+      ok: false,
+      latencyMs: 2,
+      checkedAt: 20,
+      error: "boom",
+      kind: "error",
+    });
+    expect(await new HealthRecordStore(table).lastCheck("model-manager")).toEqual({
+      ok: false,
+      checkedAt: 20,
+      kind: "unknown",
+    });
   });
 
   it("caches reads for cacheMs and sees its own writes at once", async () => {

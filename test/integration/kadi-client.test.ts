@@ -167,8 +167,11 @@ describe("KĀDI client against the fake broker", () => {
       expect(call?.params).toEqual({
         toolName: "slack_send_reply",
         toolInput: input,
-        timeout: 5_000,
+        timeout: expect.any(Number),
       });
+      const sentTimeout = (call?.params as { timeout?: number } | undefined)?.timeout;
+      expect(sentTimeout).toBeGreaterThan(4_000);
+      expect(sentTimeout).toBeLessThanOrEqual(5_000);
       expect(
         broker
           .requests()

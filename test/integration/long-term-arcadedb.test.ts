@@ -126,6 +126,18 @@ describe("ArcadeDB backend against the fake", () => {
     expect(String(sent?.params.q)).toContain("C\\+\\+ \\(gcc 13\\)");
   });
 
+  it("still finds the summary for a message longer than Lucene's 1024-clause limit", async () => {
+    const backend = index();
+    for (const s of fixtureSummaries) await backend.upsert(s);
+    const filler = Array.from({ length: 2_000 }, (_, i) => `zz${i}`).join(" ");
+    const hits = await backend.search({
+      ...user,
+      text: `dense sourdough bread ${filler}`,
+      limit: 3,
+    });
+    expect(hits[0]?.summary.id).toBe(fixtureSummaryByKey.sourdough?.id);
+  });
+
   it("treats AND/OR/NOT in the user's text as words, not operators", async () => {
     const backend = index();
     for (const s of fixtureSummaries) await backend.upsert(s);

@@ -3,6 +3,7 @@ import {
   ARCHIVE_CHUNK_MAX_MESSAGES,
   ARCHIVE_KEEP_MESSAGES,
   ARCHIVE_LEASE_MS,
+  ARCHIVE_MAX_RECEIVE_COUNT,
   ARCHIVE_REQUEST_STALE_MS,
   ARCHIVE_VISIBILITY_TIMEOUT_MS,
   ARCHIVER_TIMEOUT_MS,
@@ -14,6 +15,11 @@ import {
   staleRequestCutoff,
 } from "../../core/memory/archival";
 import { buildSummaryRequest, SUMMARY_SYSTEM_PROMPT } from "../../core/memory/archiver";
+import {
+  ARCHIVE_VISIBILITY_SECONDS,
+  ARCHIVER_TIMEOUT_SECONDS,
+  MAX_RECEIVE_COUNT,
+} from "../../infra/timings";
 
 describe("archival policy", () => {
   it("archives only past 20 live messages", () => {
@@ -39,6 +45,14 @@ describe("archival policy", () => {
     expect(ARCHIVE_VISIBILITY_TIMEOUT_MS).toBe(6 * ARCHIVER_TIMEOUT_MS);
     expect(ARCHIVE_REQUEST_STALE_MS).toBe(ARCHIVE_VISIBILITY_TIMEOUT_MS);
     expect(staleRequestCutoff(1_000_000, 1_000)).toBe(999_000);
+  });
+
+  it("matches what infra/ deploys, so the lease outlives every invocation", () => {
+    // A deployed timeout above the lease would let two archivers work one conversation at once.
+    expect(ARCHIVER_TIMEOUT_MS).toBe(ARCHIVER_TIMEOUT_SECONDS * 1000);
+    expect(ARCHIVE_LEASE_MS).toBeGreaterThanOrEqual(ARCHIVER_TIMEOUT_SECONDS * 1000);
+    expect(ARCHIVE_VISIBILITY_TIMEOUT_MS).toBe(ARCHIVE_VISIBILITY_SECONDS * 1000);
+    expect(ARCHIVE_MAX_RECEIVE_COUNT).toBe(MAX_RECEIVE_COUNT);
   });
 
   it("starts another chunk only with time for a summary call and the writes", () => {

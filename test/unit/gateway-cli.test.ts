@@ -7,7 +7,7 @@ import {
   formatSummary,
   parseBootstrapArgs,
 } from "../../core/gateway/cli";
-import { errorText } from "../../core/gateway/http";
+import { createAdminHttp, errorText } from "../../core/gateway/http";
 import { environmentReference, modelNewBody } from "../../core/gateway/litellm";
 import { openAiModelBody } from "../../core/gateway/model-manager";
 import { DEFAULT_GATEWAY_MODELS, modelSpecs } from "../../core/gateway/models";
@@ -160,6 +160,28 @@ describe("errorText", () => {
       '{"detail":[{"msg":"Field required"}]}',
     );
     expect(errorText("x".repeat(400))).toHaveLength(301);
+  });
+
+  it("masks the admin key when the gateway echoes it in an error body", async () => {
+    const adminKey = "sk-admin-echoed-0123456789";
+    const call = createAdminHttp({
+      dialect: "litellm",
+      url: "http://gateway.invalid",
+      adminKey,
+      timeoutMs: 1_000,
+      fetch: async () =>
+        Response.json(
+          { error: { message: `Authentication Error, Received API Key = ${adminKey}` } },
+          { status: 401 },
+        ),
+    });
+    const error = await call({ operation: "listModels", method: "GET", path: "/model/info" }).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect(error?.message).toBe(
+      "GET /model/info answered 401: Authentication Error, Received API Key = [redacted]",
+    );
   });
 });
 

@@ -94,6 +94,23 @@ export function escapeLucene(text: string): string {
     .replace(/\b(AND|OR|NOT)\b/g, (word) => word.toLowerCase());
 }
 
+/**
+ * Most whitespace-separated words of a message that go into one search query. Lucene's query
+ * parser (which `SEARCH_INDEX` uses) makes one boolean clause per word and refuses more than
+ * 1024 (`IndexSearcher.getMaxClauseCount()`, `TooManyClauses`), so a long pasted message would
+ * fail the search and recall would quietly bring nothing; its leading words are searched instead.
+ */
+export const MAX_QUERY_WORDS = 200;
+
+/**
+ * The `SEARCH_INDEX` query for a user's message: its first `maxWords` words (default
+ * {@link MAX_QUERY_WORDS}), escaped with {@link escapeLucene}.
+ */
+export function searchQueryText(text: string, maxWords = MAX_QUERY_WORDS): string {
+  const words = text.trim().split(/\s+/).filter(Boolean);
+  return escapeLucene(words.slice(0, Math.max(0, maxWords)).join(" "));
+}
+
 /** Options of {@link ArcadeDbClient}. */
 export interface ArcadeDbClientOptions {
   /** `ARCADEDB_URL`: `http://host:2480/{database}` (no trailing slash needed). */
@@ -121,7 +138,7 @@ const errorBodySchema = z.object({
   exception: z.string().optional(),
 });
 
-const resultEnvelope = z.object({ result: z.unknown() });
+const existsEnvelope = z.object({ result: z.boolean() });
 
 /**
  * A thin HTTP client for the ArcadeDB endpoints this backend needs. Every non-2xx answer,
@@ -163,10 +180,23 @@ export class ArcadeDbClient {
     await this.#request("ready", "GET", "/api/v1/ready");
   }
 
-  /** `GET /api/v1/exists/{db}`: whether the configured database exists. */
+  /**
+   * `GET /api/v1/exists/{db}`: whether the configured database exists.
+   * @throws {ArcadeDbError} on failure; `invalid_response` when the body has no boolean `result`.
+   */
   async databaseExists(): Promise<boolean> {
     const body = await this.#request("exists", "GET", `/api/v1/exists/${this.#db()}`);
-    return resultEnvelope.parse(body).result === true;
+    const parsed = existsEnvelope.safeParse(body);
+    if (!parsed.success) {
+      throw new ArcadeDbError({
+        kind: "invalid_response",
+        status: 200,
+        operation: "exists",
+        detail: "response has no boolean result",
+        cause: parsed.error,
+      });
+    }
+    return parsed.data.result;
   }
 
   /** `POST /api/v1/server` `create database {db}`. */
@@ -373,15 +403,16 @@ export class ArcadeDbLongTermIndex implements LongTermIndex {
   }
 
   /**
-   * BM25 search of the user's summaries, best first (`$score` descending). Returns `[]`
-   * without a request when the text has no letter or digit to search for.
+   * BM25 search of the user's summaries, best first (`$score` descending), over the first
+   * {@link MAX_QUERY_WORDS} words of the text. Returns `[]` without a request when the text has
+   * no letter or digit to search for.
    * @throws {ArcadeDbError} `invalid_response` when a returned record lacks a summary field.
    */
   async search(query: SummaryQuery): Promise<SummaryHit[]> {
     if (query.limit <= 0 || !/[\p{L}\p{N}]/u.test(query.text)) return [];
     await this.ensureReady();
     const rows = await this.client.command(SEARCH_SQL, {
-      q: escapeLucene(query.text),
+      q: searchQueryText(query.text),
       userId: query.userId,
       platform: query.platform,
       limit: Math.floor(query.limit),

@@ -161,6 +161,23 @@ describe("breaker and the scheduled health check", () => {
     const early = admitCallWithHealth(open, { ok: false, checkedAt: T0 }, T0 + 1, policy);
     expect(early).toMatchObject({ allowed: false, healthRefused: true });
   });
+
+  it("lets the breaker alone decide when the check failed for a reason it does not count", () => {
+    const open = fail(CLOSED, T0, 3);
+    const later = T0 + 120_000;
+    for (const kind of ["model_not_found", "invalid_request", "unknown"] as const) {
+      const check = { ok: false, checkedAt: later - 1, kind };
+      // breakerAfterHealthCheck leaves the breaker alone for these kinds, so refusing here
+      // would keep the provider out for as long as the probe keeps failing that way.
+      expect(breakerAfterHealthCheck(open, check, later)).toBe(open);
+      expect(admitCallWithHealth(open, check, later, policy)).toMatchObject({
+        allowed: true,
+        healthRefused: false,
+      });
+    }
+    const counted = { ok: false, checkedAt: later - 1, kind: "auth" as const };
+    expect(admitCallWithHealth(open, counted, later, policy).healthRefused).toBe(true);
+  });
 });
 
 describe("InMemoryBreakerStore", () => {

@@ -2,9 +2,11 @@ import { describe, expect, it } from "vitest";
 import {
   errorFromResponse,
   escapeLucene,
+  MAX_QUERY_WORDS,
   parseArcadeDbUrl,
   SEARCH_SQL,
   schemaStatements,
+  searchQueryText,
   UPSERT_SQL,
 } from "../../../core/memory/long-term/arcadedb";
 import { processTerm, rankSummaries } from "../../../core/memory/long-term/embedded";
@@ -48,6 +50,18 @@ describe("escapeLucene", () => {
       "cats and dogs or not birds ANDROID",
     );
     expect(escapeLucene("plain words")).toBe("plain words");
+  });
+});
+
+describe("searchQueryText", () => {
+  it("keeps the leading words of a long message, escaped, under Lucene's 1024 clauses", () => {
+    expect(searchQueryText("  where is  my\nlocker (code)? ", 4)).toBe("where is my locker");
+    expect(searchQueryText("what OR (else)")).toBe("what or \\(else\\)");
+    const long = Array.from({ length: 3_000 }, (_, i) => `w${i}`).join(" ");
+    const words = searchQueryText(long).split(" ");
+    expect(words).toHaveLength(MAX_QUERY_WORDS);
+    expect(MAX_QUERY_WORDS).toBeLessThan(1024);
+    expect(words[0]).toBe("w0");
   });
 });
 
