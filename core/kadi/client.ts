@@ -602,6 +602,13 @@ class WsKadiClient implements KadiClient {
       void this.#serveTool(ws, id, params);
       return;
     }
+    if (method === KADI_METHODS.delivery || method === KADI_METHODS.abilityResponse) {
+      // design.md shows these as notifications; a broker that sends them with an id gets the
+      // same handling plus the acknowledgement JSON-RPC owes a request, instead of losing them.
+      this.#onNotification(method, params);
+      this.#sendOn(ws, encodeResult(id, null));
+      return;
+    }
     this.#sendOn(
       ws,
       encodeError(id, {

@@ -359,6 +359,22 @@ describe("KĀDI client against the fake broker", () => {
       });
     });
 
+    it("takes a delivery sent as a request (with an id) and acknowledges it", async () => {
+      const client = makeClient();
+      await client.connect();
+      const deliveries: KadiDelivery[] = [];
+      await client.subscribe(["discord.mention.B1"], "global", (d) => deliveries.push(d));
+      const agentId = client.agentId as string;
+
+      await expect(
+        broker.callAgent(agentId, "kadi.event.delivery", {
+          channel: "discord.mention.B1",
+          data: { id: "m1" },
+        }),
+      ).resolves.toEqual({ result: null });
+      expect(deliveries).toEqual([{ channel: "discord.mention.B1", data: { id: "m1" } }]);
+    });
+
     it("publishes with networkId to other subscribers and refuses an empty networkId", async () => {
       const listener = makeClient({ agentName: "listener" });
       await listener.connect();
