@@ -9,7 +9,7 @@ export const chatJobSchema = z.object({
   /** Schema version, bumped on incompatible changes. */
   v: z.literal(1),
   /**
-   * Stable id of the user message being answered, e.g. `slack:T1:C1:1700000000.000100`.
+   * Stable id of the user message being answered, e.g. `slack:C1:1700000000.000100` (channel and message ts).
    * The worker's reply idempotency and the stored turns' ids derive from it.
    */
   jobId: z.string().min(1).max(512),

@@ -155,7 +155,9 @@ function routeSlack(
     dedupeId: `slack:${event.channel}:${event.id}`,
     job: {
       v: 1,
-      jobId: `kadi:slack:${event.channel}:${event.ts}`,
+      // Same id as the direct Slack path (core/slack/events.ts): a mention that arrives both
+      // through /slack/events and through the broker is answered once.
+      jobId: `slack:${event.channel}:${event.ts}`,
       source: { kind: "kadi-event", eventId: event.id, channel: delivery.channel },
       conversation: { platform: "slack", channelId: event.channel, userId: event.user },
       text,
@@ -186,7 +188,7 @@ function routeDiscord(
     dedupeId: `discord:${event.channel}:${event.id}`,
     job: {
       v: 1,
-      jobId: `kadi:discord:${event.channel}:${event.id}`,
+      jobId: `discord:${event.channel}:${event.id}`,
       source: { kind: "kadi-event", eventId: event.id, channel: delivery.channel },
       conversation: { platform: "discord", channelId: event.channel, userId: event.user },
       text,

@@ -74,8 +74,10 @@ export function routeSlackEnvelope(envelope: SlackEnvelope, botUserId?: string):
   const job: ChatJob = {
     v: 1,
     // The message, not the event, identifies the job: Slack can describe one message with two
-    // events (a mention inside a DM), and it must be answered once.
-    jobId: `slack:${envelope.team_id ?? "-"}:${event.channel}:${event.ts}`,
+    // events (a mention inside a DM), and a KĀDI broker may relay it too (core/kadi/events.ts
+    // names it the same way); reply idempotency is keyed by jobId, so it is answered once.
+    // Channel ids are unique across workspaces, so the team id is not needed.
+    jobId: `slack:${event.channel}:${event.ts}`,
     source: { kind: "slack-events", eventId: envelope.event_id },
     conversation: { platform: "slack", channelId: event.channel, userId: event.user },
     text,

@@ -7,6 +7,8 @@ import {
   slackMentionChannel,
   stripDiscordMentions,
 } from "../../core/kadi/events";
+import { routeSlackEnvelope, slackEnvelopeSchema } from "../../core/slack/events";
+import { appMentionEnvelope } from "../support/slack";
 
 const SLACK_BOT = "UBOT1";
 const DISCORD_BOT = "123456789012345678";
@@ -55,6 +57,31 @@ describe("mention channels", () => {
 });
 
 describe("routeKadiDelivery: Slack", () => {
+  it("names a message as the direct Slack path does, so a relayed copy is answered once", () => {
+    const direct = routeSlackEnvelope(
+      slackEnvelopeSchema.parse(
+        appMentionEnvelope({
+          eventId: "Ev1",
+          text: "hello there",
+          user: "U0ALICE",
+          channel: "C0CHAN",
+          ts: "1700000000.000100",
+          botUserId: SLACK_BOT,
+        }),
+      ),
+      SLACK_BOT,
+    );
+    const relayed = routeKadiDelivery(
+      { channel: slackMentionChannel(SLACK_BOT), data: slackEvent() },
+      bots,
+      NOW,
+    );
+    expect(direct.action === "enqueue" && direct.job.jobId).toBe(
+      relayed.action === "enqueue" && relayed.job.jobId,
+    );
+    expect(direct.action).toBe("enqueue");
+  });
+
   it("turns a mention into a job answered in the event's thread", () => {
     const route = routeKadiDelivery(
       { channel: slackMentionChannel(SLACK_BOT), data: slackEvent() },
@@ -66,7 +93,7 @@ describe("routeKadiDelivery: Slack", () => {
       dedupeId: "slack:C0CHAN:1700000000.000100",
       job: {
         v: 1,
-        jobId: "kadi:slack:C0CHAN:1700000000.000100",
+        jobId: "slack:C0CHAN:1700000000.000100",
         source: {
           kind: "kadi-event",
           eventId: "1700000000.000100",
@@ -143,7 +170,7 @@ describe("routeKadiDelivery: Discord", () => {
       action: "enqueue",
       dedupeId: "discord:555555555555555555:1170000000000000000",
       job: {
-        jobId: "kadi:discord:555555555555555555:1170000000000000000",
+        jobId: "discord:555555555555555555:1170000000000000000",
         source: { kind: "kadi-event", eventId: "1170000000000000000" },
         conversation: {
           platform: "discord",

@@ -36,7 +36,7 @@ describe("routeSlackEnvelope", () => {
       eventId: "Ev123",
       job: {
         v: 1,
-        jobId: "slack:T1:C1:1700000000.000100",
+        jobId: "slack:C1:1700000000.000100",
         conversation: { platform: "slack", channelId: "C1", userId: "U1" },
         text: "what is DynamoDB?",
         sentAt: 1_700_000_000_000,
