@@ -1,8 +1,4 @@
-import {
-  GetQueueAttributesCommand,
-  PurgeQueueCommand,
-  ReceiveMessageCommand,
-} from "@aws-sdk/client-sqs";
+import { PurgeQueueCommand } from "@aws-sdk/client-sqs";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { chatJobSchema } from "../../core/chat/job";
 import type { AwsClients } from "../../core/compose/aws";
@@ -20,7 +16,7 @@ import { SummaryStore, summaryId } from "../../core/memory/long-term";
 import { PreferenceStore } from "../../core/memory/preferences";
 import type { ChatJobSink } from "../../core/queue/chat-queue";
 import { createApp } from "../../functions/http";
-import { testAws, testConfig } from "../support/aws";
+import { queueDepth, receiveJson, testAws, testConfig } from "../support/aws";
 import {
   askInteraction,
   commandInteraction,
@@ -56,28 +52,12 @@ beforeEach(async () => {
   await aws.sqs.send(new PurgeQueueCommand({ QueueUrl: config.chatQueueUrl }));
 });
 
-async function queued(): Promise<unknown[]> {
-  const out = await aws.sqs.send(
-    new ReceiveMessageCommand({
-      QueueUrl: config.chatQueueUrl,
-      MaxNumberOfMessages: 10,
-      WaitTimeSeconds: 0,
-    }),
-  );
-  return (out.Messages ?? []).map((m) => JSON.parse(m.Body ?? "null"));
+function queued(): Promise<unknown[]> {
+  return receiveJson(aws.sqs, config.chatQueueUrl as string);
 }
 
-async function queueDepth(): Promise<number> {
-  const out = await aws.sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: config.chatQueueUrl,
-      AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-    }),
-  );
-  return (
-    Number(out.Attributes?.ApproximateNumberOfMessages ?? 0) +
-    Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
-  );
+function chatQueueDepth(): Promise<number> {
+  return queueDepth(aws.sqs, config.chatQueueUrl as string, { inFlight: true });
 }
 
 function post(body: string, headers: Record<string, string>, target = app) {
@@ -127,7 +107,7 @@ describe("POST /discord/interactions: signatures", () => {
     const res = await post(body, sign(body));
     expect(res.status).toBe(401);
     expect(await res.json()).toHaveProperty("error");
-    expect(await queueDepth()).toBe(0);
+    expect(await chatQueueDepth()).toBe(0);
     expect(await isMarked(id)).toBe(false);
   });
 
@@ -164,7 +144,7 @@ describe("POST /discord/interactions: signatures", () => {
       status: 400,
       json: { error: "unsupported_interaction_type: 3" },
     });
-    expect(await queueDepth()).toBe(0);
+    expect(await chatQueueDepth()).toBe(0);
   });
 
   it("answers 413 for a body over 1 MiB", async () => {
@@ -207,14 +187,14 @@ describe("POST /discord/interactions: /ask", () => {
       { status: 200, json: { type: 5 } },
       { status: 200, json: { type: 5 } },
     ]);
-    expect(await queueDepth()).toBe(1);
+    expect(await chatQueueDepth()).toBe(1);
   });
 
   it("answers an unknown model option ephemerally and enqueues nothing", async () => {
     const res = await send(askInteraction("hi", { model: "llama3" }));
     expect(res.status).toBe(200);
     expect(res.json).toMatchObject({ type: 4, data: { flags: 64 } });
-    expect(await queueDepth()).toBe(0);
+    expect(await chatQueueDepth()).toBe(0);
   });
 
   it("releases the dedupe mark and apologises when enqueueing fails", async () => {

@@ -1,8 +1,4 @@
-import {
-  GetQueueAttributesCommand,
-  PurgeQueueCommand,
-  ReceiveMessageCommand,
-} from "@aws-sdk/client-sqs";
+import { PurgeQueueCommand } from "@aws-sdk/client-sqs";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { chatJobSchema } from "../../core/chat/job";
 import type { AwsClients } from "../../core/compose/aws";
@@ -10,7 +6,7 @@ import { buildIngressDeps } from "../../core/compose/ingress";
 import type { Config } from "../../core/config";
 import type { ChatJobSink } from "../../core/queue/chat-queue";
 import { createApp } from "../../functions/http";
-import { testAws, testConfig } from "../support/aws";
+import { queueDepth, receiveJson, testAws, testConfig } from "../support/aws";
 import { appMentionEnvelope, signedHeaders, TEST_SIGNING_SECRET } from "../support/slack";
 
 let aws: AwsClients;
@@ -31,25 +27,12 @@ beforeEach(async () => {
   await aws.sqs.send(new PurgeQueueCommand({ QueueUrl: config.chatQueueUrl }));
 });
 
-async function queued(): Promise<unknown[]> {
-  const out = await aws.sqs.send(
-    new ReceiveMessageCommand({
-      QueueUrl: config.chatQueueUrl,
-      MaxNumberOfMessages: 10,
-      WaitTimeSeconds: 0,
-    }),
-  );
-  return (out.Messages ?? []).map((m) => JSON.parse(m.Body ?? "null"));
+function queued(): Promise<unknown[]> {
+  return receiveJson(aws.sqs, config.chatQueueUrl as string);
 }
 
-async function queueDepth(): Promise<number> {
-  const out = await aws.sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: config.chatQueueUrl,
-      AttributeNames: ["ApproximateNumberOfMessages"],
-    }),
-  );
-  return Number(out.Attributes?.ApproximateNumberOfMessages ?? 0);
+function chatQueueDepth(): Promise<number> {
+  return queueDepth(aws.sqs, config.chatQueueUrl as string);
 }
 
 function post(body: string, headers: Record<string, string>, target = app) {
@@ -81,7 +64,7 @@ describe("POST /slack/events", () => {
       statuses.push((await post(body, signedHeaders(body, { retryNum }))).status);
     }
     expect(statuses).toEqual([200, 200, 200, 200]);
-    expect(await queueDepth()).toBe(1);
+    expect(await chatQueueDepth()).toBe(1);
   });
 
   it.each([
@@ -98,7 +81,7 @@ describe("POST /slack/events", () => {
     );
     const res = await post(body, headers(body));
     expect(res.status).toBe(status);
-    expect(await queueDepth()).toBe(0);
+    expect(await chatQueueDepth()).toBe(0);
   });
 
   it("answers 400 for malformed JSON and for a malformed envelope", async () => {
@@ -107,7 +90,7 @@ describe("POST /slack/events", () => {
       expect(res.status).toBe(400);
       expect(await res.json()).toHaveProperty("error");
     }
-    expect(await queueDepth()).toBe(0);
+    expect(await chatQueueDepth()).toBe(0);
   });
 
   it("answers 400 for a message that makes no valid job (text over 40 000 characters)", async () => {
@@ -117,14 +100,14 @@ describe("POST /slack/events", () => {
     const res = await post(body, signedHeaders(body));
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ error: expect.stringContaining("text") });
-    expect(await queueDepth()).toBe(0);
+    expect(await chatQueueDepth()).toBe(0);
   });
 
   it("answers 413 for a body over 1 MiB", async () => {
     const body = JSON.stringify({ type: "event_callback", padding: "x".repeat(1024 * 1024) });
     const res = await post(body, signedHeaders(body));
     expect(res.status).toBe(413);
-    expect(await queueDepth()).toBe(0);
+    expect(await chatQueueDepth()).toBe(0);
   });
 
   it("acks and ignores bot messages and unknown envelope types", async () => {
@@ -134,7 +117,7 @@ describe("POST /slack/events", () => {
       const res = await post(body, signedHeaders(body));
       expect(res.status).toBe(200);
     }
-    expect(await queueDepth()).toBe(0);
+    expect(await chatQueueDepth()).toBe(0);
   });
 
   it("answers 503 when no signing secret is configured", async () => {

@@ -1,8 +1,4 @@
-import {
-  GetQueueAttributesCommand,
-  PurgeQueueCommand,
-  ReceiveMessageCommand,
-} from "@aws-sdk/client-sqs";
+import { PurgeQueueCommand } from "@aws-sdk/client-sqs";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { chatJobSchema } from "../../core/chat/job";
 import type { AwsClients } from "../../core/compose/aws";
@@ -11,7 +7,7 @@ import type { Config } from "../../core/config";
 import { signKadiCallback } from "../../core/kadi/callback";
 import type { ChatJobSink } from "../../core/queue/chat-queue";
 import { createApp } from "../../functions/http";
-import { testAws, testConfig } from "../support/aws";
+import { queueDepth, receiveJson, testAws, testConfig } from "../support/aws";
 
 const SECRET = "kadi-callback-secret-0123456789";
 const BOT = "UBOTKADI";
@@ -35,25 +31,12 @@ beforeEach(async () => {
   await aws.sqs.send(new PurgeQueueCommand({ QueueUrl: config.chatQueueUrl }));
 });
 
-async function queued(): Promise<unknown[]> {
-  const out = await aws.sqs.send(
-    new ReceiveMessageCommand({
-      QueueUrl: config.chatQueueUrl,
-      MaxNumberOfMessages: 10,
-      WaitTimeSeconds: 0,
-    }),
-  );
-  return (out.Messages ?? []).map((m) => JSON.parse(m.Body ?? "null"));
+function queued(): Promise<unknown[]> {
+  return receiveJson(aws.sqs, config.chatQueueUrl as string);
 }
 
-async function queueDepth(): Promise<number> {
-  const out = await aws.sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: config.chatQueueUrl,
-      AttributeNames: ["ApproximateNumberOfMessages"],
-    }),
-  );
-  return Number(out.Attributes?.ApproximateNumberOfMessages ?? 0);
+function chatQueueDepth(): Promise<number> {
+  return queueDepth(aws.sqs, config.chatQueueUrl as string);
 }
 
 function delivery(ts: string, text = `<@${BOT}> hello from the broker`, channel = CHANNEL) {
@@ -112,7 +95,7 @@ describe("POST /kadi/events", () => {
     const body = delivery(newTs());
     const res = await post(body, headers(body));
     expect(res.status).toBe(401);
-    expect(await queueDepth()).toBe(0);
+    expect(await chatQueueDepth()).toBe(0);
   });
 
   it("answers 400 for malformed JSON, a body that is no delivery, and an unusable event", async () => {
@@ -126,7 +109,7 @@ describe("POST /kadi/events", () => {
       expect(res.status).toBe(400);
       expect(await res.json()).toHaveProperty("error");
     }
-    expect(await queueDepth()).toBe(0);
+    expect(await chatQueueDepth()).toBe(0);
   });
 
   it("acks and ignores channels it does not serve", async () => {
@@ -134,7 +117,7 @@ describe("POST /kadi/events", () => {
     const res = await post(body, signed(body));
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ ok: true, ignored: "another bot" });
-    expect(await queueDepth()).toBe(0);
+    expect(await chatQueueDepth()).toBe(0);
   });
 
   it("answers 503 when KADI_CALLBACK_SECRET is not set", async () => {

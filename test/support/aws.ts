@@ -1,4 +1,9 @@
 import { randomUUID } from "node:crypto";
+import {
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  type SQSClient,
+} from "@aws-sdk/client-sqs";
 import { inject } from "vitest";
 import { type AwsClients, createAwsClients } from "../../core/compose/aws";
 import { type Config, loadConfig } from "../../core/config";
@@ -31,4 +36,32 @@ export async function testAws(
   if (!options.queue) return { aws, config };
   const { queueUrl, dlqUrl } = await ensureQueueWithDlq(aws.sqs, options.queue);
   return { aws, config: { ...config, chatQueueUrl: queueUrl }, dlqUrl };
+}
+
+/** Receives up to 10 waiting messages of `queueUrl` without waiting, bodies parsed as JSON. */
+export async function receiveJson(sqs: SQSClient, queueUrl: string): Promise<unknown[]> {
+  const out = await sqs.send(
+    new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+  );
+  return (out.Messages ?? []).map((m) => JSON.parse(m.Body ?? "null"));
+}
+
+/**
+ * Messages in `queueUrl`: waiting ones, plus in-flight ones (received, not yet deleted) when
+ * `inFlight` is set.
+ */
+export async function queueDepth(
+  sqs: SQSClient,
+  queueUrl: string,
+  options: { inFlight?: boolean } = {},
+): Promise<number> {
+  const out = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    }),
+  );
+  const waiting = Number(out.Attributes?.ApproximateNumberOfMessages ?? 0);
+  const inFlight = Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
+  return options.inFlight ? waiting + inFlight : waiting;
 }
