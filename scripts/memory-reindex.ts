@@ -1,6 +1,6 @@
 import { pathToFileURL } from "node:url";
-import { buildLongTermMemory } from "../core/compose/archiver";
 import { createAwsClients } from "../core/compose/aws";
+import { buildLongTermMemory } from "../core/compose/memory";
 import type { LongTermIndex, SummaryRecord } from "../core/memory/long-term/types";
 import { loadCommandConfig } from "../local/command-config";
 import { LOCAL_CREDENTIALS } from "../local/services";

@@ -4,11 +4,6 @@ import { createLogger, type Logger } from "../logger";
 import { type ArchiveJob, SUMMARY_LLM_BUDGET_MS } from "../memory/archival";
 import { type ArchiveOutcome, type ArchiverDeps, createArchiver } from "../memory/archiver";
 import { ConversationStore } from "../memory/conversations";
-import { createForgetConversation } from "../memory/forget";
-import type { ConversationRef } from "../memory/keys";
-import { createLongTermIndex, type LongTermIndexDeps } from "../memory/long-term/index";
-import { SummaryStore } from "../memory/long-term/summaries";
-import type { LongTermIndex } from "../memory/long-term/types";
 import {
   type ArchiveRequester,
   createArchiveRequester,
@@ -16,24 +11,7 @@ import {
 } from "../queue/archive-queue";
 import type { AwsClients } from "./aws";
 import { buildProviderManager } from "./llm";
-
-/** The long-term memory pieces every entry point shares: durable copies and the index. */
-export interface LongTermMemory {
-  summaries: SummaryStore;
-  /** ArcadeDB when `ARCADEDB_URL` is set, else the embedded BM25 search. */
-  index: LongTermIndex;
-}
-
-/** Builds {@link LongTermMemory} for a configuration (no I/O). */
-export function buildLongTermMemory(
-  config: Config,
-  aws: AwsClients,
-  arcadedb?: LongTermIndexDeps["arcadedb"],
-): LongTermMemory {
-  const summaries = new SummaryStore(aws.documents, config.memoryTableName);
-  const index = createLongTermIndex(config, { summaries, ...(arcadedb ? { arcadedb } : {}) });
-  return { summaries, index };
-}
+import { buildLongTermMemory, type LongTermMemory } from "./memory";
 
 /**
  * The coalescing archive requester on the configured archive queue, or `undefined` when
@@ -49,22 +27,6 @@ export function buildArchiveRequester(
     conversations: new ConversationStore(aws.documents, config.memoryTableName),
     queue: new SqsArchiveQueue(aws.sqs, config.archiveQueueUrl),
     now,
-  });
-}
-
-/**
- * `forgetConversation(ref)` for `/forget`: deletes the conversation's messages, META and
- * archived summaries (index entries and durable copies). See `createForgetConversation`.
- */
-export function buildForgetConversation(
-  config: Config,
-  aws: AwsClients,
-  memory: LongTermMemory = buildLongTermMemory(config, aws),
-): (ref: ConversationRef) => Promise<{ messages: number; summaries: number }> {
-  return createForgetConversation({
-    conversations: new ConversationStore(aws.documents, config.memoryTableName),
-    summaries: memory.summaries,
-    index: memory.index,
   });
 }
 

@@ -6,14 +6,12 @@ import { configuredComponents, type HealthReport } from "../health";
 import { type HealthRecord, HealthRecordStore } from "../health-check/records";
 import type { KadiIngressDeps } from "../kadi/ingress";
 import { createLogger } from "../logger";
-import { ConversationStore } from "../memory/conversations";
 import { DedupeStore } from "../memory/dedupe";
-import { createForgetConversation } from "../memory/forget";
-import { createLongTermIndex, SummaryStore } from "../memory/long-term";
 import { PreferenceStore } from "../memory/preferences";
 import { SqsChatQueue } from "../queue/chat-queue";
 import type { SlackIngressDeps } from "../slack/ingress";
 import type { AwsClients } from "./aws";
+import { buildForgetConversation } from "./memory";
 
 /** Everything the HTTP ingress needs. Deliberately free of LLM and Slack Web API clients, so
  * the ingress bundle stays small and cold starts fast. */
@@ -49,7 +47,6 @@ export function buildIngressDeps(
     new HealthRecordStore({ client: aws.documents, tableName: config.memoryTableName });
   const dedupe = new DedupeStore(aws.documents, config.memoryTableName, now);
   const queue = new SqsChatQueue(aws.sqs, config.chatQueueUrl);
-  const summaries = new SummaryStore(aws.documents, config.memoryTableName);
   return {
     slack: {
       signingSecret: config.slack.signingSecret,
@@ -74,11 +71,7 @@ export function buildIngressDeps(
       dedupe,
       queue,
       preferences: new PreferenceStore(aws.documents, config.memoryTableName),
-      forget: createForgetConversation({
-        conversations: new ConversationStore(aws.documents, config.memoryTableName),
-        summaries,
-        index: createLongTermIndex(config, { summaries }),
-      }),
+      forget: buildForgetConversation(config, aws),
       logger,
       now,
     },

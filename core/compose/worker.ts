@@ -14,10 +14,11 @@ import { PreferenceStore } from "../memory/preferences";
 import { createRecall } from "../memory/recall";
 import { TTL_ATTRIBUTE } from "../memory/table";
 import { SlackReplier } from "../slack/replier";
-import { buildArchiveRequester, buildLongTermMemory, type LongTermMemory } from "./archiver";
+import { buildArchiveRequester } from "./archiver";
 import type { AwsClients } from "./aws";
 import { buildKadiRepliers } from "./kadi";
 import { buildProviderManager } from "./llm";
+import { buildLongTermMemory, type LongTermMemory } from "./memory";
 
 /** How long a finished reply is remembered for redeliveries, seconds (SQS retention max is
  * 14 days, but redeliveries come within the visibility timeout × maxReceiveCount). */

@@ -1,10 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  buildArchiverDeps,
-  buildForgetConversation,
-  buildLongTermMemory,
-} from "../../core/compose/archiver";
+import { buildArchiverDeps } from "../../core/compose/archiver";
 import type { AwsClients } from "../../core/compose/aws";
+import { buildForgetConversation, buildLongTermMemory } from "../../core/compose/memory";
 import type { Config } from "../../core/config";
 import { ConversationStore } from "../../core/memory/conversations";
 import type { ConversationRef } from "../../core/memory/keys";

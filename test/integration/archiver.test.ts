@@ -1,11 +1,8 @@
 import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  buildArchiveRequester,
-  buildArchiverDeps,
-  buildLongTermMemory,
-} from "../../core/compose/archiver";
+import { buildArchiveRequester, buildArchiverDeps } from "../../core/compose/archiver";
 import type { AwsClients } from "../../core/compose/aws";
+import { buildLongTermMemory } from "../../core/compose/memory";
 import type { Config } from "../../core/config";
 import { createLogger } from "../../core/logger";
 import type { ArchiveJob } from "../../core/memory/archival";

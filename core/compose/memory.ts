@@ -1,0 +1,45 @@
+import type { Config } from "../config";
+import { ConversationStore } from "../memory/conversations";
+import { createForgetConversation } from "../memory/forget";
+import type { ConversationRef } from "../memory/keys";
+import { createLongTermIndex, type LongTermIndexDeps } from "../memory/long-term/index";
+import { SummaryStore } from "../memory/long-term/summaries";
+import type { LongTermIndex } from "../memory/long-term/types";
+import type { AwsClients } from "./aws";
+
+// Kept apart from compose/archiver.ts (which pulls in the LLM SDKs) so the ingress can build
+// `/forget` without bundling them.
+
+/** The long-term memory pieces every entry point shares: durable copies and the index. */
+export interface LongTermMemory {
+  summaries: SummaryStore;
+  /** ArcadeDB when `ARCADEDB_URL` is set, else the embedded BM25 search. */
+  index: LongTermIndex;
+}
+
+/** Builds {@link LongTermMemory} for a configuration (no I/O). */
+export function buildLongTermMemory(
+  config: Config,
+  aws: AwsClients,
+  arcadedb?: LongTermIndexDeps["arcadedb"],
+): LongTermMemory {
+  const summaries = new SummaryStore(aws.documents, config.memoryTableName);
+  const index = createLongTermIndex(config, { summaries, ...(arcadedb ? { arcadedb } : {}) });
+  return { summaries, index };
+}
+
+/**
+ * `forgetConversation(ref)` for `/forget`: deletes the conversation's messages, META and
+ * archived summaries (index entries and durable copies). See `createForgetConversation`.
+ */
+export function buildForgetConversation(
+  config: Config,
+  aws: AwsClients,
+  memory: LongTermMemory = buildLongTermMemory(config, aws),
+): (ref: ConversationRef) => Promise<{ messages: number; summaries: number }> {
+  return createForgetConversation({
+    conversations: new ConversationStore(aws.documents, config.memoryTableName),
+    summaries: memory.summaries,
+    index: memory.index,
+  });
+}
