@@ -2,7 +2,8 @@
  * KĀDI broker client: one WebSocket session (hello → Ed25519 authenticate → register → ready),
  * JSON-RPC request/response correlation with deadlines, the pending → `kadi.ability.response`
  * two-step of tool calls, inbound tool dispatch, subscriptions that survive reconnects, a ping
- * heartbeat with dead-peer detection and reconnect with exponential backoff. Wire format:
+ * heartbeat with dead-peer detection, a liveness probe before using a connection that has been
+ * silent for too long, and reconnect with exponential backoff. Wire format:
  * `./protocol` (design.md, "KĀDI wire protocol").
  */
 import type { Logger } from "@aws-lambda-powertools/logger";
@@ -37,11 +38,17 @@ import type {
   KadiToolDefinition,
 } from "./types";
 
-/** Defaults of the optional {@link KadiClientOptions} (design.md: 30 s ping, 90 s, 1…60 s). */
+/**
+ * Defaults of the optional {@link KadiClientOptions} (design.md: 30 s ping, 90 s, 1…60 s). The
+ * default `staleAfterMs` is `pingIntervalMs + staleAfterSlackMs`: one ping cycle plus time for
+ * its pong, so only a missed cycle (a frozen process) makes a connection stale.
+ */
 export const KADI_CLIENT_DEFAULTS = {
   requestTimeoutMs: 10_000,
   pingIntervalMs: 30_000,
   deadPeerMs: 90_000,
+  staleAfterSlackMs: 5_000,
+  probeTimeoutMs: 2_000,
   reconnect: { initialMs: 1_000, maxMs: 60_000 },
 } as const;
 
@@ -80,6 +87,8 @@ class WsKadiClient implements KadiClient {
   readonly #requestTimeoutMs: number;
   readonly #pingIntervalMs: number;
   readonly #deadPeerMs: number;
+  readonly #staleAfterMs: number;
+  readonly #probeTimeoutMs: number;
 
   #state: KadiClientState = "connecting";
   #agentId: string | undefined;
@@ -103,6 +112,10 @@ class WsKadiClient implements KadiClient {
   #deadPeerTimer: NodeJS.Timeout | undefined;
   #sleepTimer: NodeJS.Timeout | undefined;
   #wakeSleep: (() => void) | undefined;
+  /** `Date.now()` of the last frame from the broker on the current socket, or of its opening. */
+  #lastInboundAt = 0;
+  /** The liveness probe in flight; every caller that finds the session stale awaits this one. */
+  #probe: Promise<void> | undefined;
 
   constructor(options: KadiClientOptions) {
     this.#url = options.url;
@@ -111,6 +124,9 @@ class WsKadiClient implements KadiClient {
     this.#requestTimeoutMs = options.requestTimeoutMs ?? KADI_CLIENT_DEFAULTS.requestTimeoutMs;
     this.#pingIntervalMs = options.pingIntervalMs ?? KADI_CLIENT_DEFAULTS.pingIntervalMs;
     this.#deadPeerMs = options.deadPeerMs ?? KADI_CLIENT_DEFAULTS.deadPeerMs;
+    this.#staleAfterMs =
+      options.staleAfterMs ?? this.#pingIntervalMs + KADI_CLIENT_DEFAULTS.staleAfterSlackMs;
+    this.#probeTimeoutMs = options.probeTimeoutMs ?? KADI_CLIENT_DEFAULTS.probeTimeoutMs;
     this.#tools = new Map();
     for (const tool of options.tools ?? []) {
       if (this.#tools.has(tool.name)) throw new Error(`duplicate KADI tool name: ${tool.name}`);
@@ -146,7 +162,7 @@ class WsKadiClient implements KadiClient {
     timeoutMs: number,
   ): Promise<unknown> {
     const deadline = Date.now() + timeoutMs;
-    await this.#whenReady(timeoutMs);
+    await this.#whenLive(deadline, timeoutMs);
     const remaining = deadline - Date.now();
     if (remaining <= 0) {
       throw new KadiError("timeout", `${toolName} call timed out after ${timeoutMs} ms`);
@@ -198,7 +214,7 @@ class WsKadiClient implements KadiClient {
     if (!params.success) {
       throw new KadiError("protocol", `invalid subscription: ${describe(params.error)}`);
     }
-    await this.#whenReady(this.#requestTimeoutMs);
+    await this.#whenLive(Date.now() + this.#requestTimeoutMs, this.#requestTimeoutMs);
     await new Promise<void>((resolve, reject) => {
       this.#call(KADI_METHODS.subscribe, params.data, this.#requestTimeoutMs, (outcome) => {
         if (!outcome.ok) return reject(outcome.error);
@@ -215,7 +231,7 @@ class WsKadiClient implements KadiClient {
     if (!params.success) {
       throw new KadiError("protocol", `invalid publish: ${describe(params.error)}`);
     }
-    await this.#whenReady(this.#requestTimeoutMs);
+    await this.#whenLive(Date.now() + this.#requestTimeoutMs, this.#requestTimeoutMs);
     await this.#request(KADI_METHODS.publish, { channel, data: data ?? null, networkId });
   }
 
@@ -356,6 +372,7 @@ class WsKadiClient implements KadiClient {
           reject(new KadiError("closed", "KADI client closed during connect"));
           return;
         }
+        this.#lastInboundAt = Date.now();
         this.#deadPeerTimer = setTimeout(() => this.#onDeadPeer(ws), this.#deadPeerMs);
         resolve(ws);
       });
@@ -365,16 +382,32 @@ class WsKadiClient implements KadiClient {
   // --- Connection loss and reconnect -------------------------------------------------------
 
   #onClose(ws: WebSocket, code: number, reason: string): void {
-    if (ws !== this.#ws) return;
-    const lostReady = this.#state === "ready" && !this.#establishing;
-    this.#detach(
+    this.#lose(
+      ws,
       new KadiError(
         "network",
         `KADI broker connection closed (code ${code}${reason ? `, ${reason}` : ""})`,
       ),
     );
+  }
+
+  /**
+   * Gives up on `ws` at once instead of waiting for its close event, which may take minutes on a
+   * connection that died without a FIN; that event then finds the socket already forgotten.
+   */
+  #abandon(ws: WebSocket, error: KadiError): void {
+    if (ws !== this.#ws) return;
+    this.#lose(ws, error);
+    ws.terminate();
+  }
+
+  /** Forgets a lost `ws`; a loss of the ready session (not of a handshake) starts a reconnect. */
+  #lose(ws: WebSocket, error: KadiError): void {
+    if (ws !== this.#ws) return;
+    const lostReady = this.#state === "ready" && !this.#establishing;
+    this.#detach(error);
     if (lostReady && !this.#closed) {
-      this.#logger.warn("KADI connection lost; reconnecting", { code });
+      this.#logger.warn("KADI connection lost; reconnecting", { reason: error.message });
       void this.#reconnectLoop();
     }
   }
@@ -462,7 +495,79 @@ class WsKadiClient implements KadiClient {
 
   // --- Requests ----------------------------------------------------------------------------
 
-  #whenReady(timeoutMs: number): Promise<void> {
+  /**
+   * Waits for `ready` and, when nothing came from the broker for longer than `staleAfterMs`,
+   * for a probe to confirm the connection first. Pings keep a working session fresh, so this
+   * only probes after the process was frozen (a Lambda container between invocations), when the
+   * socket may have died without a FIN. An unanswered probe abandons the socket and this waits
+   * for the reconnect. Rejects with kind `"timeout"` at `deadline` (`Date.now()` ms);
+   * `timeoutMs` only names the caller's budget in that error.
+   */
+  async #whenLive(deadline: number, timeoutMs: number): Promise<void> {
+    await this.#whenReady(deadline, timeoutMs);
+    if (Date.now() - this.#lastInboundAt <= this.#staleAfterMs) return;
+    this.#probe ??= this.#runProbe().finally(() => {
+      this.#probe = undefined;
+    });
+    await this.#byDeadline(this.#probe, deadline, timeoutMs);
+    await this.#whenReady(deadline, timeoutMs);
+  }
+
+  /**
+   * Sends `kadi.session.ping {}` on the current socket. Any answer, an error included, proves the
+   * broker is there; no answer within `probeTimeoutMs` (or a failed send) abandons the socket,
+   * which starts the normal reconnect. Never rejects: callers learn the outcome from the state.
+   */
+  #runProbe(): Promise<void> {
+    const ws = this.#ws;
+    const silentMs = Date.now() - this.#lastInboundAt;
+    this.#logger.info("KADI session silent; probing before use", { silentMs });
+    return new Promise<void>((resolve) => {
+      this.#call(KADI_METHODS.ping, {}, this.#probeTimeoutMs, (outcome) => {
+        const dead =
+          !outcome.ok && (outcome.error.kind === "timeout" || outcome.error.kind === "network");
+        if (dead && ws !== undefined && ws === this.#ws) {
+          this.#logger.warn("KADI probe unanswered; reconnecting", {
+            silentMs,
+            probeTimeoutMs: this.#probeTimeoutMs,
+          });
+          this.#abandon(
+            ws,
+            new KadiError(
+              "network",
+              `KADI broker did not answer a probe within ${this.#probeTimeoutMs} ms`,
+              { cause: outcome.error },
+            ),
+          );
+        }
+        resolve();
+      });
+    });
+  }
+
+  /** Resolves with `work`, or rejects with kind `"timeout"` at `deadline` (`Date.now()` ms). */
+  #byDeadline(work: Promise<void>, deadline: number, timeoutMs: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => {
+          reject(
+            new KadiError(
+              "timeout",
+              `KADI session not confirmed alive within ${timeoutMs} ms (probing a silent connection)`,
+            ),
+          );
+        },
+        Math.max(0, deadline - Date.now()),
+      );
+      void work.then(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  /** Resolves once `ready`; rejects with kind `"timeout"` at `deadline` (`Date.now()` ms). */
+  #whenReady(deadline: number, timeoutMs: number): Promise<void> {
     if (this.#state === "ready") return Promise.resolve();
     if (this.#closed) return Promise.reject(new KadiError("closed", "KADI client closed"));
     return new Promise<void>((resolve, reject) => {
@@ -476,15 +581,18 @@ class WsKadiClient implements KadiClient {
           reject(error);
         },
       };
-      const timer = setTimeout(() => {
-        this.#readyWaiters.delete(waiter);
-        reject(
-          new KadiError(
-            "timeout",
-            `KADI session not ready within ${timeoutMs} ms (state ${this.#state})`,
-          ),
-        );
-      }, timeoutMs);
+      const timer = setTimeout(
+        () => {
+          this.#readyWaiters.delete(waiter);
+          reject(
+            new KadiError(
+              "timeout",
+              `KADI session not ready within ${timeoutMs} ms (state ${this.#state})`,
+            ),
+          );
+        },
+        Math.max(0, deadline - Date.now()),
+      );
       this.#readyWaiters.add(waiter);
     });
   }
@@ -546,6 +654,7 @@ class WsKadiClient implements KadiClient {
 
   #onFrame(ws: WebSocket, data: WebSocket.RawData, isBinary: boolean): void {
     if (ws !== this.#ws) return;
+    this.#lastInboundAt = Date.now();
     this.#deadPeerTimer?.refresh();
     if (isBinary) {
       this.#logger.warn("KADI binary frame ignored");

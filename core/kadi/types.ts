@@ -71,6 +71,21 @@ export interface KadiClientOptions {
    * kind (pong included) for this long terminates the socket and starts a reconnect.
    */
   deadPeerMs?: number;
+  /**
+   * Silence after which a ready connection is verified before use, in ms (default
+   * `pingIntervalMs + 5000`, i.e. longer than one ping cycle). When `invokeTool`, `subscribe` or
+   * `publish` finds that no frame came from the broker for longer than this, it first sends
+   * `kadi.session.ping {}` and waits up to `probeTimeoutMs`: any answer lets the call proceed;
+   * none terminates the socket and the call waits for the reconnect (re-authenticate,
+   * re-register, re-subscribe) and then goes out on the new session, all within the call's own
+   * deadline. Concurrent callers share one probe. In normal operation the pings keep the
+   * connection fresh, so this only triggers after the process was frozen (an AWS Lambda container
+   * between invocations), when the socket may have died without a FIN long before `deadPeerMs`
+   * could notice.
+   */
+  staleAfterMs?: number;
+  /** How long the liveness probe of a stale connection waits for an answer, in ms (default 2000). */
+  probeTimeoutMs?: number;
   /** Reconnect backoff (default `{initialMs: 1000, maxMs: 60000}`: 1, 2, 4 … 60 s). */
   reconnect?: KadiReconnectOptions;
   /**
@@ -115,7 +130,8 @@ export interface KadiClient {
    * Calls another agent's tool: `kadi.ability.request {targetAgent?, toolName, toolInput, timeout}`
    * is answered `{status:"pending", requestId}` and the outcome arrives later as the notification
    * `kadi.ability.response {requestId, result, error}` (a direct result is accepted too). Waits
-   * for `ready` first (within the same deadline).
+   * for `ready` first, and probes a connection silent for longer than `staleAfterMs` (within
+   * the same deadline).
    *
    * @param targetAgent - broker agent name/id to route to; `undefined` lets the broker pick the
    *   agent that registered `toolName`.
@@ -134,8 +150,9 @@ export interface KadiClient {
   ): Promise<unknown>;
   /**
    * `kadi.event.subscribe {channels, networkId}`. Waits for `ready` (the broker rejects
-   * subscriptions before authentication). The subscription is remembered and re-sent after every
-   * reconnect; `onDelivery` receives each `kadi.event.delivery` whose channel is in `channels`.
+   * subscriptions before authentication) and probes a stale connection (`staleAfterMs`). The
+   * subscription is remembered and re-sent after every reconnect; `onDelivery` receives each
+   * `kadi.event.delivery` whose channel is in `channels`.
    *
    * @throws KadiError kind `"tool_error"` when the broker rejects it (`code` set), `"timeout"`
    *   (not ready or no answer within `requestTimeoutMs`), `"network"` (connection lost before the
@@ -148,7 +165,8 @@ export interface KadiClient {
     onDelivery: (delivery: KadiDelivery) => void,
   ): Promise<void>;
   /**
-   * `kadi.event.publish {channel, data, networkId}`. Waits for `ready`.
+   * `kadi.event.publish {channel, data, networkId}`. Waits for `ready` and probes a stale
+   * connection (`staleAfterMs`).
    *
    * @throws KadiError kind `"tool_error"` (broker refusal), `"timeout"`, `"network"`, `"closed"`,
    *   `"protocol"` (empty `channel` or `networkId`, refused before sending).

@@ -172,6 +172,48 @@ describe("fake KĀDI broker", () => {
     expect(client.frames.some((f) => f.id === 99)).toBe(false);
   });
 
+  it("black-holes current connections: open, mute both ways, while new ones work", async () => {
+    const hole = await open();
+    const holeId = await hole.login("hole");
+    await hole.request("kadi.event.subscribe", { channels: ["news"], networkId: "global" });
+    const bystander = await open();
+    const bystanderId = await bystander.login("bystander");
+    const framesBefore = hole.frames.length;
+
+    expect(broker.blackholeConnections(holeId)).toBe(1);
+    hole.send({ jsonrpc: "2.0", id: 99, method: "kadi.session.ping", params: {} });
+    await vi.waitFor(() =>
+      expect(broker.blackholed()).toEqual([
+        expect.objectContaining({ agentId: holeId, id: 99, method: "kadi.session.ping" }),
+      ]),
+    );
+    expect(broker.deliver("news", { n: 1 }, "global")).toBe(1);
+    broker.sendRaw(holeId, JSON.stringify({ id: 5, result: "raw" }));
+    await expect(broker.callAgent(holeId, "kadi.session.ping", {}, 100)).rejects.toThrow(
+      /did not answer/,
+    );
+    const bystanderPong = await bystander.request("kadi.session.ping", {});
+    expect(bystanderPong.result).toBe("pong");
+
+    const fresh = await open();
+    const freshId = await fresh.login("fresh");
+    expect((await fresh.request("kadi.session.ping", {})).result).toBe("pong");
+
+    expect(hole.frames).toHaveLength(framesBefore);
+    expect(hole.ws.readyState).toBe(WebSocket.OPEN);
+    expect(broker.agents().map((a) => a.agentId)).toEqual([holeId, bystanderId, freshId]);
+    expect(broker.requests().some((r) => r.id === 99)).toBe(false);
+
+    expect(broker.blackholeConnections()).toBe(3);
+    fresh.send({ jsonrpc: "2.0", id: 7, method: "kadi.session.ping", params: {} });
+    await vi.waitFor(() =>
+      expect(broker.blackholed().map((r) => [r.agentId, r.id])).toEqual([
+        [holeId, 99],
+        [freshId, 7],
+      ]),
+    );
+  });
+
   it("delivers published events to subscribers of that channel and network only", async () => {
     const publisher = await open();
     const subscriber = await open();

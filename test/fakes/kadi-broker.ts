@@ -4,7 +4,8 @@
  * Ed25519 signature over the nonce's UTF-8 bytes against the base64 SPKI DER public key, assigns
  * agent ids, keeps a per-connection registry of tools and subscriptions, routes
  * `kadi.ability.request` between connected agents with the pending → `kadi.ability.response`
- * two-step, delivers events, and answers pings. Like the real broker it uses string ids in its
+ * two-step, delivers events, and answers pings. Connections can be made a black hole (open but
+ * mute both ways) to stand for a TCP connection that died without a FIN. Like the real broker it uses string ids in its
  * own requests and leaves `"jsonrpc"` out of every other frame, to keep clients tolerant.
  */
 import { createHash, randomBytes, randomUUID } from "node:crypto";
@@ -106,6 +107,16 @@ export interface FakeKadiBroker {
   setAnswerPings(answer: boolean): void;
   /** Terminates every open socket without a close frame; the server keeps listening. */
   dropConnections(): void;
+  /**
+   * Turns the open connections (only `agentId`'s when given) into black holes, like a TCP
+   * connection whose peer vanished without a FIN: the socket stays open and its agent stays in
+   * {@link FakeKadiBroker.agents} (routing and deliveries still pick it), but every inbound frame
+   * is ignored and nothing is sent on it. Connections opened later work normally. Returns how
+   * many connections were turned.
+   */
+  blackholeConnections(agentId?: string): number;
+  /** Request frames that arrived on black-holed connections and were ignored, oldest first. */
+  blackholed(): FakeKadiRequestRecord[];
   /** Stops listening and terminates every socket, forgetting all state (a broker crash). */
   stop(): Promise<void>;
   /** Listens again on the same port after {@link FakeKadiBroker.stop}. */
@@ -128,6 +139,8 @@ interface Connection {
   subscriptions: { channel: string; networkId: string }[];
   /** Requests the fake sent to this client, keyed by id. */
   outbound: Map<string, (answer: FakeKadiAnswer | Error) => void>;
+  /** Set by `blackholeConnections`: inbound frames are ignored, outbound ones never sent. */
+  blackholed: boolean;
 }
 
 /** Starts a fake broker on 127.0.0.1. */
@@ -137,6 +150,7 @@ export async function startFakeKadiBroker(
   const defaultToolTimeoutMs = options.defaultToolTimeoutMs ?? 30_000;
   const connections = new Map<number, Connection>();
   const log: FakeKadiRequestRecord[] = [];
+  const swallowed: FakeKadiRequestRecord[] = [];
   let answerPings = true;
   let nextConnectionId = 1;
   let nextOutboundId = 1;
@@ -146,7 +160,7 @@ export async function startFakeKadiBroker(
   let port = options.port ?? 0;
 
   const send = (conn: Connection, message: Record<string, unknown>): void => {
-    if (conn.ws.readyState !== WebSocket.OPEN) return;
+    if (conn.ws.readyState !== WebSocket.OPEN || conn.blackholed) return;
     frameCount += 1;
     // The real broker is inconsistent about "jsonrpc"; clients must accept both forms.
     const frame = frameCount % 2 === 0 ? message : { jsonrpc: "2.0", ...message };
@@ -370,11 +384,19 @@ export async function startFakeKadiBroker(
       networks: [],
       subscriptions: [],
       outbound: new Map(),
+      blackholed: false,
     };
     connections.set(conn.id, conn);
     ws.on("message", (data, isBinary) => {
       if (isBinary) return;
       const message = parseJsonRpcMessage(data.toString());
+      if (conn.blackholed) {
+        if (message.kind === "request") {
+          const { id, method, params } = message;
+          swallowed.push({ connectionId: conn.id, agentId: conn.agentId, id, method, params });
+        }
+        return;
+      }
       switch (message.kind) {
         case "request":
           onRequest(conn, message.id, message.method, message.params);
@@ -476,12 +498,22 @@ export async function startFakeKadiBroker(
     sendRaw: (agentId, text) => {
       const conn = byAgentId(agentId);
       if (conn === undefined) throw new Error(`no connected agent ${agentId}`);
-      conn.ws.send(text);
+      if (!conn.blackholed) conn.ws.send(text);
     },
     setAnswerPings: (answer) => {
       answerPings = answer;
     },
     dropConnections: terminateAll,
+    blackholeConnections: (agentId) => {
+      let count = 0;
+      for (const conn of connections.values()) {
+        if (agentId !== undefined && conn.agentId !== agentId) continue;
+        conn.blackholed = true;
+        count += 1;
+      }
+      return count;
+    },
+    blackholed: () => swallowed.map((r) => ({ ...r })),
     stop,
     restart: async () => {
       if (http !== undefined) throw new Error("fake KADI broker is already running");

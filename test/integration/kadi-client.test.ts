@@ -504,6 +504,100 @@ describe("KĀDI client against the fake broker", () => {
     });
   });
 
+  describe("liveness probe after silence", () => {
+    /** Lets more than `staleAfterMs` pass with no frame from the broker (the frozen container). */
+    const silence = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    const pingsFrom = (agentId: string | undefined) =>
+      broker.requests().filter((r) => r.agentId === agentId && r.method === "kadi.session.ping");
+    // Heartbeat and dead-peer timer far away, so only the probe can notice a dead connection.
+    const PROBING = { pingIntervalMs: 60_000, deadPeerMs: 60_000, staleAfterMs: 200 } as const;
+
+    it("probes a silent connection, finds it dead, reconnects and makes the call on the new session", async () => {
+      await startSlackAgent(async (input) => ({ ok: true, echoed: input }));
+      const client = makeClient({ ...PROBING, probeTimeoutMs: 200 });
+      const deliveries: KadiDelivery[] = [];
+      await client.connect();
+      await client.subscribe(["slack.app_mention.U1"], "global", (d) => deliveries.push(d));
+      const states = recordStates(client);
+      const firstAgent = client.agentId;
+      expect(broker.blackholeConnections(firstAgent)).toBe(1);
+      await silence(300);
+
+      const [first, second] = await Promise.all([
+        client.invokeTool(undefined, "slack_send_reply", { text: "after thaw" }, 5_000),
+        client.invokeTool("slack", "slack_send_reply", { text: "concurrent" }, 5_000),
+        client.publish("chat.activity", { n: 1 }, "global"),
+      ]);
+      expect(first).toEqual({ ok: true, echoed: { text: "after thaw" } });
+      expect(second).toEqual({ ok: true, echoed: { text: "concurrent" } });
+
+      // One probe for all three callers, on the dead socket; nothing else was sent there.
+      expect(broker.blackholed().map((r) => [r.agentId, r.method])).toEqual([
+        [firstAgent, "kadi.session.ping"],
+      ]);
+      expect(states).toEqual(["reconnecting", "authenticating", "registering", "ready"]);
+      expect(client.agentId).not.toBe(firstAgent);
+      expect(methodsFrom(new Set([client.agentId]))).toEqual([
+        "kadi.agent.register",
+        "kadi.event.subscribe",
+        ...Array(3).fill(expect.stringMatching(/^kadi\.(ability\.request|event\.publish)$/)),
+      ]);
+      broker.deliver("slack.app_mention.U1", { id: "after-thaw" }, "global");
+      await vi.waitFor(() => expect(deliveries).toHaveLength(1), WAIT);
+    });
+
+    it("probes a silent but live connection and proceeds on it", async () => {
+      await startSlackAgent(async () => ({ ok: true }));
+      const client = makeClient({ ...PROBING, probeTimeoutMs: 2_000 });
+      await client.connect();
+      const states = recordStates(client);
+      const agentId = client.agentId;
+      await silence(300);
+
+      await expect(
+        client.invokeTool(undefined, "slack_send_reply", { text: "x" }, 5_000),
+      ).resolves.toEqual({ ok: true });
+      expect(methodsFrom(new Set([agentId]))).toEqual([
+        "kadi.agent.register",
+        "kadi.session.ping",
+        "kadi.ability.request",
+      ]);
+      expect(client.agentId).toBe(agentId);
+      expect(states).toEqual([]);
+    });
+
+    it("does not probe a connection that heard from the broker recently", async () => {
+      await startSlackAgent(async () => ({ ok: true }));
+      const client = makeClient({ ...PROBING, staleAfterMs: 5_000 });
+      await client.connect();
+      await client.subscribe(["news"], "global", () => {});
+      await client.publish("news", { n: 1 }, "global");
+      await client.invokeTool(undefined, "slack_send_reply", { text: "x" }, 5_000);
+      await client.invokeTool(undefined, "slack_send_reply", { text: "y" }, 5_000);
+
+      expect(pingsFrom(client.agentId)).toEqual([]);
+      expect(broker.requests().filter((r) => r.method === "kadi.session.ping")).toEqual([]);
+    });
+
+    it("is bounded by the call's own deadline, and the reconnect it started serves the next call", async () => {
+      await startSlackAgent(async () => ({ ok: true }));
+      const client = makeClient({ ...PROBING, probeTimeoutMs: 400 });
+      await client.connect();
+      const firstAgent = client.agentId;
+      broker.blackholeConnections(firstAgent);
+      await silence(300);
+
+      await expect(
+        client.invokeTool(undefined, "slack_send_reply", { text: "short" }, 100),
+      ).rejects.toMatchObject({ kind: "timeout" });
+      await expect(
+        client.invokeTool(undefined, "slack_send_reply", { text: "next" }, 5_000),
+      ).resolves.toEqual({ ok: true });
+      expect(client.agentId).not.toBe(firstAgent);
+      expect(broker.blackholed().map((r) => r.method)).toEqual(["kadi.session.ping"]);
+    });
+  });
+
   describe("close", () => {
     it("rejects pending calls with kind closed, stops timers and never reconnects", async () => {
       await startSlackAgent(() => new Promise(() => {}));
