@@ -1,19 +1,39 @@
 import { existsSync } from "node:fs";
 import { setTimeout as delay } from "node:timers/promises";
-import { runBootstrapCli } from "../core/gateway/cli";
+import { createInterruptHandler, type InterruptSignal, runBootstrapCli } from "../core/gateway/cli";
 
 /**
  * `npm run gateway:bootstrap -- --stage <stage>`: configures a freshly deployed model gateway
  * (see `core/gateway/cli.ts` for options). Progress goes to stderr, the report to stdout.
+ * SIGINT/SIGTERM cancel the run, which undoes what it created; a second Ctrl-C quits at once.
  */
 async function main(): Promise<void> {
   // A developer's `.env` (see `.env.template`); variables already set in the shell win.
   if (existsSync(".env")) process.loadEnvFile(".env");
+  const controller = new AbortController();
+  let pending: readonly string[] = [];
+  const handle = createInterruptHandler({
+    abort: (reason) => controller.abort(reason),
+    pending: () => pending,
+    err: (line) => console.error(line),
+    exit: (code) => process.exit(code),
+    clock: Date,
+  });
+  const onSignal = (signal: InterruptSignal) => {
+    handle(signal);
+    process.once(signal, onSignal);
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
   process.exitCode = await runBootstrapCli(process.argv.slice(2), {
     out: (line) => console.log(line),
     err: (line) => console.error(line),
     clock: Date,
-    sleep: (ms) => delay(ms),
+    sleep: (ms, signal) => delay(ms, undefined, { signal }),
+    signal: controller.signal,
+    onPending: (items) => {
+      pending = items;
+    },
   });
 }
 

@@ -54,24 +54,33 @@ export type HealthProbe = { healthy: true } | { healthy: false; reason: string }
 /** Something the bootstrap may have created and must undo on failure. */
 export type Created = { kind: "key"; key: CreatedKey } | { kind: "model"; model: RegisteredModel };
 
-/** Admin client of one gateway. Every method rejects with {@link GatewayAdminError} only. */
+/**
+ * Admin client of one gateway. Every method rejects with {@link GatewayAdminError} only.
+ *
+ * The optional `signal` cancels a call (the bootstrap passes its interrupt signal); a cancelled
+ * call rejects like a lost connection, with `interrupted` in the message. The deletes take no
+ * signal: they undo an interrupted run and must not be cancelled by the same interrupt.
+ */
 export interface GatewayAdmin {
   readonly dialect: GatewayDialect;
   /** Gateway origin without trailing slash, e.g. `https://gw.example.com`. */
   readonly url: string;
   /**
-   * One unauthenticated health probe; never rejects.
+   * One unauthenticated health probe; never rejects (a cancelled probe is unhealthy).
    * @param timeoutMs - abort the probe after this many ms.
    */
-  health(timeoutMs: number): Promise<HealthProbe>;
+  health(timeoutMs: number, signal?: AbortSignal): Promise<HealthProbe>;
   /** Public names of the models the gateway already serves, with their deployment ids. */
-  listModels(): Promise<RegisteredModel[]>;
+  listModels(signal?: AbortSignal): Promise<RegisteredModel[]>;
   /** Generates an API key labelled `alias`, allowed to call `models` (public names). */
-  createKey(request: { alias: string; models: string[] }): Promise<CreatedKey>;
+  createKey(
+    request: { alias: string; models: string[] },
+    signal?: AbortSignal,
+  ): Promise<CreatedKey>;
   /** Deletes a key. Resolves `true` if it existed, `false` if it was already gone. */
   deleteKey(key: CreatedKey): Promise<boolean>;
   /** Registers one OpenAI-compatible model. */
-  registerModel(spec: ModelSpec): Promise<RegisteredModel>;
+  registerModel(spec: ModelSpec, signal?: AbortSignal): Promise<RegisteredModel>;
   /** Deletes a model deployment. Resolves `true` if it existed, `false` if already gone. */
   deleteModel(model: RegisteredModel): Promise<boolean>;
 }

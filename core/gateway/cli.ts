@@ -2,6 +2,7 @@
  * `npm run gateway:bootstrap -- --stage <stage> [options]`: argument parsing, wiring from
  * `Config.gateway`, and the printed report. `scripts/gateway-bootstrap.ts` is the process shell.
  */
+import { constants } from "node:os";
 import { parseArgs } from "node:util";
 import * as z from "zod";
 import { type Config, ConfigError, loadConfig } from "../config";
@@ -17,7 +18,8 @@ export const USAGE = `Usage: npm run gateway:bootstrap -- --stage <stage> [optio
 Waits for the gateway at GATEWAY_URL to become healthy, generates an API key and registers the
 models through its admin API (GATEWAY_DIALECT: litellm | model-manager, GATEWAY_ADMIN_KEY), and
 stores the key as the SST secret ${MODEL_MANAGER_SECRET_NAME} (MODEL_MANAGER_API_KEY) of <stage>.
-On failure it deletes what it created and exits 1.
+On failure it deletes what it created and exits 1. Ctrl-C (SIGINT) or SIGTERM stops it the
+same way and exits 130 (143); a second Ctrl-C exits at once, listing what may be left behind.
 
 Options:
   --stage <name>              SST stage that receives the secret (required)
@@ -141,7 +143,8 @@ export function formatSummary(summary: BootstrapSummary, stage: string): string[
 
 /** The failure report: step, reason, what was undone and what must be removed by hand. */
 export function formatFailure(error: BootstrapError): string[] {
-  const lines = [`Gateway bootstrap failed at step "${error.step}": ${error.message}`];
+  const outcome = error.interrupted ? "stopped" : "failed";
+  const lines = [`Gateway bootstrap ${outcome} at step "${error.step}": ${error.message}`];
   const { undone, leftBehind } = error.cleanup;
   if (undone.length > 0) lines.push(`  undone: ${undone.join("; ")}`);
   for (const item of leftBehind) {
@@ -149,6 +152,75 @@ export function formatFailure(error: BootstrapError): string[] {
   }
   if (undone.length === 0 && leftBehind.length === 0) lines.push("  nothing was created.");
   return lines;
+}
+
+/** Signals that interrupt the bootstrap. */
+export type InterruptSignal = "SIGINT" | "SIGTERM";
+
+/** Abort reason the script gives the bootstrap's signal: which process signal stopped the run. */
+export class Interrupt extends Error {
+  override readonly name = "Interrupt";
+  constructor(readonly signal: InterruptSignal) {
+    super(`interrupted by ${signal}`);
+  }
+
+  /** Shell convention 128 + signal number: 130 for SIGINT, 143 for SIGTERM. */
+  get exitCode(): number {
+    return 128 + constants.signals[this.signal];
+  }
+}
+
+/**
+ * Deliveries of the same interrupt closer together than this, ms, count as one. A single
+ * Ctrl-C under `npm run` reaches the script twice: from the terminal, and about 30 ms later
+ * relayed by tsx, which hears it once more from npm's own forwarding.
+ */
+export const REPEATED_DELIVERY_MS = 1_000;
+
+/** Collaborators of {@link createInterruptHandler}. */
+export interface InterruptHandlerDeps {
+  /** Cancels the run with the given reason (`AbortController.abort`). */
+  abort(reason: Interrupt): void;
+  /** What the run may have created and not undone yet (from `CliDeps.onPending`). */
+  pending(): readonly string[];
+  err(line: string): void;
+  /** Ends the process at once with this code. */
+  exit(code: number): void;
+  clock: Clock;
+}
+
+/**
+ * Decides what each SIGINT/SIGTERM does; the script registers the returned function with
+ * `process.once` (again after each call). The first signal cancels the run, which then undoes
+ * what it created; a later one, {@link REPEATED_DELIVERY_MS} or more after the first, exits
+ * at once with the exit code of that signal after listing what may be left behind.
+ */
+export function createInterruptHandler(
+  deps: InterruptHandlerDeps,
+): (signal: InterruptSignal) => void {
+  let firstAtMs: number | undefined;
+  return (signal) => {
+    const now = deps.clock.now();
+    if (firstAtMs === undefined) {
+      firstAtMs = now;
+      deps.err(`${signal}: stopping and undoing what this run created (Ctrl-C again to quit now)`);
+      deps.abort(new Interrupt(signal));
+      return;
+    }
+    if (now - firstAtMs < REPEATED_DELIVERY_MS) return;
+    for (const line of formatAbandoned(deps.pending())) deps.err(line);
+    deps.exit(new Interrupt(signal).exitCode);
+  };
+}
+
+/** What to say when quitting before the undo ended: everything that may be left behind. */
+export function formatAbandoned(pending: readonly string[]): string[] {
+  if (pending.length === 0)
+    return ["Quitting now; nothing this run created is left on the gateway."];
+  return [
+    "Quitting before the undo finished. These may be left on the gateway; delete them by hand:",
+    ...pending.map((item) => `  ${item}`),
+  ];
 }
 
 /** Process-level collaborators of {@link runBootstrapCli}; tests replace them. */
@@ -167,11 +239,16 @@ export interface CliDeps {
   secrets?: (stage: string) => SecretStore;
   /** Overrides of the health wait besides the budget from `--health-timeout-ms`. */
   health?: Partial<Omit<HealthWaitOptions, "budgetMs">>;
+  /** Interrupts the run; its reason, an {@link Interrupt}, picks the exit code (else 130). */
+  signal?: AbortSignal;
+  /** See `BootstrapDeps.onPending`: what {@link formatAbandoned} lists on a forced quit. */
+  onPending?: (items: readonly string[]) => void;
 }
 
 /**
  * Runs the bootstrap from a command line. Resolves to the exit code: 0 success, 1 bootstrap
- * failure (after undo), 2 bad arguments or configuration.
+ * failure (after undo), 2 bad arguments or configuration, 130/143 interrupted through
+ * `deps.signal` (after undo).
  */
 export async function runBootstrapCli(argv: readonly string[], deps: CliDeps): Promise<number> {
   const parsed = parseBootstrapArgs(argv);
@@ -217,13 +294,24 @@ export async function runBootstrapCli(argv: readonly string[], deps: CliDeps): P
       models: specs.specs,
       keyAlias: args.keyAlias ?? defaultKeyAlias(args.stage, deps.clock.now()),
       health: { ...DEFAULT_HEALTH_WAIT, ...deps.health, budgetMs: args.healthTimeoutMs },
+      signal: deps.signal,
     },
-    { admin, secrets, clock: deps.clock, sleep: deps.sleep, progress: deps.err },
+    {
+      admin,
+      secrets,
+      clock: deps.clock,
+      sleep: deps.sleep,
+      progress: deps.err,
+      onPending: deps.onPending,
+    },
   );
   if (!result.ok) {
     for (const line of formatFailure(result.error)) deps.err(line);
-    return 1;
+    if (!result.error.interrupted) return 1;
+    const reason: unknown = deps.signal?.reason;
+    return reason instanceof Interrupt ? reason.exitCode : new Interrupt("SIGINT").exitCode;
   }
+  if (deps.signal?.aborted) deps.err("Interrupted too late to cancel: the key was already stored.");
   for (const line of formatSummary(result.summary, args.stage)) deps.out(line);
   return 0;
 }

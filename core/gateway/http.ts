@@ -18,6 +18,11 @@ export interface AdminCall {
   accept?: readonly number[];
   /** Overrides the client's timeout for this call, ms. */
   timeoutMs?: number;
+  /**
+   * Cancels the call (e.g. on Ctrl-C), on top of the timeout. A cancelled call rejects like a
+   * network error, with `interrupted` as the reason.
+   */
+  signal?: AbortSignal;
   /** Attached to the error when the outcome is unknown (network error, timeout, 5xx). */
   possiblyCreated?: Created;
 }
@@ -67,14 +72,15 @@ export function createAdminHttp(
         method: call.method,
         headers,
         body: call.body === undefined ? undefined : JSON.stringify(call.body),
-        signal: AbortSignal.timeout(call.timeoutMs ?? options.timeoutMs),
+        signal: withTimeout(call.timeoutMs ?? options.timeoutMs, call.signal),
       });
       text = await response.text();
     } catch (cause) {
+      const reason = call.signal?.aborted ? "interrupted" : describeNetworkError(cause);
       throw new GatewayAdminError({
         dialect: options.dialect,
         operation: call.operation,
-        message: `${where} failed: ${redact(describeNetworkError(cause))}`,
+        message: `${where} failed: ${redact(reason)}`,
         possiblyCreated: call.possiblyCreated,
         cause,
       });
@@ -91,6 +97,12 @@ export function createAdminHttp(
       possiblyCreated: response.status >= 500 ? call.possiblyCreated : undefined,
     });
   };
+}
+
+/** A signal that fires after `timeoutMs` or when `signal` does, whichever comes first. */
+function withTimeout(timeoutMs: number, signal: AbortSignal | undefined): AbortSignal {
+  const timeout = AbortSignal.timeout(timeoutMs);
+  return signal ? AbortSignal.any([timeout, signal]) : timeout;
 }
 
 function parseBody(text: string): unknown {

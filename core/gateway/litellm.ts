@@ -70,7 +70,7 @@ export function createLiteLlmAdmin(options: LiteLlmAdminOptions): GatewayAdmin {
     dialect: "litellm",
     url: options.url,
 
-    async health(timeoutMs) {
+    async health(timeoutMs, signal) {
       try {
         await call({
           operation: "health",
@@ -78,6 +78,7 @@ export function createLiteLlmAdmin(options: LiteLlmAdminOptions): GatewayAdmin {
           path: "/health/liveliness",
           auth: false,
           timeoutMs,
+          signal,
         });
         return { healthy: true };
       } catch (error) {
@@ -85,8 +86,13 @@ export function createLiteLlmAdmin(options: LiteLlmAdminOptions): GatewayAdmin {
       }
     },
 
-    async listModels() {
-      const { body } = await call({ operation: "listModels", method: "GET", path: "/model/info" });
+    async listModels(signal) {
+      const { body } = await call({
+        operation: "listModels",
+        method: "GET",
+        path: "/model/info",
+        signal,
+      });
       const parsed = modelInfoSchema.safeParse(body);
       if (!parsed.success) {
         throw new GatewayAdminError({
@@ -101,7 +107,7 @@ export function createLiteLlmAdmin(options: LiteLlmAdminOptions): GatewayAdmin {
       }));
     },
 
-    async createKey({ alias, models }): Promise<CreatedKey> {
+    async createKey({ alias, models }, signal): Promise<CreatedKey> {
       const byAlias: CreatedKey = { id: alias, alias, key: "" };
       const { body } = await call({
         operation: "createKey",
@@ -109,6 +115,7 @@ export function createLiteLlmAdmin(options: LiteLlmAdminOptions): GatewayAdmin {
         path: "/key/generate",
         body: { key_alias: alias, models, metadata: { created_by: "gateway-bootstrap" } },
         possiblyCreated: { kind: "key", key: byAlias },
+        signal,
       });
       const parsed = generatedKeySchema.safeParse(body);
       if (!parsed.success) {
@@ -133,7 +140,7 @@ export function createLiteLlmAdmin(options: LiteLlmAdminOptions): GatewayAdmin {
       return status !== 404;
     },
 
-    async registerModel(spec): Promise<RegisteredModel> {
+    async registerModel(spec, signal): Promise<RegisteredModel> {
       const pinned: RegisteredModel = { id: newId(), name: spec.name };
       const { body } = await call({
         operation: "registerModel",
@@ -141,6 +148,7 @@ export function createLiteLlmAdmin(options: LiteLlmAdminOptions): GatewayAdmin {
         path: "/model/new",
         body: modelNewBody(spec, pinned.id),
         possiblyCreated: { kind: "model", model: pinned },
+        signal,
       });
       const parsed = modelRowSchema.partial().safeParse(body);
       const id = parsed.success

@@ -15,7 +15,8 @@
  * - `DELETE /admin/models/{id}` → 204; 404 when unknown.
  * - Admin routes take `Authorization: Bearer <admin key>`; errors are `{error: {message}}`.
  *
- * Ids are chosen by the server, so a create whose answer is lost cannot be undone by id.
+ * Ids are chosen by the server, so a create whose answer is lost cannot be undone by id (the
+ * bootstrap finds a lost model registration by name instead).
  */
 import * as z from "zod";
 import { type GatewayAdmin, GatewayAdminError, type ModelSpec } from "./admin";
@@ -55,32 +56,41 @@ export function createModelManagerAdmin(options: ModelManagerAdminOptions): Gate
     dialect: "model-manager",
     url: options.url,
 
-    async health(timeoutMs) {
+    async health(timeoutMs, signal) {
       try {
-        await call({ operation: "health", method: "GET", path: "/health", auth: false, timeoutMs });
+        await call({
+          operation: "health",
+          method: "GET",
+          path: "/health",
+          auth: false,
+          timeoutMs,
+          signal,
+        });
         return { healthy: true };
       } catch (error) {
         return { healthy: false, reason: (error as Error).message };
       }
     },
 
-    async listModels() {
+    async listModels(signal) {
       const { body } = await call({
         operation: "listModels",
         method: "GET",
         path: "/admin/models",
+        signal,
       });
       const parsed = modelListSchema.safeParse(body);
       if (!parsed.success) throw malformed("listModels", "GET /admin/models");
       return parsed.data.data.map(({ id, name }) => ({ id, name }));
     },
 
-    async createKey({ alias, models }) {
+    async createKey({ alias, models }, signal) {
       const { body } = await call({
         operation: "createKey",
         method: "POST",
         path: "/admin/api-keys",
         body: { name: alias, models },
+        signal,
       });
       const parsed = createdKeySchema.safeParse(body);
       if (!parsed.success) throw malformed("createKey", "POST /admin/api-keys");
@@ -97,12 +107,13 @@ export function createModelManagerAdmin(options: ModelManagerAdminOptions): Gate
       return status !== 404;
     },
 
-    async registerModel(spec) {
+    async registerModel(spec, signal) {
       const { body } = await call({
         operation: "registerModel",
         method: "POST",
         path: "/admin/models/openai",
         body: openAiModelBody(spec),
+        signal,
       });
       const parsed = createdModelSchema.safeParse(body);
       if (!parsed.success) throw malformed("registerModel", "POST /admin/models/openai");

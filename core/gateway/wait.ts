@@ -9,8 +9,11 @@ export interface Clock {
   now(): number;
 }
 
-/** Waits `ms` milliseconds. */
-export type Sleep = (ms: number) => Promise<void>;
+/**
+ * Waits `ms` milliseconds. When `signal` is given and fires first, it may reject early (as
+ * `timers/promises` `setTimeout(ms, undefined, {signal})` does); callers check the signal.
+ */
+export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
 
 /** Budget and backoff of {@link waitForHealthy}, all in ms. */
 export interface HealthWaitOptions {
@@ -59,30 +62,50 @@ export function nextProbeDelayMs(
   return Math.max(1, Math.min(backoff, remaining));
 }
 
-/** Outcome of {@link waitForHealthy}; `elapsedMs` is measured with the injected clock. */
+/**
+ * Outcome of {@link waitForHealthy}; `elapsedMs` is measured with the injected clock. A wait
+ * cancelled through its signal has `interrupted: true`.
+ */
 export type HealthWaitResult =
   | { ok: true; probes: number; elapsedMs: number }
-  | { ok: false; probes: number; elapsedMs: number; lastReason: string };
+  | { ok: false; interrupted?: false; probes: number; elapsedMs: number; lastReason: string }
+  | { ok: false; interrupted: true; probes: number; elapsedMs: number };
 
 /**
- * Probes until healthy or the budget is spent. Never rejects unless `probe` does.
+ * Probes until healthy, the budget is spent, or `deps.signal` fires (checked before each probe,
+ * after a failed probe, and during the pause). Never rejects unless `probe` or `sleep` does for
+ * another reason than the signal.
  *
- * @param probe - one probe with its timeout in ms (e.g. `GatewayAdmin.health`).
+ * @param probe - one probe with its timeout in ms and the signal (e.g. `GatewayAdmin.health`).
  */
 export async function waitForHealthy(
-  probe: (timeoutMs: number) => Promise<HealthProbe>,
+  probe: (timeoutMs: number, signal?: AbortSignal) => Promise<HealthProbe>,
   options: HealthWaitOptions,
-  deps: { clock: Clock; sleep: Sleep },
+  deps: { clock: Clock; sleep: Sleep; signal?: AbortSignal },
 ): Promise<HealthWaitResult> {
+  const { signal } = deps;
   const start = deps.clock.now();
   let probes = 0;
+  const interrupted = () => ({
+    ok: false as const,
+    interrupted: true as const,
+    probes,
+    elapsedMs: deps.clock.now() - start,
+  });
   for (;;) {
-    const result = await probe(options.probeTimeoutMs);
+    if (signal?.aborted) return interrupted();
+    const result = await probe(options.probeTimeoutMs, signal);
     probes += 1;
     const elapsedMs = deps.clock.now() - start;
     if (result.healthy) return { ok: true, probes, elapsedMs };
+    if (signal?.aborted) return interrupted();
     const delay = nextProbeDelayMs(probes, elapsedMs, options);
     if (delay === undefined) return { ok: false, probes, elapsedMs, lastReason: result.reason };
-    await deps.sleep(delay);
+    try {
+      await deps.sleep(delay, signal);
+    } catch (error) {
+      if (signal?.aborted) return interrupted();
+      throw error;
+    }
   }
 }

@@ -69,6 +69,28 @@ export interface FakeAdminFailure {
   message?: string;
 }
 
+/** Options of {@link FakeGatewayAdmin.pauseNext}. */
+export interface FakeAdminPause {
+  /** Let this many calls of the operation pass first; default 0. */
+  afterSuccesses?: number;
+  /** Apply the change before holding the answer, instead of holding both; default `false`. */
+  commit?: boolean;
+}
+
+/** A request held by {@link FakeGatewayAdmin.pauseNext}. */
+export interface PausedRequest {
+  /** Resolves once the request has arrived and is being held. */
+  arrived: Promise<void>;
+  /** Lets the request go on. */
+  release(): void;
+  /**
+   * Resolves after release: `answered`, or `dropped` when its client disconnected while it was
+   * held. A dropped request applies nothing it had not committed already, like a server that
+   * checks the connection before writing.
+   */
+  settled: Promise<"answered" | "dropped">;
+}
+
 /** One admin or health request as received. */
 export interface RecordedAdminRequest extends RecordedRequest {
   method: string;
@@ -98,9 +120,17 @@ export interface FakeGatewayAdmin {
   healthProbes(): number;
   /** Makes calls of `operation` fail as described. Rules apply in the order added. */
   failNext(operation: FakeAdminOperation, failure?: FakeAdminFailure): void;
+  /**
+   * Holds the next call of `operation` (after validation) until released, so a test can act
+   * while it is in flight. Pauses are checked before {@link failNext} rules.
+   */
+  pauseNext(operation: FakeAdminOperation, pause?: FakeAdminPause): PausedRequest;
   /** While `true`, connections are destroyed on arrival. */
   setDown(down: boolean): void;
-  /** Clears keys, models, requests, failures and probe counts; healthy and up again. */
+  /**
+   * Clears keys, models, requests, failures, pauses and probe counts (held requests are
+   * released); healthy and up again.
+   */
   reset(): void;
   close(): Promise<void>;
 }
@@ -112,9 +142,22 @@ export interface FakeGatewayOptions {
 }
 
 interface FailureRule extends Required<Omit<FakeAdminFailure, "message">> {
+  kind: "fail";
   operation: FakeAdminOperation;
   message?: string;
 }
+
+interface PauseRule extends Required<FakeAdminPause> {
+  kind: "pause";
+  operation: FakeAdminOperation;
+  arrived(): void;
+  released: Promise<void>;
+  release(): void;
+  settle(outcome: "answered" | "dropped"): void;
+}
+
+/** What happens to one admin call instead of the plain success. */
+type Interference = FailureRule | PauseRule;
 
 /** What a route handler gets. */
 interface Exchange {
@@ -132,6 +175,7 @@ class GatewayState {
   unhealthyProbesLeft = 0;
   probes = 0;
   rules: FailureRule[] = [];
+  pauses: PauseRule[] = [];
 
   /** Counts a probe and says whether it passes. */
   probe(): boolean {
@@ -141,6 +185,17 @@ class GatewayState {
       return false;
     }
     return this.healthy;
+  }
+
+  /** The pause, else the failure, to apply to this call of `operation` (consumes the rule). */
+  interfere(operation: FakeAdminOperation): Interference | undefined {
+    const pause = this.pauses.find((p) => p.operation === operation);
+    if (pause && pause.afterSuccesses > 0) pause.afterSuccesses -= 1;
+    else if (pause) {
+      this.pauses.splice(this.pauses.indexOf(pause), 1);
+      return pause;
+    }
+    return this.takeFailure(operation);
   }
 
   /** The failure to apply to this call of `operation`, if any (consumes the rule). */
@@ -168,6 +223,8 @@ class GatewayState {
     this.unhealthyProbesLeft = 0;
     this.probes = 0;
     this.rules = [];
+    for (const pause of this.pauses) pause.release();
+    this.pauses = [];
   }
 }
 
@@ -181,7 +238,7 @@ interface Dialect {
   route(
     exchange: Exchange,
     state: GatewayState,
-    failure: (operation: FakeAdminOperation) => FailureRule | undefined,
+    failure: (operation: FakeAdminOperation) => Interference | undefined,
   ): boolean;
 }
 
@@ -217,7 +274,7 @@ async function startFakeGateway(
       return dialect.error(res, 401, "Authentication Error, invalid admin key");
     }
     const handled = dialect.route({ req, res, path, body }, state, (operation) =>
-      state.takeFailure(operation),
+      state.interfere(operation),
     );
     if (!handled) dialect.error(res, 404, `Not Found (${req.method} ${path})`);
   });
@@ -243,6 +300,7 @@ async function startFakeGateway(
     healthProbes: () => state.probes,
     failNext: (operation, failure = {}) => {
       state.rules.push({
+        kind: "fail",
         operation,
         status: failure.status ?? 500,
         afterSuccesses: failure.afterSuccesses ?? 0,
@@ -250,6 +308,34 @@ async function startFakeGateway(
         commit: failure.commit ?? false,
         message: failure.message,
       });
+    },
+    pauseNext: (operation, pause = {}) => {
+      let arrived = () => {};
+      let release = () => {};
+      let settle: (outcome: "answered" | "dropped") => void = () => {};
+      const handle: PausedRequest = {
+        arrived: new Promise((resolve) => {
+          arrived = resolve;
+        }),
+        release: () => release(),
+        settled: new Promise((resolve) => {
+          settle = resolve;
+        }),
+      };
+      const released = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      state.pauses.push({
+        kind: "pause",
+        operation,
+        afterSuccesses: pause.afterSuccesses ?? 0,
+        commit: pause.commit ?? false,
+        arrived,
+        released,
+        release,
+        settle,
+      });
+      return handle;
     },
     setDown: http.setDown,
     reset: () => {
@@ -263,21 +349,51 @@ async function startFakeGateway(
 
 /**
  * Runs `apply` unless the injected failure says otherwise, then answers: the failure's error,
- * or `success(result)`. With `commit`, the change is applied before the error is sent.
+ * or `success(result)`. With `commit`, the change is applied before the error is sent. A pause
+ * holds the call (see {@link hold}).
  */
 function withFailure<T>(
   dialect: Dialect,
   res: ServerResponse,
-  rule: FailureRule | undefined,
+  rule: Interference | undefined,
   apply: () => T,
   success: (result: T) => void,
 ): void {
+  if (rule?.kind === "pause") {
+    void hold(rule, res, apply, success);
+    return;
+  }
   if (rule) {
     if (rule.commit) apply();
     dialect.error(res, rule.status, rule.message ?? `Injected failure (${rule.status})`);
     return;
   }
   success(apply());
+}
+
+/**
+ * Holds a call until its pause is released (applying the change first with `commit`), then
+ * answers it, or drops it when the client disconnected meanwhile.
+ */
+async function hold<T>(
+  rule: PauseRule,
+  res: ServerResponse,
+  apply: () => T,
+  success: (result: T) => void,
+): Promise<void> {
+  let clientGone = false;
+  res.once("close", () => {
+    clientGone = true;
+  });
+  const committed = rule.commit ? { result: apply() } : undefined;
+  rule.arrived();
+  await rule.released;
+  if (clientGone || res.destroyed) {
+    rule.settle("dropped");
+    return;
+  }
+  success(committed ? committed.result : apply());
+  rule.settle("answered");
 }
 
 const LITELLM_ERROR_TYPES: Record<number, string> = {

@@ -1,13 +1,14 @@
 /**
  * The gateway bootstrap with the real admin clients over HTTP against the fakes of both
  * dialects. Time is virtual (a clock that `sleep` advances), so waits cost nothing and probe
- * counts are exact; the secret store is in memory.
+ * counts are exact; the secret store is in memory. Interrupts are the CLI's abort signal fired
+ * by hand, as `scripts/gateway-bootstrap.ts` fires it on SIGINT/SIGTERM.
  */
 import OpenAI from "openai";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { GatewayAdminError } from "../../core/gateway/admin";
 import { type BootstrapOptions, bootstrapGateway } from "../../core/gateway/bootstrap";
-import { runBootstrapCli } from "../../core/gateway/cli";
+import { Interrupt, runBootstrapCli } from "../../core/gateway/cli";
 import { createGatewayAdmin } from "../../core/gateway/dialects";
 import { modelSpecs } from "../../core/gateway/models";
 import {
@@ -15,6 +16,7 @@ import {
   type SecretStore,
   SecretStoreError,
 } from "../../core/gateway/secret-store";
+import type { Sleep } from "../../core/gateway/wait";
 import {
   type FakeGatewayAdmin,
   startFakeLiteLLM,
@@ -370,5 +372,147 @@ describe("npm run gateway:bootstrap (runBootstrapCli)", () => {
       ...virtualTime(),
     });
     expect(unconfigured).toBe(2);
+  });
+});
+
+describe.each([
+  ["litellm", startFakeLiteLLM],
+  ["model-manager", startFakeModelManager],
+] as const)("interrupting npm run gateway:bootstrap against a fake %s", (dialect, start) => {
+  let fake: FakeGatewayAdmin;
+  beforeAll(async () => {
+    fake = await start({ masterKey: MASTER });
+  });
+  afterAll(() => fake.close());
+  beforeEach(() => fake.reset());
+
+  /** The CLI with an abort signal; `sleep` defaults to virtual time. */
+  function cli(argv: string[], controller: AbortController, sleep?: Sleep) {
+    const out: string[] = [];
+    const err: string[] = [];
+    const pending: (readonly string[])[] = [];
+    const secrets = memorySecrets();
+    const time = virtualTime();
+    const code = runBootstrapCli(argv, {
+      env: { GATEWAY_URL: fake.url, GATEWAY_ADMIN_KEY: MASTER, GATEWAY_DIALECT: dialect },
+      out: (line) => out.push(line),
+      err: (line) => err.push(line),
+      clock: time.clock,
+      sleep: sleep ?? time.sleep,
+      secrets: () => secrets,
+      health: { initialDelayMs: 10, maxDelayMs: 10 },
+      signal: controller.signal,
+      onPending: (items) => pending.push(items),
+    });
+    return { code, out, err, pending, secrets, time };
+  }
+
+  const registrations = () =>
+    fake.requests.filter((r) => /^\/(model\/new|admin\/models\/openai)$/.test(r.path));
+
+  it.each([
+    ["SIGINT", 130],
+    ["SIGTERM", 143],
+  ] as const)("%s during the health wait creates nothing and exits %i", async (signal, exit) => {
+    fake.setHealthy(false);
+    const controller = new AbortController();
+    let pauses = 0;
+    const run = cli(["--stage", "dev"], controller, async (ms, s) => {
+      pauses += 1;
+      if (pauses === 3) controller.abort(new Interrupt(signal));
+      // Like timers/promises setTimeout with a signal: an aborted pause rejects.
+      s?.throwIfAborted();
+      await new Promise((resolve) => setImmediate(resolve, ms));
+    });
+
+    expect(await run.code).toBe(exit);
+    expect(run.err.slice(1)).toEqual([
+      `Gateway bootstrap stopped at step "health": interrupted while waiting for ${fake.url} to become healthy (3 probes)`,
+      "  nothing was created.",
+    ]);
+    expect(fake.healthProbes()).toBe(3);
+    expect(fake.requests.every((r) => r.path.startsWith("/health"))).toBe(true);
+    expect([fake.keys(), fake.models(), run.secrets.values.size, run.out]).toEqual([[], [], 0, []]);
+  });
+
+  it("Ctrl-C while a model registration is in flight deletes the key and the models already registered; exit 130", async () => {
+    const held = fake.pauseNext("registerModel", { afterSuccesses: 1 });
+    const controller = new AbortController();
+    const run = cli(["--stage", "dev", "--models", "gpt-5.4,mini,o4-mini"], controller);
+    await held.arrived;
+    expect(fake.keys()).toHaveLength(1);
+    expect(fake.models().map((m) => m.name)).toEqual(["gpt-5.4"]);
+    // What a second Ctrl-C right now would list.
+    expect(run.pending.at(-1)).toEqual([
+      expect.stringMatching(/^key chat-agent-dev-/),
+      expect.stringMatching(/^model gpt-5\.4 \(id .+\)$/),
+      "model gpt-5.4-mini (registration in flight)",
+    ]);
+
+    controller.abort(new Interrupt("SIGINT"));
+    expect(await run.code).toBe(130);
+    held.release();
+    expect(await held.settled).toBe("dropped");
+
+    expect([fake.keys(), fake.models(), run.secrets.values.size]).toEqual([[], [], 0]);
+    expect(run.err).toContain(
+      'Gateway bootstrap stopped at step "models": interrupted while registering model gpt-5.4-mini',
+    );
+    expect(run.err).toContainEqual(
+      expect.stringMatching(
+        /^ {2}undone: model gpt-5\.4 \(id .+\); key chat-agent-dev-\S+ \(…\w{4}\)$/,
+      ),
+    );
+    expect(run.err.join("\n")).not.toContain("LEFT BEHIND");
+    expect(run.pending.at(-1)).toEqual([]);
+    expect(registrations()).toHaveLength(2);
+    expect(run.out).toEqual([]);
+  });
+
+  it("Ctrl-C after the gateway applied the in-flight registration deletes that model too", async () => {
+    const held = fake.pauseNext("registerModel", { afterSuccesses: 1, commit: true });
+    const controller = new AbortController();
+    const run = cli(["--stage", "dev"], controller);
+    await held.arrived;
+    expect(fake.models().map((m) => m.name)).toEqual(["gpt-5.4", "gpt-5.4-mini"]);
+
+    controller.abort(new Interrupt("SIGINT"));
+    expect(await run.code).toBe(130);
+    // LiteLLM: by the id the client pinned; model manager: found by name in the model list.
+    expect([fake.keys(), fake.models()]).toEqual([[], []]);
+    expect(run.err).toContainEqual(
+      expect.stringMatching(
+        /^ {2}undone: model gpt-5\.4-mini \(id .+\); model gpt-5\.4 \(id .+\); key chat-agent-dev-\S+ \(…\w{4}\)$/,
+      ),
+    );
+    held.release();
+    expect(await held.settled).toBe("dropped");
+    expect(fake.models()).toEqual([]);
+  });
+
+  it("an interrupt that arrives while the key is being stored, which succeeds, keeps the result", async () => {
+    const controller = new AbortController();
+    const values = new Map<string, string>();
+    const run = runBootstrapCli(["--stage", "dev", "--models", "gpt-5.4"], {
+      env: { GATEWAY_URL: fake.url, GATEWAY_ADMIN_KEY: MASTER, GATEWAY_DIALECT: dialect },
+      out: () => {},
+      err: (line) => values.set(`err:${values.size}`, line),
+      ...virtualTime(),
+      secrets: () => ({
+        description: "memory store",
+        set: async (name, value) => {
+          controller.abort(new Interrupt("SIGINT"));
+          values.set(name, value);
+        },
+      }),
+      signal: controller.signal,
+    });
+
+    expect(await run).toBe(0);
+    expect(fake.keys().map((k) => k.key)).toEqual([values.get(MODEL_MANAGER_SECRET_NAME)]);
+    expect(fake.models()).toHaveLength(1);
+    expect([...values.values()]).toContain(
+      "Interrupted too late to cancel: the key was already stored.",
+    );
   });
 });

@@ -2,10 +2,14 @@ import { describe, expect, it } from "vitest";
 import { lastFour } from "../../core/gateway/admin";
 import { BootstrapError, type BootstrapSummary } from "../../core/gateway/bootstrap";
 import {
+  createInterruptHandler,
   defaultKeyAlias,
+  formatAbandoned,
   formatFailure,
   formatSummary,
+  Interrupt,
   parseBootstrapArgs,
+  REPEATED_DELIVERY_MS,
 } from "../../core/gateway/cli";
 import { createAdminHttp, errorText } from "../../core/gateway/http";
 import { environmentReference, modelNewBody } from "../../core/gateway/litellm";
@@ -185,6 +189,97 @@ describe("errorText", () => {
   });
 });
 
+describe("createAdminHttp with an abort signal", () => {
+  /** A fetch that never answers, rejecting only when its signal fires. */
+  const hanging: typeof fetch = (_input, init) =>
+    new Promise((_resolve, reject) => {
+      init?.signal?.addEventListener("abort", () => reject(init.signal?.reason));
+    });
+  const call = createAdminHttp({
+    dialect: "model-manager",
+    url: "http://gateway.invalid",
+    adminKey: "sk-admin",
+    timeoutMs: 60_000,
+    fetch: hanging,
+  });
+  const registration = {
+    operation: "registerModel",
+    method: "POST",
+    path: "/admin/models/openai",
+  } as const;
+
+  it("rejects with `interrupted` when the signal fires mid-request", async () => {
+    const controller = new AbortController();
+    const pending = call({ ...registration, signal: controller.signal });
+    controller.abort(new Interrupt("SIGINT"));
+    await expect(pending).rejects.toMatchObject({
+      name: "GatewayAdminError",
+      operation: "registerModel",
+      status: undefined,
+      message: "POST /admin/models/openai failed: interrupted",
+    });
+  });
+
+  it("keeps the per-request timeout next to the signal", async () => {
+    const pending = call({ ...registration, timeoutMs: 1, signal: new AbortController().signal });
+    await expect(pending).rejects.toThrow("POST /admin/models/openai failed: timed out");
+  });
+});
+
+describe("interrupts", () => {
+  it("exit with 128 + the signal number", () => {
+    expect(new Interrupt("SIGINT").exitCode).toBe(130);
+    expect(new Interrupt("SIGTERM").exitCode).toBe(143);
+  });
+
+  function handler(pending: readonly string[]) {
+    let now = 0;
+    const aborted: Interrupt[] = [];
+    const err: string[] = [];
+    const exits: number[] = [];
+    const handle = createInterruptHandler({
+      abort: (reason) => aborted.push(reason),
+      pending: () => pending,
+      err: (line) => err.push(line),
+      exit: (code) => exits.push(code),
+      clock: { now: () => now },
+    });
+    return { handle, aborted, err, exits, advance: (ms: number) => (now += ms) };
+  }
+
+  it("cancel the run on the first signal and ignore its echo under npm run", () => {
+    const h = handler(["key k (…abcd)"]);
+    h.handle("SIGINT");
+    h.advance(30);
+    h.handle("SIGINT");
+    expect(h.aborted.map((reason) => reason.signal)).toEqual(["SIGINT"]);
+    expect(h.err).toEqual([
+      "SIGINT: stopping and undoing what this run created (Ctrl-C again to quit now)",
+    ]);
+    expect(h.exits).toEqual([]);
+  });
+
+  it("quit at once on a second signal, listing what may be left behind", () => {
+    const h = handler(["model gpt-5.4 (id m1)", "key k (…abcd)"]);
+    h.handle("SIGTERM");
+    h.advance(REPEATED_DELIVERY_MS);
+    h.handle("SIGINT");
+    expect(h.aborted).toHaveLength(1);
+    expect(h.err.slice(1)).toEqual([
+      "Quitting before the undo finished. These may be left on the gateway; delete them by hand:",
+      "  model gpt-5.4 (id m1)",
+      "  key k (…abcd)",
+    ]);
+    expect(h.exits).toEqual([130]);
+  });
+
+  it("say so when nothing is left", () => {
+    expect(formatAbandoned([])).toEqual([
+      "Quitting now; nothing this run created is left on the gateway.",
+    ]);
+  });
+});
+
 describe("reports", () => {
   it("shows a key only as its last 4 characters", () => {
     expect(lastFour("sk-0123456789abcd")).toBe("…abcd");
@@ -227,6 +322,19 @@ describe("reports", () => {
       'Gateway bootstrap failed at step "models": registering model gpt-5.4-mini failed: 500',
       "  undone: model gpt-5.4 (id m1)",
       "  LEFT BEHIND, delete by hand: key k (…abcd) (timed out)",
+    ]);
+  });
+
+  it("formats an interrupted run as stopped", () => {
+    const error = new BootstrapError(
+      "health",
+      "interrupted while waiting for https://gw to become healthy (2 probes)",
+      { undone: [], leftBehind: [] },
+      { interrupted: true },
+    );
+    expect(formatFailure(error)).toEqual([
+      'Gateway bootstrap stopped at step "health": interrupted while waiting for https://gw to become healthy (2 probes)',
+      "  nothing was created.",
     ]);
   });
 });

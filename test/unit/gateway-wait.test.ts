@@ -78,3 +78,48 @@ describe("waitForHealthy", () => {
     expect(h.now()).toBeLessThanOrEqual(options.budgetMs + options.probeTimeoutMs);
   });
 });
+
+describe("waitForHealthy with an abort signal", () => {
+  const unhealthy = (): HealthProbe => ({ healthy: false, reason: "503" });
+
+  it("stops during a pause when the sleep rejects on the signal", async () => {
+    const h = harness(unhealthy);
+    const controller = new AbortController();
+    const sleep = async (ms: number, signal?: AbortSignal) => {
+      await h.deps.sleep(ms);
+      if (h.sleeps.length === 2) controller.abort();
+      signal?.throwIfAborted();
+    };
+    const result = await waitForHealthy(h.probe, options, {
+      ...h.deps,
+      sleep,
+      signal: controller.signal,
+    });
+    expect(result).toEqual({ ok: false, interrupted: true, probes: 2, elapsedMs: 1_500 });
+  });
+
+  it("stops after a probe the signal cut short, and hands the probe the signal", async () => {
+    const controller = new AbortController();
+    const seen: (AbortSignal | undefined)[] = [];
+    const probe = async (_timeoutMs: number, signal?: AbortSignal): Promise<HealthProbe> => {
+      seen.push(signal);
+      controller.abort();
+      return { healthy: false, reason: "GET /health failed: interrupted" };
+    };
+    const h = harness(unhealthy);
+    const result = await waitForHealthy(probe, options, { ...h.deps, signal: controller.signal });
+    expect(result).toMatchObject({ ok: false, interrupted: true, probes: 1 });
+    expect(seen).toEqual([controller.signal]);
+    expect(h.sleeps).toEqual([]);
+  });
+
+  it("still rethrows a sleep failure that is not the signal's", async () => {
+    const h = harness(unhealthy);
+    const sleep = async () => {
+      throw new RangeError("bad timer");
+    };
+    await expect(
+      waitForHealthy(h.probe, options, { ...h.deps, sleep, signal: new AbortController().signal }),
+    ).rejects.toThrow("bad timer");
+  });
+});
