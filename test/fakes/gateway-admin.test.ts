@@ -99,6 +99,45 @@ describe.each([
     return { status: response.status, body: (await response.json()) as unknown };
   };
 
+  it("pauseNext holds a request until released, then answers and applies it", async () => {
+    const held = fake.pauseNext("registerModel");
+    const pending = send(wire.registerModel("gpt-5.4"));
+    await held.arrived;
+    expect(fake.models()).toEqual([]);
+    held.release();
+    expect((await pending).status).toBeLessThan(300);
+    expect(await held.settled).toBe("answered");
+    expect(fake.models().map((m) => m.name)).toEqual(["gpt-5.4"]);
+  });
+
+  it("pauseNext drops a held request whose client went away; commit applies it first", async () => {
+    const aborted = new AbortController();
+    const held = fake.pauseNext("registerModel");
+    const request = wire.registerModel("gpt-5.4");
+    const gone = fetch(fake.url + request.path, {
+      method: request.method,
+      headers: { authorization: `Bearer ${MASTER}`, "content-type": "application/json" },
+      body: JSON.stringify(request.body),
+      signal: aborted.signal,
+    }).catch((error: unknown) => error);
+    await held.arrived;
+    aborted.abort();
+    await gone;
+    // The abort reaches the server as a socket close on its next turn of the event loop.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    held.release();
+    expect(await held.settled).toBe("dropped");
+    expect(fake.models()).toEqual([]);
+
+    const committed = fake.pauseNext("registerModel", { afterSuccesses: 1, commit: true });
+    expect((await send(wire.registerModel("gpt-5.4-mini"))).status).toBeLessThan(300);
+    const second = send(wire.registerModel("gpt-5.4"));
+    await committed.arrived;
+    expect(fake.models().map((m) => m.name).sort()).toEqual(["gpt-5.4", "gpt-5.4-mini"]);
+    committed.release();
+    expect((await second).status).toBeLessThan(300);
+  });
+
   it("answers the health route without auth while healthy, 503 while not", async () => {
     expect(await probe()).toEqual({ status: 200, body: wire.healthyBody });
     fake.setHealthy(false);
