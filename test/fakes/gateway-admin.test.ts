@@ -133,7 +133,12 @@ describe.each([
     expect((await send(wire.registerModel("gpt-5.4-mini"))).status).toBeLessThan(300);
     const second = send(wire.registerModel("gpt-5.4"));
     await committed.arrived;
-    expect(fake.models().map((m) => m.name).sort()).toEqual(["gpt-5.4", "gpt-5.4-mini"]);
+    expect(
+      fake
+        .models()
+        .map((m) => m.name)
+        .sort(),
+    ).toEqual(["gpt-5.4", "gpt-5.4-mini"]);
     committed.release();
     expect((await second).status).toBeLessThan(300);
   });
