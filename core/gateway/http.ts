@@ -2,7 +2,13 @@
  * JSON-over-HTTP shell shared by both admin dialects: bearer auth, per-request timeout, and the
  * mapping of every failure to {@link GatewayAdminError}.
  */
-import { type AdminOperation, type Created, GatewayAdminError, type GatewayDialect } from "./admin";
+import {
+  type AdminOperation,
+  type Created,
+  GatewayAdminError,
+  type GatewayDialect,
+  type HealthProbe,
+} from "./admin";
 
 /** One admin request. */
 export interface AdminCall {
@@ -137,4 +143,23 @@ function describeNetworkError(cause: unknown): string {
     return `${cause.message}${inner}`;
   }
   return String(cause);
+}
+
+/**
+ * The unauthenticated health probe both dialects share: healthy on any 2xx of `path`, else the
+ * reason (status or network error, key masked). Never throws.
+ * @param timeoutMs - bound of this one probe, ms.
+ */
+export async function probeHealth(
+  call: (request: AdminCall) => Promise<AdminResponse>,
+  path: string,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<HealthProbe> {
+  try {
+    await call({ operation: "health", method: "GET", path, auth: false, timeoutMs, signal });
+    return { healthy: true };
+  } catch (error) {
+    return { healthy: false, reason: (error as Error).message };
+  }
 }

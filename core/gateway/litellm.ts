@@ -22,7 +22,7 @@ import {
   type ModelSpec,
   type RegisteredModel,
 } from "./admin";
-import { type AdminHttpOptions, createAdminHttp } from "./http";
+import { type AdminHttpOptions, createAdminHttp, probeHealth } from "./http";
 
 /** Options of {@link createLiteLlmAdmin}. */
 export interface LiteLlmAdminOptions extends Omit<AdminHttpOptions, "dialect"> {
@@ -70,21 +70,7 @@ export function createLiteLlmAdmin(options: LiteLlmAdminOptions): GatewayAdmin {
     dialect: "litellm",
     url: options.url,
 
-    async health(timeoutMs, signal) {
-      try {
-        await call({
-          operation: "health",
-          method: "GET",
-          path: "/health/liveliness",
-          auth: false,
-          timeoutMs,
-          signal,
-        });
-        return { healthy: true };
-      } catch (error) {
-        return { healthy: false, reason: (error as Error).message };
-      }
-    },
+    health: (timeoutMs, signal) => probeHealth(call, "/health/liveliness", timeoutMs, signal),
 
     async listModels(signal) {
       const { body } = await call({

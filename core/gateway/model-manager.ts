@@ -20,7 +20,7 @@
  */
 import * as z from "zod";
 import { type GatewayAdmin, GatewayAdminError, type ModelSpec } from "./admin";
-import { type AdminHttpOptions, createAdminHttp } from "./http";
+import { type AdminHttpOptions, createAdminHttp, probeHealth } from "./http";
 
 /** Options of {@link createModelManagerAdmin}. */
 export type ModelManagerAdminOptions = Omit<AdminHttpOptions, "dialect">;
@@ -56,21 +56,7 @@ export function createModelManagerAdmin(options: ModelManagerAdminOptions): Gate
     dialect: "model-manager",
     url: options.url,
 
-    async health(timeoutMs, signal) {
-      try {
-        await call({
-          operation: "health",
-          method: "GET",
-          path: "/health",
-          auth: false,
-          timeoutMs,
-          signal,
-        });
-        return { healthy: true };
-      } catch (error) {
-        return { healthy: false, reason: (error as Error).message };
-      }
-    },
+    health: (timeoutMs, signal) => probeHealth(call, "/health", timeoutMs, signal),
 
     async listModels(signal) {
       const { body } = await call({
