@@ -8,6 +8,7 @@ import { testAws, testConfig } from "../support/aws";
 import {
   FIXTURE_CONVERSATION,
   fixtureSummaries,
+  type LabelledQuery,
   labelledQueries,
   meanReciprocalRank,
   otherUserSummaries,
@@ -40,23 +41,30 @@ beforeAll(async () => {
 });
 afterAll(() => fake?.close());
 
+/** Runs every query as the fixture user; returns the ranked ids and checks user scoping. */
+async function rank(
+  backend: LongTermIndex,
+  queries: readonly LabelledQuery[],
+): Promise<Array<{ query: LabelledQuery; relevantId: string; rankedIds: string[] }>> {
+  const results = [];
+  for (const query of queries) {
+    const hits = await backend.search({
+      platform: FIXTURE_CONVERSATION.platform,
+      userId: FIXTURE_CONVERSATION.userId,
+      text: query.text,
+      limit: 5,
+    });
+    expect(hits.every((h) => h.summary.userId === FIXTURE_CONVERSATION.userId)).toBe(true);
+    results.push({ query, relevantId: query.relevantId, rankedIds: hits.map((h) => h.summary.id) });
+  }
+  return results;
+}
+
 describe.each(["embedded", "arcadedb"])("%s backend on the labelled set", (name) => {
   it("ranks the relevant summary first for every query and never leaks another user's", async () => {
     const backend = backends[name] as LongTermIndex;
-    const results = [];
-    for (const q of labelledQueries) {
-      const hits = await backend.search({
-        platform: FIXTURE_CONVERSATION.platform,
-        userId: FIXTURE_CONVERSATION.userId,
-        text: q.text,
-        limit: 5,
-      });
-      expect(hits.every((h) => h.summary.userId === FIXTURE_CONVERSATION.userId)).toBe(true);
-      results.push({ query: q, rankedIds: hits.map((h) => h.summary.id) });
-    }
-    const mrr = meanReciprocalRank(
-      results.map((r) => ({ relevantId: r.query.relevantId, rankedIds: r.rankedIds })),
-    );
+    const results = await rank(backend, labelledQueries);
+    const mrr = meanReciprocalRank(results);
     console.log(
       `[relevance] ${name}: MRR ${mrr.toFixed(3)} over ${labelledQueries.length} queries, ` +
         `${fixtureSummaries.length} summaries`,
@@ -73,17 +81,7 @@ describe.each(["embedded", "arcadedb"])("%s backend on the labelled set", (name)
 describe.each(["embedded", "arcadedb"])("%s backend on paraphrased queries", (name) => {
   it("still finds most answers when the words differ, and reports the MRR", async () => {
     const backend = backends[name] as LongTermIndex;
-    const results = [];
-    for (const q of paraphrasedQueries) {
-      const hits = await backend.search({
-        platform: FIXTURE_CONVERSATION.platform,
-        userId: FIXTURE_CONVERSATION.userId,
-        text: q.text,
-        limit: 5,
-      });
-      expect(hits.every((h) => h.summary.userId === FIXTURE_CONVERSATION.userId)).toBe(true);
-      results.push({ relevantId: q.relevantId, rankedIds: hits.map((h) => h.summary.id) });
-    }
+    const results = await rank(backend, paraphrasedQueries);
     const mrr = meanReciprocalRank(results);
     const firsts = results.filter((r) => r.rankedIds[0] === r.relevantId).length;
     console.log(
