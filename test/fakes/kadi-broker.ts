@@ -12,6 +12,7 @@ import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import WebSocket, { WebSocketServer } from "ws";
+import type * as z from "zod";
 import { verifyNonceSignature } from "../../core/kadi/keys";
 import {
   AbilityRequestParamsSchema,
@@ -171,6 +172,19 @@ export async function startFakeKadiBroker(
   const fail = (conn: Connection, id: JsonRpcId | null, code: number, message: string) =>
     send(conn, { id, error: { code, message } });
 
+  /** The params as `schema` parses them, or `undefined` after answering -32602. */
+  const parseParams = <T>(
+    conn: Connection,
+    id: JsonRpcId,
+    schema: z.ZodType<T>,
+    params: unknown,
+  ): T | undefined => {
+    const parsed = schema.safeParse(params);
+    if (parsed.success) return parsed.data;
+    fail(conn, id, FAKE_KADI_ERRORS.invalidParams, `invalid params: ${describe(parsed.error)}`);
+    return undefined;
+  };
+
   const byAgentId = (agentId: string): Connection | undefined =>
     [...connections.values()].find((c) => c.agentId === agentId);
 
@@ -198,12 +212,9 @@ export async function startFakeKadiBroker(
     });
 
   const routeAbility = (caller: Connection, id: JsonRpcId, params: unknown): void => {
-    const parsed = AbilityRequestParamsSchema.safeParse(params);
-    if (!parsed.success) {
-      fail(caller, id, FAKE_KADI_ERRORS.invalidParams, `invalid params: ${describe(parsed.error)}`);
-      return;
-    }
-    const { targetAgent, toolName, toolInput, timeout } = parsed.data;
+    const parsed = parseParams(caller, id, AbilityRequestParamsSchema, params);
+    if (!parsed) return;
+    const { targetAgent, toolName, toolInput, timeout } = parsed;
     const provider = [...connections.values()].find(
       (c) =>
         c.agentId !== undefined &&
@@ -255,32 +266,16 @@ export async function startFakeKadiBroker(
     log.push({ connectionId: conn.id, agentId: conn.agentId, id, method, params });
     switch (method) {
       case KADI_METHODS.hello: {
-        const parsed = HelloParamsSchema.safeParse(params);
-        if (!parsed.success) {
-          fail(
-            conn,
-            id,
-            FAKE_KADI_ERRORS.invalidParams,
-            `invalid params: ${describe(parsed.error)}`,
-          );
-          return;
-        }
+        const parsed = parseParams(conn, id, HelloParamsSchema, params);
+        if (!parsed) return;
         conn.nonce = randomBytes(24).toString("base64url");
         result(conn, id, { nonce: conn.nonce });
         return;
       }
       case KADI_METHODS.authenticate: {
-        const parsed = AuthenticateParamsSchema.safeParse(params);
-        if (!parsed.success) {
-          fail(
-            conn,
-            id,
-            FAKE_KADI_ERRORS.invalidParams,
-            `invalid params: ${describe(parsed.error)}`,
-          );
-          return;
-        }
-        const { publicKey, signature, nonce, wantNewId } = parsed.data;
+        const parsed = parseParams(conn, id, AuthenticateParamsSchema, params);
+        if (!parsed) return;
+        const { publicKey, signature, nonce, wantNewId } = parsed;
         const issued = conn.nonce;
         conn.nonce = undefined;
         if (issued === undefined || nonce !== issued) {
@@ -313,34 +308,18 @@ export async function startFakeKadiBroker(
     }
     switch (method) {
       case KADI_METHODS.register: {
-        const parsed = RegisterParamsSchema.safeParse(params);
-        if (!parsed.success) {
-          fail(
-            conn,
-            id,
-            FAKE_KADI_ERRORS.invalidParams,
-            `invalid params: ${describe(parsed.error)}`,
-          );
-          return;
-        }
-        conn.tools = parsed.data.tools;
-        conn.networks = parsed.data.networks;
-        conn.displayName = parsed.data.displayName;
+        const parsed = parseParams(conn, id, RegisterParamsSchema, params);
+        if (!parsed) return;
+        conn.tools = parsed.tools;
+        conn.networks = parsed.networks;
+        conn.displayName = parsed.displayName;
         result(conn, id, { status: "registered", agentId: conn.agentId });
         return;
       }
       case KADI_METHODS.subscribe: {
-        const parsed = SubscribeParamsSchema.safeParse(params);
-        if (!parsed.success) {
-          fail(
-            conn,
-            id,
-            FAKE_KADI_ERRORS.invalidParams,
-            `invalid params: ${describe(parsed.error)}`,
-          );
-          return;
-        }
-        const { channels, networkId } = parsed.data;
+        const parsed = parseParams(conn, id, SubscribeParamsSchema, params);
+        if (!parsed) return;
+        const { channels, networkId } = parsed;
         for (const channel of channels) {
           if (!conn.subscriptions.some((s) => s.channel === channel && s.networkId === networkId)) {
             conn.subscriptions.push({ channel, networkId });
@@ -350,17 +329,9 @@ export async function startFakeKadiBroker(
         return;
       }
       case KADI_METHODS.publish: {
-        const parsed = PublishParamsSchema.safeParse(params);
-        if (!parsed.success) {
-          fail(
-            conn,
-            id,
-            FAKE_KADI_ERRORS.invalidParams,
-            `invalid params: ${describe(parsed.error)}`,
-          );
-          return;
-        }
-        const { channel, data, networkId } = parsed.data;
+        const parsed = parseParams(conn, id, PublishParamsSchema, params);
+        if (!parsed) return;
+        const { channel, data, networkId } = parsed;
         result(conn, id, { published: true, delivered: deliverTo(channel, data, networkId) });
         return;
       }
