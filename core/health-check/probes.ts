@@ -7,10 +7,9 @@
 import Anthropic from "@anthropic-ai/sdk";
 import { DescribeTableCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { GetQueueAttributesCommand, GetQueueUrlCommand, type SQSClient } from "@aws-sdk/client-sqs";
-import OpenAI from "openai";
 import { ANTHROPIC_DEFAULT_BASE_URL } from "../llm/anthropic";
 import { LlmError, toLlmError } from "../llm/errors";
-import { PLACEHOLDER_API_KEY } from "../llm/openai";
+import { createOpenAIClient } from "../llm/openai";
 import type { HealthComponent, HealthRecord, ProbeDetails } from "./records";
 
 /** A check of one component. */
@@ -171,14 +170,7 @@ export interface ModelManagerProbeOptions {
  * number listed. Rejects with an `LlmError`.
  */
 export function modelManagerProbe(options: ModelManagerProbeOptions): Probe {
-  const client = new OpenAI({
-    apiKey: options.apiKey ?? PLACEHOLDER_API_KEY,
-    baseURL: options.baseURL,
-    organization: null,
-    project: null,
-    maxRetries: 0,
-    ...(options.fetch ? { fetch: options.fetch } : {}),
-  });
+  const client = createOpenAIClient(options);
   return {
     component: "model-manager",
     async run(signal) {

@@ -14,20 +14,13 @@ import {
   recordSuccess,
 } from "../llm/breaker";
 import { isKadiError } from "./errors";
+import type { KadiClient } from "./types";
 
-/** The slice of the KĀDI client the replier uses (`KadiClient` satisfies it). */
-export interface KadiToolInvoker {
-  /**
-   * Calls a tool through the broker and resolves with its result.
-   * @throws KadiError; kinds `timeout` and `network` are retried by the replier.
-   */
-  invokeTool(
-    targetAgent: string | undefined,
-    toolName: string,
-    input: unknown,
-    timeoutMs: number,
-  ): Promise<unknown>;
-}
+/**
+ * The slice of the KĀDI client the replier uses (see `KadiClient.invokeTool`); its `KadiError`
+ * kinds `timeout` and `network` are the ones the replier retries.
+ */
+export type KadiToolInvoker = Pick<KadiClient, "invokeTool">;
 
 /** Characters per Slack message through `slack_send_reply` (design.md: split at 4000). */
 export const KADI_SLACK_MAX_CHARS = 4000;

@@ -49,15 +49,7 @@ export interface ModelManagerProviderOptions {
 export function createModelManagerProvider(options: ModelManagerProviderOptions): LlmProvider {
   const clock = options.clock ?? Date.now;
   const field = options.tokenLimitField ?? "max_completion_tokens";
-  const client = new OpenAI({
-    apiKey: options.apiKey ?? PLACEHOLDER_API_KEY,
-    baseURL: options.baseURL,
-    organization: null,
-    project: null,
-    maxRetries: 0,
-    timeout: options.timeoutMs ?? 60_000,
-    ...(options.fetch ? { fetch: options.fetch } : {}),
-  });
+  const client = createOpenAIClient({ ...options, timeoutMs: options.timeoutMs ?? 60_000 });
   return {
     id: "model-manager",
     async complete(req: CompletionRequest): Promise<Completion> {
@@ -107,4 +99,27 @@ export function fromChatCompletion(response: ChatCompletion, requestedModel: str
     inputTokens: response.usage?.prompt_tokens ?? 0,
     outputTokens: response.usage?.completion_tokens ?? 0,
   };
+}
+
+/**
+ * The `openai` client for an OpenAI-compatible endpoint as this project uses it: SDK retries
+ * off (the provider manager's policy is the only one), no organization/project headers (other
+ * servers reject or ignore them), the placeholder key when none is configured.
+ * @param options.timeoutMs - per-request timeout, ms; the SDK's default (10 min) when absent.
+ */
+export function createOpenAIClient(options: {
+  apiKey?: string | undefined;
+  baseURL: string;
+  timeoutMs?: number | undefined;
+  fetch?: typeof fetch | undefined;
+}): OpenAI {
+  return new OpenAI({
+    apiKey: options.apiKey ?? PLACEHOLDER_API_KEY,
+    baseURL: options.baseURL,
+    organization: null,
+    project: null,
+    maxRetries: 0,
+    ...(options.timeoutMs !== undefined ? { timeout: options.timeoutMs } : {}),
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+  });
 }
