@@ -37,6 +37,7 @@ export interface ArchiverDeps {
   summaries: {
     put(record: SummaryRecord): Promise<void>;
     delete(ids: readonly string[]): Promise<void>;
+    listForUser(platform: ConversationRef["platform"], userId: string): Promise<SummaryRecord[]>;
   };
   index: LongTermIndex;
   llm: SummaryCompleter;
@@ -63,11 +64,12 @@ export interface ArchiverDeps {
 export interface ArchiveOutcome {
   /**
    * `done`: nothing older than the newest `keep` remains (or the run stopped early and
-   * re-requested); `busy`: another archiver holds the lease (it re-checks when it finishes),
-   * or the conversation has no META; `superseded`: the lease was taken over mid-run by an
-   * archiver that resumes the recorded chunk.
+   * re-requested); `busy`: another archiver holds the lease (it re-checks when it finishes);
+   * `superseded`: the lease was taken over mid-run by an archiver that resumes the recorded
+   * chunk; `forgotten`: the conversation has no META (`/forget`), and any summaries left for it
+   * were removed (listed in `compensatedIds`).
    */
-  status: "done" | "busy" | "superseded";
+  status: "done" | "busy" | "superseded" | "forgotten";
   /** Chunks committed (one summary each). */
   chunks: number;
   /** Messages deleted after their summary was stored and indexed. */
@@ -218,6 +220,23 @@ export function createArchiver(
       requeued: false,
     };
     const state = await conversations.acquireArchiveLease(ref, token, deps.now(), leaseMs);
+    if (!state && (await conversations.archiveState(ref)) === undefined) {
+      // No META: the conversation was forgotten (META only goes with `/forget`, and the first
+      // stored message recreates it). Summaries left for its channel are an archiver's whose
+      // undo failed after `/forget`; removing them here finishes that undo on the retry.
+      const orphans = (await deps.summaries.listForUser(ref.platform, ref.userId))
+        .filter((summary) => summary.channelId === ref.channelId)
+        .map((summary) => summary.id);
+      if (orphans.length > 0) {
+        await step("index", ref, () => deps.index.remove(orphans));
+        await step("store", ref, () => deps.summaries.delete(orphans));
+        deps.logger.warn("removed summaries of a forgotten conversation", {
+          conversation: describe(ref),
+          summaryIds: orphans,
+        });
+      }
+      return { ...outcome, status: "forgotten", compensatedIds: orphans };
+    }
     if (!state) {
       deps.logger.info("archive lease held elsewhere; leaving the work to its holder", {
         conversation: describe(ref),

@@ -126,4 +126,23 @@ describe("forgetConversation (DynamoDB Local, fake ArcadeDB)", () => {
       anthropic.setReply();
     }
   });
+
+  it("finishes a failed undo on the retry: a forgotten conversation's summary is removed", async () => {
+    const ref: ConversationRef = { platform: "slack", channelId: "C-ORPHAN", userId: "U-ORPHAN" };
+    await appendMessages(conversations, ref, 23, { startMs: T0, seed: "orphan" });
+    await buildArchiverDeps(config, aws).archive({ v: 1, conversation: ref, requestedAt: T0 }, run);
+    const [summary] = await summaries.listForUser("slack", "U-ORPHAN");
+    expect(summary).toBeDefined();
+    // What a failed undo leaves: messages and META gone, the summary still stored and indexed.
+    await conversations.deleteConversation(ref);
+    expect(arcadedb.records("Summary").filter((r) => r.userId === "U-ORPHAN")).toHaveLength(1);
+
+    const outcome = await buildArchiverDeps(config, aws).archive(
+      { v: 1, conversation: ref, requestedAt: T0 },
+      run,
+    );
+    expect(outcome).toMatchObject({ status: "forgotten", compensatedIds: [summary?.id] });
+    expect(await summaries.listForUser("slack", "U-ORPHAN")).toEqual([]);
+    expect(arcadedb.records("Summary").filter((r) => r.userId === "U-ORPHAN")).toEqual([]);
+  });
 });
