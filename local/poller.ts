@@ -78,7 +78,7 @@ export function startQueuePoller(options: QueuePollerOptions): { stop(): Promise
         );
         const messages = received.Messages ?? [];
         if (messages.length === 0) continue;
-        const event: SQSEvent = { Records: messages.map((m) => toRecord(m, queueArn ?? "")) };
+        const event: SQSEvent = { Records: messages.map((m) => toSqsRecord(m, queueArn ?? "")) };
         const context = localLambdaContext(options.functionName, options.timeoutMs ?? 60_000);
         let failed = new Set<string>();
         try {
@@ -120,7 +120,12 @@ async function readQueueArn(sqs: SQSClient, queueUrl: string): Promise<string> {
   return out.Attributes?.QueueArn ?? "";
 }
 
-function toRecord(message: Message, queueArn: string): SQSRecord {
+/**
+ * One received SQS message as the record Lambda's SQS event source delivers
+ * (https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html, event shape); missing system
+ * attributes default to a first receive now. `awsRegion` comes from the queue ARN.
+ */
+export function toSqsRecord(message: Message, queueArn: string): SQSRecord {
   const attributes = message.Attributes ?? {};
   return {
     messageId: message.MessageId ?? "",

@@ -1,4 +1,3 @@
-import type { SQSEvent } from "aws-lambda";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { ChatJob } from "../../core/chat/job";
 import { RECALL_HEADING, SYSTEM_PROMPT } from "../../core/chat/prompt";
@@ -16,6 +15,7 @@ import { type FakeAnthropic, startFakeAnthropic } from "../fakes/anthropic";
 import { type FakeArcadeDb, startFakeArcadeDb } from "../fakes/arcadedb";
 import { appendMessages, testArchiveQueue } from "../support/archive";
 import { testAws, testConfig } from "../support/aws";
+import { sqsEvent } from "../support/sqs";
 
 let anthropic: FakeAnthropic;
 let arcadedb: FakeArcadeDb;
@@ -65,26 +65,7 @@ function job(userId: string, text: string): ChatJob {
 
 async function runJob(theJob: ChatJob) {
   const handler = createChatWorkerHandler(buildWorkerDeps(config, aws));
-  const event: SQSEvent = {
-    Records: [
-      {
-        messageId: theJob.jobId,
-        receiptHandle: "r",
-        body: JSON.stringify(theJob),
-        attributes: {
-          ApproximateReceiveCount: "1",
-          SentTimestamp: "0",
-          SenderId: "s",
-          ApproximateFirstReceiveTimestamp: "0",
-        },
-        messageAttributes: {},
-        md5OfBody: "",
-        eventSource: "aws:sqs",
-        eventSourceARN: "arn:aws:sqs:us-east-1:000000000000:chat",
-        awsRegion: "us-east-1",
-      },
-    ],
-  };
+  const event = sqsEvent([theJob], { ids: [theJob.jobId] });
   return handler(event, localLambdaContext("chat-worker", 30_000));
 }
 

@@ -22,6 +22,7 @@ import {
   testArchiveQueue,
 } from "../support/archive";
 import { testAws, testConfig } from "../support/aws";
+import { sqsEvent } from "../support/sqs";
 
 let anthropic: FakeAnthropic;
 let aws: AwsClients;
@@ -272,31 +273,12 @@ describe("archiver (DynamoDB Local, fauxqs, fake Anthropic, embedded search)", (
 
   it("reports malformed archive jobs as batch item failures, so they end in the DLQ", async () => {
     const handler = createArchiverHandler(buildArchiverDeps(config, aws));
-    const record = (messageId: string, body: string) => ({
-      messageId,
-      receiptHandle: "r",
-      body,
-      attributes: {
-        ApproximateReceiveCount: "1",
-        SentTimestamp: "0",
-        SenderId: "s",
-        ApproximateFirstReceiveTimestamp: "0",
-      },
-      messageAttributes: {},
-      md5OfBody: "",
-      eventSource: "aws:sqs",
-      eventSourceARN: "arn:aws:sqs:us-east-1:000000000000:archive",
-      awsRegion: "us-east-1",
-    });
     const ok = JSON.stringify({ v: 1, conversation: slack("U-NOBODY"), requestedAt: 1 });
     const response = await handler(
-      {
-        Records: [
-          record("not-json", "{"),
-          record("wrong-shape", JSON.stringify({ v: 1, conversation: { platform: "slack" } })),
-          record("fine", ok),
-        ],
-      },
+      sqsEvent(["{", JSON.stringify({ v: 1, conversation: { platform: "slack" } }), ok], {
+        queue: "archive",
+        ids: ["not-json", "wrong-shape", "fine"],
+      }),
       localLambdaContext("archiver", 120_000),
     );
     expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual([

@@ -1,4 +1,3 @@
-import type { SQSEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ChatJob } from "../../core/chat/job";
 import { UNCONFIGURED_REPLY } from "../../core/chat/turn";
@@ -15,6 +14,7 @@ import { LOCAL_CREDENTIALS } from "../../local/services";
 import { type FakeAnthropic, startFakeAnthropic } from "../fakes/anthropic";
 import { type FakeSlack, startFakeSlack } from "../fakes/slack";
 import { testAws, testConfig } from "../support/aws";
+import { sqsEvent } from "../support/sqs";
 
 let anthropic: FakeAnthropic;
 let slack: FakeSlack;
@@ -53,27 +53,6 @@ function job(text: string, userId = "U1"): ChatJob {
       channel: "C1",
       threadTs: `1700000000.${String(counter).padStart(6, "0")}`,
     },
-  };
-}
-
-function sqsEvent(bodies: unknown[]): SQSEvent {
-  return {
-    Records: bodies.map((body, i) => ({
-      messageId: `m-${counter}-${i}`,
-      receiptHandle: "r",
-      body: typeof body === "string" ? body : JSON.stringify(body),
-      attributes: {
-        ApproximateReceiveCount: "1",
-        SentTimestamp: "0",
-        SenderId: "s",
-        ApproximateFirstReceiveTimestamp: "0",
-      },
-      messageAttributes: {},
-      md5OfBody: "",
-      eventSource: "aws:sqs",
-      eventSourceARN: "arn:aws:sqs:us-east-1:000000000000:chat",
-      awsRegion: "us-east-1",
-    })),
   };
 }
 

@@ -1,12 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { DeleteMessageBatchCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
-import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import type { AwsClients } from "../../core/compose/aws";
 import { SUMMARY_SYSTEM_PROMPT } from "../../core/memory/archiver";
 import type { ConversationStore } from "../../core/memory/conversations";
 import { type ConversationRef, deterministicMessageId } from "../../core/memory/keys";
 import type { SummaryRecord } from "../../core/memory/long-term/types";
-import { localLambdaContext } from "../../local/poller";
+import { localLambdaContext, toSqsRecord } from "../../local/poller";
 import { ensureQueueWithDlq } from "../../local/services";
 import { defaultAnthropicReply } from "../fakes/anthropic";
 import type { RecordedRequest } from "../fakes/http-fake";
@@ -90,24 +90,7 @@ export async function drainQueue(options: {
     const messages = out.Messages ?? [];
     if (messages.length === 0) return totals;
     const event: SQSEvent = {
-      Records: messages.map(
-        (m): SQSRecord => ({
-          messageId: m.MessageId ?? "",
-          receiptHandle: m.ReceiptHandle ?? "",
-          body: m.Body ?? "",
-          attributes: {
-            ApproximateReceiveCount: m.Attributes?.ApproximateReceiveCount ?? "1",
-            SentTimestamp: "0",
-            SenderId: "test",
-            ApproximateFirstReceiveTimestamp: "0",
-          },
-          messageAttributes: {},
-          md5OfBody: "",
-          eventSource: "aws:sqs",
-          eventSourceARN: "arn:aws:sqs:us-east-1:000000000000:archive",
-          awsRegion: "us-east-1",
-        }),
-      ),
+      Records: messages.map((m) => toSqsRecord(m, "arn:aws:sqs:us-east-1:000000000000:archive")),
     };
     const response = await options.handler(event, localLambdaContext("archiver", 120_000));
     const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
