@@ -15,6 +15,7 @@ import {
   discordTestKeys,
   signInteraction,
 } from "../support/discord";
+import { waitFor } from "../support/wait";
 
 const APP = "1500000000000000005";
 const CHANNEL = "1510000000000000005";
@@ -59,16 +60,6 @@ async function interact(payload: Record<string, unknown>) {
     headers: signInteraction(keys, body),
   });
   return { status: res.status, json: (await res.json()) as Record<string, unknown> };
-}
-
-async function waitFor<T>(probe: () => T | undefined, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error("timed out waiting");
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /** Waits for the first edit of `token`'s @original, then a little longer to catch extra posts. */

@@ -16,6 +16,7 @@ import { type LocalStack, startLocalStack } from "../../local/stack";
 import { type FakeAnthropic, startFakeAnthropic } from "../fakes/anthropic";
 import { type FakeKadiBroker, startFakeKadiBroker } from "../fakes/kadi-broker";
 import { testAws, testConfig } from "../support/aws";
+import { waitFor } from "../support/wait";
 
 const SLACK_BOT = "UBOTKADIE2E";
 const DISCORD_BOT = "223456789012345678";
@@ -54,16 +55,6 @@ function agentClient(name: string, tools: KadiToolDefinition[] = []): KadiClient
     logger,
     reconnect: { initialMs: 50, maxMs: 500 },
   });
-}
-
-async function waitFor<T>(probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error("timed out waiting");
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /** Waits until our agent is registered with its tools and subscribed to both channels. */

@@ -12,6 +12,7 @@ import { type FakeSlack, startFakeSlack } from "../fakes/slack";
 import { isSummaryRequest, summariserReply, testArchiveQueue } from "../support/archive";
 import { testAws, testConfig } from "../support/aws";
 import { appMentionEnvelope, signedHeaders, TEST_SIGNING_SECRET } from "../support/slack";
+import { waitFor } from "../support/wait";
 
 const BOT = "UBOTMEM";
 const USER = "U0MEMORY";
@@ -46,16 +47,6 @@ afterAll(async () => {
   await stack?.stop();
   await Promise.all([anthropic?.close(), slack?.close()]);
 });
-
-async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error("timed out waiting");
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 let mentions = 0;
 /** Sends one signed mention and waits until both of its turns are stored. */

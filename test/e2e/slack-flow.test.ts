@@ -11,6 +11,7 @@ import { type FakeOpenAI, startFakeOpenAI } from "../fakes/openai";
 import { type FakeSlack, startFakeSlack } from "../fakes/slack";
 import { testAws, testConfig } from "../support/aws";
 import { appMentionEnvelope, signedHeaders, TEST_SIGNING_SECRET } from "../support/slack";
+import { waitFor } from "../support/wait";
 
 const BOT = "UBOTE2E";
 let anthropic: FakeAnthropic;
@@ -73,16 +74,6 @@ async function mention(
     statuses.push(res.status);
   }
   return { statuses, ts: (envelope.event as { ts: string }).ts };
-}
-
-async function waitFor<T>(probe: () => T | undefined, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error("timed out waiting");
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /** Waits for `count` posts, then a little longer to catch any extra post. */
