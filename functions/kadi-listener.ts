@@ -12,21 +12,6 @@ import { createLogger, type Logger } from "../core/logger";
 import { SqsChatQueue } from "../core/queue/chat-queue";
 
 /**
- * EventBridge schedule of the listener: a new session every 3 minutes. With the default
- * `KADI_SESSION_MS` of 240 000 ms each session overlaps the next by about 60 s, so the broker
- * always has one subscriber even when a start is late by up to a minute; deliveries seen by both
- * sessions are queued once (dedupe by event id). One failed start leaves at most a 2-minute gap,
- * and Lambda's retry of a failed asynchronous invocation usually closes it earlier.
- */
-export const LISTENER_SCHEDULE = "rate(3 minutes)";
-
-/**
- * Lambda timeout of the listener, seconds: the session (240 s) plus {@link SESSION_RESERVE_MS}
- * for connecting, draining tool calls and closing, with room to spare.
- */
-export const LISTENER_TIMEOUT_SECONDS = 360;
-
-/**
  * Time kept back from the Lambda deadline, ms: up to 30 s to connect (three 10 s requests:
  * hello, authenticate, register), up to 50 s to finish `chat` tool calls in flight, the close
  * handshake, and a margin. A `KADI_SESSION_MS` longer than the remaining time minus this is cut.
@@ -84,8 +69,10 @@ export function buildKadiListener(config: Config, logger: Logger) {
 let lambdaHandler: ReturnType<typeof createKadiListenerHandler> | undefined;
 
 /**
- * Lambda entry point, invoked by the {@link LISTENER_SCHEDULE} cron with a
- * {@link LISTENER_TIMEOUT_SECONDS} timeout; dependencies built once per container.
+ * Lambda entry point, invoked by the listener cron (`KADI_LISTENER` in `infra/timings.ts`:
+ * every 3 minutes, 360 s timeout, 240 s sessions that overlap by about 60 s, so the broker
+ * always has a subscriber; deliveries seen by both sessions are queued once); dependencies
+ * built once per container.
  */
 export function handler(event: ScheduledEvent, context: Context) {
   if (!lambdaHandler) {

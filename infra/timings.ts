@@ -41,7 +41,7 @@ export const HEALTH_CHECK = {
  * The KĀDI listener holds a broker session per invocation and is started again before that
  * session ends, so the broker always has a subscriber:
  *
- * - a new invocation every 3 minutes (`LISTENER_SCHEDULE` in `functions/kadi-listener.ts`);
+ * - a new invocation every 3 minutes;
  * - each holds its session for `KADI_SESSION_MS` = 240 s, so consecutive sessions overlap by
  *   60 s. EventBridge fires within the scheduled minute, not on its 0th second, so a start
  *   can be up to ~60 s late and connecting takes a few seconds more: 60 s of overlap covers a
