@@ -1,5 +1,6 @@
 import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { ChatJob } from "../chat/job";
+import { toQueueBody } from "./body";
 
 /** Anything that accepts chat jobs; ingress depends on this, not on SQS. */
 export interface ChatJobSink {
@@ -7,7 +8,10 @@ export interface ChatJobSink {
   enqueue(job: ChatJob): Promise<void>;
 }
 
-/** The chat queue on SQS (or the fauxqs emulator locally): one message per job, JSON body. */
+/**
+ * The chat queue on SQS (or the fauxqs emulator locally): one message per job, its body the
+ * job's JSON as {@link toQueueBody} writes it (so any text, emoji included, is accepted).
+ */
 export class SqsChatQueue implements ChatJobSink {
   constructor(
     private readonly sqs: SQSClient,
@@ -19,7 +23,7 @@ export class SqsChatQueue implements ChatJobSink {
     await this.sqs.send(
       new SendMessageCommand({
         QueueUrl: this.queueUrl,
-        MessageBody: JSON.stringify(job),
+        MessageBody: toQueueBody(job),
         MessageAttributes: { jobId: { DataType: "String", StringValue: job.jobId } },
       }),
     );
