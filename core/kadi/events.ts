@@ -12,6 +12,12 @@ export const SLACK_MENTION_CHANNEL_PREFIX = "slack.app_mention.";
 /** Channel prefix of Discord mentions; the suffix is the mentioned bot's Discord user id. */
 export const DISCORD_MENTION_CHANNEL_PREFIX = "discord.mention.";
 
+/** A Slack message ts, `seconds.micros`. */
+const SLACK_TS = /^\d{1,12}\.\d{1,9}$/;
+
+/** Longest `id` copied into a refusal's log record: real ids are under 30 characters. */
+const MAX_LOGGED_ID = 64;
+
 /** `slack.app_mention.{SLACK_BOT_USER_ID}`: where the Slack agent publishes mentions of our bot. */
 export function slackMentionChannel(botUserId: string): string {
   return `${SLACK_MENTION_CHANNEL_PREFIX}${botUserId}`;
@@ -35,21 +41,25 @@ export function mentionChannels(bots: KadiBotIds): string[] {
 
 const nonEmpty = z.string().min(1);
 
+/** An optional field: publishers send it absent or `null` when they have no value. */
+const optionalText = z.string().nullish();
+
 /**
  * A Slack mention as the broker's Slack agent publishes it: `{id, user, text, channel,
  * thread_ts, ts, bot_id, timestamp}`. `id` is the message `ts` (unique within its channel),
  * `bot_id` the Slack user id of the mentioned bot (the channel suffix), `timestamp` the ISO 8601
- * time of publication. Only the fields the agent needs to answer are required.
+ * time of publication. Only `id`, `user`, `text` and `channel` are required (non-empty
+ * strings); every other field may be absent or `null`, and unknown fields are ignored.
  */
 export const kadiSlackEventSchema = z.looseObject({
   id: nonEmpty,
   user: nonEmpty,
-  text: z.string(),
+  text: nonEmpty,
   channel: nonEmpty,
-  thread_ts: z.string().optional(),
-  ts: z.string().regex(/^\d{1,12}\.\d{1,9}$/, "must be a Slack ts"),
-  bot_id: z.string().optional(),
-  timestamp: z.string().optional(),
+  thread_ts: optionalText,
+  ts: optionalText,
+  bot_id: optionalText,
+  timestamp: optionalText,
 });
 
 /** See {@link kadiSlackEventSchema}. */
@@ -58,19 +68,22 @@ export type KadiSlackEvent = z.infer<typeof kadiSlackEventSchema>;
 /**
  * A Discord mention as the broker's Discord agent publishes it: `{id, user, username, text,
  * channel, channelName, guild, ts, bot_id, timestamp}`. `id` is the message's snowflake (the
- * `message_id` that `discord_send_reply` answers), `bot_id` the mentioned bot's user id.
+ * `message_id` that `discord_send_reply` answers), `bot_id` the mentioned bot's user id;
+ * `guild` and `channelName` are `null` in direct messages. Only `id`, `user`, `text` and
+ * `channel` are required (non-empty strings); every other field may be absent or `null`, and
+ * unknown fields are ignored.
  */
 export const kadiDiscordEventSchema = z.looseObject({
   id: nonEmpty,
   user: nonEmpty,
-  username: z.string().optional(),
-  text: z.string(),
+  username: optionalText,
+  text: nonEmpty,
   channel: nonEmpty,
-  channelName: z.string().optional(),
-  guild: z.string().optional(),
-  ts: z.string().optional(),
-  bot_id: z.string().optional(),
-  timestamp: z.string().optional(),
+  channelName: optionalText,
+  guild: optionalText,
+  ts: optionalText,
+  bot_id: optionalText,
+  timestamp: optionalText,
 });
 
 /** See {@link kadiDiscordEventSchema}. */
@@ -90,8 +103,12 @@ export interface KadiBotIds {
 /** What to do with a delivery. Pure data, decided by {@link routeKadiDelivery}. */
 export type KadiRoute =
   | { action: "ignore"; reason: string }
-  /** The channel is ours but the payload is not a chat event we can answer. */
-  | { action: "invalid"; error: string }
+  /**
+   * The channel is ours but the payload is not a chat event we can answer. `error` names the
+   * field and what is wrong with it, never its value; `eventId` is the payload's `id` when it
+   * is a string, for the log.
+   */
+  | { action: "invalid"; error: string; eventId?: string }
   | {
       action: "enqueue";
       /**
@@ -140,8 +157,9 @@ function routeSlack(
 ): KadiRoute {
   const addressee = delivery.channel.slice(SLACK_MENTION_CHANNEL_PREFIX.length);
   if (botUserId && addressee !== botUserId) return { action: "ignore", reason: "another bot" };
-  const parsed = kadiSlackEventSchema.safeParse(unwrapEnvelope(delivery.data));
-  if (!parsed.success) return { action: "invalid", error: describe(parsed.error) };
+  const data = unwrapEnvelope(delivery.data);
+  const parsed = kadiSlackEventSchema.safeParse(data);
+  if (!parsed.success) return invalid(data, parsed.error);
   const event = parsed.data;
   if (botUserId && event.bot_id && event.bot_id !== botUserId) {
     return { action: "ignore", reason: "another bot" };
@@ -149,7 +167,9 @@ function routeSlack(
   if (event.user === (botUserId ?? addressee)) return { action: "ignore", reason: "own message" };
   const text = stripMentions(event.text, botUserId);
   if (!text) return { action: "ignore", reason: "empty text" };
-  const threadTs = event.thread_ts || event.ts;
+  // `id` is the message ts too; `ts` only restates it, so a missing or odd one is not fatal.
+  const ts = event.ts && SLACK_TS.test(event.ts) ? event.ts : event.id;
+  const threadTs = event.thread_ts || ts;
   return {
     action: "enqueue",
     dedupeId: `slack:${event.channel}:${event.id}`,
@@ -157,11 +177,11 @@ function routeSlack(
       v: 1,
       // Same id as the direct Slack path (core/slack/events.ts): a mention that arrives both
       // through /slack/events and through the broker is answered once.
-      jobId: `slack:${event.channel}:${event.ts}`,
+      jobId: `slack:${event.channel}:${ts}`,
       source: { kind: "kadi-event", eventId: event.id, channel: delivery.channel },
       conversation: { platform: "slack", channelId: event.channel, userId: event.user },
       text,
-      sentAt: instantMs(event.ts) ?? instantMs(event.timestamp) ?? nowMs,
+      sentAt: instantMs(ts) ?? instantMs(event.timestamp) ?? nowMs,
       reply: { kind: "kadi-slack", channel: event.channel, threadTs },
     },
   };
@@ -174,8 +194,9 @@ function routeDiscord(
 ): KadiRoute {
   const addressee = delivery.channel.slice(DISCORD_MENTION_CHANNEL_PREFIX.length);
   if (botUserId && addressee !== botUserId) return { action: "ignore", reason: "another bot" };
-  const parsed = kadiDiscordEventSchema.safeParse(unwrapEnvelope(delivery.data));
-  if (!parsed.success) return { action: "invalid", error: describe(parsed.error) };
+  const data = unwrapEnvelope(delivery.data);
+  const parsed = kadiDiscordEventSchema.safeParse(data);
+  if (!parsed.success) return invalid(data, parsed.error);
   const event = parsed.data;
   if (botUserId && event.bot_id && event.bot_id !== botUserId) {
     return { action: "ignore", reason: "another bot" };
@@ -219,7 +240,7 @@ function unwrapEnvelope(data: unknown): unknown {
 }
 
 /** Epoch ms of a Slack-style `seconds.micros`, epoch seconds or ms, or an ISO 8601 time. */
-function instantMs(value: string | undefined): number | undefined {
+function instantMs(value: string | null | undefined): number | undefined {
   if (!value) return undefined;
   // Eleven digits of seconds reach to the year 5138; twelve or more are milliseconds.
   if (/^\d{1,11}(\.\d+)?$/.test(value)) return Math.round(Number(value) * 1000);
@@ -234,7 +255,15 @@ function snowflakeMs(id: string): number | undefined {
   return Number((BigInt(id) >> 22n) + 1_420_070_400_000n);
 }
 
-function describe(error: z.ZodError): string {
+/**
+ * The `invalid` route for a payload that failed `error`. Zod's messages name the expected and
+ * received types, never the value, so the reason is safe to log and to answer with.
+ */
+function invalid(data: unknown, error: z.ZodError): KadiRoute {
   const first = error.issues[0];
-  return `${first?.path.join(".") || "data"} ${first?.message ?? "is invalid"}`;
+  const reason = `${first?.path.join(".") || "data"} ${first?.message ?? "is invalid"}`;
+  const id = (data as { id?: unknown } | null)?.id;
+  return typeof id === "string" && id.length > 0 && id.length <= MAX_LOGGED_ID
+    ? { action: "invalid", error: reason, eventId: id }
+    : { action: "invalid", error: reason };
 }

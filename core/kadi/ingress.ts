@@ -53,7 +53,12 @@ export async function acceptDelivery(
     return { outcome: "ignored", reason: route.reason };
   }
   if (route.action === "invalid") {
-    logger.warn("kadi event refused", { channel: delivery.channel, reason: route.error });
+    // The reason names a field and its expected type; the payload's values never reach the log.
+    logger.warn("kadi event refused", {
+      channel: delivery.channel,
+      eventId: route.eventId,
+      reason: route.error,
+    });
     return { outcome: "invalid", error: `invalid_event: ${route.error}` };
   }
   // The job crosses a trust boundary (the queue); what is enqueued must parse on the other side.

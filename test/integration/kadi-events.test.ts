@@ -1,10 +1,11 @@
 import { PurgeQueueCommand } from "@aws-sdk/client-sqs";
-import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { chatJobSchema } from "../../core/chat/job";
 import type { AwsClients } from "../../core/compose/aws";
 import { buildIngressDeps } from "../../core/compose/ingress";
 import type { Config } from "../../core/config";
 import { signKadiCallback } from "../../core/kadi/callback";
+import { createLogger } from "../../core/logger";
 import type { ChatJobSink } from "../../core/queue/chat-queue";
 import { createApp } from "../../functions/http";
 import { queueDepth, receiveJson, testAws, testConfig } from "../support/aws";
@@ -144,4 +145,100 @@ describe("POST /kadi/events", () => {
     expect((await post(body, signed(body), flakyApp)).status).toBe(200);
     expect(accepted).toHaveLength(1);
   });
+});
+
+describe("POST /kadi/events: payload shapes", () => {
+  it("queues a person's mention whose optional fields are null, ignoring unknown fields", async () => {
+    const ts = newTs();
+    const body = JSON.stringify({
+      channel: CHANNEL,
+      data: {
+        id: ts,
+        user: "U0ALICE",
+        text: `<@${BOT}> nulls are fine`,
+        channel: "C0CHAN",
+        ts,
+        thread_ts: null,
+        bot_id: null,
+        timestamp: null,
+        team: "T0NEW",
+        blocks: [{ type: "rich_text" }],
+      },
+    });
+    const res = await post(body, signed(body));
+    expect({ status: res.status, body: await res.json() }).toEqual({
+      status: 200,
+      body: { ok: true },
+    });
+    const jobs = await queued();
+    expect(jobs).toHaveLength(1);
+    expect(chatJobSchema.parse(jobs[0])).toMatchObject({
+      text: "nulls are fine",
+      reply: { kind: "kadi-slack", channel: "C0CHAN", threadTs: ts },
+    });
+  });
+
+  it("queues a Discord mention with null username, guild, channelName, ts and timestamp", async () => {
+    const id = String((BigInt(Date.now() - 1_420_070_400_000) << 22n) | 7n);
+    const body = JSON.stringify({
+      channel: "discord.mention.123456789012345678",
+      data: {
+        id,
+        user: "987654321098765432",
+        text: "<@123456789012345678> from a DM",
+        channel: "555555555555555555",
+        username: null,
+        guild: null,
+        channelName: null,
+        ts: null,
+        bot_id: null,
+        timestamp: null,
+      },
+    });
+    const res = await post(body, signed(body));
+    expect(res.status).toBe(200);
+    const jobs = await queued();
+    expect(jobs).toHaveLength(1);
+    expect(chatJobSchema.parse(jobs[0])).toMatchObject({
+      text: "from a DM",
+      reply: { kind: "kadi-discord", channel: "555555555555555555", messageId: id },
+    });
+  });
+
+  it.each(["id", "user", "text", "channel"])(
+    "answers 400 naming %s when it is missing or empty, and logs only the event id and reason",
+    async (field) => {
+      const logger = createLogger("kadi-events-test", "SILENT");
+      const warn = vi.spyOn(logger, "warn");
+      const deps = buildIngressDeps(config, aws, { logger });
+      const target = createApp(deps);
+      const ts = newTs();
+      const data: Record<string, unknown> = {
+        id: ts,
+        user: "U0SECRETUSER",
+        text: `<@${BOT}> a private question`,
+        channel: "C0PRIVATE",
+        ts,
+      };
+      for (const value of [undefined, ""]) {
+        const body = JSON.stringify({ channel: CHANNEL, data: { ...data, [field]: value } });
+        const res = await post(body, signed(body), target);
+        expect(res.status).toBe(400);
+        expect(((await res.json()) as { error: string }).error).toMatch(
+          new RegExp(`^invalid_event: ${field}\\b`),
+        );
+      }
+      const refusals = warn.mock.calls.filter(([message]) => message === "kadi event refused");
+      expect(refusals).toHaveLength(2);
+      for (const [, keys] of refusals) {
+        expect(keys).toMatchObject({ reason: expect.stringContaining(field) });
+        if (field !== "id") expect(keys).toMatchObject({ eventId: ts });
+        const logged = JSON.stringify(keys);
+        for (const raw of ["U0SECRETUSER", "a private question", "C0PRIVATE"]) {
+          expect(logged).not.toContain(raw);
+        }
+      }
+      expect(await chatQueueDepth()).toBe(0);
+    },
+  );
 });

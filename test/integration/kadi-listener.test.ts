@@ -135,3 +135,22 @@ describe("KĀDI listener Lambda", () => {
     await expect(handler(event, contextFor(1_000))).rejects.toMatchObject({ kind: "network" });
   });
 });
+
+describe("KĀDI listener: payload shapes", () => {
+  it("queues a socket delivery whose optional fields are null", async () => {
+    const handler = createKadiListenerHandler({ listener: deps, sessionMs: 240_000, logger });
+    const running = handler(event, contextFor(1_500));
+    await subscribedOn(2);
+    const ts = "1700000300.000001";
+    broker.deliver(
+      slackMentionChannel(BOT),
+      { ...mention(ts), thread_ts: null, bot_id: null, timestamp: null, client_msg_id: "x" },
+      "global",
+    );
+    expect(await running).toMatchObject({ deliveries: { queued: 1 } });
+    const out = await aws.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: config.chatQueueUrl, MaxNumberOfMessages: 10 }),
+    );
+    expect(out.Messages?.map((m) => JSON.parse(m.Body ?? "null").text)).toEqual(["hi"]);
+  });
+});

@@ -140,10 +140,36 @@ describe("routeKadiDelivery: Slack", () => {
   it("reports a payload that is not a Slack chat event as invalid", () => {
     const channel = slackMentionChannel(SLACK_BOT);
     const route = routeKadiDelivery({ channel, data: { id: "x", text: "hi" } }, bots, NOW);
-    expect(route.action).toBe("invalid");
+    expect(route).toEqual({
+      action: "invalid",
+      error: expect.stringMatching(/^user /),
+      eventId: "x",
+    });
     expect(
-      routeKadiDelivery({ channel, data: slackEvent({ ts: "yesterday" }) }, bots, NOW),
-    ).toEqual({ action: "invalid", error: "ts must be a Slack ts" });
+      routeKadiDelivery({ channel, data: slackEvent({ user: null }) }, bots, NOW),
+    ).toMatchObject({ action: "invalid", error: expect.stringMatching(/^user .*null/) });
+    expect(routeKadiDelivery({ channel, data: slackEvent({ text: "" }) }, bots, NOW)).toMatchObject(
+      { action: "invalid", error: expect.stringMatching(/^text /) },
+    );
+  });
+
+  it("takes null or absent optional fields, and the id for a missing or odd ts", () => {
+    const channel = slackMentionChannel(SLACK_BOT);
+    for (const ts of [null, undefined, "yesterday"]) {
+      const route = routeKadiDelivery(
+        { channel, data: slackEvent({ ts, thread_ts: null, bot_id: null, timestamp: null }) },
+        bots,
+        NOW,
+      );
+      expect(route).toMatchObject({
+        action: "enqueue",
+        job: {
+          jobId: "slack:C0CHAN:1700000000.000100",
+          sentAt: 1_700_000_000_000,
+          reply: { kind: "kadi-slack", threadTs: "1700000000.000100" },
+        },
+      });
+    }
   });
 
   it("unwraps the {eventName, data, …} envelope of KĀDI core publishers", () => {
