@@ -2,30 +2,50 @@ import * as z from "zod";
 import type { ChatJob } from "../chat/job";
 
 /**
- * Slack Events API envelopes (https://api.slack.com/apis/events-api#callback-field): only the
- * fields the agent reads are declared; unknown fields pass through untouched.
+ * A file attached to a message (https://api.slack.com/types/file): `name` and `title` are
+ * `null` or absent on some files (one hidden by the workspace's plan has neither), so an entry
+ * that does not even parse is kept as a file without a name rather than losing the message.
  */
-const slackMessageEvent = z.looseObject({
+const slackFileSchema = z
+  .looseObject({ name: z.string().nullish(), title: z.string().nullish() })
+  .catch({});
+
+/**
+ * The fields of an `app_mention` or `message` event the agent reads
+ * (https://api.slack.com/events/app_mention, https://api.slack.com/events/message and its
+ * subtypes `file_share` and `thread_broadcast`). Every field but `type` may be absent or `null`;
+ * unknown fields pass through untouched. `root` is the thread's parent, sent with
+ * `thread_broadcast`.
+ */
+const slackMessageEventSchema = z.looseObject({
   type: z.string(),
-  subtype: z.string().optional(),
-  user: z.string().optional(),
-  bot_id: z.string().optional(),
-  text: z.string().optional(),
-  ts: z.string().optional(),
-  thread_ts: z.string().optional(),
-  channel: z.string().optional(),
-  channel_type: z.string().optional(),
+  subtype: z.string().nullish(),
+  user: z.string().nullish(),
+  bot_id: z.string().nullish(),
+  text: z.string().nullish(),
+  ts: z.string().nullish(),
+  thread_ts: z.string().nullish(),
+  channel: z.string().nullish(),
+  channel_type: z.string().nullish(),
+  files: z.array(slackFileSchema).nullish(),
+  root: z.looseObject({ thread_ts: z.string().nullish() }).nullish(),
 });
 
-/** The envelope types Slack POSTs to the Request URL. */
+/**
+ * The envelope types Slack POSTs to the Request URL
+ * (https://api.slack.com/apis/events-api#callback-field). Only `url_verification` needs a field
+ * beyond `type` (its `challenge`); an `event_callback`'s `event` is read by
+ * {@link routeSlackEnvelope}, which ignores what it cannot use rather than refusing it, and
+ * `event_id` may be missing on old-style events the agent ignores anyway.
+ */
 export const slackEnvelopeSchema = z.discriminatedUnion("type", [
   z.looseObject({ type: z.literal("url_verification"), challenge: z.string() }),
   z.looseObject({
     type: z.literal("event_callback"),
-    team_id: z.string().optional(),
-    event_id: z.string().min(1),
-    event_time: z.number().optional(),
-    event: slackMessageEvent,
+    team_id: z.string().nullish(),
+    event_id: z.string().nullish(),
+    event_time: z.number().nullish(),
+    event: z.unknown().optional(),
   }),
   z.looseObject({ type: z.literal("app_rate_limited") }),
 ]);
@@ -37,15 +57,27 @@ export type SlackEnvelope = z.infer<typeof slackEnvelopeSchema>;
 export type SlackRoute =
   | { action: "challenge"; challenge: string }
   | { action: "ignore"; reason: string }
+  /**
+   * A mention or direct message the agent would answer, but whose shape it cannot read;
+   * acknowledged like an ignored event, and logged as a warning. `reason` names the field.
+   */
+  | { action: "unreadable"; reason: string }
   | { action: "enqueue"; eventId: string; job: ChatJob };
 
 const SLACK_TS = /^\d{1,12}\.\d{1,9}$/;
+
+/** Message subtypes that are a person writing to the bot; every other subtype is ignored. */
+const ANSWERED_SUBTYPES = new Set(["file_share", "thread_broadcast"]);
 
 /**
  * Decides what to do with a verified Slack envelope: answer the `url_verification` handshake,
  * turn an `app_mention` or a direct message (`message` with `channel_type: "im"`) from a human
  * into a {@link ChatJob}, and ignore everything else — the bot's own messages, other bots,
- * edits/deletions (any `subtype`), and empty texts — with a reason for the log.
+ * edits/deletions and other subtypes, events of other types, and empty texts — with a reason
+ * for the log. Messages that share files (`file_share`) and thread replies also sent to the
+ * channel (`thread_broadcast`) are answered: the job's text is the message text followed by
+ * `\n\n[attached: a.pdf, b.png]` listing each file's `name` (else `title`, else
+ * `unnamed file`); the files' contents are not read.
  *
  * @param botUserId - the bot's Slack user id (`SLACK_BOT_USER_ID`), if known; its mentions are
  *   stripped from the text and its own messages are ignored.
@@ -56,21 +88,38 @@ export function routeSlackEnvelope(envelope: SlackEnvelope, botUserId?: string):
   }
   if (envelope.type === "app_rate_limited") return { action: "ignore", reason: "app_rate_limited" };
 
-  const event = envelope.event;
-  const isMention = event.type === "app_mention";
-  const isDirectMessage = event.type === "message" && event.channel_type === "im";
-  if (!isMention && !isDirectMessage) return { action: "ignore", reason: `event ${event.type}` };
+  const raw: { type?: unknown; channel_type?: unknown } =
+    typeof envelope.event === "object" && envelope.event !== null ? envelope.event : {};
+  if (typeof raw.type !== "string") return { action: "ignore", reason: "event without type" };
+  const isMention = raw.type === "app_mention";
+  const isDirectMessage = raw.type === "message" && raw.channel_type === "im";
+  if (!isMention && !isDirectMessage) return { action: "ignore", reason: `event ${raw.type}` };
+  const parsed = slackMessageEventSchema.safeParse(envelope.event);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    return {
+      action: "unreadable",
+      reason: `event.${first?.path.join(".") ?? ""} ${first?.message ?? "is invalid"}`,
+    };
+  }
+  const event = parsed.data;
   if (event.bot_id || event.subtype === "bot_message") return { action: "ignore", reason: "bot" };
-  if (event.subtype) return { action: "ignore", reason: `subtype ${event.subtype}` };
+  if (event.subtype && !ANSWERED_SUBTYPES.has(event.subtype)) {
+    return { action: "ignore", reason: `subtype ${event.subtype}` };
+  }
   if (!event.user || !event.channel || !event.ts || !SLACK_TS.test(event.ts)) {
     return { action: "ignore", reason: "incomplete event" };
   }
   if (botUserId && event.user === botUserId) return { action: "ignore", reason: "own message" };
+  // Without event_id Slack's retries cannot be told apart from new events.
+  if (!envelope.event_id) return { action: "unreadable", reason: "event_id missing" };
 
-  const text = stripMentions(event.text ?? "", botUserId);
+  const text = [stripMentions(event.text ?? "", botUserId), attachedLine(event.files)]
+    .filter(Boolean)
+    .join("\n\n");
   if (!text) return { action: "ignore", reason: "empty text" };
 
-  const threadTs = isMention ? (event.thread_ts ?? event.ts) : event.thread_ts;
+  const threadTs = event.thread_ts || event.root?.thread_ts || (isMention ? event.ts : undefined);
   const job: ChatJob = {
     v: 1,
     // The message, not the event, identifies the job: Slack can describe one message with two
@@ -87,6 +136,13 @@ export function routeSlackEnvelope(envelope: SlackEnvelope, botUserId?: string):
       : { kind: "slack", channel: event.channel },
   };
   return { action: "enqueue", eventId: envelope.event_id, job };
+}
+
+/** `[attached: a.pdf, b.png]` for a message's files, or "" when it has none. */
+function attachedLine(files: z.infer<typeof slackFileSchema>[] | null | undefined): string {
+  if (!files?.length) return "";
+  const names = files.map((file) => file.name || file.title || "unnamed file");
+  return `[attached: ${names.join(", ")}]`;
 }
 
 /** Removes `<@BOT>` mentions (all user mentions when the bot id is unknown at the start). */

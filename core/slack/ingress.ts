@@ -28,8 +28,12 @@ export const SLACK_EVENT_SCOPE = "slack-event";
  * of an event we already queued is acked without a second job, while a retry of one we failed
  * to queue is queued now.
  *
- * Statuses: 200 handled or deliberately ignored; 400 malformed JSON or envelope, or a message
- * that makes no valid job (e.g. over 40 000 characters); 401 bad,
+ * Statuses: 200 handled or deliberately ignored (including events of unknown types, events
+ * without `event_id`, and mentions or DMs whose fields cannot be read: a 4xx counts toward
+ * Slack's failure limit, which disables the app's events); 400 only for a body that is not
+ * JSON, not a JSON object, has no string `type`, or is a `url_verification` without
+ * `challenge` (the error names the field), or a message that makes no valid job (e.g. over
+ * 40 000 characters); 401 bad,
  * stale or missing signature; 503 Slack not configured; 500 dedupe store or queue failed (the
  * dedupe mark is released first so Slack's retry is accepted). Never throws.
  */
@@ -70,6 +74,14 @@ export async function handleSlackEvents(
     logger.debug("slack event ignored", { reason: route.reason });
     return { status: 200, body: { ok: true, ignored: route.reason } };
   }
+  if (route.action === "unreadable") {
+    // Acked all the same: Slack would retry a 4xx in vain and count it toward disabling the app.
+    logger.warn("slack event unreadable", {
+      eventId: envelope.value.event_id,
+      reason: route.reason,
+    });
+    return { status: 200, body: { ok: true, ignored: route.reason } };
+  }
 
   // The job crosses a trust boundary (the queue); what is enqueued must parse on the other side.
   const job = validateChatJob(route.job);
@@ -104,6 +116,10 @@ export async function handleSlackEvents(
 
 const SUPPORTED_TYPES = new Set(["url_verification", "event_callback", "app_rate_limited"]);
 
+/**
+ * Refuses only what is truly malformed: not JSON, not a JSON object, no string `type`, or a
+ * `url_verification` without its `challenge`. Other types are `unsupported_type`, acked.
+ */
 function parseEnvelope(
   rawBody: string,
 ): { ok: true; value: SlackEnvelope } | { ok: false; error: string } {
@@ -113,10 +129,14 @@ function parseEnvelope(
   } catch {
     return { ok: false, error: "malformed_json" };
   }
-  const type = (json as { type?: unknown } | null)?.type;
-  if (typeof type === "string" && !SUPPORTED_TYPES.has(type)) {
-    return { ok: false, error: "unsupported_type" };
+  if (typeof json !== "object" || json === null || Array.isArray(json)) {
+    return { ok: false, error: "invalid_envelope: body must be a JSON object" };
   }
+  const type = (json as { type?: unknown }).type;
+  if (typeof type !== "string" || type === "") {
+    return { ok: false, error: "invalid_envelope: type must be a non-empty string" };
+  }
+  if (!SUPPORTED_TYPES.has(type)) return { ok: false, error: "unsupported_type" };
   const parsed = slackEnvelopeSchema.safeParse(json);
   if (!parsed.success) {
     const first = parsed.error.issues[0];

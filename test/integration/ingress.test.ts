@@ -84,12 +84,63 @@ describe("POST /slack/events", () => {
     expect(await chatQueueDepth()).toBe(0);
   });
 
-  it("answers 400 for malformed JSON and for a malformed envelope", async () => {
-    for (const body of ["{not json", JSON.stringify({ type: "event_callback", event: {} })]) {
+  it("answers 400 naming what is wrong for a body that is not JSON, not an object, or has no type", async () => {
+    const cases: [string, RegExp][] = [
+      ["{not json", /^malformed_json$/],
+      ["[1,2]", /^invalid_envelope: body /],
+      ['"event_callback"', /^invalid_envelope: body /],
+      ["null", /^invalid_envelope: body /],
+      [JSON.stringify({ event: { type: "app_mention" } }), /^invalid_envelope: type /],
+      [JSON.stringify({ type: 7 }), /^invalid_envelope: type /],
+      [JSON.stringify({ type: "url_verification" }), /^invalid_envelope: challenge /],
+    ];
+    for (const [body, error] of cases) {
       const res = await post(body, signedHeaders(body));
       expect(res.status).toBe(400);
-      expect(await res.json()).toHaveProperty("error");
+      expect(((await res.json()) as { error: string }).error).toMatch(error);
     }
+    expect(await chatQueueDepth()).toBe(0);
+  });
+
+  it.each([
+    [
+      "an old-style reaction_added without event_id",
+      { type: "event_callback", event: { type: "reaction_added", user: "U1", reaction: "+1" } },
+    ],
+    [
+      "an event_callback of an unknown type with unknown fields",
+      {
+        type: "event_callback",
+        event_id: "Ev-unknown-type",
+        event: { type: "workflow_step_execute", user: null, callback_id: { nested: true } },
+        brand_new_field: [1, 2, 3],
+      },
+    ],
+    ["an event_callback without an event", { type: "event_callback", event_id: "Ev-no-event" }],
+    [
+      "an event_callback whose event has no type",
+      { type: "event_callback", event_id: "Ev-no-event-type", event: { user: "U1" } },
+    ],
+    [
+      "a mention whose text is not a string",
+      {
+        type: "event_callback",
+        event_id: "Ev-bad-text",
+        event: { type: "app_mention", user: "U1", text: 42, ts: "1.1", channel: "C1" },
+      },
+    ],
+    [
+      "a mention without event_id",
+      {
+        type: "event_callback",
+        event: { type: "app_mention", user: "U1", text: "<@UBOT> hi", ts: "1.1", channel: "C1" },
+      },
+    ],
+  ])("acks %s with 200 and queues nothing", async (_name, envelope) => {
+    const body = JSON.stringify(envelope);
+    const res = await post(body, signedHeaders(body));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ ok: true, ignored: expect.any(String) });
     expect(await chatQueueDepth()).toBe(0);
   });
 
@@ -146,6 +197,143 @@ describe("POST /slack/events", () => {
     const retry = await post(body, signedHeaders(body, { retryNum: 1 }), flakyApp);
     expect(retry.status).toBe(200);
     expect(accepted).toHaveLength(1);
+  });
+});
+
+/** A `message` event callback as Slack sends it for `event` (https://api.slack.com/events/message). */
+function messageEnvelope(eventId: string, event: Record<string, unknown>) {
+  const ts = String(event.ts);
+  return {
+    token: "deprecated-verification-token",
+    team_id: "T0TEST",
+    api_app_id: "A0TEST",
+    type: "event_callback",
+    event_id: eventId,
+    event_time: Math.floor(Number(ts)),
+    event: { type: "message", event_ts: ts, ...event },
+  };
+}
+
+function newTs(): string {
+  return `${Math.floor(Date.now() / 1000)}.${String(Math.floor(Math.random() * 1e6)).padStart(6, "0")}`;
+}
+
+describe("POST /slack/events: message subtypes", () => {
+  it("answers a DM that shares files, listing them by name or title", async () => {
+    const ts = newTs();
+    // Shaped like https://api.slack.com/events/message/file_share: a file hidden by the plan's
+    // limit carries neither name nor title, and optional fields may be null.
+    const envelope = messageEnvelope("Ev-file-share", {
+      subtype: "file_share",
+      channel_type: "im",
+      channel: "D0FILES",
+      user: "U0ALICE",
+      text: "what is in these?",
+      ts,
+      thread_ts: null,
+      bot_id: null,
+      upload: true,
+      display_as_bot: false,
+      files: [
+        { id: "F1", name: "report.pdf", title: "Q3 report", mimetype: "application/pdf" },
+        { id: "F2", name: null, title: "photo.png", mode: "hosted" },
+        { id: "F3", mode: "hidden_by_limit" },
+      ],
+    });
+    const body = JSON.stringify(envelope);
+    const res = await post(body, signedHeaders(body));
+    expect({ status: res.status, body: await res.json() }).toEqual({
+      status: 200,
+      body: { ok: true },
+    });
+    const jobs = await queued();
+    expect(jobs).toHaveLength(1);
+    expect(chatJobSchema.parse(jobs[0])).toMatchObject({
+      jobId: `slack:D0FILES:${ts}`,
+      text: "what is in these?\n\n[attached: report.pdf, photo.png, unnamed file]",
+      reply: { kind: "slack", channel: "D0FILES" },
+    });
+  });
+
+  it("answers files shared in a DM thread without text, in that thread", async () => {
+    const ts = newTs();
+    const body = JSON.stringify(
+      messageEnvelope("Ev-file-thread", {
+        subtype: "file_share",
+        channel_type: "im",
+        channel: "D0FILES",
+        user: "U0ALICE",
+        text: "",
+        ts,
+        thread_ts: "1700000000.000100",
+        files: [{ id: "F1", name: "notes.txt", title: null }],
+      }),
+    );
+    expect((await post(body, signedHeaders(body))).status).toBe(200);
+    const jobs = await queued();
+    expect(jobs).toHaveLength(1);
+    expect(chatJobSchema.parse(jobs[0])).toMatchObject({
+      text: "[attached: notes.txt]",
+      reply: { kind: "slack", channel: "D0FILES", threadTs: "1700000000.000100" },
+    });
+  });
+
+  it("answers a thread reply also sent to the DM (thread_broadcast) in its thread", async () => {
+    const ts = newTs();
+    const root = "1700000000.000200";
+    // Shaped like https://api.slack.com/events/message/thread_broadcast.
+    const body = JSON.stringify(
+      messageEnvelope("Ev-broadcast", {
+        subtype: "thread_broadcast",
+        channel_type: "im",
+        channel: "D0CAST",
+        user: "U0ALICE",
+        text: "and one more thing",
+        ts,
+        thread_ts: root,
+        client_msg_id: "1d8f7e0a-0000-4000-8000-000000000000",
+        root: { type: "message", user: "U0ALICE", text: "first", ts: root, thread_ts: root },
+      }),
+    );
+    expect((await post(body, signedHeaders(body))).status).toBe(200);
+    const jobs = await queued();
+    expect(jobs).toHaveLength(1);
+    expect(chatJobSchema.parse(jobs[0])).toMatchObject({
+      text: "and one more thing",
+      reply: { kind: "slack", channel: "D0CAST", threadTs: root },
+    });
+  });
+
+  it("answers a mention sent to the channel from a thread, in that thread", async () => {
+    const root = "1700000000.000300";
+    const envelope = appMentionEnvelope({ eventId: "Ev-mention-broadcast", text: "look" });
+    const event = envelope.event as Record<string, unknown>;
+    Object.assign(event, { subtype: "thread_broadcast", root: { thread_ts: root } });
+    const body = JSON.stringify(envelope);
+    expect((await post(body, signedHeaders(body))).status).toBe(200);
+    const jobs = await queued();
+    expect(jobs).toHaveLength(1);
+    expect(chatJobSchema.parse(jobs[0])).toMatchObject({
+      text: "look",
+      reply: { kind: "slack", channel: "C0CHAN", threadTs: root },
+    });
+  });
+
+  it("still ignores edits and deletions", async () => {
+    for (const subtype of ["message_changed", "message_deleted"]) {
+      const body = JSON.stringify(
+        messageEnvelope(`Ev-${subtype}`, {
+          subtype,
+          channel_type: "im",
+          channel: "D0EDIT",
+          ts: newTs(),
+          hidden: true,
+        }),
+      );
+      const res = await post(body, signedHeaders(body));
+      expect(await res.json()).toEqual({ ok: true, ignored: `subtype ${subtype}` });
+    }
+    expect(await chatQueueDepth()).toBe(0);
   });
 });
 
