@@ -54,9 +54,12 @@ export const DUPLICATE_MESSAGE = "This command was already handled.";
  * deduplicated by interaction id (conditional write), enqueued as a chat job and answered with
  * a deferred response (type 5) at once; `/forget` and `/model` do their work inline (one or a
  * few DynamoDB calls, well inside Discord's 3 s) and answer with an ephemeral message. They are
- * deduplicated too, so a replayed interaction cannot clear a conversation twice.
+ * deduplicated too, so a replayed interaction cannot clear a conversation twice. Autocomplete
+ * (type 4) is answered with no choices (type 8), button presses and modal submissions (types 3
+ * and 5) with an ephemeral "not supported" message: a 4xx would show "This interaction failed".
  *
- * Statuses: 200 with an interaction response; 400 malformed JSON or payload (with the reason);
+ * Statuses: 200 with an interaction response; 400 malformed JSON or payload, or an interaction
+ * type Discord has not defined (with the reason naming the field);
  * 401 missing, malformed, stale or bad signature (Discord probes this with bad signatures and
  * removes endpoints that accept them); 503 Discord not configured. When the dedupe store, the
  * queue or the preference/conversation store fails, the dedupe mark is released and the answer

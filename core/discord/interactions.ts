@@ -5,6 +5,11 @@
  * (interaction object, interaction response object) and
  * https://discord.com/developers/docs/reference#snowflakes (snowflake timestamps).
  */
+import {
+  InteractionResponseFlags,
+  InteractionResponseType,
+  InteractionType,
+} from "discord-interactions";
 import * as z from "zod";
 import type { ChatJob } from "../chat/job";
 import { MODEL_ALIASES, resolveModel } from "../llm/models";
@@ -13,19 +18,6 @@ import { ASK_COMMAND, FORGET_COMMAND, MODEL_COMMAND } from "./commands";
 
 /** Discord's epoch, 2015-01-01T00:00:00Z, in epoch milliseconds. */
 export const DISCORD_EPOCH_MS = 1_420_070_400_000n;
-
-/** Interaction types we handle (`type` of the interaction object). */
-export const InteractionType = { PING: 1, APPLICATION_COMMAND: 2 } as const;
-
-/** Interaction callback types we answer with. */
-export const CallbackType = {
-  PONG: 1,
-  CHANNEL_MESSAGE_WITH_SOURCE: 4,
-  DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE: 5,
-} as const;
-
-/** Message flag: only the invoking user sees the message. */
-export const EPHEMERAL_FLAG = 64;
 
 /**
  * When a snowflake was created, epoch milliseconds: the top 42 bits count milliseconds since
@@ -47,19 +39,20 @@ const userSchema = z.object({ id: snowflake });
 const commandOptionSchema = z.object({
   name: z.string(),
   type: z.number().int(),
-  value: z.union([z.string(), z.number(), z.boolean()]).optional(),
+  value: z.union([z.string(), z.number(), z.boolean()]).nullish(),
 });
 
 /** `data` of an `APPLICATION_COMMAND` interaction (application command data structure). */
 const commandDataSchema = z.object({
   name: z.string().min(1),
-  options: z.array(commandOptionSchema).optional(),
+  options: z.array(commandOptionSchema).nullish(),
 });
 
 /**
  * The interaction object fields this agent reads. Unknown fields are ignored (Discord adds
- * fields over time); `member` is sent in guilds and `user` in DMs; `channel_id` is deprecated
- * in favour of the partial `channel`, so either is accepted.
+ * fields over time), and every optional field may be absent or `null`: `member` and
+ * `guild_id` are sent in guilds and `user` in DMs; `channel_id` is deprecated in favour of the
+ * partial `channel`, so either is accepted.
  */
 export const interactionSchema = z.object({
   id: snowflake,
@@ -69,11 +62,11 @@ export const interactionSchema = z.object({
   token: z.string().min(1).max(1000),
   /** Kept loose: `data` differs by interaction type; commands are parsed further. */
   data: z.unknown().optional(),
-  guild_id: snowflake.optional(),
-  channel_id: snowflake.optional(),
-  channel: z.object({ id: snowflake }).optional(),
-  member: z.object({ user: userSchema }).optional(),
-  user: userSchema.optional(),
+  guild_id: snowflake.nullish(),
+  channel_id: snowflake.nullish(),
+  channel: z.object({ id: snowflake }).nullish(),
+  member: z.object({ user: userSchema }).nullish(),
+  user: userSchema.nullish(),
 });
 
 /** See {@link interactionSchema}. */
@@ -81,20 +74,42 @@ export type Interaction = z.infer<typeof interactionSchema>;
 
 /** An interaction response (the body of our HTTP 200 answer). */
 export type InteractionResponse =
-  | { type: typeof CallbackType.PONG }
-  | { type: typeof CallbackType.DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE }
+  | { type: InteractionResponseType.PONG }
+  | { type: InteractionResponseType.DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE }
   | {
-      type: typeof CallbackType.CHANNEL_MESSAGE_WITH_SOURCE;
-      data: { content: string; flags: typeof EPHEMERAL_FLAG; allowed_mentions: { parse: [] } };
+      type: InteractionResponseType.CHANNEL_MESSAGE_WITH_SOURCE;
+      data: {
+        content: string;
+        flags: InteractionResponseFlags.EPHEMERAL;
+        allowed_mentions: { parse: [] };
+      };
+    }
+  | {
+      type: InteractionResponseType.APPLICATION_COMMAND_AUTOCOMPLETE_RESULT;
+      data: { choices: { name: string; value: string }[] };
     };
 
 /** `{type: 1}`: the answer to a PING. */
-export const PONG: InteractionResponse = { type: CallbackType.PONG };
+export const PONG: InteractionResponse = { type: InteractionResponseType.PONG };
 
 /** `{type: 5}`: "thinking…" now, the answer edits `@original` later. */
 export const DEFERRED: InteractionResponse = {
-  type: CallbackType.DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE,
+  type: InteractionResponseType.DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE,
 };
+
+/**
+ * `{type: 8, data: {choices: []}}`: the answer to autocomplete. No option of ours declares
+ * autocomplete, so a request for it comes from a stale registration; no suggestions leaves the
+ * user typing freely, where an error would show "loading options failed".
+ */
+export const NO_CHOICES: InteractionResponse = {
+  type: InteractionResponseType.APPLICATION_COMMAND_AUTOCOMPLETE_RESULT,
+  data: { choices: [] },
+};
+
+/** Ephemeral text for a button press or modal submission: the agent sends neither. */
+export const NOT_SUPPORTED_MESSAGE =
+  "Buttons and forms are not supported by this bot. Use /ask, /forget or /model.";
 
 /**
  * A message only the invoking user sees (type 4, flag 64). Mentions never ping: the content
@@ -102,8 +117,8 @@ export const DEFERRED: InteractionResponse = {
  */
 export function ephemeral(content: string): InteractionResponse {
   return {
-    type: CallbackType.CHANNEL_MESSAGE_WITH_SOURCE,
-    data: { content, flags: EPHEMERAL_FLAG, allowed_mentions: { parse: [] } },
+    type: InteractionResponseType.CHANNEL_MESSAGE_WITH_SOURCE,
+    data: { content, flags: InteractionResponseFlags.EPHEMERAL, allowed_mentions: { parse: [] } },
   };
 }
 
@@ -131,6 +146,8 @@ export function unknownModelMessage(name: string): string {
  * Decides what one verified interaction means. Pure: no I/O, no clock.
  *
  * - PING (type 1) → `respond` {@link PONG}.
+ * - Autocomplete (type 4) → `respond` {@link NO_CHOICES}; a button press (type 3) or a modal
+ *   submission (type 5) → `respond` with the ephemeral {@link NOT_SUPPORTED_MESSAGE}.
  * - `/ask prompt:<text> [model:<name>]` → `ask` with a {@link ChatJob}. The `model` option is
  *   passed as a leading `[model-id] ` directive in `job.text`: the turn already takes the model
  *   from `parseModelDirective(job.text)` (before the user's preference) and stores the text
@@ -140,10 +157,23 @@ export function unknownModelMessage(name: string): string {
  * - `/forget` → `forget` for the caller's conversation in that channel.
  * - `/model name:<name>` → `set-model`, or an ephemeral error listing the aliases.
  * - An unknown command name (stale registration) → an ephemeral hint.
- * - Other interaction types, or a command without channel/user → `reject`.
+ * - Interaction types Discord has not defined, or a command without channel/user → `reject`.
  */
 export function routeInteraction(interaction: Interaction): InteractionRoute {
-  if (interaction.type === InteractionType.PING) return { action: "respond", response: PONG };
+  switch (interaction.type) {
+    case InteractionType.PING:
+      return { action: "respond", response: PONG };
+    case InteractionType.APPLICATION_COMMAND_AUTOCOMPLETE:
+      return { action: "respond", response: NO_CHOICES, reason: "autocomplete" };
+    // A 4xx would show the user "This interaction failed"; a sentence says what to do instead.
+    case InteractionType.MESSAGE_COMPONENT:
+    case InteractionType.MODAL_SUBMIT:
+      return {
+        action: "respond",
+        response: ephemeral(NOT_SUPPORTED_MESSAGE),
+        reason: "unsupported_interaction_type",
+      };
+  }
   if (interaction.type !== InteractionType.APPLICATION_COMMAND) {
     return { action: "reject", error: `unsupported_interaction_type: ${interaction.type}` };
   }

@@ -139,10 +139,10 @@ describe("POST /discord/interactions: signatures", () => {
     expect(noToken.status).toBe(400);
     expect(noToken.json.error).toMatch(/^invalid_interaction: token/);
 
-    const component = await send({ ...askInteraction("x"), type: 3 });
-    expect(component).toEqual({
+    const unknownType = await send({ ...askInteraction("x"), type: 99 });
+    expect(unknownType).toEqual({
       status: 400,
-      json: { error: "unsupported_interaction_type: 3" },
+      json: { error: "unsupported_interaction_type: 99" },
     });
     expect(await chatQueueDepth()).toBe(0);
   });
@@ -151,6 +151,67 @@ describe("POST /discord/interactions: signatures", () => {
     const body = JSON.stringify({ ...pingInteraction(), padding: "x".repeat(1024 * 1024) });
     const res = await post(body, signInteraction(keys, body));
     expect(res.status).toBe(413);
+  });
+});
+
+describe("POST /discord/interactions: interaction types it does not handle", () => {
+  /** The common fields of an interaction, as in a DM: `guild_id` and `member` null. */
+  function dmInteraction(type: number, data: Record<string, unknown>) {
+    const { member: _m, guild: _g, guild_id: _gi, ...rest } = askInteraction("x");
+    return { ...rest, type, data, guild_id: null, member: null, locale: null };
+  }
+
+  it.each([
+    [
+      "a button press (MESSAGE_COMPONENT)",
+      { ...askInteraction("x"), type: 3, data: { custom_id: "retry", component_type: 2 } },
+    ],
+    [
+      "a modal submission (MODAL_SUBMIT) in a DM",
+      dmInteraction(5, {
+        custom_id: "feedback",
+        components: [{ type: 1, components: [{ type: 4, custom_id: "text", value: "great bot" }] }],
+      }),
+    ],
+  ])("answers %s with an ephemeral 'not supported' message", async (_name, payload) => {
+    const res = await send(payload);
+    expect(res.status).toBe(200);
+    expect(res.json).toMatchObject({
+      type: 4,
+      data: { flags: 64, content: expect.stringMatching(/not supported/i) },
+    });
+    expect(await chatQueueDepth()).toBe(0);
+  });
+
+  it("answers autocomplete (APPLICATION_COMMAND_AUTOCOMPLETE) with no choices", async () => {
+    const payload = dmInteraction(4, {
+      id: "600000000000000006",
+      name: "ask",
+      type: 1,
+      options: [
+        { name: "prompt", type: 3, value: "hi" },
+        { name: "model", type: 3, value: "ha", focused: true },
+      ],
+    });
+    const res = await send(payload);
+    expect(res).toEqual({ status: 200, json: { type: 8, data: { choices: [] } } });
+    expect(await chatQueueDepth()).toBe(0);
+  });
+
+  it("queues /ask from a DM whose optional fields are null", async () => {
+    const { member: _m, guild: _g, ...dm } = askInteraction("from a DM", { guildId: null });
+    const payload = {
+      ...dm,
+      guild_id: null,
+      member: null,
+      guild_locale: null,
+      app_permissions: null,
+    };
+    const res = await send(payload);
+    expect(res).toEqual({ status: 200, json: { type: 5 } });
+    const jobs = await queued();
+    expect(jobs).toHaveLength(1);
+    expect(chatJobSchema.parse(jobs[0])).toMatchObject({ text: "from a DM" });
   });
 });
 
@@ -248,11 +309,12 @@ describe("POST /discord/interactions: /model and /forget", () => {
     const summaries = new SummaryStore(aws.documents, config.memoryTableName);
     const t = Date.now();
     for (const [i, ref] of [here, here, here, elsewhere].entries()) {
-      await conversations.append(ref, {
-        messageId: `01J0000000000000000000000${i}`,
-        role: i % 2 === 0 ? "user" : "assistant",
-        content: `message ${i}`,
-        createdAt: t + i,
+      await conversations.appendTurn(ref, {
+        jobId: `forget-${i}`,
+        messages: [
+          { role: i % 2 === 0 ? "user" : "assistant", content: `message ${i}`, sentAt: t + i },
+        ],
+        nowMs: t + i,
       });
     }
     for (const ref of [here, elsewhere]) {

@@ -1,9 +1,9 @@
+import { InteractionResponseFlags } from "discord-interactions";
 import { describe, expect, it } from "vitest";
 import { chatJobSchema } from "../../core/chat/job";
 import { COMMANDS } from "../../core/discord/commands";
 import {
   DEFERRED,
-  EPHEMERAL_FLAG,
   forgetMessage,
   type Interaction,
   interactionSchema,
@@ -120,10 +120,18 @@ describe("routeInteraction", () => {
     expect(result).toMatchObject({
       action: "respond",
       reason: "unknown_model",
-      response: { type: 4, data: { flags: EPHEMERAL_FLAG, allowed_mentions: { parse: [] } } },
+      response: {
+        type: 4,
+        data: {
+          flags: InteractionResponseFlags.EPHEMERAL,
+          allowed_mentions: { parse: [] },
+        },
+      },
     });
     const content =
-      result.action === "respond" && "data" in result.response ? result.response.data.content : "";
+      result.action === "respond" && "data" in result.response && "content" in result.response.data
+        ? result.response.data.content
+        : "";
     expect(content).toContain("llama3");
     for (const alias of Object.keys(MODEL_ALIASES)) expect(content).toContain(`\`${alias}\``);
   });
@@ -180,14 +188,9 @@ describe("routeInteraction", () => {
 
   it.each([
     [
-      "a component interaction",
-      { ...commandInteraction("ask"), type: 3, data: { custom_id: "x", component_type: 2 } },
-      "unsupported_interaction_type: 3",
-    ],
-    [
-      "an autocomplete interaction",
-      { ...askInteraction("x"), type: 4 },
-      "unsupported_interaction_type: 4",
+      "an interaction type Discord has not defined",
+      { ...askInteraction("x"), type: 42 },
+      "unsupported_interaction_type: 42",
     ],
     [
       "a command without data",
