@@ -1,9 +1,10 @@
 import { Resource } from "sst/resource";
 import * as z from "zod";
 import { MODEL_ALIASES, resolveModel } from "./llm/models";
+import { ARCHIVE_KEEP_MESSAGES, DEFAULT_ARCHIVE_HIGH_WATER } from "./memory/archival";
 
 /**
- * The one reader of `process.env`. Variable names follow `../shared/design.md` (Configuration):
+ * The one reader of `process.env`. Variable names follow `docs/architecture.md` and the README (Configuration):
  * standard AWS/Anthropic names where they exist, project names otherwise. Every variable is
  * documented with its default in `.env.template`.
  */
@@ -119,6 +120,12 @@ const envSchema = z.object({
   ARCADEDB_PASSWORD: optionalString,
   MEMORY_RECALL_MAX_SUMMARIES: positiveInt("3", 20),
   MEMORY_RECALL_MAX_CHARS: positiveInt("2000", 20_000),
+  MEMORY_ARCHIVE_HIGH_WATER: positiveInt(String(DEFAULT_ARCHIVE_HIGH_WATER), 200).pipe(
+    z
+      .number()
+      // A turn adds two messages: below keep + 2 a conversation could never pass the mark.
+      .min(ARCHIVE_KEEP_MESSAGES + 2, `must be at least ${ARCHIVE_KEEP_MESSAGES + 2}`),
+  ),
   GATEWAY_URL: optionalUrl,
   GATEWAY_ADMIN_KEY: optionalString,
   GATEWAY_DIALECT: withDefault(
@@ -206,6 +213,11 @@ export interface Config {
   };
   /** Budget of archived summaries recalled into one chat turn. */
   recall: { maxSummaries: number; maxChars: number };
+  /**
+   * Live messages above which a conversation is archived down to the newest 20
+   * (`MEMORY_ARCHIVE_HIGH_WATER`, default 30, at least 22).
+   */
+  archiveHighWater: number;
   /** Admin side of the model gateway, used by `npm run gateway:bootstrap`. */
   gateway: { url?: string; adminKey?: string; dialect: "litellm" | "model-manager" };
   /** Interval of the local stack's health check, ms (default 300000, as the cron). */
@@ -371,6 +383,7 @@ export function loadConfig(
       maxSummaries: e.MEMORY_RECALL_MAX_SUMMARIES,
       maxChars: e.MEMORY_RECALL_MAX_CHARS,
     },
+    archiveHighWater: e.MEMORY_ARCHIVE_HIGH_WATER,
     gateway: {
       url: e.GATEWAY_URL?.replace(/\/+$/, ""),
       adminKey: e.GATEWAY_ADMIN_KEY,

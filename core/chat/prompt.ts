@@ -9,28 +9,49 @@ export const SYSTEM_PROMPT = [
   "Earlier turns of this conversation are included for context.",
 ].join(" ");
 
+/** Heading of the running-summary section of the system prompt. */
+export const RUNNING_SUMMARY_HEADING = "Earlier in this conversation";
+
 /** Heading of the recalled-memory section of the system prompt. */
 export const RECALL_HEADING = "Background from earlier, archived conversations with this person";
 
 /**
- * The system prompt for a turn: {@link SYSTEM_PROMPT}, plus, when archived summaries were
- * recalled, a clearly labelled background section listing them (with the date each was
- * written). It sits in the system prompt, apart from the recent messages, so the model can
- * tell remembered background from what was just said; the model is told it may be outdated.
+ * The system prompt for a turn: {@link SYSTEM_PROMPT}, then two labelled sections, each only
+ * when it has content:
+ * - {@link RUNNING_SUMMARY_HEADING}: the running summary of this conversation's archived part
+ *   (the turns no longer in the message list), so "what did we decide earlier?" is answerable
+ *   whatever words it uses;
+ * - {@link RECALL_HEADING}: summaries recalled by search from the person's archived
+ *   conversations, with the date each was written and a note that they may be outdated.
+ * Both sit in the system prompt, apart from the recent messages, so the model can tell
+ * remembered context from what was just said.
  */
-export function buildSystemPrompt(recalled: readonly SummaryRecord[]): string {
-  if (recalled.length === 0) return SYSTEM_PROMPT;
-  const items = recalled.map(
-    (s) => `- (${new Date(s.createdAt).toISOString().slice(0, 10)}) ${s.text.trim()}`,
-  );
-  return [
-    SYSTEM_PROMPT,
-    "",
-    `## ${RECALL_HEADING}`,
-    "Summaries of older parts of your conversations with this person, most relevant first.",
-    "Use them when they help answer; they may be outdated, and the recent messages win.",
-    ...items,
-  ].join("\n");
+export function buildSystemPrompt(memory: {
+  runningSummary?: string | undefined;
+  recalled: readonly SummaryRecord[];
+}): string {
+  const parts = [SYSTEM_PROMPT];
+  const running = memory.runningSummary?.trim();
+  if (running) {
+    parts.push(
+      "",
+      `## ${RUNNING_SUMMARY_HEADING}`,
+      "A summary of the earlier part of this conversation, whose messages are no longer shown.",
+      running,
+    );
+  }
+  if (memory.recalled.length > 0) {
+    parts.push(
+      "",
+      `## ${RECALL_HEADING}`,
+      "Summaries of older parts of your conversations with this person, most relevant first.",
+      "Use them when they help answer; they may be outdated, and the recent messages win.",
+      ...memory.recalled.map(
+        (s) => `- (${new Date(s.createdAt).toISOString().slice(0, 10)}) ${s.text.trim()}`,
+      ),
+    );
+  }
+  return parts.join("\n");
 }
 
 /**

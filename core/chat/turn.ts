@@ -1,8 +1,8 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { parseModelDirective } from "../llm/models";
 import type { ChatMessage, Completion, LlmErrorKind } from "../llm/types";
-import type { ConversationStore } from "../memory/conversations";
-import { deterministicMessageId } from "../memory/keys";
+import { contextLimit, DEFAULT_ARCHIVE_HIGH_WATER } from "../memory/archival";
+import type { ConversationHead, ConversationStore, NewMessage } from "../memory/conversations";
 import type { PreferenceStore } from "../memory/preferences";
 import type { Recall } from "../memory/recall";
 import type { ArchiveRequester } from "../queue/archive-queue";
@@ -42,22 +42,35 @@ export interface ChatTurnDeps {
   logger: Logger;
   now: () => number;
   /**
-   * Makes "answer and post" run at most once per `jobId` and return the cached
-   * {@link ReplyRecord} on redelivery (Powertools idempotency in production). Identity in
-   * unit tests that do not exercise redelivery.
+   * Makes "answer and post" run at most once per `jobId` (the first argument) and return the
+   * cached {@link ReplyRecord} on redelivery (Powertools idempotency in production). Identity
+   * in unit tests that do not exercise redelivery.
    */
-  once: (fn: (job: ChatJob) => Promise<ReplyRecord>) => (job: ChatJob) => Promise<ReplyRecord>;
+  once: (fn: AnswerAndPost) => AnswerAndPost;
+  /**
+   * Live messages above which a turn requests archival (`MEMORY_ARCHIVE_HIGH_WATER`); also
+   * sets how many recent messages a turn reads (`contextLimit`). Default
+   * {@link DEFAULT_ARCHIVE_HIGH_WATER}.
+   */
+  archiveHighWater?: number;
   /**
    * Archived summaries relevant to the new message, within the recall budget (see
    * `createRecall`; never rejects). Absent: no long-term recall.
    */
   recall?: Recall;
   /**
-   * Puts one archive job on the archive queue once the conversation holds more than 20
-   * messages (coalesced per conversation, see `createArchiveRequester`). Absent: no archival.
+   * Puts one archive job on the archive queue once the conversation holds more live messages
+   * than the high-water mark (coalesced per conversation, see `createArchiveRequester`).
+   * Absent: no archival.
    */
   requestArchival?: ArchiveRequester;
 }
+
+/**
+ * The part of a turn that runs at most once per job: read memory, ask the model, post. `head`
+ * is META, read by the turn before (its running summary goes into the prompt).
+ */
+export type AnswerAndPost = (job: ChatJob, head: Promise<ConversationHead>) => Promise<ReplyRecord>;
 
 /** Text posted when no provider is configured at all. */
 export const UNCONFIGURED_REPLY =
@@ -69,31 +82,35 @@ export const FAILURE_REPLY =
   "Sorry, I couldn't reach a language model just now. Please try again in a minute.";
 
 /**
- * The agent turn for one chat job: load the last messages, the user's preferences and the
- * archived summaries relevant to the new message (recall; a search failure means no recall,
- * never a failed turn), pick the model (`[model]` in the text, else the `model` preference,
- * else the default), ask the provider manager, post the answer where the message came from,
- * and store both turns.
+ * The agent turn for one chat job: read META (the conversation's running summary and sequence),
+ * the live messages (all of them, up to `contextLimit`), the user's preferences and the archived
+ * summaries relevant to the new message (recall; a search failure means no recall, never a
+ * failed turn), pick the model (`[model]` in the text, else the `model` preference, else the
+ * default), ask the provider manager, post the answer where the message came from, and store the
+ * question and the answer under the conversation's next two sequence numbers, adjacent.
  *
  * Failure behaviour: if every provider fails (or none is configured) the user gets a short
- * explanation and the job completes (no endless retries); the error is logged with its cause.
- * Errors from the platform or DynamoDB propagate so the queue redelivers the job; a
- * redelivered job never posts a second time (see {@link ChatTurnDeps.once}) and stores the
- * turns under deterministic ids, so nothing is stored twice either. After storing, a
- * conversation past 20 messages gets one archive job (coalesced).
+ * explanation and the job completes (no endless retries); the error is logged with its cause,
+ * and only the question is stored. Errors from the platform or DynamoDB propagate so the queue
+ * redelivers the job; a redelivered job never posts a second time (see
+ * {@link ChatTurnDeps.once}) and finds its turn marker, so nothing is stored twice either. A
+ * turn that leaves the conversation above the high-water mark requests one archive job
+ * (coalesced).
  */
 export function createChatTurn(deps: ChatTurnDeps): (job: ChatJob) => Promise<ReplyRecord> {
-  const answerAndPost = deps.once(async (job: ChatJob): Promise<ReplyRecord> => {
+  const highWater = deps.archiveHighWater ?? DEFAULT_ARCHIVE_HIGH_WATER;
+  const answerAndPost = deps.once(async (job, headRead) => {
     const directive = parseModelDirective(job.text);
-    const [history, preferences, recalled] = await Promise.all([
-      deps.conversations.recent(job.conversation),
+    const [head, history, preferences, recalled] = await Promise.all([
+      headRead,
+      deps.conversations.recent(job.conversation, contextLimit(highWater)),
       deps.preferences.getAll(job.conversation.platform, job.conversation.userId),
       deps.recall ? deps.recall(job.conversation, directive.text) : [],
     ]);
     const model = directive.model ?? preferences.model;
     const result = await deps.llm.complete({
       ...(model ? { model } : {}),
-      system: buildSystemPrompt(recalled),
+      system: buildSystemPrompt({ runningSummary: head.runningSummary?.text, recalled }),
       messages: buildMessages(history, directive.text),
     });
     let outcome: ReplyRecord["outcome"] = "answered";
@@ -120,28 +137,28 @@ export function createChatTurn(deps: ChatTurnDeps): (job: ChatJob) => Promise<Re
   });
 
   return async (job) => {
-    const reply = await answerAndPost(job);
-    const userText = parseModelDirective(job.text).text;
-    await deps.conversations.append(job.conversation, {
-      messageId: deterministicMessageId(job.sentAt, `${job.jobId}#user`),
-      role: "user",
-      content: userText,
-      createdAt: job.sentAt,
-    });
+    const headRead = deps.conversations.head(job.conversation);
+    // Awaited below; this only keeps a rejection from going unhandled if `once` throws first.
+    headRead.catch(() => undefined);
+    const reply = await answerAndPost(job, headRead);
+    const messages: NewMessage[] = [
+      { role: "user", content: parseModelDirective(job.text).text, sentAt: job.sentAt },
+    ];
     // An apology is not part of the conversation; storing it would feed it back as context.
     if (reply.outcome === "answered") {
-      await deps.conversations.append(job.conversation, {
-        messageId: deterministicMessageId(
-          Math.max(reply.postedAt, job.sentAt + 1),
-          `${job.jobId}#assistant`,
-        ),
+      messages.push({
         role: "assistant",
         content: reply.text,
-        createdAt: reply.postedAt,
+        sentAt: reply.postedAt,
         ...(reply.model ? { model: reply.model } : {}),
       });
     }
-    if (deps.requestArchival) {
+    const stored = await deps.conversations.appendTurn(
+      job.conversation,
+      { jobId: job.jobId, messages, nowMs: deps.now() },
+      await headRead,
+    );
+    if (deps.requestArchival && stored.stored && stored.messageCount > highWater) {
       // The reply is posted and both turns are stored: a failed request must not fail the
       // job (a retry would only repeat the request). The next turn asks again.
       try {
@@ -157,6 +174,7 @@ export function createChatTurn(deps: ChatTurnDeps): (job: ChatJob) => Promise<Re
       jobId: job.jobId,
       outcome: reply.outcome,
       model: reply.model,
+      stored: stored.stored,
     });
     return reply;
   };

@@ -27,6 +27,7 @@ export function buildArchiveRequester(
     conversations: new ConversationStore(aws.documents, config.memoryTableName),
     queue: new SqsArchiveQueue(aws.sqs, config.archiveQueueUrl),
     now,
+    highWater: config.archiveHighWater,
   });
 }
 
@@ -69,6 +70,7 @@ export function buildArchiverDeps(
     llm,
     summaryModel: config.summaryModel ?? DEFAULT_SUMMARY_MODEL,
     requestArchival,
+    highWater: config.archiveHighWater,
     logger,
     now,
     ...overrides.tuning,

@@ -43,8 +43,8 @@ export interface WorkerDeps {
  * 1000 writes/s a partition sustains) that is fine and keeps the table's key schema unchanged.
  *
  * Recall reads the long-term index (ArcadeDB when `ARCADEDB_URL` is set, else the embedded
- * search); with `ARCHIVE_QUEUE_URL` set, a turn that leaves more than 20 messages requests one
- * archive job.
+ * search); with `ARCHIVE_QUEUE_URL` set, a turn that leaves more live messages than
+ * `MEMORY_ARCHIVE_HIGH_WATER` requests one archive job.
  *
  * @param overrides.replier - replaces the Slack replier (tests of other platforms).
  * @param overrides.breakerStore / overrides.healthSource - share the health check's stores
@@ -101,6 +101,7 @@ export function buildWorkerDeps(
     ...(requestArchival ? { requestArchival } : {}),
     conversations: new ConversationStore(aws.documents, config.memoryTableName),
     preferences: new PreferenceStore(aws.documents, config.memoryTableName),
+    archiveHighWater: config.archiveHighWater,
     llm,
     replier,
     logger,

@@ -1,5 +1,4 @@
 import * as z from "zod";
-import { CONTEXT_WINDOW_MESSAGES } from "./conversations";
 
 /**
  * The archival policy as numbers and pure decisions. The I/O lives in `archiver.ts` (the job),
@@ -7,8 +6,32 @@ import { CONTEXT_WINDOW_MESSAGES } from "./conversations";
  * whole lifecycle is described in `docs/architecture.md` (Memory lifecycle).
  */
 
-/** Live messages a conversation keeps; everything older is archived (issue 3, design.md). */
-export const ARCHIVE_KEEP_MESSAGES = CONTEXT_WINDOW_MESSAGES;
+/** Live messages an archive run leaves; everything older is summarised. */
+export const ARCHIVE_KEEP_MESSAGES = 20;
+
+/**
+ * Default high-water mark (`MEMORY_ARCHIVE_HIGH_WATER`): a conversation is archived once it
+ * holds more live messages than this, down to {@link ARCHIVE_KEEP_MESSAGES}. The gap makes each
+ * summary cover at least `highWater - keep + 1` messages (12 with the defaults: a turn adds 2)
+ * and costs one summary call per 6 turns instead of one per turn.
+ */
+export const DEFAULT_ARCHIVE_HIGH_WATER = 30;
+
+/**
+ * Live messages a turn may read beyond the high-water mark: the turns stored while an archive
+ * job waits in the queue or runs. Archival normally lags by a turn or two; more means it is
+ * failing (the DLQ alarm), and the oldest live messages then drop out of the context.
+ */
+export const CONTEXT_LAG_MESSAGES = 10;
+
+/**
+ * How many recent messages a turn reads: every live message (the running summary covers the
+ * archived ones, so nothing falls between the two), bounded by the high-water mark plus
+ * {@link CONTEXT_LAG_MESSAGES}.
+ */
+export function contextLimit(highWater: number): number {
+  return highWater + CONTEXT_LAG_MESSAGES;
+}
 
 /**
  * Most messages folded into one summary. Each chunk is committed by one DynamoDB transaction
@@ -81,16 +104,27 @@ export const archiveJobSchema = z.object({
 export type ArchiveJob = z.infer<typeof archiveJobSchema>;
 
 /** Whether a conversation holding `messageCount` live messages must be archived. */
-export function needsArchival(messageCount: number, keep = ARCHIVE_KEEP_MESSAGES): boolean {
-  return messageCount > keep;
+export function needsArchival(messageCount: number, highWater: number): boolean {
+  return messageCount > highWater;
 }
 
 /**
  * The next chunk to archive: from `olderThanKept` (the messages older than the newest `keep`,
- * oldest first), the oldest `max` ones. Returns `[]` when there is nothing to archive.
+ * oldest first; pass at least `max + 1` of them when there are that many), the oldest ones,
+ * balanced so a backlog splits into equal chunks of at most `max` (51 → 26 + 25, never
+ * 50 + 1: a one-message summary is worth nothing). Returns `[]` when there is nothing to
+ * archive.
+ *
+ * @param total - how many messages are older than the kept ones (at least `olderThanKept.length`).
  */
-export function nextChunk<T>(olderThanKept: readonly T[], max = ARCHIVE_CHUNK_MAX_MESSAGES): T[] {
-  return olderThanKept.slice(0, Math.max(0, max));
+export function nextChunk<T>(
+  olderThanKept: readonly T[],
+  total: number = olderThanKept.length,
+  max = ARCHIVE_CHUNK_MAX_MESSAGES,
+): T[] {
+  if (max <= 0 || total <= 0) return [];
+  const chunks = Math.ceil(total / max);
+  return olderThanKept.slice(0, Math.ceil(total / chunks));
 }
 
 /**

@@ -9,11 +9,17 @@ import {
   ARCHIVE_LEASE_MS,
   type ArchiveJob,
   canStartChunk,
+  DEFAULT_ARCHIVE_HIGH_WATER,
   needsArchival,
   nextChunk,
   resolveCommitConflict,
 } from "./archival";
-import type { ArchivePlan, ConversationStore, StoredMessage } from "./conversations";
+import type {
+  ArchivePlan,
+  ConversationStore,
+  RunningSummary,
+  StoredMessage,
+} from "./conversations";
 import type { ConversationRef } from "./keys";
 import { summaryId } from "./long-term/summaries";
 import type { LongTermIndex, SummaryRecord } from "./long-term/types";
@@ -54,6 +60,11 @@ export interface ArchiverDeps {
   leaseMs?: number;
   /** Live messages kept; default {@link ARCHIVE_KEEP_MESSAGES}. */
   keep?: number;
+  /**
+   * Live messages above which the conversation is archived (`MEMORY_ARCHIVE_HIGH_WATER`):
+   * a run that leaves more than this re-requests; default {@link DEFAULT_ARCHIVE_HIGH_WATER}.
+   */
+  highWater?: number;
   /** Most messages per summary; default {@link ARCHIVE_CHUNK_MAX_MESSAGES}. */
   chunkMax?: number;
   /** Time needed to start another chunk, ms; default {@link ARCHIVE_CHUNK_MIN_REMAINING_MS}. */
@@ -100,28 +111,53 @@ export class ArchiveStepError extends Error {
   }
 }
 
-/** Instructions of the summariser: what a later conversation needs, in a few sentences. */
-export const SUMMARY_SYSTEM_PROMPT = [
-  "You write the long-term memory of a chat assistant.",
-  "Summarise the conversation excerpt for a later conversation with the same person:",
-  "keep the facts, decisions, names (people, projects, places, numbers, codes) and open",
-  "questions it would need; drop greetings and small talk.",
-  "Answer with a few plain sentences (at most about 120 words), without a preamble.",
-].join(" ");
-
-/** Output token cap of one summary. */
-export const SUMMARY_MAX_TOKENS = 400;
+/** Tags that delimit the two parts of a summary answer (XML tags, as Anthropic recommends for
+ * structured output: https://docs.anthropic.com/en/docs/build-with-claude/prompt-engineering/use-xml-tags). */
+export const CHUNK_SUMMARY_TAG = "chunk_summary";
+/** See {@link CHUNK_SUMMARY_TAG}. */
+export const RUNNING_SUMMARY_TAG = "running_summary";
 
 /**
- * The summarisation request for a chunk (oldest first): one user message holding the excerpt
- * as `[time] User|Assistant: text` lines, times in UTC ISO 8601 to the minute.
+ * Bound of the running summary, tokens. The summary prompt asks for it (in words, which models
+ * follow more reliably than token counts: about 0.75 words per token in English); the text is
+ * never cut afterwards, since a sliced summary loses its latest facts.
  */
-export function buildSummaryRequest(messages: readonly StoredMessage[]): {
-  system: string;
-  messages: ChatMessage[];
-} {
+export const RUNNING_SUMMARY_MAX_TOKENS = 600;
+
+/**
+ * Instructions of the summariser. One call does two jobs (so archiving costs one LLM call per
+ * chunk): a summary of the excerpt alone, durable and indexed for search, and the running
+ * summary with the excerpt folded in (progressive summarisation, as in LangChain's
+ * summary-buffer memory), which every later turn of the conversation carries.
+ */
+export const SUMMARY_SYSTEM_PROMPT = [
+  "You write the long-term memory of a chat assistant.",
+  "You get the running summary of a conversation with one person (empty at first) and the next",
+  "excerpt of that conversation, oldest first. Answer with exactly two parts and nothing else:",
+  `<${CHUNK_SUMMARY_TAG}>the excerpt alone, for a later search: keep the facts, decisions,`,
+  "names (people, projects, places, numbers, codes) and open questions; drop greetings and",
+  `small talk; a few plain sentences, at most about 120 words.</${CHUNK_SUMMARY_TAG}>`,
+  `<${RUNNING_SUMMARY_TAG}>the running summary with the excerpt folded in: what a later turn of`,
+  "this conversation needs to know about everything said so far, in plain sentences, at most",
+  `${Math.round(RUNNING_SUMMARY_MAX_TOKENS * 0.6)} words (about ${RUNNING_SUMMARY_MAX_TOKENS}`,
+  "tokens). When it would be longer, shorten or drop the least important older details first;",
+  `keep the latest decisions and open questions.</${RUNNING_SUMMARY_TAG}>`,
+].join(" ");
+
+/** Output token cap of one summary call: both parts, with room to spare. */
+export const SUMMARY_MAX_TOKENS = 1_000;
+
+/**
+ * The summarisation request for a chunk (oldest first) and the running summary so far: one
+ * user message holding the running summary (or "(none yet)") and the excerpt as
+ * `[time] User|Assistant: text` lines, times in UTC ISO 8601 to the minute.
+ */
+export function buildSummaryRequest(
+  messages: readonly StoredMessage[],
+  running?: RunningSummary,
+): { system: string; messages: ChatMessage[] } {
   const lines = messages.map((m) => {
-    const at = new Date(m.createdAt).toISOString().slice(0, 16).replace("T", " ");
+    const at = new Date(m.sentAt).toISOString().slice(0, 16).replace("T", " ");
     return `[${at}] ${m.role === "user" ? "User" : "Assistant"}: ${m.content}`;
   });
   return {
@@ -129,21 +165,40 @@ export function buildSummaryRequest(messages: readonly StoredMessage[]): {
     messages: [
       {
         role: "user",
-        content: `Conversation excerpt, oldest first:\n\n${lines.join("\n")}\n\nWrite the summary.`,
+        content:
+          `Running summary so far:\n${running?.text.trim() || "(none yet)"}\n\n` +
+          `Conversation excerpt, oldest first:\n\n${lines.join("\n")}\n\n` +
+          `Write the ${CHUNK_SUMMARY_TAG} and the ${RUNNING_SUMMARY_TAG}.`,
       },
     ],
   };
 }
 
 /**
+ * The two parts of a summary answer, or `undefined` when either tag is missing or empty.
+ * Tags are matched case-insensitively; whatever stands outside them is ignored.
+ */
+export function parseSummaryAnswer(
+  answer: string,
+): { chunkSummary: string; runningSummary: string } | undefined {
+  const part = (tag: string) =>
+    new RegExp(`<${tag}>([\\s\\S]*?)</${tag}>`, "i").exec(answer)?.[1]?.trim() ?? "";
+  const chunkSummary = part(CHUNK_SUMMARY_TAG);
+  const runningSummary = part(RUNNING_SUMMARY_TAG);
+  return chunkSummary && runningSummary ? { chunkSummary, runningSummary } : undefined;
+}
+
+/**
  * The archive job: folds every message older than the newest `keep` (20) into summaries,
- * oldest first, in chunks of at most `chunkMax` (50).
+ * oldest first, in balanced chunks of at most `chunkMax` (50).
  *
- * Per chunk: record the plan on META under the lease → summarise with the summary model →
- * write the durable copy (`SummaryStore.put`, deterministic id = conversation + last message
- * id) → index it → commit (one transaction: conditional deletes of exactly the ids read,
- * counter decrement, `archivedThrough`, lease check). Nothing is deleted before the summary is
- * stored and indexed; any failure throws {@link ArchiveStepError} with the messages intact.
+ * Per chunk: record the plan on META under the lease → one call to the summary model writes
+ * the chunk's summary and the running summary with the chunk folded in → write the durable
+ * copy (`SummaryStore.put`, deterministic id = conversation + last message id) → index it →
+ * commit (one transaction: conditional deletes of exactly the ids read, counter decrement,
+ * `archivedThrough`, the new running summary, lease check). Nothing is deleted before the
+ * summary is stored and indexed and the running summary holds it; any failure throws
+ * {@link ArchiveStepError} with the messages intact.
  *
  * Concurrency: a conditional lease on META admits one archiver per conversation; a second job
  * returns `busy` (the holder re-checks the count when it finishes and re-requests). A holder
@@ -161,6 +216,7 @@ export function createArchiver(
   deps: ArchiverDeps,
 ): (job: ArchiveJob, options: { remainingMs: () => number }) => Promise<ArchiveOutcome> {
   const keep = deps.keep ?? ARCHIVE_KEEP_MESSAGES;
+  const highWater = deps.highWater ?? DEFAULT_ARCHIVE_HIGH_WATER;
   // A larger chunk could never commit (DynamoDB rejects a transaction over 100 actions), so the
   // job would fail on every receive and end in the DLQ.
   const chunkMax = Math.min(deps.chunkMax ?? ARCHIVE_CHUNK_MAX_MESSAGES, MAX_CHUNK_IN_TRANSACTION);
@@ -172,31 +228,41 @@ export function createArchiver(
     ref: ConversationRef,
     plan: ArchivePlan,
     messages: StoredMessage[],
-  ): Promise<SummaryRecord> => {
-    const request = buildSummaryRequest(messages);
+    running: RunningSummary | undefined,
+  ): Promise<{ record: SummaryRecord; running: RunningSummary }> => {
+    const request = buildSummaryRequest(messages, running);
     const result = await deps.llm.complete({
       model: deps.summaryModel,
       ...request,
       maxTokens: SUMMARY_MAX_TOKENS,
     });
     if (!result.ok) throw new ArchiveStepError("summarise", ref, { cause: result.error });
-    const text = result.completion.text.trim();
-    if (!text) {
+    const parts = parseSummaryAnswer(result.completion.text);
+    if (!parts) {
       throw new ArchiveStepError("summarise", ref, {
-        cause: new Error(`${result.completion.model} returned an empty summary`),
+        cause: new SummaryFormatError(result.completion.model, result.completion.text.length),
       });
     }
+    const nowMs = deps.now();
     return {
-      id: plan.summaryId,
-      platform: ref.platform,
-      userId: ref.userId,
-      channelId: ref.channelId,
-      text,
-      fromMessageId: messages[0]?.messageId ?? plan.fromMessageId,
-      toMessageId: plan.toMessageId,
-      messageCount: messages.length,
-      model: result.completion.model,
-      createdAt: deps.now(),
+      record: {
+        id: plan.summaryId,
+        platform: ref.platform,
+        userId: ref.userId,
+        channelId: ref.channelId,
+        text: parts.chunkSummary,
+        fromMessageId: messages[0]?.messageId ?? plan.fromMessageId,
+        toMessageId: plan.toMessageId,
+        messageCount: messages.length,
+        model: result.completion.model,
+        createdAt: nowMs,
+      },
+      running: {
+        text: parts.runningSummary,
+        throughMessageId: plan.toMessageId,
+        updatedAt: nowMs,
+        model: result.completion.model,
+      },
     };
   };
 
@@ -244,7 +310,16 @@ export function createArchiver(
       return { ...outcome, status: "busy" };
     }
 
+    if (!state.plan && !needsArchival(state.messageCount, highWater)) {
+      // A duplicate, redelivered or redriven job for a conversation a run already brought down:
+      // archiving now would write a summary of a few messages (one summary call each).
+      await conversations.releaseArchiveLease(ref, token, { clearRequest: true });
+      return outcome;
+    }
     let plan = state.plan;
+    // Only the lease holder commits, so the running summary read with the lease stays what META
+    // holds until this run's own commits replace it.
+    let running = state.runningSummary;
     // Only the lease holder commits, so this local copy stays what META holds. Kept as the
     // highest committed id: a chunk of late-stored messages (ids older than earlier chunks) must
     // not lower it, or a fenced archiver would take a committed summary for a forgotten one.
@@ -269,7 +344,8 @@ export function createArchiver(
             continue;
           }
         } else {
-          messages = nextChunk(await conversations.olderThanNewest(ref, keep, chunkMax), chunkMax);
+          const older = await conversations.olderThanNewest(ref, keep, chunkMax);
+          messages = nextChunk(older.messages, older.total, chunkMax);
           const first = messages[0];
           const last = messages.at(-1);
           if (!first || !last) break;
@@ -283,7 +359,8 @@ export function createArchiver(
           }
         }
 
-        const record = await summarise(ref, plan, messages);
+        const summary = await summarise(ref, plan, messages, running);
+        const record = summary.record;
         await step("store", ref, () => deps.summaries.put(record));
         await step("index", ref, () => deps.index.upsert(record));
         const ids = messages.map((m) => m.messageId);
@@ -294,10 +371,12 @@ export function createArchiver(
             messageIds: ids,
             toMessageId: through,
             nowMs: deps.now(),
+            runningSummary: summary.running,
           }),
         );
         if (commit.committed) {
           archivedThrough = through;
+          running = summary.running;
           outcome.chunks++;
           outcome.archivedMessages += ids.length;
           outcome.summaryIds.push(record.id);
@@ -346,7 +425,7 @@ export function createArchiver(
 
     await conversations.releaseArchiveLease(ref, token, { clearRequest: true });
     const remaining = await conversations.messageCount(ref);
-    if (needsArchival(remaining, keep)) {
+    if (needsArchival(remaining, highWater)) {
       outcome.requeued = await deps.requestArchival(ref);
       deps.logger.info("conversation still over the limit; requested another archive run", {
         conversation: describe(ref),
@@ -393,6 +472,23 @@ export class ArchiveConflictError extends Error {
     readonly summaryId: string,
   ) {
     super(`messages of ${summaryId} in ${describe(conversation)} changed during archival`);
+  }
+}
+
+/**
+ * The summary model's answer lacked one of the two tagged parts (see `parseSummaryAnswer`);
+ * the step is retried like any failed summary call. Carries the answer's size, never its text.
+ */
+export class SummaryFormatError extends Error {
+  override readonly name = "SummaryFormatError";
+  constructor(
+    readonly model: string,
+    readonly answerChars: number,
+  ) {
+    super(
+      `${model} answered without both <${CHUNK_SUMMARY_TAG}> and <${RUNNING_SUMMARY_TAG}> ` +
+        `(${answerChars} characters)`,
+    );
   }
 }
 

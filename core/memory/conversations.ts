@@ -12,33 +12,96 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
+import { contextLimit, DEFAULT_ARCHIVE_HIGH_WATER } from "./archival";
 import {
   CONVERSATION_META_SK,
   type ConversationRef,
   conversationPk,
   MESSAGE_SK_PREFIX,
+  messageIdOf,
   messageSk,
+  turnSk,
 } from "./keys";
+import { TTL_ATTRIBUTE } from "./table";
 
-/** Number of recent messages loaded as context for a turn (design.md, Flow step 2). */
-export const CONTEXT_WINDOW_MESSAGES = 20;
-
-/** One stored message. `createdAt` is epoch milliseconds. */
-export interface StoredMessage {
-  messageId: string;
+/**
+ * A message as a turn hands it to the store; the store assigns its id (the conversation's next
+ * sequence number) when it appends.
+ */
+export interface NewMessage {
   role: "user" | "assistant";
   content: string;
-  createdAt: number;
+  /**
+   * When the message was sent, epoch ms: the platform's time for a user message (Slack `ts`,
+   * Discord snowflake, KĀDI event `ts`), the post time for an answer. Shown in summary excerpts
+   * only; it never orders anything, because platform and worker clocks disagree and jobs run
+   * late (backlogs, redeliveries, relayed events).
+   */
+  sentAt: number;
   /** Model that produced an assistant message. */
   model?: string;
 }
 
+/** One stored message: a {@link NewMessage} with the id the store gave it. */
+export interface StoredMessage extends NewMessage {
+  /** The conversation's sequence number, zero-padded (`messageIdOf`); sorts as stored. */
+  messageId: string;
+}
+
 /**
- * Short-term conversation memory: one item per message plus a meta item with an atomic
- * message counter. Appending is one transaction regardless of history length; reading
- * context is one Query. META also carries the archival bookkeeping (pending request, archiver
- * lease, recorded plan, `archivedThrough`), always changed with conditional writes; the
- * lifecycle is described in `docs/architecture.md`.
+ * The conversation's running summary (progressive summarisation): everything archived so far,
+ * folded chunk by chunk by the archiver into one bounded text kept on META.
+ */
+export interface RunningSummary {
+  /** Plain text, at most about 600 tokens (bounded by the summary prompt). */
+  text: string;
+  /** Id of the last message folded in. */
+  throughMessageId: string;
+  /** When it was last folded, epoch ms. */
+  updatedAt: number;
+  /** Model that wrote it. */
+  model?: string;
+}
+
+/** What a turn reads from META before it runs (one strongly consistent GetItem). */
+export interface ConversationHead {
+  /** Highest sequence number assigned so far; 0 for a new (or forgotten) conversation. */
+  lastSeq: number;
+  /** Live (not yet archived) messages. */
+  messageCount: number;
+  /** The archived part of the conversation, once something was archived. */
+  runningSummary?: RunningSummary;
+}
+
+/** What became of {@link ConversationStore.appendTurn}. */
+export type AppendResult =
+  | {
+      stored: true;
+      /** Ids given to the messages, in order (adjacent sequence numbers). */
+      messageIds: string[];
+      /** Live messages after this append, as far as this writer knows (may lag an archiver). */
+      messageCount: number;
+    }
+  | {
+      /** The job's turn was stored before (a redelivered job): nothing was written. */
+      stored: false;
+    };
+
+/**
+ * How long a turn marker (`TURN#{jobId}`) outlives its job, ms: longer than any redelivery can
+ * come (SQS keeps a message, and its DLQ copy, at most 14 days), so a redelivered or redriven
+ * job never stores its turn twice.
+ */
+export const TURN_MARKER_TTL_MS = 15 * 24 * 60 * 60 * 1000;
+
+/**
+ * Short-term conversation memory: one item per message plus a META item. A message's sort key
+ * is the conversation's own sequence number, assigned on append from META's `lastSeq`, so the
+ * conversation reads back in the order it was stored, with each job's question next to its
+ * answer, however late the job ran. META also counts live messages (`messageCount`), carries the
+ * running summary and the archival bookkeeping (pending request, archiver lease, recorded plan,
+ * `archivedThrough`), always changed with conditional writes; the lifecycle is described in
+ * `docs/architecture.md`.
  */
 export class ConversationStore {
   constructor(
@@ -47,58 +110,116 @@ export class ConversationStore {
   ) {}
 
   /**
-   * Stores a message and increments the conversation's counter in one transaction. The put is
-   * conditional on the id being new, so replaying the same message (a redelivered job with a
-   * deterministic id) stores nothing and leaves the counter alone. A cancellation caused only
-   * by a concurrent transaction on META (an archiver's commit) is retried briefly.
-   *
-   * @returns `{ stored: false }` when the message id already existed; otherwise the counter
-   *   after this write is NOT returned (transactions return no attributes): call
-   *   {@link messageCount} when needed.
-   * @throws the SDK's error for anything except the duplicate-id cancellation.
+   * META as a turn needs it: the last sequence number, the live count and the running summary
+   * (one strongly consistent GetItem; a missing META reads as a new conversation).
+   * @throws the SDK's error when DynamoDB fails.
    */
-  async append(
+  async head(conversation: ConversationRef): Promise<ConversationHead> {
+    const out = await this.db.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: this.metaKey(conversation),
+        ConsistentRead: true,
+      }),
+    );
+    return toHead(out.Item);
+  }
+
+  /**
+   * Stores one job's messages (its question, and its answer when there is one) under the next
+   * sequence numbers, adjacent, in one transaction: META's `lastSeq` advances (conditional on
+   * the value read, so two writers never take the same numbers), `messageCount` grows, a turn
+   * marker `TURN#{jobId}` (expiring after {@link TURN_MARKER_TTL_MS}) is created only if absent,
+   * and each message is put. A redelivered job finds its marker and stores nothing. When another
+   * writer advanced `lastSeq` first (or a transaction conflict cancels the write), META is read
+   * again and the write retried, a few times with jittered backoff.
+   *
+   * @param expected - META as read earlier in the turn (saves a read); re-read when stale.
+   * @throws {AppendContentionError} when the sequence kept moving for every attempt; the SDK's
+   *   error for anything else. Nothing is stored in either case.
+   */
+  async appendTurn(
     conversation: ConversationRef,
-    message: StoredMessage,
-  ): Promise<{ stored: boolean }> {
+    turn: { jobId: string; messages: readonly NewMessage[]; nowMs: number },
+    expected?: ConversationHead,
+  ): Promise<AppendResult> {
     const pk = conversationPk(conversation);
-    try {
-      await this.sendTransaction(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: { pk, sk: messageSk(message.messageId), ...message },
-                ConditionExpression: "attribute_not_exists(pk)",
+    let head = expected ?? (await this.head(conversation));
+    for (let attempt = 1; ; attempt++) {
+      const ids = turn.messages.map((_, i) => messageIdOf(head.lastSeq + 1 + i));
+      const next = head.lastSeq + turn.messages.length;
+      try {
+        await this.db.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                Update: {
+                  TableName: this.tableName,
+                  Key: this.metaKey(conversation),
+                  UpdateExpression: "SET lastSeq = :next, updatedAt = :now ADD messageCount :n",
+                  ConditionExpression:
+                    head.lastSeq === 0 ? "attribute_not_exists(lastSeq)" : "lastSeq = :last",
+                  ExpressionAttributeValues: {
+                    ":next": next,
+                    ":now": turn.nowMs,
+                    ":n": turn.messages.length,
+                    ...(head.lastSeq === 0 ? {} : { ":last": head.lastSeq }),
+                  },
+                },
               },
-            },
-            {
-              Update: {
-                TableName: this.tableName,
-                Key: { pk, sk: CONVERSATION_META_SK },
-                UpdateExpression: "ADD messageCount :one SET updatedAt = :now",
-                ExpressionAttributeValues: { ":one": 1, ":now": message.createdAt },
+              {
+                Put: {
+                  TableName: this.tableName,
+                  Item: {
+                    pk,
+                    sk: turnSk(turn.jobId),
+                    messageIds: ids,
+                    [TTL_ATTRIBUTE]: Math.floor((turn.nowMs + TURN_MARKER_TTL_MS) / 1000),
+                  },
+                  ConditionExpression: "attribute_not_exists(pk)",
+                },
               },
-            },
-          ],
-        }),
-      );
-      return { stored: true };
-    } catch (error) {
-      if (isDuplicatePut(error)) return { stored: false };
-      throw error;
+              ...turn.messages.map((message, i) => ({
+                Put: {
+                  TableName: this.tableName,
+                  Item: { pk, sk: messageSk(ids[i] as string), messageId: ids[i], ...message },
+                  ConditionExpression: "attribute_not_exists(pk)",
+                },
+              })),
+            ],
+          }),
+        );
+        return {
+          stored: true,
+          messageIds: ids,
+          messageCount: head.messageCount + turn.messages.length,
+        };
+      } catch (error) {
+        const codes = cancellationCodes(error);
+        if (codes?.[1] === "ConditionalCheckFailed") return { stored: false };
+        // A stale `lastSeq` (another writer appended) or a conflicting transaction: read again.
+        const retryable =
+          error instanceof TransactionConflictException ||
+          codes?.every((code) => RETRYABLE_APPEND_CODES.has(code)) === true;
+        if (!retryable) throw error;
+        if (attempt >= APPEND_ATTEMPTS) {
+          throw new AppendContentionError(conversation, attempt, { cause: error });
+        }
+        await sleep(TRANSACTION_RETRY_BASE_MS * 2 ** (attempt - 1) * (0.5 + Math.random() / 2));
+        head = await this.head(conversation);
+      }
     }
   }
 
   /**
-   * The newest `limit` messages, returned oldest first. One Query on the conversation's
+   * The newest `limit` messages (default: a turn's context with the default high-water mark),
+   * returned oldest first, in the order they were stored. One Query on the conversation's
    * partition, newest first, stopping after `limit` items.
    * @throws the SDK's error when DynamoDB fails.
    */
   async recent(
     conversation: ConversationRef,
-    limit = CONTEXT_WINDOW_MESSAGES,
+    limit = contextLimit(DEFAULT_ARCHIVE_HIGH_WATER),
   ): Promise<StoredMessage[]> {
     const out = await this.db.send(
       new QueryCommand({
@@ -133,17 +254,17 @@ export class ConversationStore {
 
   /**
    * Marks the conversation as waiting for archival unless it already is: sets META
-   * `archiveRequestedAt = nowMs` only when its counter is above `keep` and no request made at
-   * or after `staleBeforeMs` is pending. One conditional UpdateItem: the step that coalesces
+   * `archiveRequestedAt = nowMs` only when its counter is above `highWater` and no request made
+   * at or after `staleBeforeMs` is pending. One conditional UpdateItem: the step that coalesces
    * archive jobs to one per conversation at a time.
    *
    * @returns `true` when this call set the mark (the caller must then enqueue the job);
-   *   `false` when the conversation is not over `keep` or a request is already pending.
+   *   `false` when the conversation is not over `highWater` or a request is already pending.
    * @throws the SDK's error for anything but the failed condition.
    */
   async markArchiveRequested(
     conversation: ConversationRef,
-    options: { nowMs: number; keep: number; staleBeforeMs: number },
+    options: { nowMs: number; highWater: number; staleBeforeMs: number },
   ): Promise<boolean> {
     return this.conditional(
       new UpdateCommand({
@@ -151,11 +272,11 @@ export class ConversationStore {
         Key: this.metaKey(conversation),
         UpdateExpression: "SET archiveRequestedAt = :now",
         ConditionExpression:
-          "messageCount > :keep AND (attribute_not_exists(archiveRequestedAt) OR " +
+          "messageCount > :highWater AND (attribute_not_exists(archiveRequestedAt) OR " +
           "archiveRequestedAt < :stale)",
         ExpressionAttributeValues: {
           ":now": options.nowMs,
-          ":keep": options.keep,
+          ":highWater": options.highWater,
           ":stale": options.staleBeforeMs,
         },
       }),
@@ -300,45 +421,52 @@ export class ConversationStore {
   }
 
   /**
-   * Up to `limit` of the messages older than the newest `keep`, oldest first: two strongly
-   * consistent Queries (the newest `keep` keys, then what sorts before the oldest of them).
-   * Reading the items rather than trusting the counter means a miscount can never push one of
-   * the newest `keep` messages into the archive.
+   * Up to `limit` of the messages older than the newest `keep`, oldest first, and how many such
+   * messages there are: two strongly consistent Queries (the newest `keep` keys, then what sorts
+   * before the oldest of them). Reading the items rather than trusting the counter means a
+   * miscount can never push one of the newest `keep` messages into the archive. `total` comes
+   * from the ids: live messages hold consecutive sequence numbers (the archive removes them from
+   * the oldest end only), so it is the distance from the first to the oldest kept id.
    * @throws the SDK's error when DynamoDB fails.
    */
   async olderThanNewest(
     conversation: ConversationRef,
     keep: number,
     limit: number,
-  ): Promise<StoredMessage[]> {
+  ): Promise<{ messages: StoredMessage[]; total: number }> {
     const pk = conversationPk(conversation);
     const newest = await this.db.send(
       new QueryCommand({
         TableName: this.tableName,
         KeyConditionExpression: "pk = :pk AND begins_with(sk, :msg)",
         ExpressionAttributeValues: { ":pk": pk, ":msg": MESSAGE_SK_PREFIX },
-        ProjectionExpression: "sk",
+        ProjectionExpression: "sk, messageId",
         ScanIndexForward: false,
         ConsistentRead: true,
         Limit: keep,
       }),
     );
     const kept = newest.Items ?? [];
-    const oldestKept = kept.at(-1)?.sk;
-    if (kept.length < keep || typeof oldestKept !== "string") return [];
+    const oldestKept = kept.at(-1);
+    if (kept.length < keep || typeof oldestKept?.sk !== "string") {
+      return { messages: [], total: 0 };
+    }
     const out = await this.db.send(
       new QueryCommand({
         TableName: this.tableName,
         KeyConditionExpression: "pk = :pk AND sk BETWEEN :lo AND :cut",
-        ExpressionAttributeValues: { ":pk": pk, ":lo": MESSAGE_SK_PREFIX, ":cut": oldestKept },
+        ExpressionAttributeValues: { ":pk": pk, ":lo": MESSAGE_SK_PREFIX, ":cut": oldestKept.sk },
         ConsistentRead: true,
         Limit: limit + 1,
       }),
     );
-    return (out.Items ?? [])
-      .filter((item) => item.sk !== oldestKept)
+    const messages = (out.Items ?? [])
+      .filter((item) => item.sk !== oldestKept.sk)
       .slice(0, limit)
       .map(toStoredMessage);
+    const first = messages[0];
+    const span = first ? Number(oldestKept.messageId) - Number(first.messageId) : 0;
+    return { messages, total: Math.max(messages.length, Number.isFinite(span) ? span : 0) };
   }
 
   /**
@@ -371,8 +499,10 @@ export class ConversationStore {
   /**
    * Commits an archived chunk in one transaction: deletes each message (each delete
    * conditional on the item still existing, so only the ids read are removed and none twice),
-   * decrements the counter by their number, records `archivedThrough = toMessageId` and clears
-   * the plan, all conditional on the lease still being `token`'s. All or nothing; at most 99
+   * decrements the counter by their number, records `archivedThrough = toMessageId`, replaces
+   * the running summary with the one that folds this chunk in and clears the plan, all
+   * conditional on the lease still being `token`'s: a message leaves the live log only in the
+   * same write that puts it into the running summary. All or nothing; at most 99
    * messages (DynamoDB's 100-action limit). Transaction conflicts with concurrent writers are
    * retried briefly. `toMessageId` is written as given: the archiver passes the highest id
    * committed so far, so `archivedThrough` never moves backwards.
@@ -383,7 +513,14 @@ export class ConversationStore {
    */
   async commitArchive(
     conversation: ConversationRef,
-    chunk: { token: string; messageIds: readonly string[]; toMessageId: string; nowMs: number },
+    chunk: {
+      token: string;
+      messageIds: readonly string[];
+      toMessageId: string;
+      nowMs: number;
+      /** The running summary with this chunk folded in, written in the same transaction. */
+      runningSummary: RunningSummary;
+    },
   ): Promise<{ committed: true } | { committed: false; reasons: string[] }> {
     const pk = conversationPk(conversation);
     try {
@@ -395,14 +532,15 @@ export class ConversationStore {
                 TableName: this.tableName,
                 Key: this.metaKey(conversation),
                 UpdateExpression:
-                  "ADD messageCount :minus SET archivedThrough = :to, updatedAt = :now " +
-                  "REMOVE archivePlan",
+                  "ADD messageCount :minus SET archivedThrough = :to, updatedAt = :now, " +
+                  "runningSummary = :running REMOVE archivePlan",
                 ConditionExpression: "archiveLease = :token",
                 ExpressionAttributeValues: {
                   ":minus": -chunk.messageIds.length,
                   ":to": chunk.toMessageId,
                   ":now": chunk.nowMs,
                   ":token": chunk.token,
+                  ":running": chunk.runningSummary,
                 },
               },
             },
@@ -432,8 +570,10 @@ export class ConversationStore {
   }
 
   /**
-   * Deletes every item of the conversation: its messages (BatchWriteItem, 25 per request,
-   * unprocessed items resubmitted with backoff) and then META.
+   * Deletes the conversation's messages (BatchWriteItem, 25 per request, unprocessed items
+   * resubmitted with backoff) and then META, with its running summary. Turn markers stay until
+   * their TTL: they hold only job and message ids, and keep a late redelivery of an answered job
+   * from storing its forgotten turn again.
    *
    * @returns how many messages were deleted.
    * @throws {ConversationDeleteError} when DynamoDB keeps returning unprocessed deletes; the
@@ -541,6 +681,35 @@ export interface ArchiveState {
   plan?: ArchivePlan;
   /** Highest `toMessageId` of any committed chunk (never lowered). */
   archivedThrough?: string;
+  /** Everything archived so far, folded into one text; absent before the first commit. */
+  runningSummary?: RunningSummary;
+}
+
+/** Calls of {@link ConversationStore.appendTurn}'s transaction before it gives up. */
+const APPEND_ATTEMPTS = 6;
+/**
+ * Cancellation codes after which an append is retried with a fresh `lastSeq`: the META
+ * condition failed (another writer appended), a message key was taken, or a conflict.
+ */
+const RETRYABLE_APPEND_CODES: ReadonlySet<string> = new Set([
+  "None",
+  "ConditionalCheckFailed",
+  "TransactionConflict",
+]);
+
+/**
+ * {@link ConversationStore.appendTurn} found the conversation's sequence moved by another
+ * writer on every attempt. Nothing was stored; `cause` is the last cancellation.
+ */
+export class AppendContentionError extends Error {
+  override readonly name = "AppendContentionError";
+  constructor(conversation: ConversationRef, attempts: number, options: { cause: unknown }) {
+    super(
+      `could not append to ${conversation.platform}/${conversation.channelId}/` +
+        `${conversation.userId} after ${attempts} attempts`,
+      options,
+    );
+  }
 }
 
 /** Calls per transaction before a `TransactionConflict` is rethrown. */
@@ -580,14 +749,38 @@ function toArchiveState(item: Record<string, unknown>): ArchiveState {
     };
   }
   if (typeof item.archivedThrough === "string") state.archivedThrough = item.archivedThrough;
+  const running = toRunningSummary(item.runningSummary);
+  if (running) state.runningSummary = running;
   return state;
 }
 
-function isDuplicatePut(error: unknown): boolean {
-  return (
-    error instanceof TransactionCanceledException &&
-    error.CancellationReasons?.[0]?.Code === "ConditionalCheckFailed"
-  );
+function toHead(item: Record<string, unknown> | undefined): ConversationHead {
+  const head: ConversationHead = {
+    lastSeq: Number(item?.lastSeq ?? 0),
+    messageCount: Number(item?.messageCount ?? 0),
+  };
+  const running = toRunningSummary(item?.runningSummary);
+  if (running) head.runningSummary = running;
+  return head;
+}
+
+function toRunningSummary(value: unknown): RunningSummary | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  const raw = value as Record<string, unknown>;
+  if (typeof raw.text !== "string" || typeof raw.throughMessageId !== "string") return undefined;
+  const running: RunningSummary = {
+    text: raw.text,
+    throughMessageId: raw.throughMessageId,
+    updatedAt: Number(raw.updatedAt ?? 0),
+  };
+  if (typeof raw.model === "string") running.model = raw.model;
+  return running;
+}
+
+/** DynamoDB's per-item cancellation codes of a cancelled transaction, else `undefined`. */
+function cancellationCodes(error: unknown): string[] | undefined {
+  if (!(error instanceof TransactionCanceledException)) return undefined;
+  return (error.CancellationReasons ?? []).map((r) => r.Code ?? "None");
 }
 
 function toStoredMessage(item: Record<string, unknown>): StoredMessage {
@@ -595,7 +788,7 @@ function toStoredMessage(item: Record<string, unknown>): StoredMessage {
     messageId: String(item.messageId),
     role: item.role === "assistant" ? "assistant" : "user",
     content: String(item.content ?? ""),
-    createdAt: Number(item.createdAt ?? 0),
+    sentAt: Number(item.sentAt ?? 0),
   };
   if (typeof item.model === "string") message.model = item.model;
   return message;

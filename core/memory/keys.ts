@@ -1,8 +1,5 @@
-import { createHash } from "node:crypto";
-import { ulid } from "ulid";
-
 /**
- * Key layout of the single DynamoDB table (`pk`, `sk`), as in `../shared/design.md` (Storage).
+ * Key layout of the single DynamoDB table (`pk`, `sk`), as in `docs/architecture.md` (Storage).
  * Every key the code writes is built here, so the layout can be read in one place.
  */
 
@@ -21,15 +18,43 @@ export function conversationPk(c: ConversationRef): string {
   return `CONV#${c.platform}#${c.channelId}#${c.userId}`;
 }
 
-/** Sort-key prefix of message items; `MSG#{ulid}` sorts oldest first. */
+/**
+ * Sort-key prefix of message items: `MSG#{messageId}`, where the id is the conversation's own
+ * sequence number (see {@link messageIdOf}), so the sort key orders a conversation as it was
+ * stored, never by a platform's or a worker's clock.
+ */
 export const MESSAGE_SK_PREFIX = "MSG#";
 
-/** Sort key of the per-conversation meta item holding the atomic message counter. */
+/** Sort key of the per-conversation meta item (counters, archival bookkeeping, running summary). */
 export const CONVERSATION_META_SK = "META";
+
+/** Digits of a message id: sequence numbers up to 10^12 - 1 sort correctly as strings. */
+export const MESSAGE_ID_DIGITS = 12;
+
+/**
+ * The message id of sequence number `seq` (1, 2, …, assigned by the store on append): the
+ * number zero-padded to {@link MESSAGE_ID_DIGITS} digits, so ids compare as strings in the
+ * order they were stored (`000000000007` < `000000000010`).
+ * @throws {RangeError} for a sequence number that is not a positive safe integer below 10^12.
+ */
+export function messageIdOf(seq: number): string {
+  if (!Number.isSafeInteger(seq) || seq < 1 || seq >= 10 ** MESSAGE_ID_DIGITS) {
+    throw new RangeError(`message sequence number out of range: ${seq}`);
+  }
+  return String(seq).padStart(MESSAGE_ID_DIGITS, "0");
+}
 
 /** `MSG#{messageId}`. */
 export function messageSk(messageId: string): string {
   return `${MESSAGE_SK_PREFIX}${messageId}`;
+}
+
+/** Sort-key prefix of turn markers: `TURN#{jobId}` records that a job's turn is stored. */
+export const TURN_SK_PREFIX = "TURN#";
+
+/** `TURN#{jobId}`. */
+export function turnSk(jobId: string): string {
+  return `${TURN_SK_PREFIX}${jobId}`;
 }
 
 /** `USER#{platform}#{userId}`: the partition of one user's preferences. */
@@ -49,15 +74,4 @@ export const KNOWLEDGE_SK_PREFIX = "ENTRY#";
 /** `DEDUPE#{scope}#{id}` with `sk = "DEDUPE"`. */
 export function dedupeKey(scope: string, id: string): { pk: string; sk: string } {
   return { pk: `DEDUPE#${scope}#${id}`, sk: "DEDUPE" };
-}
-
-/**
- * A ULID whose time part is `timeMs` and whose random part is derived from `seed`, so that a
- * redelivered job writes the same message id again (and the conditional write sees it) instead
- * of storing a duplicate turn. Format: https://github.com/ulid/spec.
- */
-export function deterministicMessageId(timeMs: number, seed: string): string {
-  const digest = createHash("sha256").update(seed).digest();
-  let i = 0;
-  return ulid(timeMs, () => (digest[i++ % digest.length] ?? 0) / 256);
 }

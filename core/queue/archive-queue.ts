@@ -1,8 +1,8 @@
 import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import {
-  ARCHIVE_KEEP_MESSAGES,
   type ArchiveJob,
   archiveJobSchema,
+  DEFAULT_ARCHIVE_HIGH_WATER,
   staleRequestCutoff,
 } from "../memory/archival";
 import type { ConversationStore } from "../memory/conversations";
@@ -62,8 +62,9 @@ export type ArchiveRequester = (conversation: ConversationRef) => Promise<boolea
 
 /**
  * Builds the coalescing archive requester: a conditional write on the conversation's META
- * (`archiveRequestedAt`, set only when the counter is over {@link ARCHIVE_KEEP_MESSAGES} and no
- * fresh request is pending) decides, then the job is enqueued. If enqueueing fails the mark is
+ * (`archiveRequestedAt`, set only when the counter is over the high-water mark, default
+ * {@link DEFAULT_ARCHIVE_HIGH_WATER}, and no fresh request is pending) decides, then the job is
+ * enqueued. If enqueueing fails the mark is
  * cleared again so the next turn can retry.
  *
  * @throws {ArchiveEnqueueError} when enqueueing failed; the DynamoDB error of the conditional
@@ -73,14 +74,15 @@ export function createArchiveRequester(deps: {
   conversations: ConversationStore;
   queue: ArchiveJobSink;
   now: () => number;
-  keep?: number;
+  /** `MEMORY_ARCHIVE_HIGH_WATER`; default {@link DEFAULT_ARCHIVE_HIGH_WATER}. */
+  highWater?: number;
 }): ArchiveRequester {
-  const keep = deps.keep ?? ARCHIVE_KEEP_MESSAGES;
+  const highWater = deps.highWater ?? DEFAULT_ARCHIVE_HIGH_WATER;
   return async (conversation) => {
     const nowMs = deps.now();
     const marked = await deps.conversations.markArchiveRequested(conversation, {
       nowMs,
-      keep,
+      highWater,
       staleBeforeMs: staleRequestCutoff(nowMs),
     });
     if (!marked) return false;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { RECALL_HEADING } from "../../core/chat/prompt";
+import { RECALL_HEADING, RUNNING_SUMMARY_HEADING } from "../../core/chat/prompt";
 import { type AwsClients, createAwsClients } from "../../core/compose/aws";
 import { ConversationStore } from "../../core/memory/conversations";
 import type { ConversationRef } from "../../core/memory/keys";
@@ -7,7 +7,7 @@ import { SummaryStore } from "../../core/memory/long-term/summaries";
 import { LOCAL_CREDENTIALS } from "../../local/services";
 import { type LocalStack, startLocalStack } from "../../local/stack";
 import { type FakeAnthropic, startFakeAnthropic } from "../fakes/anthropic";
-import type { RecordedRequest } from "../fakes/http-fake";
+import { type RecordedRequest, textOf } from "../fakes/http-fake";
 import { type FakeSlack, startFakeSlack } from "../fakes/slack";
 import { isSummaryRequest, summariserReply, testArchiveQueue } from "../support/archive";
 import { testAws, testConfig } from "../support/aws";
@@ -85,9 +85,10 @@ function chatRequests(): RecordedRequest[] {
 describe("long conversation → archive → recall (local stack)", () => {
   it("brings an archived fact back to the model as background for a later question", async () => {
     await mention("please remember that my locker code is 4711-zebra");
-    for (let i = 1; i <= 10; i++) await mention(`tell me something about topic number ${i}`);
+    for (let i = 1; i <= 15; i++) await mention(`tell me something about topic number ${i}`);
 
-    // 11 mentions = 22 messages: the stack's archiver folds the oldest 2 into a summary.
+    // 16 mentions = 32 messages, past the high-water mark of 30: the stack's archiver folds the
+    // oldest 12 into one summary (and into the running summary), down to 20.
     const conversations = new ConversationStore(aws.documents, stack.config.memoryTableName);
     const summaries = new SummaryStore(aws.documents, stack.config.memoryTableName);
     const [summary] = await waitFor(async () => {
@@ -97,7 +98,7 @@ describe("long conversation → archive → recall (local stack)", () => {
         : undefined;
     });
     expect(summary?.text).toContain("4711-zebra");
-    expect(summary?.messageCount).toBe(2);
+    expect(summary?.messageCount).toBe(12);
     const live = await conversations.recent(conversation, 100);
     expect(live).toHaveLength(20);
     expect(JSON.stringify(live)).not.toContain("4711-zebra");
@@ -114,4 +115,16 @@ describe("long conversation → archive → recall (local stack)", () => {
     expect(JSON.stringify(last.messages)).not.toContain("4711-zebra");
     expect(JSON.stringify(last.messages.at(-1))).toContain("what is my locker code?");
   }, 90_000);
+
+  it("carries the archived part in every turn through the running summary, whatever the words", async () => {
+    // Shares no word with the archived turn, so search recall finds nothing for it.
+    await mention("What did we decide earlier?");
+    const last = chatRequests().at(-1)?.body as { system: unknown; messages: unknown[] };
+    const system = textOf(last.system);
+    const running = system.indexOf(`## ${RUNNING_SUMMARY_HEADING}`);
+    expect(running).toBeGreaterThan(0);
+    expect(system.slice(running)).toContain("4711-zebra");
+    expect(system).not.toContain(RECALL_HEADING);
+    expect(JSON.stringify(last.messages)).not.toContain("4711-zebra");
+  }, 30_000);
 });

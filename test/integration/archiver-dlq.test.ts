@@ -62,7 +62,7 @@ describe("archiver with ArcadeDB down (fake ArcadeDB, fauxqs redrive policy)", (
   it("keeps the messages, lands the job in the DLQ after 3 receives, and completes after memory:redrive", async () => {
     const ref: ConversationRef = { platform: "slack", channelId: "C-DLQ", userId: "U-DLQ" };
     const conversations = new ConversationStore(aws.documents, config.memoryTableName);
-    const ids = await appendMessages(conversations, ref, 23, {
+    const ids = await appendMessages(conversations, ref, 33, {
       startMs: Date.UTC(2026, 1, 1),
       text: (i) => (i === 1 ? "the staging database password rotates on fridays" : `chat ${i}`),
     });
@@ -97,7 +97,7 @@ describe("archiver with ArcadeDB down (fake ArcadeDB, fauxqs redrive policy)", (
     expect(await visibleMessages(dlqUrl)).toBe(1);
     // Nothing was deleted: every message is still in DynamoDB, the counter untouched.
     expect((await conversations.recent(ref, 100)).map((m) => m.messageId)).toEqual(ids);
-    expect(await conversations.messageCount(ref)).toBe(23);
+    expect(await conversations.messageCount(ref)).toBe(33);
     expect(arcadedb.records("Summary")).toEqual([]);
 
     arcadedb.setAvailable(true);
@@ -116,14 +116,14 @@ describe("archiver with ArcadeDB down (fake ArcadeDB, fauxqs redrive policy)", (
       processed: 1,
       failed: 0,
     });
-    expect((await conversations.recent(ref, 100)).map((m) => m.messageId)).toEqual(ids.slice(3));
+    expect((await conversations.recent(ref, 100)).map((m) => m.messageId)).toEqual(ids.slice(13));
     expect(await conversations.messageCount(ref)).toBe(20);
     const stored = await new SummaryStore(aws.documents, config.memoryTableName).listForUser(
       "slack",
       "U-DLQ",
     );
     expect(stored).toHaveLength(1);
-    expect(stored[0]).toMatchObject({ fromMessageId: ids[0], toMessageId: ids[2] });
+    expect(stored[0]).toMatchObject({ fromMessageId: ids[0], toMessageId: ids[12] });
     expect(arcadedb.records("Summary").map((r) => r.id)).toEqual([stored[0]?.id]);
 
     const { index } = buildLongTermMemory(config, aws);

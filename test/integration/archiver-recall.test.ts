@@ -123,12 +123,18 @@ describe("recall in the chat turn (fake ArcadeDB backend)", () => {
     expect(anthropic.requests).toHaveLength(1);
   });
 
-  it("requests archival once the stored turns take the conversation past 20 messages", async () => {
-    const theJob = job("U-FULL", "one more question");
+  it("requests archival once the stored turns take the conversation past the high-water mark", async () => {
     const conversations = new ConversationStore(aws.documents, config.memoryTableName);
-    await appendMessages(conversations, theJob.conversation, 19, { startMs: Date.UTC(2026, 0, 1) });
+    const under = job("U-FULL", "a question at the mark");
+    await appendMessages(conversations, under.conversation, 28, { startMs: Date.UTC(2026, 0, 1) });
+    await runJob(under);
+    expect(await conversations.messageCount(under.conversation)).toBe(30);
+    expect((await conversations.archiveState(under.conversation))?.archiveRequestedAt).toBe(
+      undefined,
+    );
+    const theJob = { ...job("U-FULL", "one more question"), jobId: "slack:C-RECALL:over" };
     await runJob(theJob);
-    expect(await conversations.messageCount(theJob.conversation)).toBe(21);
+    expect(await conversations.messageCount(theJob.conversation)).toBe(32);
     const state = await conversations.archiveState(theJob.conversation);
     expect(state?.archiveRequestedAt).toBeTypeOf("number");
     // The job is on the queue: a further request is coalesced into it.

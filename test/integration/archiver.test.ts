@@ -72,13 +72,17 @@ async function queueIsEmpty(): Promise<boolean> {
 }
 
 describe("archiver (DynamoDB Local, fauxqs, fake Anthropic, embedded search)", () => {
-  it("archives the 21st message's overflow: 20 remain, one durable summary, findable only by its owner", async () => {
+  it("archives past the high-water mark down to 20: one summary of the overflow, findable only by its owner", async () => {
     const ref = slack("U-TWENTYONE");
-    const ids = await appendMessages(conversations, ref, 21, {
+    const ids = await appendMessages(conversations, ref, 30, {
       startMs: T0,
       text: (i) => (i === 0 ? "my favourite colour is ultramarine" : `small talk ${i}`),
     });
     const request = buildArchiveRequester(config, aws);
+    // At the high-water mark (30), not past it: nothing to do yet.
+    expect(await request?.(ref)).toBe(false);
+    ids.push(...(await appendMessages(conversations, ref, 1, { startMs: T0, seed: "31st" })));
+    anthropic.reset();
     expect(await request?.(ref)).toBe(true);
     // Coalesced: one pending job per conversation.
     expect(await request?.(ref)).toBe(false);
@@ -86,17 +90,19 @@ describe("archiver (DynamoDB Local, fauxqs, fake Anthropic, embedded search)", (
     const handler = createArchiverHandler(buildArchiverDeps(config, aws));
     expect(await drainQueue({ aws, queueUrl, handler })).toEqual({ processed: 1, failed: 0 });
 
-    expect(await liveIds(ref)).toEqual(ids.slice(1));
+    expect(await liveIds(ref)).toEqual(ids.slice(11));
     expect(await conversations.messageCount(ref)).toBe(20);
     const stored = await summaries.listForUser("slack", "U-TWENTYONE");
     expect(stored).toHaveLength(1);
     expect(stored[0]).toMatchObject({
       fromMessageId: ids[0],
-      toMessageId: ids[0],
-      messageCount: 1,
+      toMessageId: ids[10],
+      messageCount: 11,
       channelId: "C-ARCH",
     });
     expect(stored[0]?.text).toContain("ultramarine");
+    // One summary call wrote both the chunk summary and the running summary.
+    expect(anthropic.requests.filter(isSummaryRequest)).toHaveLength(1);
 
     const { index } = buildLongTermMemory(config, aws);
     const query = { platform: "slack" as const, text: "what is my favourite colour?", limit: 3 };
@@ -104,9 +110,19 @@ describe("archiver (DynamoDB Local, fauxqs, fake Anthropic, embedded search)", (
     expect(hits.map((h) => h.summary.id)).toEqual([stored[0]?.id]);
     expect(await index.search({ ...query, userId: "U-SOMEONE-ELSE" })).toEqual([]);
 
-    // The bookkeeping is clean: no lease, plan or pending request is left behind.
+    // The bookkeeping is clean: no lease, plan or pending request is left behind, and the
+    // running summary holds what was archived.
     const state = await conversations.archiveState(ref);
-    expect(state).toEqual({ messageCount: 20, archivedThrough: ids[0] });
+    expect(state).toEqual({
+      messageCount: 20,
+      archivedThrough: ids[10],
+      runningSummary: {
+        text: expect.stringContaining("ultramarine"),
+        throughMessageId: ids[10],
+        updatedAt: expect.any(Number),
+        model: expect.any(String),
+      },
+    });
     // Nothing left to do: a second request is refused, the conversation is at 20.
     expect(await request?.(ref)).toBe(false);
   });
@@ -152,21 +168,23 @@ describe("archiver (DynamoDB Local, fauxqs, fake Anthropic, embedded search)", (
       const deadline = Date.now() + 40_000;
       for (;;) {
         const live = await liveIds(ref);
-        if (live.length === 20 && (await queueIsEmpty())) break;
+        if (live.length <= config.archiveHighWater && (await queueIsEmpty())) break;
         if (Date.now() > deadline) throw new Error(`still ${live.length} live messages`);
         await new Promise((r) => setTimeout(r, 200));
       }
 
       const live = await liveIds(ref);
-      expect(live).toEqual(ids.slice(25));
-      expect(await conversations.messageCount(ref)).toBe(20);
+      // Archived down to 20 once past 30; the last burst may have added up to 9 since.
+      expect(live.length).toBeGreaterThanOrEqual(20);
+      expect(live).toEqual(ids.slice(ids.length - live.length));
+      expect(await conversations.messageCount(ref)).toBe(live.length);
       const stored = await summaries.listForUser("slack", "U-BURSTS");
       const covered = stored.flatMap((s) => coveredIds(ids, s));
       for (const s of stored) expect(coveredIds(ids, s)).toHaveLength(s.messageCount);
       // Disjoint, and together with the live messages exactly the 45 written.
       expect(new Set(covered).size).toBe(covered.length);
       expect([...covered, ...live].sort()).toEqual([...ids].sort());
-      expect(stored.length).toBeGreaterThanOrEqual(Math.ceil(25 / 4));
+      expect(stored.length).toBeGreaterThanOrEqual(Math.ceil(covered.length / 4));
     } finally {
       await Promise.all(pollers.map((p) => p.stop()));
       anthropic.setReply();
@@ -175,7 +193,7 @@ describe("archiver (DynamoDB Local, fauxqs, fake Anthropic, embedded search)", (
 
   it("fences an archiver that outlived its lease: the next one resumes its chunk under the same id", async () => {
     const ref = slack("U-STALLED");
-    const ids = await appendMessages(conversations, ref, 25, { startMs: T0, seed: "stall" });
+    const ids = await appendMessages(conversations, ref, 35, { startMs: T0, seed: "stall" });
     let release = () => {};
     const gate = new Promise<void>((resolve) => {
       release = resolve;
@@ -202,20 +220,20 @@ describe("archiver (DynamoDB Local, fauxqs, fake Anthropic, embedded search)", (
       expect(summaryCalls).toBe(1);
       expect((await conversations.archiveState(ref))?.plan).toMatchObject({
         fromMessageId: ids[0],
-        toMessageId: ids[4],
+        toMessageId: ids[14],
       });
 
       const second = await later.archive(job, run);
-      expect(second).toMatchObject({ status: "done", chunks: 1, archivedMessages: 5 });
+      expect(second).toMatchObject({ status: "done", chunks: 1, archivedMessages: 15 });
       release();
       const outcome = await first;
       expect(outcome).toMatchObject({ status: "superseded", chunks: 0, compensatedIds: [] });
 
-      expect(await liveIds(ref)).toEqual(ids.slice(5));
+      expect(await liveIds(ref)).toEqual(ids.slice(15));
       expect(await conversations.messageCount(ref)).toBe(20);
       const stored = await summaries.listForUser("slack", "U-STALLED");
       expect(stored.map((s) => [s.fromMessageId, s.toMessageId, s.messageCount])).toEqual([
-        [ids[0], ids[4], 5],
+        [ids[0], ids[14], 15],
       ]);
       expect(second.summaryIds).toEqual([stored[0]?.id]);
     } finally {
@@ -224,33 +242,28 @@ describe("archiver (DynamoDB Local, fauxqs, fake Anthropic, embedded search)", (
     }
   });
 
-  it("archives a late-stored older message without lowering archivedThrough", async () => {
-    const ref = slack("U-LATE");
-    const ids = await appendMessages(conversations, ref, 21, {
-      startMs: T0 + 60_000,
-      seed: "late",
-    });
+  it("leaves a conversation at or under the high-water mark alone, whatever jobs arrive", async () => {
+    const ref = slack("U-UNDER");
+    const ids = await appendMessages(conversations, ref, 30, { startMs: T0, seed: "under" });
+    anthropic.reset();
     const deps = buildArchiverDeps(config, aws);
+    // A duplicate or redriven job: archiving now would summarise a handful of messages.
     const job: ArchiveJob = { v: 1, conversation: ref, requestedAt: T0 };
     const run = { remainingMs: () => 120_000 };
-    expect(await deps.archive(job, run)).toMatchObject({ status: "done", archivedMessages: 1 });
-    expect((await conversations.archiveState(ref))?.archivedThrough).toBe(ids[0]);
+    expect(await deps.archive(job, run)).toMatchObject({ status: "done", chunks: 0 });
+    expect(anthropic.requests.filter(isSummaryRequest)).toHaveLength(0);
+    expect(await liveIds(ref)).toEqual(ids);
+    // The lease is handed back, so the next job past the mark can start at once.
+    expect((await conversations.archiveState(ref))?.lease).toBeUndefined();
 
-    // A chat job redelivered late stores its turn under the event's time: an id older than
-    // the chunk already committed.
-    const [late] = await appendMessages(conversations, ref, 1, { startMs: T0, seed: "late-turn" });
-    expect(String(late) < String(ids[0])).toBe(true);
-    expect(await deps.archive(job, run)).toMatchObject({ status: "done", archivedMessages: 1 });
-    expect(await liveIds(ref)).toEqual(ids.slice(1));
-    expect(await conversations.messageCount(ref)).toBe(20);
-    expect((await conversations.archiveState(ref))?.archivedThrough).toBe(ids[0]);
-    const stored = await summaries.listForUser("slack", "U-LATE");
-    expect(stored.map((s) => s.toMessageId).sort()).toEqual([late, ids[0]].sort());
+    ids.push(...(await appendMessages(conversations, ref, 2, { startMs: T0, seed: "over" })));
+    expect(await deps.archive(job, run)).toMatchObject({ status: "done", archivedMessages: 12 });
+    expect(await liveIds(ref)).toEqual(ids.slice(12));
   });
 
   it("keeps the messages and throws when the summary model fails, then a retry completes", async () => {
     const ref = slack("U-LLMDOWN");
-    const ids = await appendMessages(conversations, ref, 22, { startMs: T0, seed: "llm" });
+    const ids = await appendMessages(conversations, ref, 32, { startMs: T0, seed: "llm" });
     anthropic.reset();
     anthropic.failNext(400, { times: 1, message: "bad request" });
     const deps = buildArchiverDeps(config, aws);
@@ -265,10 +278,10 @@ describe("archiver (DynamoDB Local, fauxqs, fake Anthropic, embedded search)", (
     // The lease was handed back and the plan kept: the retry resumes at once.
     const state = await conversations.archiveState(ref);
     expect(state?.lease).toBeUndefined();
-    expect(state?.plan).toMatchObject({ fromMessageId: ids[0], toMessageId: ids[1] });
+    expect(state?.plan).toMatchObject({ fromMessageId: ids[0], toMessageId: ids[11] });
 
-    expect(await deps.archive(job, run)).toMatchObject({ status: "done", archivedMessages: 2 });
-    expect(await liveIds(ref)).toEqual(ids.slice(2));
+    expect(await deps.archive(job, run)).toMatchObject({ status: "done", archivedMessages: 12 });
+    expect(await liveIds(ref)).toEqual(ids.slice(12));
   });
 
   it("reports malformed archive jobs as batch item failures, so they end in the DLQ", async () => {
@@ -289,7 +302,7 @@ describe("archiver (DynamoDB Local, fauxqs, fake Anthropic, embedded search)", (
 
   it("lets a second job for a busy conversation finish without touching it", async () => {
     const ref = slack("U-BUSY");
-    await appendMessages(conversations, ref, 21, { startMs: T0, seed: "busy" });
+    await appendMessages(conversations, ref, 31, { startMs: T0, seed: "busy" });
     const token = "someone-else";
     expect(await conversations.acquireArchiveLease(ref, token, Date.now(), 60_000)).toBeDefined();
     const deps = buildArchiverDeps(config, aws);
@@ -298,6 +311,6 @@ describe("archiver (DynamoDB Local, fauxqs, fake Anthropic, embedded search)", (
       { remainingMs: () => 120_000 },
     );
     expect(outcome).toMatchObject({ status: "busy", chunks: 0 });
-    expect(await conversations.messageCount(ref)).toBe(21);
+    expect(await conversations.messageCount(ref)).toBe(31);
   });
 });

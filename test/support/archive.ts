@@ -2,9 +2,13 @@ import { randomUUID } from "node:crypto";
 import { DeleteMessageBatchCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import type { AwsClients } from "../../core/compose/aws";
-import { SUMMARY_SYSTEM_PROMPT } from "../../core/memory/archiver";
+import {
+  CHUNK_SUMMARY_TAG,
+  RUNNING_SUMMARY_TAG,
+  SUMMARY_SYSTEM_PROMPT,
+} from "../../core/memory/archiver";
 import type { ConversationStore } from "../../core/memory/conversations";
-import { type ConversationRef, deterministicMessageId } from "../../core/memory/keys";
+import type { ConversationRef } from "../../core/memory/keys";
 import type { SummaryRecord } from "../../core/memory/long-term/types";
 import { localLambdaContext, toSqsRecord } from "../../local/poller";
 import { ensureQueueWithDlq } from "../../local/services";
@@ -18,15 +22,21 @@ export function isSummaryRequest(request: RecordedRequest): boolean {
 }
 
 /**
- * Fake-LLM reply: for a summarisation request, `Summary: ` followed by the excerpt's message
- * texts (timestamps and role labels dropped), so a summary contains the keywords of what it
- * replaced; any other request gets the fake's default echo.
+ * Fake-LLM reply: for a summarisation request, a chunk summary `Summary: ` followed by the
+ * excerpt's message texts (timestamps and role labels dropped), so a summary contains the
+ * keywords of what it replaced, and a running summary that appends those texts to the previous
+ * one, in the two tags the archiver asks for; any other request gets the fake's default echo.
  */
 export function summariserReply(request: RecordedRequest): string | Promise<string> {
   if (!isSummaryRequest(request)) return defaultAnthropicReply(request);
-  const excerpt = lastUserText(request.body.messages);
-  const texts = [...excerpt.matchAll(/^\[[^\]]+\] (?:User|Assistant): (.*)$/gm)].map((m) => m[1]);
-  return `Summary: ${texts.join("; ")}`;
+  const prompt = lastUserText(request.body.messages);
+  const texts = [...prompt.matchAll(/^\[[^\]]+\] (?:User|Assistant): (.*)$/gm)].map((m) => m[1]);
+  const previous = /^Running summary so far:\n(.*)$/m.exec(prompt)?.[1] ?? "(none yet)";
+  const running = previous === "(none yet)" ? "Earlier" : previous;
+  return (
+    `<${CHUNK_SUMMARY_TAG}>Summary: ${texts.join("; ")}</${CHUNK_SUMMARY_TAG}>\n` +
+    `<${RUNNING_SUMMARY_TAG}>${running}; ${texts.join("; ")}</${RUNNING_SUMMARY_TAG}>`
+  );
 }
 
 /** An archive queue + DLQ with a short visibility timeout, so retries happen within a test. */
@@ -40,7 +50,10 @@ export async function testArchiveQueue(
   });
 }
 
-/** Appends `count` messages with increasing times; returns their ids, oldest first. */
+/**
+ * Appends `count` messages one per turn (alternating user and assistant, sent a second apart);
+ * returns the ids the store gave them, oldest first.
+ */
 export async function appendMessages(
   store: ConversationStore,
   conversation: ConversationRef,
@@ -49,15 +62,20 @@ export async function appendMessages(
 ): Promise<string[]> {
   const ids: string[] = [];
   for (let i = 0; i < count; i++) {
-    const createdAt = options.startMs + i * 1_000;
-    const messageId = deterministicMessageId(createdAt, `${options.seed ?? "m"}#${i}`);
-    await store.append(conversation, {
-      messageId,
-      role: i % 2 === 0 ? "user" : "assistant",
-      content: options.text?.(i) ?? `message number ${i}`,
-      createdAt,
+    const sentAt = options.startMs + i * 1_000;
+    const result = await store.appendTurn(conversation, {
+      jobId: `${options.seed ?? "m"}#${i}`,
+      messages: [
+        {
+          role: i % 2 === 0 ? "user" : "assistant",
+          content: options.text?.(i) ?? `message number ${i}`,
+          sentAt,
+        },
+      ],
+      nowMs: sentAt,
     });
-    ids.push(messageId);
+    if (!result.stored) throw new Error(`message ${i} of ${options.seed ?? "m"} was a duplicate`);
+    ids.push(...result.messageIds);
   }
   return ids;
 }
@@ -110,7 +128,7 @@ export async function drainQueue(options: {
 
 /**
  * Which of `allIds` (oldest first) each summary covers: the ids inside its inclusive
- * `[fromMessageId, toMessageId]` range (ULIDs sort by time).
+ * `[fromMessageId, toMessageId]` range (ids are zero-padded sequence numbers).
  */
 export function coveredIds(allIds: readonly string[], summary: SummaryRecord): string[] {
   return allIds.filter((id) => id >= summary.fromMessageId && id <= summary.toMessageId);

@@ -3,7 +3,7 @@
  * summaries of one user, plus queries (phrased like a new chat message) that each have exactly
  * one relevant summary. Also a second user's summaries that overlap in vocabulary, for scoping.
  */
-import { type ConversationRef, deterministicMessageId } from "../../core/memory/keys";
+import { type ConversationRef, messageIdOf } from "../../core/memory/keys";
 import { summaryId } from "../../core/memory/long-term/summaries";
 import type { SummaryRecord } from "../../core/memory/long-term/types";
 
@@ -85,21 +85,17 @@ const TEXTS: Record<string, string> = {
 
 const BASE_TIME = Date.UTC(2025, 0, 6, 9, 0, 0);
 
-function record(
-  conversation: ConversationRef,
-  key: string,
-  text: string,
-  i: number,
-): SummaryRecord {
+function record(conversation: ConversationRef, text: string, i: number): SummaryRecord {
   const createdAt = BASE_TIME + i * 86_400_000;
-  const toMessageId = deterministicMessageId(createdAt - 60_000, `${key}#to`);
+  // Each archived chunk of 40 messages: ids are the conversation's sequence numbers.
+  const toMessageId = messageIdOf((i + 1) * 40);
   return {
     id: summaryId(conversation, toMessageId),
     platform: conversation.platform,
     userId: conversation.userId,
     channelId: conversation.channelId,
     text,
-    fromMessageId: deterministicMessageId(createdAt - 3_600_000, `${key}#from`),
+    fromMessageId: messageIdOf(i * 40 + 1),
     toMessageId,
     messageCount: 20 + i,
     model: "claude-haiku-fixture",
@@ -109,7 +105,7 @@ function record(
 
 /** The 16 summaries of {@link FIXTURE_CONVERSATION}'s user, keyed by a short topic name. */
 export const fixtureSummaryByKey: Readonly<Record<string, SummaryRecord>> = Object.fromEntries(
-  Object.entries(TEXTS).map(([key, text], i) => [key, record(FIXTURE_CONVERSATION, key, text, i)]),
+  Object.entries(TEXTS).map(([key, text], i) => [key, record(FIXTURE_CONVERSATION, text, i)]),
 );
 
 /** {@link fixtureSummaryByKey} as a list, in topic order. */

@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { buildSystemPrompt, RECALL_HEADING, SYSTEM_PROMPT } from "../../core/chat/prompt";
+import {
+  buildSystemPrompt,
+  RECALL_HEADING,
+  RUNNING_SUMMARY_HEADING,
+  SYSTEM_PROMPT,
+} from "../../core/chat/prompt";
 import { createLogger } from "../../core/logger";
 import type { LongTermIndex, SummaryHit, SummaryRecord } from "../../core/memory/long-term/types";
 import { createRecall, MIN_TRUNCATED_CHARS, selectRecall } from "../../core/memory/recall";
@@ -112,14 +117,31 @@ describe("createRecall", () => {
 });
 
 describe("buildSystemPrompt", () => {
-  it("is the plain system prompt without recall", () => {
-    expect(buildSystemPrompt([])).toBe(SYSTEM_PROMPT);
+  it("is the plain system prompt without a running summary or recall", () => {
+    expect(buildSystemPrompt({ recalled: [] })).toBe(SYSTEM_PROMPT);
+    expect(buildSystemPrompt({ runningSummary: "  ", recalled: [] })).toBe(SYSTEM_PROMPT);
   });
 
   it("adds a labelled background section with dated summaries", () => {
-    const prompt = buildSystemPrompt([record("a", "Bob prefers tea."), record("b", "Ship v2.")]);
+    const prompt = buildSystemPrompt({
+      recalled: [record("a", "Bob prefers tea."), record("b", "Ship v2.")],
+    });
     expect(prompt.startsWith(SYSTEM_PROMPT)).toBe(true);
     expect(prompt).toContain(`## ${RECALL_HEADING}`);
     expect(prompt).toContain("- (2026-01-09) Bob prefers tea.\n- (2026-01-09) Ship v2.");
+    expect(prompt).not.toContain(RUNNING_SUMMARY_HEADING);
+  });
+
+  it("carries the running summary as this conversation's earlier part, before the background", () => {
+    const prompt = buildSystemPrompt({
+      runningSummary: "We chose Lisbon for the offsite.",
+      recalled: [record("a", "Bob prefers tea.")],
+    });
+    const running = prompt.indexOf(`## ${RUNNING_SUMMARY_HEADING}`);
+    const background = prompt.indexOf(`## ${RECALL_HEADING}`);
+    expect(running).toBeGreaterThan(SYSTEM_PROMPT.length - 1);
+    expect(background).toBeGreaterThan(running);
+    expect(prompt.slice(running, background)).toContain("We chose Lisbon for the offsite.");
+    expect(prompt.slice(background)).not.toContain("Lisbon");
   });
 });

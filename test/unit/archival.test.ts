@@ -8,13 +8,21 @@ import {
   ARCHIVE_VISIBILITY_TIMEOUT_MS,
   ARCHIVER_TIMEOUT_MS,
   archiveJobSchema,
+  CONTEXT_LAG_MESSAGES,
   canStartChunk,
+  contextLimit,
+  DEFAULT_ARCHIVE_HIGH_WATER,
   needsArchival,
   nextChunk,
   resolveCommitConflict,
   staleRequestCutoff,
 } from "../../core/memory/archival";
-import { buildSummaryRequest, SUMMARY_SYSTEM_PROMPT } from "../../core/memory/archiver";
+import {
+  buildSummaryRequest,
+  parseSummaryAnswer,
+  RUNNING_SUMMARY_MAX_TOKENS,
+  SUMMARY_SYSTEM_PROMPT,
+} from "../../core/memory/archiver";
 import {
   ARCHIVE_VISIBILITY_SECONDS,
   ARCHIVER_TIMEOUT_SECONDS,
@@ -22,18 +30,46 @@ import {
 } from "../../infra/timings";
 
 describe("archival policy", () => {
-  it("archives only past 20 live messages", () => {
+  it("archives only past the high-water mark, down to 20 live messages", () => {
     expect(ARCHIVE_KEEP_MESSAGES).toBe(20);
-    expect(needsArchival(20)).toBe(false);
-    expect(needsArchival(21)).toBe(true);
-    expect(needsArchival(0)).toBe(false);
+    expect(DEFAULT_ARCHIVE_HIGH_WATER).toBe(30);
+    expect(needsArchival(30, DEFAULT_ARCHIVE_HIGH_WATER)).toBe(false);
+    expect(needsArchival(31, DEFAULT_ARCHIVE_HIGH_WATER)).toBe(true);
+    expect(needsArchival(0, DEFAULT_ARCHIVE_HIGH_WATER)).toBe(false);
+  });
+
+  it("reads every live message up to the high-water mark plus the archive's lag", () => {
+    expect(contextLimit(30)).toBe(30 + CONTEXT_LAG_MESSAGES);
+    expect(contextLimit(30)).toBeGreaterThan(32);
   });
 
   it("takes the oldest messages first, at most one chunk", () => {
     const older = Array.from({ length: 120 }, (_, i) => i);
-    expect(nextChunk(older)).toEqual(older.slice(0, ARCHIVE_CHUNK_MAX_MESSAGES));
-    expect(nextChunk([7, 8, 9], 2)).toEqual([7, 8]);
-    expect(nextChunk([], 5)).toEqual([]);
+    expect(nextChunk(older.slice(0, 50), 100)).toEqual(older.slice(0, 50));
+    expect(nextChunk([7, 8, 9], 3, 2)).toEqual([7, 8]);
+    expect(nextChunk([], 0, 5)).toEqual([]);
+    expect(nextChunk(older.slice(0, 12), 12)).toEqual(older.slice(0, 12));
+  });
+
+  it("splits a backlog into balanced chunks, never leaving a tiny last one", () => {
+    const older = Array.from({ length: 51 }, (_, i) => i);
+    expect(nextChunk(older.slice(0, 50), 51)).toHaveLength(26);
+    expect(nextChunk(older.slice(0, 25), 25)).toHaveLength(25);
+    for (let total = 1; total <= 300; total++) {
+      let left = total;
+      const sizes: number[] = [];
+      while (left > 0) {
+        const size = nextChunk(
+          Array.from({ length: Math.min(left, ARCHIVE_CHUNK_MAX_MESSAGES) }, (_, i) => i),
+          left,
+        ).length;
+        sizes.push(size);
+        left -= size;
+      }
+      expect(Math.max(...sizes)).toBeLessThanOrEqual(ARCHIVE_CHUNK_MAX_MESSAGES);
+      // Chunks of one backlog differ by at most one message.
+      expect(Math.max(...sizes) - Math.min(...sizes)).toBeLessThanOrEqual(1);
+    }
   });
 
   it("keeps a chunk plus the META update inside one 100-action transaction", () => {
@@ -116,13 +152,13 @@ describe("buildSummaryRequest", () => {
         messageId: "a",
         role: "user",
         content: "deploy on friday?",
-        createdAt: Date.UTC(2026, 0, 2, 8, 30),
+        sentAt: Date.UTC(2026, 0, 2, 8, 30),
       },
       {
         messageId: "b",
         role: "assistant",
         content: "No, Monday.",
-        createdAt: Date.UTC(2026, 0, 2, 8, 31),
+        sentAt: Date.UTC(2026, 0, 2, 8, 31),
       },
     ]);
     expect(request.system).toBe(SUMMARY_SYSTEM_PROMPT);
@@ -134,5 +170,44 @@ describe("buildSummaryRequest", () => {
     expect(request.messages[0]?.content).toContain(
       "[2026-01-02 08:30] User: deploy on friday?\n[2026-01-02 08:31] Assistant: No, Monday.",
     );
+    expect(request.messages[0]?.content).toContain("Running summary so far:\n(none yet)");
+  });
+
+  it("folds the running summary so far into the request, bounded by the prompt", () => {
+    const request = buildSummaryRequest(
+      [{ messageId: "000000000021", role: "user", content: "and the venue?", sentAt: 0 }],
+      { text: "The team picked Lisbon for the offsite.", throughMessageId: "20", updatedAt: 0 },
+    );
+    expect(request.messages[0]?.content).toContain(
+      "Running summary so far:\nThe team picked Lisbon for the offsite.",
+    );
+    // The bound is asked for in words (about 0.6 per token), never enforced by slicing.
+    expect(request.system).toContain(`${Math.round(RUNNING_SUMMARY_MAX_TOKENS * 0.6)} words`);
+    expect(request.system).toContain(`${RUNNING_SUMMARY_MAX_TOKENS} tokens`);
+  });
+});
+
+describe("parseSummaryAnswer", () => {
+  it("takes both tagged parts, ignoring what stands outside them", () => {
+    expect(
+      parseSummaryAnswer(
+        "Here you go:\n<chunk_summary> Picked Lisbon. </chunk_summary>\n" +
+          "<RUNNING_SUMMARY>Offsite: Lisbon, May.\nBudget open.</RUNNING_SUMMARY>",
+      ),
+    ).toEqual({
+      chunkSummary: "Picked Lisbon.",
+      runningSummary: "Offsite: Lisbon, May.\nBudget open.",
+    });
+  });
+
+  it("refuses an answer missing or emptying either part", () => {
+    expect(parseSummaryAnswer("Picked Lisbon.")).toBeUndefined();
+    expect(parseSummaryAnswer("<chunk_summary>x</chunk_summary>")).toBeUndefined();
+    expect(
+      parseSummaryAnswer("<chunk_summary> </chunk_summary><running_summary>y</running_summary>"),
+    ).toBeUndefined();
+    expect(
+      parseSummaryAnswer("<chunk_summary>x</chunk_summary><running_summary>y"),
+    ).toBeUndefined();
   });
 });

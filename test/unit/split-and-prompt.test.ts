@@ -32,7 +32,7 @@ describe("buildMessages", () => {
     messageId: content,
     role,
     content,
-    createdAt: 0,
+    sentAt: 0,
   });
 
   it("appends the new text after the history, oldest first", () => {
