@@ -1,13 +1,20 @@
 import {
+  BatchGetCommand,
   BatchWriteCommand,
   type DynamoDBDocumentClient,
-  PutCommand,
   QueryCommand,
   ScanCommand,
 } from "@aws-sdk/lib-dynamodb";
 import * as z from "zod";
 import { type ConversationRef, type Platform, userPk } from "../keys";
 import { SummaryItemError } from "./errors";
+import {
+  appendChanges,
+  MAX_IDS_PER_DELETE_ENTRY,
+  readChanges,
+  readHeadVersion,
+  type SummaryChange,
+} from "./summary-log";
 import type { SummaryRecord } from "./types";
 
 /** Sort-key prefix of durable summary items: `SUMMARY#{id}` under `USER#{platform}#{userId}`. */
@@ -59,16 +66,33 @@ export const summaryRecordSchema = z.object({
   createdAt: z.number(),
 });
 
+/** The durable item of `record` (the exact shape {@link SummaryStore.put} writes). */
+export function summaryItem(record: SummaryRecord): Record<string, unknown> {
+  return { pk: userPk(record.platform, record.userId), sk: summarySk(record.id), ...record };
+}
+
 /** Largest number of values DynamoDB accepts in one `IN` list of a filter expression. */
 const MAX_IN_VALUES = 100;
 /** Largest number of requests in one BatchWriteItem call. */
 const MAX_BATCH_WRITE = 25;
-/** Rounds of resubmitting `UnprocessedItems` before giving up. */
+/** Largest number of keys in one BatchGetItem call. */
+const MAX_BATCH_GET = 100;
+/** Rounds of resubmitting `UnprocessedItems` / `UnprocessedKeys` before giving up. */
 const MAX_BATCH_ROUNDS = 5;
 
 /** Thrown by {@link SummaryStore.delete} when DynamoDB keeps returning unprocessed deletes. */
 export class SummaryDeleteError extends Error {
   override name = "SummaryDeleteError";
+}
+
+/** Thrown by {@link SummaryStore.getMany} when DynamoDB keeps returning unprocessed keys. */
+export class SummaryReadError extends Error {
+  override name = "SummaryReadError";
+}
+
+/** A short pause before resubmitting unprocessed batch requests, as AWS asks. */
+function backoff(round: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 50 * 2 ** round));
 }
 
 /**
@@ -87,18 +111,83 @@ export class SummaryStore {
   ) {}
 
   /**
-   * Inserts or replaces the summary with `record.id` (a plain PutItem, so idempotent: a
-   * retried archive job overwrites its own earlier copy).
-   * @throws {z.ZodError} when `record` is not a valid {@link SummaryRecord}.
+   * Inserts or replaces the summary with `record.id` (idempotent: a retried archive job
+   * overwrites its own earlier copy). The item is written once, in the same TransactWriteItems
+   * as its `put` change-log entry and the head bump (see `appendChanges`), so the summary is
+   * visible to other containers' caches exactly when its entry is.
+   * @throws {z.ZodError} when `record` is not a valid {@link SummaryRecord};
+   *   `SummaryLogConflictError` when concurrent writers keep winning; the AWS SDK's error.
    */
   async put(record: SummaryRecord): Promise<void> {
-    const item = summaryRecordSchema.parse(record);
-    await this.db.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: { pk: userPk(item.platform, item.userId), sk: summarySk(item.id), ...item },
-      }),
+    const item = summaryItem(summaryRecordSchema.parse(record) as SummaryRecord);
+    await appendChanges(
+      this.db,
+      this.tableName,
+      String(item.pk),
+      [{ op: "put", id: String(item.id) }],
+      [{ Put: { TableName: this.tableName, Item: item } }],
     );
+  }
+
+  /**
+   * The user's change-log head version (0 if nothing was ever logged): one strongly consistent
+   * GetItem, 1 read unit.
+   * @throws `SummaryItemError` for a malformed head item; the AWS SDK's error.
+   */
+  headVersion(platform: Platform, userId: string): Promise<number> {
+    return readHeadVersion(this.db, this.tableName, userPk(platform, userId));
+  }
+
+  /**
+   * The user's changes `from..to` (versions, inclusive) in order, or `undefined` when the log
+   * no longer holds all of them (entries expire after 7 days): rebuild from
+   * {@link listForUser} then.
+   * @throws `SummaryItemError` for a malformed entry; the AWS SDK's error.
+   */
+  changes(
+    platform: Platform,
+    userId: string,
+    from: number,
+    to: number,
+  ): Promise<SummaryChange[] | undefined> {
+    return readChanges(this.db, this.tableName, userPk(platform, userId), from, to);
+  }
+
+  /**
+   * The user's summaries with these ids that exist, in no particular order: strongly
+   * consistent BatchGetItem, 100 keys per call.
+   * @throws {SummaryReadError} when keys stay unprocessed after {@link MAX_BATCH_ROUNDS}
+   *   rounds; {@link SummaryItemError} for a malformed item; the AWS SDK's error.
+   */
+  async getMany(
+    platform: Platform,
+    userId: string,
+    ids: readonly string[],
+  ): Promise<SummaryRecord[]> {
+    const pk = userPk(platform, userId);
+    const records: SummaryRecord[] = [];
+    const unique = [...new Set(ids)];
+    for (let i = 0; i < unique.length; i += MAX_BATCH_GET) {
+      let keys: Record<string, unknown>[] = unique
+        .slice(i, i + MAX_BATCH_GET)
+        .map((id) => ({ pk, sk: summarySk(id) }));
+      for (let round = 0; round < MAX_BATCH_ROUNDS && keys.length > 0; round++) {
+        if (round > 0) await backoff(round);
+        const out = await this.db.send(
+          new BatchGetCommand({
+            RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } },
+          }),
+        );
+        for (const item of out.Responses?.[this.tableName] ?? []) records.push(toRecord(item));
+        keys = out.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+      }
+      if (keys.length > 0) {
+        throw new SummaryReadError(
+          `${keys.length} summary reads still unprocessed after ${MAX_BATCH_ROUNDS} rounds`,
+        );
+      }
+    }
+    return records;
   }
 
   /**
@@ -152,8 +241,15 @@ export class SummaryStore {
    * {@link summaryId} names its partition directly; any other id is located with a Scan
    * (whole table, so keep such ids to maintenance paths).
    *
+   * Per user, the `delete` change-log entries (at most 100 ids each) are committed BEFORE the
+   * items go: once this resolves, every container's next search reads the newer head and drops
+   * the ids. Deleting first would leave a window, or after a crash in between a permanent state,
+   * where caches keep serving a summary that no longer exists. A crash after the log but before
+   * the items leaves items that a cache rebuild would show again; the caller's retry (archiver
+   * via SQS, `/forget` by the user) logs and deletes them again.
+   *
    * @throws {SummaryDeleteError} when DynamoDB still reports unprocessed deletes after
-   *   {@link MAX_BATCH_ROUNDS} rounds.
+   *   {@link MAX_BATCH_ROUNDS} rounds; `SummaryLogConflictError`; the AWS SDK's error.
    */
   async delete(ids: readonly string[]): Promise<void> {
     const keys: { pk: string; sk: string }[] = [];
@@ -166,8 +262,18 @@ export class SummaryStore {
     for (let i = 0; i < unparsed.length; i += MAX_IN_VALUES) {
       keys.push(...(await this.locate(unparsed.slice(i, i + MAX_IN_VALUES))));
     }
-    for (let i = 0; i < keys.length; i += MAX_BATCH_WRITE) {
-      await this.deleteBatch(keys.slice(i, i + MAX_BATCH_WRITE));
+    const byPartition = new Map<string, { pk: string; sk: string }[]>();
+    for (const key of keys) byPartition.set(key.pk, [...(byPartition.get(key.pk) ?? []), key]);
+    for (const [pk, own] of byPartition) {
+      for (let i = 0; i < own.length; i += MAX_IDS_PER_DELETE_ENTRY) {
+        const ids = own
+          .slice(i, i + MAX_IDS_PER_DELETE_ENTRY)
+          .map((k) => k.sk.slice(SUMMARY_SK_PREFIX.length));
+        await appendChanges(this.db, this.tableName, pk, [{ op: "delete", ids }], []);
+      }
+      for (let i = 0; i < own.length; i += MAX_BATCH_WRITE) {
+        await this.deleteBatch(own.slice(i, i + MAX_BATCH_WRITE));
+      }
     }
   }
 
@@ -197,8 +303,7 @@ export class SummaryStore {
   private async deleteBatch(keys: { pk: string; sk: string }[]): Promise<void> {
     let requests: Record<string, unknown>[] = keys.map((Key) => ({ DeleteRequest: { Key } }));
     for (let round = 0; round < MAX_BATCH_ROUNDS && requests.length > 0; round++) {
-      // AWS asks for exponential backoff before resubmitting UnprocessedItems.
-      if (round > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** round));
+      if (round > 0) await backoff(round);
       const out = await this.db.send(
         new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } }),
       );
