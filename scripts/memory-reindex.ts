@@ -54,10 +54,10 @@ function snapshot(p: ReindexProgress): ReindexProgress {
 
 /**
  * `npm run memory:reindex`: rebuilds the configured long-term index (ArcadeDB when
- * `ARCADEDB_URL` is set; the embedded backend has no separate state, so there it only rewrites
- * the copies) from `MEMORY_TABLE_NAME`, printing progress and totals. With
- * `AWS_ENDPOINT_URL_DYNAMODB` set (DynamoDB Local) it signs with dummy credentials. Exits 2 on
- * bad configuration, 1 when any summary could not be indexed.
+ * `ARCADEDB_URL` is set; the embedded backend keeps no state beyond the copies, so there it
+ * writes nothing: each container builds its cache from them) from `MEMORY_TABLE_NAME`,
+ * printing progress and totals. With `AWS_ENDPOINT_URL_DYNAMODB` set (DynamoDB Local) it signs
+ * with dummy credentials. Exits 2 on bad configuration, 1 when any summary could not be indexed.
  */
 async function main(): Promise<void> {
   const config = loadCommandConfig();

@@ -1,116 +1,71 @@
-import MiniSearch from "minisearch";
 import type { SummaryStore } from "./summaries";
 import type { LongTermIndex, SummaryHit, SummaryQuery, SummaryRecord } from "./types";
+import { UserIndexCache } from "./user-index-cache";
 
-/**
- * Words too common in English chat to say anything about relevance. BM25's IDF already damps
- * them, but on one user's handful of summaries IDF is noisy, so they are dropped outright.
- */
-export const STOP_WORDS: ReadonlySet<string> = new Set(
-  (
-    "a an and are as at be but by can did do does for from had has have he her his how i if in " +
-    "into is it its me my no not of on or our she so that the their them then there these they " +
-    "this to was we were what when where which who why will with would you your"
-  ).split(" "),
-);
-
-/**
- * The term filter used for both indexing and queries: lower-case, drop stop words and
- * single characters. No stemming, so "deploy" and "deployment" are different terms.
- */
-export function processTerm(term: string): string | null {
-  const lower = term.toLowerCase();
-  return lower.length < 2 || STOP_WORDS.has(lower) ? null : lower;
-}
+export { processTerm, rankSummaries, STOP_WORDS } from "./ranking";
 
 /** Dependencies of {@link EmbeddedLongTermIndex}. */
 export interface EmbeddedIndexDeps {
-  /** The durable copies in DynamoDB: the only state this backend has. */
+  /** The durable copies and their change log in DynamoDB: the source of truth. */
   summaries: SummaryStore;
+  /**
+   * The container's cache of per-user indexes; default a new one over `summaries`. Build the
+   * index (or this cache) once per container so warm invocations reuse it.
+   */
+  cache?: UserIndexCache;
 }
 
 /**
- * The in-process long-term search backend, used when `ARCADEDB_URL` is unset. It keeps no
- * state of its own: each search loads the asking user's durable summary copies from DynamoDB
- * (one strongly consistent, paginated Query on `USER#{platform}#{userId}`), builds a MiniSearch
- * index over their `text` and ranks them. That makes it correct across Lambda containers (a
- * fresh container sees summaries another one wrote) at the cost of reading all of one user's
- * summaries per search, which is fine for hundreds of summaries per user; use ArcadeDB beyond.
+ * The in-process long-term search backend, used when `ARCADEDB_URL` is unset: no server to
+ * run. Searches go through a per-container {@link UserIndexCache}: one strongly consistent
+ * GetItem of the user's change-log head per search when the container already holds that
+ * user's index (the usual warm case), a few tiny reads more when other containers changed the
+ * user's summaries since, and one full read of the user's summaries when the container has no
+ * index for them yet (cold container, evicted, or log entries expired). Correct across Lambda
+ * containers: a put or delete that resolved before a search started is always reflected.
  *
- * Ranking is MiniSearch's BM25+ (BM25 with a lower bound δ on the term-frequency component;
- * MiniSearch defaults k1 = 1.2, b = 0.7, δ = 0.5), terms combined with OR, query terms of 4+
- * characters also matching as prefixes, no fuzzy matching, terms filtered by
- * {@link processTerm}. MiniSearch tokenises plain text and has no query syntax, so the user's
- * text needs no escaping. See https://lucaong.github.io/minisearch/.
+ * Ranking is MiniSearch's BM25+ with the options of `createSummaryIndex` (`ranking.ts`):
+ * OR, prefix matching for 4+ character terms, no fuzzy matching, stop words dropped. MiniSearch
+ * tokenises plain text and has no query syntax, so the user's text needs no escaping.
  *
- * User scoping is structural: only the asking user's partition is read.
+ * User scoping is structural: only the asking user's partition is read and indexed.
  */
 export class EmbeddedLongTermIndex implements LongTermIndex {
   readonly backend = "embedded" as const;
+  private readonly cache: UserIndexCache;
 
-  constructor(private readonly deps: EmbeddedIndexDeps) {}
+  constructor(private readonly deps: EmbeddedIndexDeps) {
+    this.cache = deps.cache ?? new UserIndexCache(deps.summaries);
+  }
 
   /** Nothing to create: the table is provisioned with the rest of the stack. */
   async ensureReady(): Promise<void> {}
 
   /**
-   * Writes the durable copy (`SummaryStore.put`, idempotent). The archiver writes it first
-   * anyway; doing it here too makes this backend's contract hold on its own.
-   * @throws the AWS SDK's error when DynamoDB fails.
+   * Nothing to do, on purpose: this backend's only durable state is the summary item, which
+   * `SummaryStore.put` wrote (once) before the archiver calls this, and that put's change-log
+   * entry is what makes every container's cache pick the summary up on its next search.
+   * Writing the item again would double the write cost and bump the version for nothing.
    */
-  async upsert(summary: SummaryRecord): Promise<void> {
-    await this.deps.summaries.put(summary);
-  }
+  async upsert(_summary: SummaryRecord): Promise<void> {}
 
   /**
    * Best matches among the user's summaries, best first, at most `query.limit`; empty when the
-   * text has no searchable term.
-   * @throws the AWS SDK's error when DynamoDB fails, `SummaryItemError` for a malformed item.
+   * text has no searchable term or the limit is 0 (then nothing is read).
+   * @throws the AWS SDK's error when DynamoDB fails; `SummaryItemError` for a malformed item;
+   *   `SummaryReadError` when a BatchGet keeps returning unprocessed keys.
    */
   async search(query: SummaryQuery): Promise<SummaryHit[]> {
     if (query.limit <= 0) return [];
-    const records = await this.deps.summaries.listForUser(query.platform, query.userId);
-    return rankSummaries(records, query);
+    return this.cache.search(query);
   }
 
   /**
-   * Deletes the durable copies (which is what removes them from this backend's results).
-   * @throws the AWS SDK's error or `SummaryDeleteError`.
+   * Deletes the durable copies through `SummaryStore.delete`, which logs the deletion before
+   * removing the items, so no container serves them once this resolves.
+   * @throws the AWS SDK's error, `SummaryDeleteError` or `SummaryLogConflictError`.
    */
   async remove(ids: readonly string[]): Promise<void> {
     await this.deps.summaries.delete(ids);
   }
-}
-
-/**
- * Pure ranking step of {@link EmbeddedLongTermIndex.search}: BM25+ over `records` (only those
- * owned by the query's user are considered), best first, ties broken newest first, at most
- * `query.limit` hits.
- */
-export function rankSummaries(
-  records: readonly SummaryRecord[],
-  query: SummaryQuery,
-): SummaryHit[] {
-  const own = records.filter((r) => r.userId === query.userId && r.platform === query.platform);
-  if (own.length === 0 || query.limit <= 0) return [];
-  const index = new MiniSearch<SummaryRecord>({
-    idField: "id",
-    fields: ["text"],
-    storeFields: [],
-    processTerm,
-    // Prefix matching of query terms of 4+ characters lets "decide" find "decided" and
-    // "upgrad" find "upgrading" (MiniSearch weighs such matches at 0.375 of an exact one). On the
-    // paraphrased relevance set (test/integration/long-term-relevance.test.ts) it lifts MRR from
-    // 0.250 to 0.375 and keeps the keyword set at 1.000; a Porter stemmer measured no better.
-    searchOptions: { combineWith: "OR", prefix: (term) => term.length >= 4, fuzzy: false },
-  });
-  index.addAll(own);
-  const byId = new Map(own.map((r) => [r.id, r]));
-  const hits: SummaryHit[] = [];
-  for (const result of index.search(query.text)) {
-    const summary = byId.get(String(result.id));
-    if (summary) hits.push({ summary, score: result.score });
-  }
-  hits.sort((a, b) => b.score - a.score || b.summary.createdAt - a.summary.createdAt);
-  return hits.slice(0, query.limit);
 }
