@@ -94,7 +94,7 @@ describe("embedded BM25 backend (DynamoDB Local)", () => {
     const store = new SummaryStore(aws.documents, table);
     const backend = new EmbeddedLongTermIndex({ summaries: store });
     await backend.ensureReady();
-    for (const s of [...fixtureSummaries, ...otherUserSummaries]) await backend.upsert(s);
+    for (const s of [...fixtureSummaries, ...otherUserSummaries]) await store.put(s);
     const hits = await backend.search({
       platform: "slack",
       userId: FIXTURE_CONVERSATION.userId,
@@ -117,7 +117,7 @@ describe("embedded BM25 backend (DynamoDB Local)", () => {
   });
 
   it("sees summaries written through another instance (a fresh Lambda container)", async () => {
-    const writer = new EmbeddedLongTermIndex({ summaries: new SummaryStore(aws.documents, table) });
+    const writer = new SummaryStore(aws.documents, table);
     const reader = new EmbeddedLongTermIndex({ summaries: new SummaryStore(aws.documents, table) });
     expect(
       await reader.search({
@@ -128,7 +128,7 @@ describe("embedded BM25 backend (DynamoDB Local)", () => {
       }),
     ).toEqual([]);
     const s = ownedBy(fixtureSummaryByKey.vacation as SummaryRecord, "U-fresh");
-    await writer.upsert(s);
+    await writer.put(s);
     const hits = await reader.search({
       platform: "slack",
       userId: "U-fresh",
@@ -139,11 +139,10 @@ describe("embedded BM25 backend (DynamoDB Local)", () => {
   });
 
   it("returns nothing for text without searchable terms or a zero limit, and forgets removed ids", async () => {
-    const backend = new EmbeddedLongTermIndex({
-      summaries: new SummaryStore(aws.documents, table),
-    });
+    const store = new SummaryStore(aws.documents, table);
+    const backend = new EmbeddedLongTermIndex({ summaries: store });
     const s = ownedBy(fixtureSummaryByKey.wedding as SummaryRecord, "U-embedded-remove");
-    await backend.upsert(s);
+    await store.put(s);
     const query = { platform: "slack" as const, userId: "U-embedded-remove", limit: 3 };
     expect(await backend.search({ ...query, text: "the a of ?!" })).toEqual([]);
     expect(await backend.search({ ...query, text: "wedding speech", limit: 0 })).toEqual([]);

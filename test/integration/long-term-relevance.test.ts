@@ -25,15 +25,17 @@ const backends: Record<string, LongTermIndex> = {};
 
 beforeAll(async () => {
   const { aws, config } = await testAws(testConfig());
-  backends.embedded = new EmbeddedLongTermIndex({
-    summaries: new SummaryStore(aws.documents, config.memoryTableName),
-  });
+  const summaries = new SummaryStore(aws.documents, config.memoryTableName);
+  backends.embedded = new EmbeddedLongTermIndex({ summaries });
   fake = await startFakeArcadeDb({ password: "pw" });
   backends.arcadedb = new ArcadeDbLongTermIndex({
     url: fake.databaseUrl,
     username: fake.username,
     password: fake.password,
   });
+  // As the archiver does: the durable copy first (the embedded backend's only state), then
+  // each index.
+  for (const s of [...fixtureSummaries, ...otherUserSummaries]) await summaries.put(s);
   for (const backend of Object.values(backends)) {
     await backend.ensureReady();
     for (const s of [...fixtureSummaries, ...otherUserSummaries]) await backend.upsert(s);
