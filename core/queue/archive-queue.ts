@@ -7,6 +7,7 @@ import {
 } from "../memory/archival";
 import type { ConversationStore } from "../memory/conversations";
 import type { ConversationRef } from "../memory/keys";
+import { toQueueBody } from "./body";
 
 /** Anything that accepts archive jobs; the chat turn and the archiver depend on this. */
 export interface ArchiveJobSink {
@@ -28,7 +29,7 @@ export class SqsArchiveQueue implements ArchiveJobSink {
   async enqueue(job: ArchiveJob): Promise<void> {
     const body = archiveJobSchema.parse(job);
     await this.sqs.send(
-      new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: JSON.stringify(body) }),
+      new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: toQueueBody(body) }),
     );
   }
 }

@@ -54,7 +54,7 @@ describe("forgetConversation (DynamoDB Local, fake ArcadeDB)", () => {
     const kept: ConversationRef = { ...forgotten, channelId: "333" };
     const archiver = buildArchiverDeps(config, aws);
     for (const ref of [forgotten, kept]) {
-      await appendMessages(conversations, ref, 24, {
+      await appendMessages(conversations, ref, 34, {
         startMs: T0,
         seed: ref.channelId,
         text: (i) => `channel ${ref.channelId} secret plan ${i}`,
@@ -69,6 +69,9 @@ describe("forgetConversation (DynamoDB Local, fake ArcadeDB)", () => {
 
     expect(await conversations.recent(forgotten, 100)).toEqual([]);
     expect(await conversations.archiveState(forgotten)).toBeUndefined();
+    // The running summary went with META; the other channel's is untouched.
+    expect((await conversations.head(forgotten)).runningSummary).toBeUndefined();
+    expect((await conversations.head(kept)).runningSummary?.text).toContain("secret plan");
     const after = await summaries.listForUser("discord", "222");
     expect(after.map((s) => s.channelId)).toEqual(["333"]);
     expect(arcadedb.records("Summary").map((r) => r.channelId)).toEqual(["333"]);
@@ -87,7 +90,7 @@ describe("forgetConversation (DynamoDB Local, fake ArcadeDB)", () => {
 
   it("makes an archiver that was mid-summary remove the summary of forgotten messages", async () => {
     const ref: ConversationRef = { platform: "slack", channelId: "C-FORGET", userId: "U-RACE" };
-    await appendMessages(conversations, ref, 23, { startMs: T0, seed: "race" });
+    await appendMessages(conversations, ref, 33, { startMs: T0, seed: "race" });
     let release = () => {};
     const gate = new Promise<void>((resolve) => {
       release = resolve;
@@ -110,7 +113,7 @@ describe("forgetConversation (DynamoDB Local, fake ArcadeDB)", () => {
       }
       expect(summaryCalls).toBe(1);
       expect(await buildForgetConversation(config, aws)(ref)).toEqual({
-        messages: 23,
+        messages: 33,
         summaries: 0,
       });
       release();
@@ -129,7 +132,7 @@ describe("forgetConversation (DynamoDB Local, fake ArcadeDB)", () => {
 
   it("finishes a failed undo on the retry: a forgotten conversation's summary is removed", async () => {
     const ref: ConversationRef = { platform: "slack", channelId: "C-ORPHAN", userId: "U-ORPHAN" };
-    await appendMessages(conversations, ref, 23, { startMs: T0, seed: "orphan" });
+    await appendMessages(conversations, ref, 33, { startMs: T0, seed: "orphan" });
     await buildArchiverDeps(config, aws).archive({ v: 1, conversation: ref, requestedAt: T0 }, run);
     const [summary] = await summaries.listForUser("slack", "U-ORPHAN");
     expect(summary).toBeDefined();
