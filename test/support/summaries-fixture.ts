@@ -118,13 +118,11 @@ export const fixtureSummaries: readonly SummaryRecord[] = Object.values(fixtureS
 export const otherUserSummaries: readonly SummaryRecord[] = [
   record(
     OTHER_CONVERSATION,
-    "other-postgres",
     "Upgraded PostgreSQL for the billing team; logical replication lag was the only issue.",
     100,
   ),
   record(
     OTHER_CONVERSATION,
-    "other-bread",
     "My bread was dense and flat; sourdough starter was too young.",
     101,
   ),
