@@ -495,7 +495,7 @@ export class SummaryFormatError extends Error {
 /** A chunk's messages plus the META update must fit DynamoDB's 100-action transaction. */
 const MAX_CHUNK_IN_TRANSACTION = 99;
 
-/** The later of two ULIDs (they sort lexicographically by time). */
+/** The later of two message ids (zero-padded sequence numbers sort as strings). */
 function maxId(a: string | undefined, b: string): string {
   return a !== undefined && a > b ? a : b;
 }

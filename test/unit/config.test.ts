@@ -13,6 +13,16 @@ describe("loadConfig", () => {
       slack: { apiUrl: "https://slack.com/api/" },
     });
     expect(config.anthropic.apiKey).toBeUndefined();
+    expect(config.archiveHighWater).toBe(30);
+  });
+
+  it("takes MEMORY_ARCHIVE_HIGH_WATER from 22 up, naming it when it is lower or not a number", () => {
+    expect(loadConfig({ env: { MEMORY_ARCHIVE_HIGH_WATER: "22" } }).archiveHighWater).toBe(22);
+    for (const value of ["21", "0", "thirty"]) {
+      expect(() => loadConfig({ env: { MEMORY_ARCHIVE_HIGH_WATER: value } })).toThrowError(
+        /MEMORY_ARCHIVE_HIGH_WATER/,
+      );
+    }
   });
 
   it("names every malformed or missing variable without echoing secret values", () => {

@@ -17,7 +17,7 @@ export interface SummaryRecord {
   channelId: string;
   /** The LLM-written summary, plain text. */
   text: string;
-  /** First and last archived message ids (ULIDs), inclusive. */
+  /** First and last archived message ids (the conversation's zero-padded sequence numbers), inclusive. */
   fromMessageId: string;
   toMessageId: string;
   /** Number of messages the summary replaced. */
