@@ -8,10 +8,10 @@ import type { SummaryHit, SummaryQuery, SummaryRecord } from "./types";
 export const DEFAULT_MAX_CACHED_USERS = 500;
 /**
  * Default bound of {@link UserIndexCache}: summaries kept over all users. A ~100-word summary
- * costs roughly 2–3 KB of heap with its index postings (measured by `bench/memory-recall.ts`),
- * so 20,000 stay well under 100 MB of a 1 GB Lambda.
+ * costs about 4–4.5 KB of heap with its record and index postings (`bench/memory-recall.ts`
+ * measured 4.3 KB at 5000 summaries), so 10,000 take about 45 MB of the chat worker's 1 GB.
  */
-export const DEFAULT_MAX_CACHED_DOCUMENTS = 20_000;
+export const DEFAULT_MAX_CACHED_DOCUMENTS = 10_000;
 
 /** Bounds of {@link UserIndexCache}. */
 export interface UserIndexCacheOptions {
