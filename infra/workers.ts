@@ -51,7 +51,7 @@ export function subscribeWorkers(deps: {
       timeout: `${ARCHIVER_TIMEOUT_SECONDS} seconds`,
       link: [
         memoryTable,
-        // A conversation still over 20 messages after this run is queued again.
+        // A conversation still over the high-water mark after this run is queued again.
         queues.archiveQueue,
         secrets.anthropicApiKey,
         secrets.modelManagerApiKey,

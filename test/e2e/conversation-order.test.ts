@@ -9,7 +9,7 @@ import { type FakeAnthropic, startFakeAnthropic } from "../fakes/anthropic";
 import { lastUserText } from "../fakes/http-fake";
 import { type FakeSlack, startFakeSlack } from "../fakes/slack";
 import { testAws, testConfig } from "../support/aws";
-import { appMentionEnvelope, signedHeaders, TEST_SIGNING_SECRET } from "../support/slack";
+import { appMentionEnvelope, postSlackEvent, TEST_SIGNING_SECRET } from "../support/slack";
 import { waitFor } from "../support/wait";
 
 /**
@@ -63,13 +63,7 @@ async function mention(user: string, text: string, tsSeconds: number): Promise<v
     channel: "C0ORDER",
     ts: tsSeconds.toFixed(6),
   });
-  const body = JSON.stringify(envelope);
-  const res = await fetch(`${stack.url}/slack/events`, {
-    method: "POST",
-    body,
-    headers: signedHeaders(body),
-  });
-  expect(res.status).toBe(200);
+  expect(await postSlackEvent(stack.url, envelope)).toBe(200);
 }
 
 /** Waits until the model has been asked `text` and the answer to it is stored. */

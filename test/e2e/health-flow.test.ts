@@ -9,7 +9,7 @@ import { type FakeAnthropic, startFakeAnthropic } from "../fakes/anthropic";
 import { type FakeOpenAI, startFakeOpenAI } from "../fakes/openai";
 import { type FakeSlack, startFakeSlack } from "../fakes/slack";
 import { testAws, testConfig } from "../support/aws";
-import { appMentionEnvelope, signedHeaders, TEST_SIGNING_SECRET } from "../support/slack";
+import { appMentionEnvelope, postSlackEvent, TEST_SIGNING_SECRET } from "../support/slack";
 
 const BOT = "UBOTHEALTH";
 const ANTHROPIC_KEY = "sk-ant-health-e2e";
@@ -68,13 +68,7 @@ async function deepHealth(): Promise<Record<string, HealthRecord>> {
 /** Sends a signed mention and resolves with the one reply Slack receives for it. */
 async function mentionAndReply(eventId: string, text: string): Promise<string | undefined> {
   const envelope = appMentionEnvelope({ eventId, text, botUserId: BOT, user: "U0HEALTH" });
-  const body = JSON.stringify(envelope);
-  const res = await fetch(`${stack.url}/slack/events`, {
-    method: "POST",
-    body,
-    headers: signedHeaders(body),
-  });
-  expect(res.status).toBe(200);
+  expect(await postSlackEvent(stack.url, envelope)).toBe(200);
   const deadline = Date.now() + 20_000;
   while (slack.posted().length === 0) {
     if (Date.now() > deadline) throw new Error("timed out waiting for the reply");

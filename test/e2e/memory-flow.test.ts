@@ -11,7 +11,7 @@ import { type RecordedRequest, textOf } from "../fakes/http-fake";
 import { type FakeSlack, startFakeSlack } from "../fakes/slack";
 import { isSummaryRequest, summariserReply, testArchiveQueue } from "../support/archive";
 import { testAws, testConfig } from "../support/aws";
-import { appMentionEnvelope, signedHeaders, TEST_SIGNING_SECRET } from "../support/slack";
+import { appMentionEnvelope, postSlackEvent, TEST_SIGNING_SECRET } from "../support/slack";
 import { waitFor } from "../support/wait";
 
 const BOT = "UBOTMEM";
@@ -62,13 +62,7 @@ async function mention(text: string): Promise<void> {
     channel: conversation.channelId,
     ts: (Date.now() / 1000).toFixed(6),
   });
-  const body = JSON.stringify(envelope);
-  const res = await fetch(`${stack.url}/slack/events`, {
-    method: "POST",
-    body,
-    headers: signedHeaders(body),
-  });
-  expect(res.status).toBe(200);
+  expect(await postSlackEvent(stack.url, envelope)).toBe(200);
   // The newest two messages are never archived: wait for this mention's answer among them.
   await waitFor(async () => {
     const newest = await conversations.recent(conversation, 2);

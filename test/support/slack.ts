@@ -51,3 +51,20 @@ export function signedHeaders(
       : {}),
   };
 }
+
+/**
+ * POSTs `envelope` to `{baseUrl}/slack/events`, signed with the test secret, and resolves with
+ * the HTTP status (the stack's ack).
+ */
+export async function postSlackEvent(
+  baseUrl: string,
+  envelope: Record<string, unknown>,
+): Promise<number> {
+  const body = JSON.stringify(envelope);
+  const res = await fetch(`${baseUrl}/slack/events`, {
+    method: "POST",
+    body,
+    headers: signedHeaders(body),
+  });
+  return res.status;
+}
