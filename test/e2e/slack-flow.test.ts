@@ -130,6 +130,22 @@ describe("Slack mention → model → threaded reply (local stack)", () => {
     expect(JSON.stringify(secondCall.messages[2])).toContain("what is my name?");
   });
 
+  it("answers and stores a mention with characters outside the BMP intact (😀, 𝔼)", async () => {
+    const text = "ship it 😀 when 𝔼[X] > 3 🎉";
+    const { statuses, ts } = await mention("Ev-astral", text, { user: "U0ASTRAL" });
+    expect(statuses).toEqual([200]);
+    const posts = await postsAfterSettling(1);
+    expect(posts).toHaveLength(1);
+    expect(posts[0]).toMatchObject({ thread_ts: ts, text: expect.stringContaining(text) });
+    const aws = createAwsClients(stack.config, LOCAL_CREDENTIALS);
+    const stored = await new ConversationStore(aws.documents, stack.config.memoryTableName).recent({
+      platform: "slack",
+      channelId: "C0CHAN",
+      userId: "U0ASTRAL",
+    });
+    expect(stored.map((m) => m.content)).toEqual([text, posts[0]?.text]);
+  });
+
   it("falls back to the model manager's default model when Anthropic answers 529 and 500", async () => {
     anthropic.failNext(529, { times: 1 });
     anthropic.failNext(500, { times: 100 });
