@@ -121,11 +121,7 @@ export const otherUserSummaries: readonly SummaryRecord[] = [
     "Upgraded PostgreSQL for the billing team; logical replication lag was the only issue.",
     100,
   ),
-  record(
-    OTHER_CONVERSATION,
-    "My bread was dense and flat; sourdough starter was too young.",
-    101,
-  ),
+  record(OTHER_CONVERSATION, "My bread was dense and flat; sourdough starter was too young.", 101),
 ];
 
 /** A query and the id of the one summary that answers it. */
