@@ -1,5 +1,5 @@
 import type { ChatMessage } from "../llm/types";
-import type { StoredMessage } from "../memory/conversations";
+import type { StoredMessage } from "../memory/conversation-items";
 import type { SummaryRecord } from "../memory/long-term/types";
 
 /** The agent's standing instructions. Kept short: every token is paid on every turn. */

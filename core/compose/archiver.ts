@@ -2,6 +2,7 @@ import { type Config, ConfigError } from "../config";
 import { DEFAULT_SUMMARY_MODEL } from "../llm/models";
 import { createLogger, type Logger } from "../logger";
 import { type ArchiveJob, SUMMARY_LLM_BUDGET_MS } from "../memory/archival";
+import { ArchiveLedger } from "../memory/archive-ledger";
 import { type ArchiveOutcome, type ArchiverDeps, createArchiver } from "../memory/archiver";
 import { ConversationStore } from "../memory/conversations";
 import {
@@ -24,7 +25,7 @@ export function buildArchiveRequester(
 ): ArchiveRequester | undefined {
   if (!config.archiveQueueUrl) return undefined;
   return createArchiveRequester({
-    conversations: new ConversationStore(aws.documents, config.memoryTableName),
+    ledger: new ArchiveLedger(aws.documents, config.memoryTableName),
     queue: new SqsArchiveQueue(aws.sqs, config.archiveQueueUrl),
     now,
     highWater: config.archiveHighWater,
@@ -65,6 +66,7 @@ export function buildArchiverDeps(
   const memory = overrides.memory ?? buildLongTermMemory(config, aws);
   const archive = createArchiver({
     conversations: new ConversationStore(aws.documents, config.memoryTableName),
+    ledger: new ArchiveLedger(aws.documents, config.memoryTableName),
     summaries: memory.summaries,
     index: memory.index,
     llm,

@@ -2,7 +2,7 @@ import * as z from "zod";
 
 /**
  * The archival policy as numbers and pure decisions. The I/O lives in `archiver.ts` (the job),
- * `conversations.ts` (the META bookkeeping) and `../queue/archive-queue.ts` (the queue); the
+ * `archive-ledger.ts` (the META bookkeeping) and `../queue/archive-queue.ts` (the queue); the
  * whole lifecycle is described in `docs/architecture.md` (Memory lifecycle).
  */
 

@@ -14,15 +14,24 @@ import {
   nextChunk,
   resolveCommitConflict,
 } from "./archival";
-import type {
-  ArchivePlan,
-  ConversationStore,
-  RunningSummary,
-  StoredMessage,
-} from "./conversations";
+import {
+  ArchiveConflictError,
+  type ArchiveStep,
+  ArchiveStepError,
+  describeConversation,
+} from "./archive-errors";
+import type { ArchiveLedger, ArchivePlan } from "./archive-ledger";
+import type { RunningSummary, StoredMessage } from "./conversation-items";
+import type { ConversationStore } from "./conversations";
 import type { ConversationRef } from "./keys";
 import { summaryId } from "./long-term/summaries";
 import type { LongTermIndex, SummaryRecord } from "./long-term/types";
+import {
+  buildSummaryRequest,
+  parseSummaryAnswer,
+  SUMMARY_MAX_TOKENS,
+  SummaryFormatError,
+} from "./summary-prompt";
 
 /** The slice of the provider manager the archiver uses (`createProviderManager`). */
 export interface SummaryCompleter {
@@ -38,7 +47,10 @@ export interface SummaryCompleter {
 
 /** Dependencies of {@link createArchiver}. */
 export interface ArchiverDeps {
+  /** The message log: what to archive and how much is left. */
   conversations: ConversationStore;
+  /** The archival bookkeeping on META: lease, plan, commit. */
+  ledger: ArchiveLedger;
   /** Durable summary copies (`SummaryStore`). */
   summaries: {
     put(record: SummaryRecord): Promise<void>;
@@ -92,102 +104,6 @@ export interface ArchiveOutcome {
   requeued: boolean;
 }
 
-/** Which archive step failed; see {@link ArchiveStepError}. */
-export type ArchiveStep = "summarise" | "store" | "index" | "commit";
-
-/**
- * A step of archiving a chunk failed; the messages are still in DynamoDB and the job must be
- * retried (SQS redelivers it; after `maxReceiveCount` receives it goes to the DLQ). `cause` is
- * the LLM, DynamoDB or search backend error.
- */
-export class ArchiveStepError extends Error {
-  override readonly name = "ArchiveStepError";
-  constructor(
-    readonly step: ArchiveStep,
-    readonly conversation: ConversationRef,
-    options: { cause: unknown },
-  ) {
-    super(`archiving ${describe(conversation)} failed at ${step}`, options);
-  }
-}
-
-/** Tags that delimit the two parts of a summary answer (XML tags, as Anthropic recommends for
- * structured output: https://docs.anthropic.com/en/docs/build-with-claude/prompt-engineering/use-xml-tags). */
-export const CHUNK_SUMMARY_TAG = "chunk_summary";
-/** See {@link CHUNK_SUMMARY_TAG}. */
-export const RUNNING_SUMMARY_TAG = "running_summary";
-
-/**
- * Bound of the running summary, tokens. The summary prompt asks for it (in words, which models
- * follow more reliably than token counts: about 0.75 words per token in English); the text is
- * never cut afterwards, since a sliced summary loses its latest facts.
- */
-export const RUNNING_SUMMARY_MAX_TOKENS = 600;
-
-/**
- * Instructions of the summariser. One call does two jobs (so archiving costs one LLM call per
- * chunk): a summary of the excerpt alone, durable and indexed for search, and the running
- * summary with the excerpt folded in (progressive summarisation, as in LangChain's
- * summary-buffer memory), which every later turn of the conversation carries.
- */
-export const SUMMARY_SYSTEM_PROMPT = [
-  "You write the long-term memory of a chat assistant.",
-  "You get the running summary of a conversation with one person (empty at first) and the next",
-  "excerpt of that conversation, oldest first. Answer with exactly two parts and nothing else:",
-  `<${CHUNK_SUMMARY_TAG}>the excerpt alone, for a later search: keep the facts, decisions,`,
-  "names (people, projects, places, numbers, codes) and open questions; drop greetings and",
-  `small talk; a few plain sentences, at most about 120 words.</${CHUNK_SUMMARY_TAG}>`,
-  `<${RUNNING_SUMMARY_TAG}>the running summary with the excerpt folded in: what a later turn of`,
-  "this conversation needs to know about everything said so far, in plain sentences, at most",
-  `${Math.round(RUNNING_SUMMARY_MAX_TOKENS * 0.6)} words (about ${RUNNING_SUMMARY_MAX_TOKENS}`,
-  "tokens). When it would be longer, shorten or drop the least important older details first;",
-  `keep the latest decisions and open questions.</${RUNNING_SUMMARY_TAG}>`,
-].join(" ");
-
-/** Output token cap of one summary call: both parts, with room to spare. */
-export const SUMMARY_MAX_TOKENS = 1_000;
-
-/**
- * The summarisation request for a chunk (oldest first) and the running summary so far: one
- * user message holding the running summary (or "(none yet)") and the excerpt as
- * `[time] User|Assistant: text` lines, times in UTC ISO 8601 to the minute.
- */
-export function buildSummaryRequest(
-  messages: readonly StoredMessage[],
-  running?: RunningSummary,
-): { system: string; messages: ChatMessage[] } {
-  const lines = messages.map((m) => {
-    const at = new Date(m.sentAt).toISOString().slice(0, 16).replace("T", " ");
-    return `[${at}] ${m.role === "user" ? "User" : "Assistant"}: ${m.content}`;
-  });
-  return {
-    system: SUMMARY_SYSTEM_PROMPT,
-    messages: [
-      {
-        role: "user",
-        content:
-          `Running summary so far:\n${running?.text.trim() || "(none yet)"}\n\n` +
-          `Conversation excerpt, oldest first:\n\n${lines.join("\n")}\n\n` +
-          `Write the ${CHUNK_SUMMARY_TAG} and the ${RUNNING_SUMMARY_TAG}.`,
-      },
-    ],
-  };
-}
-
-/**
- * The two parts of a summary answer, or `undefined` when either tag is missing or empty.
- * Tags are matched case-insensitively; whatever stands outside them is ignored.
- */
-export function parseSummaryAnswer(
-  answer: string,
-): { chunkSummary: string; runningSummary: string } | undefined {
-  const part = (tag: string) =>
-    new RegExp(`<${tag}>([\\s\\S]*?)</${tag}>`, "i").exec(answer)?.[1]?.trim() ?? "";
-  const chunkSummary = part(CHUNK_SUMMARY_TAG);
-  const runningSummary = part(RUNNING_SUMMARY_TAG);
-  return chunkSummary && runningSummary ? { chunkSummary, runningSummary } : undefined;
-}
-
 /**
  * The archive job: folds every message older than the newest `keep` (20) into summaries,
  * oldest first, in balanced chunks of at most `chunkMax` (50).
@@ -222,7 +138,7 @@ export function createArchiver(
   const chunkMax = Math.min(deps.chunkMax ?? ARCHIVE_CHUNK_MAX_MESSAGES, MAX_CHUNK_IN_TRANSACTION);
   const leaseMs = deps.leaseMs ?? ARCHIVE_LEASE_MS;
   const minRemainingMs = deps.minRemainingMs ?? ARCHIVE_CHUNK_MIN_REMAINING_MS;
-  const conversations = deps.conversations;
+  const { conversations, ledger } = deps;
 
   const summarise = async (
     ref: ConversationRef,
@@ -285,8 +201,8 @@ export function createArchiver(
       compensatedIds: [],
       requeued: false,
     };
-    const state = await conversations.acquireArchiveLease(ref, token, deps.now(), leaseMs);
-    if (!state && (await conversations.archiveState(ref)) === undefined) {
+    const state = await ledger.acquireArchiveLease(ref, token, deps.now(), leaseMs);
+    if (!state && (await ledger.archiveState(ref)) === undefined) {
       // No META: the conversation was forgotten (META only goes with `/forget`, and the first
       // stored message recreates it). Summaries left for its channel are an archiver's whose
       // undo failed after `/forget`; removing them here finishes that undo on the retry.
@@ -297,7 +213,7 @@ export function createArchiver(
         await step("index", ref, () => deps.index.remove(orphans));
         await step("store", ref, () => deps.summaries.delete(orphans));
         deps.logger.warn("removed summaries of a forgotten conversation", {
-          conversation: describe(ref),
+          conversation: describeConversation(ref),
           summaryIds: orphans,
         });
       }
@@ -305,7 +221,7 @@ export function createArchiver(
     }
     if (!state) {
       deps.logger.info("archive lease held elsewhere; leaving the work to its holder", {
-        conversation: describe(ref),
+        conversation: describeConversation(ref),
       });
       return { ...outcome, status: "busy" };
     }
@@ -313,7 +229,7 @@ export function createArchiver(
     if (!state.plan && !needsArchival(state.messageCount, highWater)) {
       // A duplicate, redelivered or redriven job for a conversation a run already brought down:
       // archiving now would write a summary of a few messages (one summary call each).
-      await conversations.releaseArchiveLease(ref, token, { clearRequest: true });
+      await ledger.releaseArchiveLease(ref, token, { clearRequest: true });
       return outcome;
     }
     let plan = state.plan;
@@ -337,7 +253,7 @@ export function createArchiver(
             MAX_CHUNK_IN_TRANSACTION,
           );
           if (messages.length === 0) {
-            if (!(await conversations.saveArchivePlan(ref, token, undefined))) {
+            if (!(await ledger.saveArchivePlan(ref, token, undefined))) {
               return { ...outcome, status: "superseded" };
             }
             plan = undefined;
@@ -354,7 +270,7 @@ export function createArchiver(
             toMessageId: last.messageId,
             summaryId: summaryId(ref, last.messageId),
           };
-          if (!(await conversations.saveArchivePlan(ref, token, plan))) {
+          if (!(await ledger.saveArchivePlan(ref, token, plan))) {
             return { ...outcome, status: "superseded" };
           }
         }
@@ -366,7 +282,7 @@ export function createArchiver(
         const ids = messages.map((m) => m.messageId);
         const through = maxId(archivedThrough, plan.toMessageId);
         const commit = await step("commit", ref, () =>
-          conversations.commitArchive(ref, {
+          ledger.commitArchive(ref, {
             token,
             messageIds: ids,
             toMessageId: through,
@@ -381,14 +297,14 @@ export function createArchiver(
           outcome.archivedMessages += ids.length;
           outcome.summaryIds.push(record.id);
           deps.logger.info("archived a chunk", {
-            conversation: describe(ref),
+            conversation: describeConversation(ref),
             summaryId: record.id,
             messages: ids.length,
           });
         } else {
           const decision = await resolveConflict(ref, token, plan, ids);
           deps.logger.warn("archive commit cancelled", {
-            conversation: describe(ref),
+            conversation: describeConversation(ref),
             summaryId: record.id,
             reasons: commit.reasons,
             decision,
@@ -398,14 +314,14 @@ export function createArchiver(
           await step("index", ref, () => deps.index.remove([record.id]));
           await step("store", ref, () => deps.summaries.delete([record.id]));
           outcome.compensatedIds.push(record.id);
-          if (!(await conversations.saveArchivePlan(ref, token, undefined))) break;
+          if (!(await ledger.saveArchivePlan(ref, token, undefined))) break;
         }
         plan = undefined;
         if (!canStartChunk(options.remainingMs(), minRemainingMs)) {
           stoppedEarly = true;
           break;
         }
-        if (!(await conversations.renewArchiveLease(ref, token, deps.now(), leaseMs))) {
+        if (!(await ledger.renewArchiveLease(ref, token, deps.now(), leaseMs))) {
           return { ...outcome, status: "superseded" };
         }
       }
@@ -413,22 +329,22 @@ export function createArchiver(
       // Give the lease back so the retry need not wait for it to expire; the plan stays, so
       // the retry resumes the same chunk under the same summary id.
       try {
-        await conversations.releaseArchiveLease(ref, token, { clearRequest: false });
+        await ledger.releaseArchiveLease(ref, token, { clearRequest: false });
       } catch (releaseError) {
         deps.logger.error("could not release the archive lease; it expires on its own", {
-          conversation: describe(ref),
+          conversation: describeConversation(ref),
           error: releaseError,
         });
       }
       throw error;
     }
 
-    await conversations.releaseArchiveLease(ref, token, { clearRequest: true });
+    await ledger.releaseArchiveLease(ref, token, { clearRequest: true });
     const remaining = await conversations.messageCount(ref);
     if (needsArchival(remaining, highWater)) {
       outcome.requeued = await deps.requestArchival(ref);
       deps.logger.info("conversation still over the limit; requested another archive run", {
-        conversation: describe(ref),
+        conversation: describeConversation(ref),
         messageCount: remaining,
         stoppedEarly,
         requeued: outcome.requeued,
@@ -443,7 +359,7 @@ export function createArchiver(
     plan: ArchivePlan,
     ids: readonly string[],
   ) {
-    const state = await conversations.archiveState(ref);
+    const state = await ledger.archiveState(ref);
     const wanted = new Set(ids);
     const stored = await conversations.messagesBetween(
       ref,
@@ -461,45 +377,10 @@ export function createArchiver(
   }
 }
 
-/**
- * Part of a chunk was deleted by something other than an archiver while this one held the
- * lease; thrown so SQS retries the job on fresh reads.
- */
-export class ArchiveConflictError extends Error {
-  override readonly name = "ArchiveConflictError";
-  constructor(
-    readonly conversation: ConversationRef,
-    readonly summaryId: string,
-  ) {
-    super(`messages of ${summaryId} in ${describe(conversation)} changed during archival`);
-  }
-}
-
-/**
- * The summary model's answer lacked one of the two tagged parts (see `parseSummaryAnswer`);
- * the step is retried like any failed summary call. Carries the answer's size, never its text.
- */
-export class SummaryFormatError extends Error {
-  override readonly name = "SummaryFormatError";
-  constructor(
-    readonly model: string,
-    readonly answerChars: number,
-  ) {
-    super(
-      `${model} answered without both <${CHUNK_SUMMARY_TAG}> and <${RUNNING_SUMMARY_TAG}> ` +
-        `(${answerChars} characters)`,
-    );
-  }
-}
-
 /** A chunk's messages plus the META update must fit DynamoDB's 100-action transaction. */
 const MAX_CHUNK_IN_TRANSACTION = 99;
 
 /** The later of two message ids (zero-padded sequence numbers sort as strings). */
 function maxId(a: string | undefined, b: string): string {
   return a !== undefined && a > b ? a : b;
-}
-
-function describe(ref: ConversationRef): string {
-  return `${ref.platform}/${ref.channelId}/${ref.userId}`;
 }

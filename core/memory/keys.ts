@@ -44,6 +44,11 @@ export function messageIdOf(seq: number): string {
   return String(seq).padStart(MESSAGE_ID_DIGITS, "0");
 }
 
+/** The key of a conversation's META item: `CONV#…` / `META`. */
+export function conversationMetaKey(c: ConversationRef): { pk: string; sk: string } {
+  return { pk: conversationPk(c), sk: CONVERSATION_META_SK };
+}
+
 /** `MSG#{messageId}`. */
 export function messageSk(messageId: string): string {
   return `${MESSAGE_SK_PREFIX}${messageId}`;

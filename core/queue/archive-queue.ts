@@ -5,7 +5,7 @@ import {
   DEFAULT_ARCHIVE_HIGH_WATER,
   staleRequestCutoff,
 } from "../memory/archival";
-import type { ConversationStore } from "../memory/conversations";
+import type { ArchiveLedger } from "../memory/archive-ledger";
 import type { ConversationRef } from "../memory/keys";
 import { toQueueBody } from "./body";
 
@@ -72,7 +72,7 @@ export type ArchiveRequester = (conversation: ConversationRef) => Promise<boolea
  *   write.
  */
 export function createArchiveRequester(deps: {
-  conversations: ConversationStore;
+  ledger: ArchiveLedger;
   queue: ArchiveJobSink;
   now: () => number;
   /** `MEMORY_ARCHIVE_HIGH_WATER`; default {@link DEFAULT_ARCHIVE_HIGH_WATER}. */
@@ -81,7 +81,7 @@ export function createArchiveRequester(deps: {
   const highWater = deps.highWater ?? DEFAULT_ARCHIVE_HIGH_WATER;
   return async (conversation) => {
     const nowMs = deps.now();
-    const marked = await deps.conversations.markArchiveRequested(conversation, {
+    const marked = await deps.ledger.markArchiveRequested(conversation, {
       nowMs,
       highWater,
       staleBeforeMs: staleRequestCutoff(nowMs),
@@ -92,7 +92,7 @@ export function createArchiveRequester(deps: {
     } catch (error) {
       let markCleared = true;
       try {
-        await deps.conversations.clearArchiveRequest(conversation, nowMs);
+        await deps.ledger.clearArchiveRequest(conversation, nowMs);
       } catch (clearError) {
         markCleared = false;
         throw new ArchiveEnqueueError(markCleared, { cause: [error, clearError] });

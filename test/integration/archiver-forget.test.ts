@@ -3,6 +3,7 @@ import { buildArchiverDeps } from "../../core/compose/archiver";
 import type { AwsClients } from "../../core/compose/aws";
 import { buildForgetConversation, buildLongTermMemory } from "../../core/compose/memory";
 import type { Config } from "../../core/config";
+import { ArchiveLedger } from "../../core/memory/archive-ledger";
 import { ConversationStore } from "../../core/memory/conversations";
 import type { ConversationRef } from "../../core/memory/keys";
 import { SummaryStore } from "../../core/memory/long-term/summaries";
@@ -21,6 +22,7 @@ let arcadedb: FakeArcadeDb;
 let aws: AwsClients;
 let config: Config;
 let conversations: ConversationStore;
+let ledger: ArchiveLedger;
 let summaries: SummaryStore;
 
 beforeAll(async () => {
@@ -38,6 +40,7 @@ beforeAll(async () => {
   const { queueUrl } = await testArchiveQueue(aws);
   config = { ...setup.config, archiveQueueUrl: queueUrl };
   conversations = new ConversationStore(aws.documents, config.memoryTableName);
+  ledger = new ArchiveLedger(aws.documents, config.memoryTableName);
   summaries = new SummaryStore(aws.documents, config.memoryTableName);
 });
 
@@ -68,7 +71,7 @@ describe("forgetConversation (DynamoDB Local, fake ArcadeDB)", () => {
     expect(await forget(forgotten)).toEqual({ messages: 20, summaries: 1 });
 
     expect(await conversations.recent(forgotten, 100)).toEqual([]);
-    expect(await conversations.archiveState(forgotten)).toBeUndefined();
+    expect(await ledger.archiveState(forgotten)).toBeUndefined();
     // The running summary went with META; the other channel's is untouched.
     expect((await conversations.head(forgotten)).runningSummary).toBeUndefined();
     expect((await conversations.head(kept)).runningSummary?.text).toContain("secret plan");
@@ -123,7 +126,7 @@ describe("forgetConversation (DynamoDB Local, fake ArcadeDB)", () => {
       expect(outcome.compensatedIds).toHaveLength(1);
       expect(await summaries.listForUser("slack", "U-RACE")).toEqual([]);
       expect(arcadedb.records("Summary").filter((r) => r.userId === "U-RACE")).toEqual([]);
-      expect(await conversations.archiveState(ref)).toBeUndefined();
+      expect(await ledger.archiveState(ref)).toBeUndefined();
     } finally {
       release();
       anthropic.setReply();

@@ -6,6 +6,7 @@ import type { AwsClients } from "../../core/compose/aws";
 import { buildLongTermMemory } from "../../core/compose/memory";
 import { buildWorkerDeps } from "../../core/compose/worker";
 import type { Config } from "../../core/config";
+import { ArchiveLedger } from "../../core/memory/archive-ledger";
 import { ConversationStore } from "../../core/memory/conversations";
 import { summaryId } from "../../core/memory/long-term/summaries";
 import type { SummaryRecord } from "../../core/memory/long-term/types";
@@ -125,17 +126,16 @@ describe("recall in the chat turn (fake ArcadeDB backend)", () => {
 
   it("requests archival once the stored turns take the conversation past the high-water mark", async () => {
     const conversations = new ConversationStore(aws.documents, config.memoryTableName);
+    const ledger = new ArchiveLedger(aws.documents, config.memoryTableName);
     const under = job("U-FULL", "a question at the mark");
     await appendMessages(conversations, under.conversation, 28, { startMs: Date.UTC(2026, 0, 1) });
     await runJob(under);
     expect(await conversations.messageCount(under.conversation)).toBe(30);
-    expect((await conversations.archiveState(under.conversation))?.archiveRequestedAt).toBe(
-      undefined,
-    );
+    expect((await ledger.archiveState(under.conversation))?.archiveRequestedAt).toBe(undefined);
     const theJob = { ...job("U-FULL", "one more question"), jobId: "slack:C-RECALL:over" };
     await runJob(theJob);
     expect(await conversations.messageCount(theJob.conversation)).toBe(32);
-    const state = await conversations.archiveState(theJob.conversation);
+    const state = await ledger.archiveState(theJob.conversation);
     expect(state?.archiveRequestedAt).toBeTypeOf("number");
     // The job is on the queue: a further request is coalesced into it.
     expect(await buildArchiveRequester(config, aws)?.(theJob.conversation)).toBe(false);

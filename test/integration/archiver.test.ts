@@ -6,6 +6,7 @@ import { buildLongTermMemory } from "../../core/compose/memory";
 import type { Config } from "../../core/config";
 import { createLogger } from "../../core/logger";
 import type { ArchiveJob } from "../../core/memory/archival";
+import { ArchiveLedger } from "../../core/memory/archive-ledger";
 import { ConversationStore } from "../../core/memory/conversations";
 import type { ConversationRef } from "../../core/memory/keys";
 import { SummaryStore } from "../../core/memory/long-term/summaries";
@@ -29,6 +30,7 @@ let aws: AwsClients;
 let config: Config;
 let queueUrl: string;
 let conversations: ConversationStore;
+let ledger: ArchiveLedger;
 let summaries: SummaryStore;
 
 beforeAll(async () => {
@@ -40,6 +42,7 @@ beforeAll(async () => {
   ({ queueUrl } = await testArchiveQueue(aws));
   config = { ...setup.config, archiveQueueUrl: queueUrl };
   conversations = new ConversationStore(aws.documents, config.memoryTableName);
+  ledger = new ArchiveLedger(aws.documents, config.memoryTableName);
   summaries = new SummaryStore(aws.documents, config.memoryTableName);
 });
 
@@ -112,7 +115,7 @@ describe("archiver (DynamoDB Local, fauxqs, fake Anthropic, embedded search)", (
 
     // The bookkeeping is clean: no lease, plan or pending request is left behind, and the
     // running summary holds what was archived.
-    const state = await conversations.archiveState(ref);
+    const state = await ledger.archiveState(ref);
     expect(state).toEqual({
       messageCount: 20,
       archivedThrough: ids[10],
@@ -218,7 +221,7 @@ describe("archiver (DynamoDB Local, fauxqs, fake Anthropic, embedded search)", (
         await new Promise((r) => setTimeout(r, 25));
       }
       expect(summaryCalls).toBe(1);
-      expect((await conversations.archiveState(ref))?.plan).toMatchObject({
+      expect((await ledger.archiveState(ref))?.plan).toMatchObject({
         fromMessageId: ids[0],
         toMessageId: ids[14],
       });
@@ -254,7 +257,7 @@ describe("archiver (DynamoDB Local, fauxqs, fake Anthropic, embedded search)", (
     expect(anthropic.requests.filter(isSummaryRequest)).toHaveLength(0);
     expect(await liveIds(ref)).toEqual(ids);
     // The lease is handed back, so the next job past the mark can start at once.
-    expect((await conversations.archiveState(ref))?.lease).toBeUndefined();
+    expect((await ledger.archiveState(ref))?.lease).toBeUndefined();
 
     ids.push(...(await appendMessages(conversations, ref, 2, { startMs: T0, seed: "over" })));
     expect(await deps.archive(job, run)).toMatchObject({ status: "done", archivedMessages: 12 });
@@ -276,7 +279,7 @@ describe("archiver (DynamoDB Local, fauxqs, fake Anthropic, embedded search)", (
     expect(await liveIds(ref)).toEqual(ids);
     expect(await summaries.listForUser("slack", "U-LLMDOWN")).toEqual([]);
     // The lease was handed back and the plan kept: the retry resumes at once.
-    const state = await conversations.archiveState(ref);
+    const state = await ledger.archiveState(ref);
     expect(state?.lease).toBeUndefined();
     expect(state?.plan).toMatchObject({ fromMessageId: ids[0], toMessageId: ids[11] });
 
@@ -304,7 +307,7 @@ describe("archiver (DynamoDB Local, fauxqs, fake Anthropic, embedded search)", (
     const ref = slack("U-BUSY");
     await appendMessages(conversations, ref, 31, { startMs: T0, seed: "busy" });
     const token = "someone-else";
-    expect(await conversations.acquireArchiveLease(ref, token, Date.now(), 60_000)).toBeDefined();
+    expect(await ledger.acquireArchiveLease(ref, token, Date.now(), 60_000)).toBeDefined();
     const deps = buildArchiverDeps(config, aws);
     const outcome = await deps.archive(
       { v: 1, conversation: ref, requestedAt: T0 },

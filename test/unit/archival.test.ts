@@ -22,7 +22,7 @@ import {
   parseSummaryAnswer,
   RUNNING_SUMMARY_MAX_TOKENS,
   SUMMARY_SYSTEM_PROMPT,
-} from "../../core/memory/archiver";
+} from "../../core/memory/summary-prompt";
 import {
   ARCHIVE_VISIBILITY_SECONDS,
   ARCHIVER_TIMEOUT_SECONDS,

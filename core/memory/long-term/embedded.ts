@@ -63,7 +63,7 @@ export class EmbeddedLongTermIndex implements LongTermIndex {
   /**
    * Deletes the durable copies through `SummaryStore.delete`, which logs the deletion before
    * removing the items, so no container serves them once this resolves.
-   * @throws the AWS SDK's error, `SummaryDeleteError` or `SummaryLogConflictError`.
+   * @throws the AWS SDK's error, `BatchDeleteError` or `SummaryLogConflictError`.
    */
   async remove(ids: readonly string[]): Promise<void> {
     await this.deps.summaries.delete(ids);

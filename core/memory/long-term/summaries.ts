@@ -1,11 +1,11 @@
 import {
   BatchGetCommand,
-  BatchWriteCommand,
   type DynamoDBDocumentClient,
   QueryCommand,
   ScanCommand,
 } from "@aws-sdk/lib-dynamodb";
 import * as z from "zod";
+import { batchDelete, sleep } from "../dynamo";
 import { type ConversationRef, type Platform, userPk } from "../keys";
 import { SummaryItemError } from "./errors";
 import {
@@ -73,26 +73,14 @@ export function summaryItem(record: SummaryRecord): Record<string, unknown> {
 
 /** Largest number of values DynamoDB accepts in one `IN` list of a filter expression. */
 const MAX_IN_VALUES = 100;
-/** Largest number of requests in one BatchWriteItem call. */
-const MAX_BATCH_WRITE = 25;
 /** Largest number of keys in one BatchGetItem call. */
 const MAX_BATCH_GET = 100;
-/** Rounds of resubmitting `UnprocessedItems` / `UnprocessedKeys` before giving up. */
+/** Rounds of resubmitting `UnprocessedKeys` before giving up. */
 const MAX_BATCH_ROUNDS = 5;
-
-/** Thrown by {@link SummaryStore.delete} when DynamoDB keeps returning unprocessed deletes. */
-export class SummaryDeleteError extends Error {
-  override name = "SummaryDeleteError";
-}
 
 /** Thrown by {@link SummaryStore.getMany} when DynamoDB keeps returning unprocessed keys. */
 export class SummaryReadError extends Error {
   override name = "SummaryReadError";
-}
-
-/** A short pause before resubmitting unprocessed batch requests, as AWS asks. */
-function backoff(round: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 50 * 2 ** round));
 }
 
 /**
@@ -172,7 +160,8 @@ export class SummaryStore {
         .slice(i, i + MAX_BATCH_GET)
         .map((id) => ({ pk, sk: summarySk(id) }));
       for (let round = 0; round < MAX_BATCH_ROUNDS && keys.length > 0; round++) {
-        if (round > 0) await backoff(round);
+        // AWS asks for exponential backoff before resubmitting UnprocessedKeys.
+        if (round > 0) await sleep(50 * 2 ** round);
         const out = await this.db.send(
           new BatchGetCommand({
             RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } },
@@ -248,8 +237,8 @@ export class SummaryStore {
    * the items leaves items that a cache rebuild would show again; the caller's retry (archiver
    * via SQS, `/forget` by the user) logs and deletes them again.
    *
-   * @throws {SummaryDeleteError} when DynamoDB still reports unprocessed deletes after
-   *   {@link MAX_BATCH_ROUNDS} rounds; `SummaryLogConflictError`; the AWS SDK's error.
+   * @throws {BatchDeleteError} when DynamoDB still reports unprocessed deletes;
+   *   `SummaryLogConflictError`; the AWS SDK's error.
    */
   async delete(ids: readonly string[]): Promise<void> {
     const keys: { pk: string; sk: string }[] = [];
@@ -271,9 +260,7 @@ export class SummaryStore {
           .map((k) => k.sk.slice(SUMMARY_SK_PREFIX.length));
         await appendChanges(this.db, this.tableName, pk, [{ op: "delete", ids }], []);
       }
-      for (let i = 0; i < own.length; i += MAX_BATCH_WRITE) {
-        await this.deleteBatch(own.slice(i, i + MAX_BATCH_WRITE));
-      }
+      await batchDelete(this.db, this.tableName, own);
     }
   }
 
@@ -298,22 +285,6 @@ export class SummaryStore {
       startKey = out.LastEvaluatedKey;
     } while (startKey);
     return found;
-  }
-
-  private async deleteBatch(keys: { pk: string; sk: string }[]): Promise<void> {
-    let requests: Record<string, unknown>[] = keys.map((Key) => ({ DeleteRequest: { Key } }));
-    for (let round = 0; round < MAX_BATCH_ROUNDS && requests.length > 0; round++) {
-      if (round > 0) await backoff(round);
-      const out = await this.db.send(
-        new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } }),
-      );
-      requests = (out.UnprocessedItems?.[this.tableName] ?? []) as Record<string, unknown>[];
-    }
-    if (requests.length > 0) {
-      throw new SummaryDeleteError(
-        `${requests.length} summary deletes still unprocessed after ${MAX_BATCH_ROUNDS} rounds`,
-      );
-    }
   }
 }
 

@@ -1,4 +1,3 @@
-import { TransactionCanceledException } from "@aws-sdk/client-dynamodb";
 import {
   type DynamoDBDocumentClient,
   GetCommand,
@@ -7,6 +6,7 @@ import {
   type TransactWriteCommandInput,
 } from "@aws-sdk/lib-dynamodb";
 import * as z from "zod";
+import { cancellationCodes, retryOptimistic } from "../dynamo";
 import { TTL_ATTRIBUTE } from "../table";
 import { LongTermIndexError, SummaryItemError } from "./errors";
 
@@ -33,7 +33,7 @@ export const LOG_TTL_SECONDS = 7 * 24 * 3600;
 export const MAX_IDS_PER_DELETE_ENTRY = 100;
 /** Attempts of one optimistic append before {@link SummaryLogConflictError}. */
 const MAX_APPEND_ATTEMPTS = 8;
-/** Backoff between attempts: full jitter over `min(cap, base * 2^attempt)` ms. */
+/** Backoff between attempts, ms: full jitter over `min(cap, base × 2^(attempt-1))`. */
 const BACKOFF_BASE_MS = 10;
 const BACKOFF_CAP_MS = 400;
 
@@ -165,42 +165,44 @@ export async function appendChanges(
   alongside: readonly TransactItem[],
   now: () => number = Date.now,
 ): Promise<number> {
-  let lastConflict: unknown;
-  for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt++) {
-    if (attempt > 0) {
-      const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt);
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
-    }
-    const version = await readHeadVersion(db, tableName, pk);
-    const next = version + changes.length;
-    // No condition on the entries: the head's condition already serialises appenders, and an
-    // entry left from before a lost head item must be overwritable, not block every append.
-    const entries: TransactItem[] = changes.map((change, i) => ({
-      Put: { TableName: tableName, Item: logEntryItem(pk, version + 1 + i, change, now()) },
-    }));
-    const head: TransactItem = {
-      Update: {
-        TableName: tableName,
-        Key: { pk, sk: LOG_HEAD_SK },
-        UpdateExpression: "SET version = :next",
-        ConditionExpression: version === 0 ? "attribute_not_exists(version)" : "version = :current",
-        ExpressionAttributeValues:
-          version === 0 ? { ":next": next } : { ":next": next, ":current": version },
-      },
-    };
-    try {
-      await db.send(new TransactWriteCommand({ TransactItems: [...alongside, ...entries, head] }));
-      return next;
-    } catch (error) {
-      if (!isLostRace(error)) throw error;
-      lastConflict = error;
-    }
-  }
-  throw new SummaryLogConflictError(pk, lastConflict);
+  return retryOptimistic(
+    { attempts: MAX_APPEND_ATTEMPTS, baseMs: BACKOFF_BASE_MS, capMs: BACKOFF_CAP_MS },
+    async () => {
+      const version = await readHeadVersion(db, tableName, pk);
+      const next = version + changes.length;
+      // No condition on the entries: the head's condition already serialises appenders, and an
+      // entry left from before a lost head item must be overwritable, not block every append.
+      const entries: TransactItem[] = changes.map((change, i) => ({
+        Put: { TableName: tableName, Item: logEntryItem(pk, version + 1 + i, change, now()) },
+      }));
+      const first = version === 0;
+      const head: TransactItem = {
+        Update: {
+          TableName: tableName,
+          Key: { pk, sk: LOG_HEAD_SK },
+          UpdateExpression: "SET version = :next",
+          ConditionExpression: first ? "attribute_not_exists(version)" : "version = :current",
+          ExpressionAttributeValues: first
+            ? { ":next": next }
+            : { ":next": next, ":current": version },
+        },
+      };
+      try {
+        await db.send(
+          new TransactWriteCommand({ TransactItems: [...alongside, ...entries, head] }),
+        );
+        return { done: true, value: next };
+      } catch (error) {
+        if (!isLostRace(error)) throw error;
+        return { done: false, cause: error };
+      }
+    },
+    (cause) => new SummaryLogConflictError(pk, cause),
+  );
 }
 
+/** Another writer bumped the head first, or a transaction overlapped: read again and retry. */
 function isLostRace(error: unknown): boolean {
-  if (!(error instanceof TransactionCanceledException)) return false;
-  const codes = (error.CancellationReasons ?? []).map((r) => r.Code);
+  const codes = cancellationCodes(error) ?? [];
   return codes.some((code) => code === "ConditionalCheckFailed" || code === "TransactionConflict");
 }
