@@ -45,14 +45,16 @@ export const SECRET_VARIABLES: ReadonlySet<string> = new Set([
   "GATEWAY_ADMIN_KEY",
 ]);
 
-function positiveInt(fallback: string, max: number) {
+function positiveInt(fallback: string, max: number, min = 1) {
   return withDefault(
     fallback,
     z
       .string()
       .regex(/^\d+$/, "must be a whole number")
       .transform(Number)
-      .pipe(z.number().int().min(1, "must be at least 1").max(max, `must be at most ${max}`)),
+      .pipe(
+        z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`),
+      ),
   );
 }
 
@@ -120,11 +122,11 @@ const envSchema = z.object({
   ARCADEDB_PASSWORD: optionalString,
   MEMORY_RECALL_MAX_SUMMARIES: positiveInt("3", 20),
   MEMORY_RECALL_MAX_CHARS: positiveInt("2000", 20_000),
-  MEMORY_ARCHIVE_HIGH_WATER: positiveInt(String(DEFAULT_ARCHIVE_HIGH_WATER), 200).pipe(
-    z
-      .number()
-      // A turn adds two messages: below keep + 2 a conversation could never pass the mark.
-      .min(ARCHIVE_KEEP_MESSAGES + 2, `must be at least ${ARCHIVE_KEEP_MESSAGES + 2}`),
+  // A turn adds two messages: below keep + 2 an archive run could leave nothing to archive.
+  MEMORY_ARCHIVE_HIGH_WATER: positiveInt(
+    String(DEFAULT_ARCHIVE_HIGH_WATER),
+    200,
+    ARCHIVE_KEEP_MESSAGES + 2,
   ),
   GATEWAY_URL: optionalUrl,
   GATEWAY_ADMIN_KEY: optionalString,
@@ -213,10 +215,7 @@ export interface Config {
   };
   /** Budget of archived summaries recalled into one chat turn. */
   recall: { maxSummaries: number; maxChars: number };
-  /**
-   * Live messages above which a conversation is archived down to the newest 20
-   * (`MEMORY_ARCHIVE_HIGH_WATER`, default 30, at least 22).
-   */
+  /** `MEMORY_ARCHIVE_HIGH_WATER`: live messages above which a conversation is archived. */
   archiveHighWater: number;
   /** Admin side of the model gateway, used by `npm run gateway:bootstrap`. */
   gateway: { url?: string; adminKey?: string; dialect: "litellm" | "model-manager" };

@@ -184,7 +184,7 @@ export function modelManagerProbe(options: ModelManagerProbeOptions): Probe {
   };
 }
 
-/** Health route per gateway admin dialect (see `../shared/design.md`, Model gateway). */
+/** Health route per gateway admin dialect (`docs/deployment.md`, the model gateway). */
 export const GATEWAY_HEALTH_ROUTES = {
   /** LiteLLM's unauthenticated liveness probe, answering `"I'm alive!"`. */
   litellm: "/health/liveliness",
