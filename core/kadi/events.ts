@@ -4,16 +4,13 @@
  */
 import * as z from "zod";
 import type { ChatJob } from "../chat/job";
-import { stripMentions } from "../slack/events";
+import { SLACK_TS, stripMentions } from "../slack/events";
 
 /** Channel prefix of Slack mentions; the suffix is the mentioned bot's Slack user id. */
 export const SLACK_MENTION_CHANNEL_PREFIX = "slack.app_mention.";
 
 /** Channel prefix of Discord mentions; the suffix is the mentioned bot's Discord user id. */
 export const DISCORD_MENTION_CHANNEL_PREFIX = "discord.mention.";
-
-/** A Slack message ts, `seconds.micros`. */
-const SLACK_TS = /^\d{1,12}\.\d{1,9}$/;
 
 /** Longest `id` copied into a refusal's log record: real ids are under 30 characters. */
 const MAX_LOGGED_ID = 64;

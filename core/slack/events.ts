@@ -64,7 +64,8 @@ export type SlackRoute =
   | { action: "unreadable"; reason: string }
   | { action: "enqueue"; eventId: string; job: ChatJob };
 
-const SLACK_TS = /^\d{1,12}\.\d{1,9}$/;
+/** A Slack message ts, `seconds.micros` (https://api.slack.com/events/message). */
+export const SLACK_TS = /^\d{1,12}\.\d{1,9}$/;
 
 /** Message subtypes that are a person writing to the bot; every other subtype is ignored. */
 const ANSWERED_SUBTYPES = new Set(["file_share", "thread_broadcast"]);
