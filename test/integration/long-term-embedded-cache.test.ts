@@ -93,7 +93,7 @@ describe("embedded backend with a per-container cache (DynamoDB Local)", () => {
     expect(await idsFound(b.index, "U-cross", "PostgreSQL billing")).toEqual(
       [first.id, second.id].sort(),
     );
-    await b.index.remove([first.id]);
+    await b.summaries.delete([first.id]);
     expect(await idsFound(a.index, "U-cross", "PostgreSQL billing")).toEqual([second.id]);
     expect(await idsFound(b.index, "U-cross", "PostgreSQL billing")).toEqual([second.id]);
 

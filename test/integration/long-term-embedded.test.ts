@@ -147,7 +147,7 @@ describe("embedded BM25 backend (DynamoDB Local)", () => {
     expect(await backend.search({ ...query, text: "the a of ?!" })).toEqual([]);
     expect(await backend.search({ ...query, text: "wedding speech", limit: 0 })).toEqual([]);
     expect(await backend.search({ ...query, text: "wedding speech" })).toHaveLength(1);
-    await backend.remove([s.id]);
+    await store.delete([s.id]);
     expect(await backend.search({ ...query, text: "wedding speech" })).toEqual([]);
   });
 });

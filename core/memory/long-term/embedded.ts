@@ -2,8 +2,6 @@ import type { SummaryStore } from "./summaries";
 import type { LongTermIndex, SummaryHit, SummaryQuery, SummaryRecord } from "./types";
 import { UserIndexCache } from "./user-index-cache";
 
-export { processTerm, rankSummaries, STOP_WORDS } from "./ranking";
-
 /** Dependencies of {@link EmbeddedLongTermIndex}. */
 export interface EmbeddedIndexDeps {
   /** The durable copies and their change log in DynamoDB: the source of truth. */
@@ -34,7 +32,7 @@ export class EmbeddedLongTermIndex implements LongTermIndex {
   readonly backend = "embedded" as const;
   private readonly cache: UserIndexCache;
 
-  constructor(private readonly deps: EmbeddedIndexDeps) {
+  constructor(deps: EmbeddedIndexDeps) {
     this.cache = deps.cache ?? new UserIndexCache(deps.summaries);
   }
 
@@ -61,11 +59,10 @@ export class EmbeddedLongTermIndex implements LongTermIndex {
   }
 
   /**
-   * Deletes the durable copies through `SummaryStore.delete`, which logs the deletion before
-   * removing the items, so no container serves them once this resolves.
-   * @throws the AWS SDK's error, `BatchDeleteError` or `SummaryLogConflictError`.
+   * Nothing to do, on purpose, like {@link upsert}: this backend's records are the durable
+   * copies, and every caller (`/forget`, the archiver's undo) deletes them next with
+   * `SummaryStore.delete`, whose logged delete drops them from every container's cache. Deleting
+   * here too would log each removal twice.
    */
-  async remove(ids: readonly string[]): Promise<void> {
-    await this.deps.summaries.delete(ids);
-  }
+  async remove(_ids: readonly string[]): Promise<void> {}
 }

@@ -59,6 +59,9 @@ export interface LongTermIndex {
   upsert(summary: SummaryRecord): Promise<void>;
   /** Best matches of `query.text` among that user's summaries only, best first. */
   search(query: SummaryQuery): Promise<SummaryHit[]>;
-  /** Removes records by id (used by `/forget`); missing ids are ignored. */
+  /**
+   * Removes records by id from the index; missing ids are ignored. Callers (`/forget`, the
+   * archiver's undo) delete the durable copies with `SummaryStore.delete` right after.
+   */
   remove(ids: readonly string[]): Promise<void>;
 }

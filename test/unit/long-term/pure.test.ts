@@ -9,8 +9,8 @@ import {
   searchQueryText,
   UPSERT_SQL,
 } from "../../../core/memory/long-term/arcadedb";
-import { processTerm, rankSummaries } from "../../../core/memory/long-term/embedded";
 import { ArcadeDbError, LongTermIndexError } from "../../../core/memory/long-term/errors";
+import { processTerm, rankSummaries } from "../../../core/memory/long-term/ranking";
 import { parseSummaryId, summaryId } from "../../../core/memory/long-term/summaries";
 import {
   FIXTURE_CONVERSATION,
