@@ -5,6 +5,7 @@ import { createAwsClients } from "../core/compose/aws";
 import { buildHealthCheckDeps } from "../core/compose/health-check";
 import { buildIngressDeps } from "../core/compose/ingress";
 import { buildListenerDeps, createLazyKadiInvoker, kadiClientOptions } from "../core/compose/kadi";
+import { buildLongTermMemory } from "../core/compose/memory";
 import { buildWorkerDeps } from "../core/compose/worker";
 import type { Config } from "../core/config";
 import { runHealthCheck } from "../core/health-check/check";
@@ -133,7 +134,10 @@ export async function startLocalStack(
     const table = { client: aws.documents, tableName: config.memoryTableName };
     const breakerStore = new DynamoBreakerStore(table);
     const healthRecords = new HealthRecordStore(table);
+    // One long-term memory (and so one per-user index cache) for the worker and the listener.
+    const memory = buildLongTermMemory(config, aws);
     const worker = buildWorkerDeps(config, aws, {
+      memory,
       breakerStore,
       healthSource: healthRecords,
       ...(kadiInvoker ? { kadiInvoker } : {}),
@@ -163,6 +167,7 @@ export async function startLocalStack(
             runTurn: worker.runTurn,
             queue: new SqsChatQueue(aws.sqs, chatQueueUrl),
             logger,
+            memory,
           }),
         )
       : undefined;

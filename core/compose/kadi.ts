@@ -13,9 +13,9 @@ import { createKadiTools } from "../kadi/tools";
 import type { KadiClient, KadiClientOptions } from "../kadi/types";
 import { DedupeStore } from "../memory/dedupe";
 import { KnowledgeStore } from "../memory/knowledge";
-import { createLongTermIndex, SummaryStore } from "../memory/long-term";
 import type { ChatJobSink } from "../queue/chat-queue";
 import type { AwsClients } from "./aws";
+import { buildLongTermMemory, type LongTermMemory } from "./memory";
 
 /**
  * What `POST /kadi/events` and the listener's socket deliveries need. The queue is passed in so
@@ -171,6 +171,9 @@ export function buildListenerDeps(
     now?: () => number;
     /** Replaces `createKadiClient` (tests). */
     createClient?: (options: KadiClientOptions) => KadiClient;
+    /** Long-term memory of the memory tools (default: built from `config`); pass the worker's
+     * where both run in one process, so they share one per-user index cache. */
+    memory?: LongTermMemory;
   },
 ): ListenerSessionDeps {
   const now = options.now ?? Date.now;
@@ -179,9 +182,7 @@ export function buildListenerDeps(
     clientOptions: kadiClientOptions(config, options.logger),
     tools: createKadiTools({
       runTurn: options.runTurn,
-      longTerm: createLongTermIndex(config, {
-        summaries: new SummaryStore(aws.documents, config.memoryTableName),
-      }),
+      longTerm: (options.memory ?? buildLongTermMemory(config, aws)).index,
       knowledge: new KnowledgeStore(aws.documents, config.memoryTableName),
       now,
     }),
