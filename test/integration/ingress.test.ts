@@ -1,12 +1,12 @@
 import { PurgeQueueCommand } from "@aws-sdk/client-sqs";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { chatJobSchema } from "../../core/chat/job";
+import { type ChatJob, chatJobSchema } from "../../core/chat/job";
 import type { AwsClients } from "../../core/compose/aws";
 import { buildIngressDeps } from "../../core/compose/ingress";
 import type { Config } from "../../core/config";
 import type { ChatJobSink } from "../../core/queue/chat-queue";
 import { createApp } from "../../functions/http";
-import { queueDepth, receiveJson, testAws, testConfig } from "../support/aws";
+import { queueDepth, receiveJson, receiveOneJob, testAws, testConfig } from "../support/aws";
 import { appMentionEnvelope, signedHeaders, TEST_SIGNING_SECRET } from "../support/slack";
 
 let aws: AwsClients;
@@ -29,6 +29,10 @@ beforeEach(async () => {
 
 function queued(): Promise<unknown[]> {
   return receiveJson(aws.sqs, config.chatQueueUrl as string);
+}
+
+function queuedJob(): Promise<ChatJob> {
+  return receiveOneJob(aws.sqs, config.chatQueueUrl as string);
 }
 
 function chatQueueDepth(): Promise<number> {
@@ -246,9 +250,7 @@ describe("POST /slack/events: message subtypes", () => {
       status: 200,
       body: { ok: true },
     });
-    const jobs = await queued();
-    expect(jobs).toHaveLength(1);
-    expect(chatJobSchema.parse(jobs[0])).toMatchObject({
+    expect(await queuedJob()).toMatchObject({
       jobId: `slack:D0FILES:${ts}`,
       text: "what is in these?\n\n[attached: report.pdf, photo.png, unnamed file]",
       reply: { kind: "slack", channel: "D0FILES" },
@@ -270,9 +272,7 @@ describe("POST /slack/events: message subtypes", () => {
       }),
     );
     expect((await post(body, signedHeaders(body))).status).toBe(200);
-    const jobs = await queued();
-    expect(jobs).toHaveLength(1);
-    expect(chatJobSchema.parse(jobs[0])).toMatchObject({
+    expect(await queuedJob()).toMatchObject({
       text: "[attached: notes.txt]",
       reply: { kind: "slack", channel: "D0FILES", threadTs: "1700000000.000100" },
     });
@@ -296,9 +296,7 @@ describe("POST /slack/events: message subtypes", () => {
       }),
     );
     expect((await post(body, signedHeaders(body))).status).toBe(200);
-    const jobs = await queued();
-    expect(jobs).toHaveLength(1);
-    expect(chatJobSchema.parse(jobs[0])).toMatchObject({
+    expect(await queuedJob()).toMatchObject({
       text: "and one more thing",
       reply: { kind: "slack", channel: "D0CAST", threadTs: root },
     });
@@ -311,9 +309,7 @@ describe("POST /slack/events: message subtypes", () => {
     Object.assign(event, { subtype: "thread_broadcast", root: { thread_ts: root } });
     const body = JSON.stringify(envelope);
     expect((await post(body, signedHeaders(body))).status).toBe(200);
-    const jobs = await queued();
-    expect(jobs).toHaveLength(1);
-    expect(chatJobSchema.parse(jobs[0])).toMatchObject({
+    expect(await queuedJob()).toMatchObject({
       text: "look",
       reply: { kind: "slack", channel: "C0CHAN", threadTs: root },
     });

@@ -4,7 +4,8 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
-import { inject } from "vitest";
+import { expect, inject } from "vitest";
+import { type ChatJob, chatJobSchema } from "../../core/chat/job";
 import { type AwsClients, createAwsClients } from "../../core/compose/aws";
 import { type Config, loadConfig } from "../../core/config";
 import { ensureTable } from "../../core/memory/table";
@@ -44,6 +45,16 @@ export async function receiveJson(sqs: SQSClient, queueUrl: string): Promise<unk
     new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
   );
   return (out.Messages ?? []).map((m) => JSON.parse(m.Body ?? "null"));
+}
+
+/**
+ * The one chat job waiting in `queueUrl`, parsed; fails the test when there is not exactly one
+ * or it does not parse as a chat job.
+ */
+export async function receiveOneJob(sqs: SQSClient, queueUrl: string): Promise<ChatJob> {
+  const bodies = await receiveJson(sqs, queueUrl);
+  expect(bodies).toHaveLength(1);
+  return chatJobSchema.parse(bodies[0]);
 }
 
 /**
