@@ -45,7 +45,8 @@ export function createSummaryIndex(): MiniSearch<SummaryRecord> {
 
 /**
  * Searches `index` for `query.text`: hits best first, ties broken newest first, at most
- * `query.limit`; results whose id is not in `byId` are skipped.
+ * `query.limit`; results whose id is not in `byId` are skipped. Relies on MiniSearch returning
+ * results sorted by score (https://lucaong.github.io/minisearch/classes/MiniSearch.MiniSearch.html#search).
  */
 export function searchSummaryIndex(
   index: MiniSearch<SummaryRecord>,
@@ -54,7 +55,12 @@ export function searchSummaryIndex(
 ): SummaryHit[] {
   if (query.limit <= 0) return [];
   const hits: SummaryHit[] = [];
+  // MiniSearch returns results best first, so once `limit` hits are in hand only ties with the
+  // last one can still matter: stopping there keeps a common term (one that matches every
+  // summary) from costing a lookup and a sort over thousands of results.
   for (const result of index.search(query.text)) {
+    const last = hits[query.limit - 1];
+    if (last && result.score < last.score) break;
     const summary = byId.get(String(result.id));
     if (summary) hits.push({ summary, score: result.score });
   }
