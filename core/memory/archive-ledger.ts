@@ -59,22 +59,17 @@ export class ArchiveLedger {
     conversation: ConversationRef,
     options: { nowMs: number; highWater: number; staleBeforeMs: number },
   ): Promise<boolean> {
-    return sendConditional(
-      this.db,
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: conversationMetaKey(conversation),
-        UpdateExpression: "SET archiveRequestedAt = :now",
-        ConditionExpression:
-          "messageCount > :highWater AND (attribute_not_exists(archiveRequestedAt) OR " +
-          "archiveRequestedAt < :stale)",
-        ExpressionAttributeValues: {
-          ":now": options.nowMs,
-          ":highWater": options.highWater,
-          ":stale": options.staleBeforeMs,
-        },
-      }),
-    );
+    return this.updateMeta(conversation, {
+      update: "SET archiveRequestedAt = :now",
+      condition:
+        "messageCount > :highWater AND (attribute_not_exists(archiveRequestedAt) OR " +
+        "archiveRequestedAt < :stale)",
+      values: {
+        ":now": options.nowMs,
+        ":highWater": options.highWater,
+        ":stale": options.staleBeforeMs,
+      },
+    });
   }
 
   /**
@@ -83,16 +78,11 @@ export class ArchiveLedger {
    * @throws the SDK's error for anything but the failed condition.
    */
   async clearArchiveRequest(conversation: ConversationRef, requestedAt: number): Promise<void> {
-    await sendConditional(
-      this.db,
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: conversationMetaKey(conversation),
-        UpdateExpression: "REMOVE archiveRequestedAt",
-        ConditionExpression: "archiveRequestedAt = :at",
-        ExpressionAttributeValues: { ":at": requestedAt },
-      }),
-    );
+    await this.updateMeta(conversation, {
+      update: "REMOVE archiveRequestedAt",
+      condition: "archiveRequestedAt = :at",
+      values: { ":at": requestedAt },
+    });
   }
 
   /**
@@ -157,16 +147,11 @@ export class ArchiveLedger {
     nowMs: number,
     leaseMs: number,
   ): Promise<boolean> {
-    return sendConditional(
-      this.db,
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: conversationMetaKey(conversation),
-        UpdateExpression: "SET archiveLeaseUntil = :until",
-        ConditionExpression: "archiveLease = :token",
-        ExpressionAttributeValues: { ":token": token, ":until": nowMs + leaseMs },
-      }),
-    );
+    return this.updateMeta(conversation, {
+      update: "SET archiveLeaseUntil = :until",
+      condition: "archiveLease = :token",
+      values: { ":token": token, ":until": nowMs + leaseMs },
+    });
   }
 
   /**
@@ -181,16 +166,11 @@ export class ArchiveLedger {
     token: string,
     plan: ArchivePlan | undefined,
   ): Promise<boolean> {
-    return sendConditional(
-      this.db,
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: conversationMetaKey(conversation),
-        UpdateExpression: plan ? "SET archivePlan = :plan" : "REMOVE archivePlan",
-        ConditionExpression: "archiveLease = :token",
-        ExpressionAttributeValues: { ":token": token, ...(plan ? { ":plan": plan } : {}) },
-      }),
-    );
+    return this.updateMeta(conversation, {
+      update: plan ? "SET archivePlan = :plan" : "REMOVE archivePlan",
+      condition: "archiveLease = :token",
+      values: { ":token": token, ...(plan ? { ":plan": plan } : {}) },
+    });
   }
 
   /**
@@ -206,16 +186,11 @@ export class ArchiveLedger {
   ): Promise<boolean> {
     const remove = ["archiveLease", "archiveLeaseUntil"];
     if (options.clearRequest) remove.push("archiveRequestedAt");
-    return sendConditional(
-      this.db,
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: conversationMetaKey(conversation),
-        UpdateExpression: `REMOVE ${remove.join(", ")}`,
-        ConditionExpression: "archiveLease = :token",
-        ExpressionAttributeValues: { ":token": token },
-      }),
-    );
+    return this.updateMeta(conversation, {
+      update: `REMOVE ${remove.join(", ")}`,
+      condition: "archiveLease = :token",
+      values: { ":token": token },
+    });
   }
 
   /**
@@ -283,6 +258,23 @@ export class ArchiveLedger {
       if (reasons?.includes("ConditionalCheckFailed")) return { committed: false, reasons };
       throw error;
     }
+  }
+
+  /** A conditional UpdateItem on META; `false` when its condition failed. */
+  private updateMeta(
+    conversation: ConversationRef,
+    expression: { update: string; condition: string; values: Record<string, unknown> },
+  ): Promise<boolean> {
+    return sendConditional(
+      this.db,
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: conversationMetaKey(conversation),
+        UpdateExpression: expression.update,
+        ConditionExpression: expression.condition,
+        ExpressionAttributeValues: expression.values,
+      }),
+    );
   }
 }
 
