@@ -4,20 +4,18 @@ import { handle } from "hono/aws-lambda";
 import { bodyLimit } from "hono/body-limit";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { createAwsClients } from "../core/compose/aws";
-import { buildIngressDeps, type IngressDeps } from "../core/compose/ingress";
+import { buildIngressDeps, type IngressDeps, type WebhookRoute } from "../core/compose/ingress";
 import { loadConfig } from "../core/config";
-import { handleDiscordInteraction } from "../core/discord/ingress";
-import type { IngressResponse, RawRequest } from "../core/ingress";
-import { handleKadiEvent } from "../core/kadi/ingress";
-import { handleSlackEvents } from "../core/slack/ingress";
+import { runWebhook } from "../core/ingress/pipeline";
 
 /** Largest request body accepted, in bytes (1 MiB); larger bodies get 413. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
 /**
- * The HTTP ingress as a Hono app: `GET /health` (`?deep=1` adds the health-check records),
- * `POST /slack/events`, `POST /discord/interactions`, `POST /kadi/events`. The local stack
- * serves this same app; Lambda runs it through {@link handler}.
+ * The HTTP ingress as a Hono app: `GET /health` (`?deep=1` adds the health-check records) and
+ * one `POST` route per webhook (`/slack/events`, `/discord/interactions`, `/kadi/events`), each
+ * run through the shared ingress pipeline. The local stack serves this same app; Lambda runs
+ * it through {@link handler}.
  */
 export function createApp(deps: IngressDeps): Hono {
   const app = new Hono();
@@ -37,30 +35,16 @@ export function createApp(deps: IngressDeps): Hono {
     }
   });
 
-  // Every webhook is verified on its raw body, so each handler gets the body as sent.
-  const webhook =
-    (handle: (request: RawRequest) => Promise<IngressResponse>) => async (c: Context) => {
-      const result = await handle({
+  // Every webhook is verified on its raw body, so each one gets the body as sent.
+  for (const route of deps.webhooks) {
+    app.post(route.path, limit, async (c: Context) => {
+      const result = await runWebhook(route.webhook, deps.pipeline, {
         rawBody: await c.req.text(),
         headers: (name) => c.req.header(name),
       });
       return c.json(result.body, result.status as ContentfulStatusCode);
-    };
-  app.post(
-    "/slack/events",
-    limit,
-    webhook((r) => handleSlackEvents(deps.slack, r)),
-  );
-  app.post(
-    "/discord/interactions",
-    limit,
-    webhook((r) => handleDiscordInteraction(deps.discord, r)),
-  );
-  app.post(
-    "/kadi/events",
-    limit,
-    webhook((r) => handleKadiEvent(deps.kadi, r)),
-  );
+    });
+  }
 
   app.notFound((c) => c.json({ error: "not_found" }, 404));
   app.onError((error, c) => {
@@ -70,7 +54,7 @@ export function createApp(deps: IngressDeps): Hono {
   return app;
 }
 
-/** The parts of a Lambda HTTP event the Slack fast path reads (function URL / API Gateway
+/** The parts of a Lambda HTTP event the webhook fast path reads (function URL / API Gateway
  * HTTP API payload v2, or API Gateway REST payload v1). */
 interface HttpLambdaEvent {
   rawPath?: string;
@@ -90,29 +74,32 @@ interface HttpLambdaResult {
 }
 
 /**
- * The Lambda handler around `deps`. `POST /slack/events` is answered straight from the Lambda
- * event, everything else goes through the Hono app via `hono/aws-lambda`. Why: turning a Lambda
- * event into a Web `Request` and back costs more than our whole verify+parse+route decision on
- * Node 20 (measured by `npm run bench:ingress`: 110 µs/event through `handle()` against 31 µs
- * for `handleSlackEvents` itself, while Bolt's `AwsLambdaReceiver` takes 108 µs), and Slack's
- * endpoint is the hot one. Both paths call the same `handleSlackEvents`, so statuses match
- * (`test/integration/lambda-http.test.ts` holds them to it).
+ * The Lambda handler around `deps`. A `POST` to a webhook route is answered straight from the
+ * Lambda event, everything else goes through the Hono app via `hono/aws-lambda`. Why: turning
+ * a Lambda event into a Web `Request` and back costs more than our whole
+ * verify+parse+route decision on Node 20 (measured by `npm run bench:ingress`: 110 µs/event
+ * through `handle()` against 31 µs for the Slack webhook's pipeline itself, while Bolt's
+ * `AwsLambdaReceiver` takes 108 µs), and the webhooks are the hot routes. Both paths call the
+ * same `runWebhook`, so statuses match (`test/integration/lambda-http.test.ts` holds them to
+ * it).
  */
 export function createLambdaHandler(
   deps: IngressDeps,
 ): (event: LambdaEvent, context: LambdaContext) => Promise<unknown> {
   const viaHono = handle(createApp(deps));
+  const routes = new Map(deps.webhooks.map((route) => [route.path, route]));
   return async (event, context) => {
     const http = event as unknown as HttpLambdaEvent;
     const method = http.requestContext?.http?.method ?? http.httpMethod;
-    const path = http.rawPath ?? http.path;
-    if (method !== "POST" || path !== "/slack/events") return viaHono(event, context);
-    return slackEventsFromLambda(deps, http);
+    const route = routes.get(http.rawPath ?? http.path ?? "");
+    if (method !== "POST" || !route) return viaHono(event, context);
+    return webhookFromLambda(deps, route, http);
   };
 }
 
-async function slackEventsFromLambda(
+async function webhookFromLambda(
   deps: IngressDeps,
+  route: WebhookRoute,
   event: HttpLambdaEvent,
 ): Promise<HttpLambdaResult> {
   const raw = event.body ?? "";
@@ -126,13 +113,13 @@ async function slackEventsFromLambda(
     if (value !== undefined) headers[name.toLowerCase()] = value;
   }
   try {
-    const result = await handleSlackEvents(deps.slack, {
+    const result = await runWebhook(route.webhook, deps.pipeline, {
       rawBody: bytes ? bytes.toString("utf8") : raw,
       headers: (name) => headers[name],
     });
     return json(result.status, result.body);
   } catch (error) {
-    deps.logger.error("unhandled ingress error", { error, path: "/slack/events" });
+    deps.logger.error("unhandled ingress error", { error, path: route.path });
     return json(500, { error: "internal_error" });
   }
 }

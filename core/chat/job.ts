@@ -1,4 +1,33 @@
 import * as z from "zod";
+import { PLATFORMS } from "../constants/platforms";
+
+/**
+ * How a reply reaches the person (docs/architecture.md, "Platforms and transports"):
+ * - `direct`: the platform's own API (Slack Web API, Discord interaction webhook);
+ * - `kadi`: relayed through a KĀDI broker's reply tools for that platform;
+ * - `inline`: not posted at all; the caller reads the text from the turn's result (the agent's
+ *   own `chat` tool served over KĀDI).
+ */
+export const REPLY_VIAS = ["direct", "kadi", "inline"] as const;
+
+/** One of {@link REPLY_VIAS}. */
+export type ReplyVia = (typeof REPLY_VIAS)[number];
+
+/**
+ * Where a reply is posted: the platform, the way there, and an address in the platform's own
+ * terms, which only that platform's folder reads and validates (`core/platforms/{platform}/`):
+ * Slack `{channel, threadTs?}`, Discord direct `{applicationId, interactionToken}`, Discord
+ * through KĀDI `{channel, messageId}`; `{}` for `inline`. Keeping the address opaque here is
+ * what lets a new platform plug in without changing the job contract.
+ */
+export const replyTargetSchema = z.object({
+  platform: z.enum(PLATFORMS),
+  via: z.enum(REPLY_VIAS),
+  address: z.record(z.string(), z.string().min(1).max(1000)),
+});
+
+/** See {@link replyTargetSchema}. */
+export type ReplyTarget = z.infer<typeof replyTargetSchema>;
 
 /**
  * A chat job: one inbound user message waiting for an answer. Ingress validates and enqueues
@@ -6,11 +35,12 @@ import * as z from "zod";
  * boundary: a hand-sent or stale-format message is rejected, not half-processed).
  */
 export const chatJobSchema = z.object({
-  /** Schema version, bumped on incompatible changes. */
-  v: z.literal(1),
+  /** Schema version, bumped on incompatible changes (2: `reply` became {@link ReplyTarget}). */
+  v: z.literal(2),
   /**
-   * Stable id of the user message being answered, e.g. `slack:C1:1700000000.000100` (channel and message ts).
-   * The worker's reply idempotency and the stored turns' ids derive from it.
+   * Stable id of the user message being answered, e.g. `slack:C1:1700000000.000100` (channel
+   * and message ts), built by the platform's folder. The worker's reply idempotency and the
+   * stored turns' ids derive from it.
    */
   jobId: z.string().min(1).max(512),
   /** Where the job came from, for logs and dedupe: the platform's own id of the event. */
@@ -29,7 +59,7 @@ export const chatJobSchema = z.object({
     z.object({ kind: z.literal("kadi-tool"), callerAgent: z.string().optional() }),
   ]),
   conversation: z.object({
-    platform: z.enum(["slack", "discord"]),
+    platform: z.enum(PLATFORMS),
     channelId: z.string().min(1),
     userId: z.string().min(1),
   }),
@@ -38,60 +68,8 @@ export const chatJobSchema = z.object({
   /** When the user sent the message, epoch milliseconds. */
   sentAt: z.number().int().nonnegative(),
   /** Where the answer goes. */
-  reply: z.discriminatedUnion("kind", [
-    /** Slack Web API `chat.postMessage`. */
-    z.object({
-      kind: z.literal("slack"),
-      channel: z.string().min(1),
-      /** Thread to answer in; absent for a top-level direct-message reply. */
-      threadTs: z.string().optional(),
-    }),
-    /**
-     * Discord interaction webhook: edit `@original` of the deferred response, then follow-ups
-     * (https://discord.com/developers/docs/interactions/receiving-and-responding). The token is
-     * valid for 15 minutes after the interaction.
-     */
-    z.object({
-      kind: z.literal("discord-interaction"),
-      applicationId: z.string().min(1),
-      interactionToken: z.string().min(1),
-    }),
-    /** Through the broker's `slack_send_reply` tool (design.md, KĀDI wire protocol). */
-    z.object({
-      kind: z.literal("kadi-slack"),
-      channel: z.string().min(1),
-      threadTs: z.string().min(1),
-    }),
-    /** Through the broker's `discord_send_reply`, then `discord_send_message` per chunk. */
-    z.object({
-      kind: z.literal("kadi-discord"),
-      channel: z.string().min(1),
-      messageId: z.string().min(1),
-    }),
-    /** Nothing is posted; the caller takes the text from the turn's result (the `chat` tool). */
-    z.object({ kind: z.literal("inline") }),
-  ]),
+  reply: replyTargetSchema,
 });
 
 /** See {@link chatJobSchema}. */
 export type ChatJob = z.infer<typeof chatJobSchema>;
-
-/** Where a reply is posted. */
-export type ReplyTarget = ChatJob["reply"];
-
-/** The reply target of one kind, e.g. `ReplyTargetOf<"slack">`. */
-export type ReplyTargetOf<K extends ReplyTarget["kind"]> = Extract<ReplyTarget, { kind: K }>;
-
-/**
- * Validates a job before it crosses the queue (a trust boundary: what is enqueued must parse on
- * the other side).
- * @returns the parsed job, or `invalid_job: {path} {message}` naming the first problem.
- */
-export function validateChatJob(
-  candidate: unknown,
-): { ok: true; job: ChatJob } | { ok: false; error: string } {
-  const parsed = chatJobSchema.safeParse(candidate);
-  if (parsed.success) return { ok: true, job: parsed.data };
-  const first = parsed.error.issues[0];
-  return { ok: false, error: `invalid_job: ${first?.path.join(".")} ${first?.message}` };
-}

@@ -1,47 +1,59 @@
-import type { ReplyTarget, ReplyTargetOf } from "./job";
+import type { Platform } from "../constants/platforms";
+import type { ReplyTarget } from "./job";
 
-/** Posts answers to one chat platform (or through one relay) for targets of kind `K`. */
-export interface Replier<K extends ReplyTarget["kind"] = ReplyTarget["kind"]> {
+/**
+ * Posts answers to a {@link ReplyTarget}: a platform's direct replier
+ * (`core/platforms/{platform}/replier.ts`), the KĀDI relay (`core/kadi/replier.ts`), or the
+ * {@link createReplyRouter} in front of them. Streaming replies plug in here, one replier per
+ * platform (docs/architecture.md, "Adding a platform").
+ */
+export interface Replier {
   /**
    * Posts `text`, split into as many messages as the platform needs, in order.
    * @returns the platform id of the first message posted (Slack `ts`, Discord message id).
    * @throws the platform client's error; a partial post is possible if a later chunk fails.
    */
-  post(target: ReplyTargetOf<K>, text: string): Promise<{ messageId: string }>;
+  post(target: ReplyTarget, text: string): Promise<{ messageId: string }>;
 }
 
-/** Thrown when a job needs a platform whose credentials are not configured. */
+/** Thrown when a job needs a platform or a relay whose credentials are not configured. */
 export class PlatformNotConfiguredError extends Error {
   override readonly name = "PlatformNotConfiguredError";
 }
 
-/** One replier per reply-target kind; a missing entry means that platform is unconfigured. */
-export type ReplierTable = { [K in ReplyTarget["kind"]]?: Replier<K> };
+/** The repliers one container has; a missing entry means that route is not configured. */
+export interface ReplyRoutes {
+  /** Each configured platform's own API. */
+  direct: Partial<Record<Platform, Replier>>;
+  /** The KĀDI relay (one for every platform), when a broker is configured. */
+  kadi?: Replier | undefined;
+  /** What to set for a missing route, used in the error message. */
+  missing?: { direct?: Partial<Record<Platform, string>>; kadi?: string };
+}
 
 /**
- * Dispatches each reply to the replier for its target's `kind`.
- * @param missing - names the variables to set for each kind, used in the error message.
- * @throws {PlatformNotConfiguredError} (from `post`) for a kind with no replier.
+ * The one reply router: dispatches each reply by `via` and `platform` — `direct` to that
+ * platform's replier, `kadi` to the relay, `inline` nowhere (the caller reads the turn's
+ * `ReplyRecord.text`; the agent's own `chat` tool).
+ * @throws {PlatformNotConfiguredError} (from `post`) for a route with no replier.
  */
-export function createReplyRouter(
-  repliers: ReplierTable,
-  missing: Partial<Record<ReplyTarget["kind"], string>> = {},
-): Replier {
+export function createReplyRouter(routes: ReplyRoutes): Replier {
   return {
     post(target, text) {
-      const replier = repliers[target.kind] as Replier<typeof target.kind> | undefined;
+      if (target.via === "inline") return Promise.resolve({ messageId: "inline" });
+      const replier = target.via === "kadi" ? routes.kadi : routes.direct[target.platform];
       if (!replier) {
-        const hint = missing[target.kind] ?? "its platform is not configured";
+        const hint =
+          (target.via === "kadi"
+            ? routes.missing?.kadi
+            : routes.missing?.direct?.[target.platform]) ?? "it is not configured";
         return Promise.reject(
-          new PlatformNotConfiguredError(`cannot reply to a ${target.kind} target: ${hint}`),
+          new PlatformNotConfiguredError(
+            `cannot reply to ${target.platform} (${target.via}): ${hint}`,
+          ),
         );
       }
       return replier.post(target, text);
     },
   };
 }
-
-/** The `inline` replier: posts nothing, the caller reads the turn's `ReplyRecord.text`. */
-export const inlineReplier: Replier<"inline"> = {
-  post: () => Promise.resolve({ messageId: "inline" }),
-};

@@ -1,11 +1,10 @@
 import type { KeyObject } from "node:crypto";
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { ChatJob } from "../chat/job";
-import { PlatformNotConfiguredError, type ReplierTable } from "../chat/replier";
+import { PlatformNotConfiguredError, type Replier } from "../chat/replier";
 import type { ReplyRecord } from "../chat/turn";
 import { type Config, ConfigError } from "../config";
 import { createKadiClient } from "../kadi/client";
-import type { KadiIngressDeps } from "../kadi/ingress";
 import { loadPrivateKey } from "../kadi/keys";
 import { KadiReplier, type KadiToolInvoker } from "../kadi/replier";
 import type { ListenerSessionDeps } from "../kadi/session";
@@ -15,30 +14,9 @@ import { DedupeStore } from "../memory/dedupe";
 import { KnowledgeStore } from "../memory/knowledge";
 import type { ChatJobSink } from "../queue/chat-queue";
 import type { AwsClients } from "./aws";
+import { kadiIngressDeps } from "./ingress";
 import { buildLongTermMemory, type LongTermMemory } from "./memory";
-
-/**
- * What `POST /kadi/events` and the listener's socket deliveries need. The queue is passed in so
- * the ingress and the listener share the sink they already build.
- */
-export function buildKadiIngressDeps(
-  config: Config,
-  aws: AwsClients,
-  options: { queue: ChatJobSink; logger: Logger; now?: () => number },
-): KadiIngressDeps {
-  const now = options.now ?? Date.now;
-  return {
-    callbackSecret: config.kadi.callbackSecret,
-    bots: {
-      slackBotUserId: config.slack.botUserId,
-      discordBotUserId: config.discord.botUserId,
-    },
-    dedupe: new DedupeStore(aws.documents, config.memoryTableName, now),
-    queue: options.queue,
-    logger: options.logger,
-    now,
-  };
-}
+import { PLATFORM_ADAPTERS } from "./platforms";
 
 /**
  * The agent's Ed25519 key from `KADI_PRIVATE_KEY`.
@@ -134,23 +112,25 @@ export function createLazyKadiInvoker(createClient: () => KadiClient): LazyKadiI
 }
 
 /**
- * The `kadi-slack` / `kadi-discord` repliers of the chat worker when `KADI_BROKER_URL` is set
- * (else none, and such jobs fail with `PlatformNotConfiguredError`). One {@link KadiReplier}
- * (and so one circuit breaker) serves both kinds; its client is created on the first KĀDI job.
+ * The KĀDI relay of the chat worker when `KADI_BROKER_URL` is set (else none, and `via: "kadi"`
+ * jobs fail with `PlatformNotConfiguredError`). One {@link KadiReplier} (and so one circuit
+ * breaker) serves every platform; its client is created on the first relayed job.
  *
  * @param invoker - replaces the lazy per-container client (the local stack passes one it closes).
  */
-export function buildKadiRepliers(
+export function buildKadiReplier(
   config: Config,
   logger: Logger,
   invoker?: KadiToolInvoker,
-): Pick<ReplierTable, "kadi-slack" | "kadi-discord"> {
-  if (!config.kadi.brokerUrl) return {};
-  const replier = new KadiReplier({
+): Replier | undefined {
+  if (!config.kadi.brokerUrl) return undefined;
+  return new KadiReplier({
     invoker:
       invoker ?? createLazyKadiInvoker(() => createKadiClient(kadiClientOptions(config, logger))),
+    bindings: Object.fromEntries(
+      Object.values(PLATFORM_ADAPTERS).map((adapter) => [adapter.platform, adapter.kadi]),
+    ),
   });
-  return { "kadi-slack": replier, "kadi-discord": replier };
 }
 
 /**
@@ -186,7 +166,8 @@ export function buildListenerDeps(
       knowledge: new KnowledgeStore(aws.documents, config.memoryTableName),
       now,
     }),
-    ingress: buildKadiIngressDeps(config, aws, {
+    ingress: kadiIngressDeps(config, {
+      dedupe: new DedupeStore(aws.documents, config.memoryTableName, now),
       queue: options.queue,
       logger: options.logger,
       now,

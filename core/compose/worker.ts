@@ -2,10 +2,9 @@ import { IdempotencyConfig, makeIdempotent } from "@aws-lambda-powertools/idempo
 import { DynamoDBPersistenceLayer } from "@aws-lambda-powertools/idempotency/dynamodb";
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { ChatJob } from "../chat/job";
-import { createReplyRouter, inlineReplier, type Replier, type ReplierTable } from "../chat/replier";
+import type { Replier } from "../chat/replier";
 import { type ChatTurnDeps, createChatTurn, type ReplyRecord } from "../chat/turn";
 import type { Config } from "../config";
-import { DiscordInteractionReplier } from "../discord/replier";
 import type { KadiToolInvoker } from "../kadi/replier";
 import type { BreakerStore, ProviderHealthSource } from "../llm/breaker";
 import { createLogger } from "../logger";
@@ -13,11 +12,10 @@ import { ConversationStore } from "../memory/conversations";
 import { PreferenceStore } from "../memory/preferences";
 import { createRecall } from "../memory/recall";
 import { TTL_ATTRIBUTE } from "../memory/table";
-import { SlackReplier } from "../slack/replier";
 import { buildArchiveRequester } from "./archiver";
 import type { AwsClients } from "./aws";
-import { buildKadiRepliers } from "./kadi";
 import { buildProviderManager } from "./llm";
+import { buildReplyRouter } from "./repliers";
 import { buildLongTermMemory, type LongTermMemory } from "./memory";
 
 /** How long a finished reply is remembered for redeliveries, seconds (SQS retention max is
@@ -46,7 +44,7 @@ export interface WorkerDeps {
  * search); with `ARCHIVE_QUEUE_URL` set, a turn that leaves more live messages than
  * `MEMORY_ARCHIVE_HIGH_WATER` requests one archive job.
  *
- * @param overrides.replier - replaces the Slack replier (tests of other platforms).
+ * @param overrides.replier - replaces the whole reply router (tests).
  * @param overrides.breakerStore / overrides.healthSource - share the health check's stores
  *   (one process: the local stack), so a check's verdict routes the very next turn.
  * @throws {ConfigError} never; a missing Slack token surfaces when a Slack job is processed.
@@ -93,7 +91,7 @@ export function buildWorkerDeps(
 
   const replier =
     overrides.replier ??
-    createReplyRouter(buildRepliers(config, logger, overrides.kadiInvoker), MISSING_PLATFORM);
+    buildReplyRouter(config, logger, overrides.kadiInvoker);
   const memory = overrides.memory ?? buildLongTermMemory(config, aws);
   const requestArchival = buildArchiveRequester(config, aws, now);
   const runTurn = createChatTurn({
@@ -109,36 +107,4 @@ export function buildWorkerDeps(
     once,
   });
   return { runTurn, idempotency, logger };
-}
-
-/** What to set for each reply kind whose replier is missing (error text). */
-const MISSING_PLATFORM: Partial<Record<ReplierKind, string>> = {
-  slack: "SLACK_BOT_TOKEN is not set",
-  "kadi-slack": "KADI_BROKER_URL is not set",
-  "kadi-discord": "KADI_BROKER_URL is not set",
-};
-
-type ReplierKind = keyof ReplierTable;
-
-/** One replier per configured platform; each is built once per container. */
-function buildRepliers(
-  config: Config,
-  logger: Logger,
-  kadiInvoker?: KadiToolInvoker,
-): ReplierTable {
-  const table: ReplierTable = {
-    inline: inlineReplier,
-    // Interaction webhooks are authorised by the interaction token the job carries, with the
-    // interaction's own application id, so no Discord credential is needed to answer; a
-    // Discord job only exists once the ingress verified its signature.
-    "discord-interaction": new DiscordInteractionReplier({ apiUrl: config.discord.apiUrl }),
-    ...buildKadiRepliers(config, logger, kadiInvoker),
-  };
-  if (config.slack.botToken) {
-    table.slack = new SlackReplier({
-      botToken: config.slack.botToken,
-      apiUrl: config.slack.apiUrl,
-    });
-  }
-  return table;
 }

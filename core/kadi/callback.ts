@@ -1,8 +1,13 @@
 /**
  * Signature of `POST /kadi/events`, the HTTP callback form of a `kadi.event.delivery`
- * (design.md, "KĀDI wire protocol"): signed exactly like Slack requests, with KĀDI header names.
+ * (docs/architecture.md, "KĀDI as a transport"): signed exactly like Slack requests, with KĀDI
+ * header names.
  */
-import { type SignatureFailure, signRequest, verifyRequestSignature } from "../slack/signature";
+import {
+  type SignatureFailure,
+  signRequest,
+  verifyRequestSignature,
+} from "../ingress/hmac-signature";
 
 /** Header carrying the signing time, epoch seconds. */
 export const KADI_TIMESTAMP_HEADER = "x-kadi-request-timestamp";

@@ -1,30 +1,24 @@
 /**
  * Broker chat events in: the one path both the listener's socket deliveries and
- * `POST /kadi/events` take from a delivery to a queued {@link ChatJob}.
+ * `POST /kadi/events` take from a delivery to a queued chat job, through the shared ingress
+ * pipeline (`core/ingress/pipeline.ts`).
  */
-import type { Logger } from "@aws-lambda-powertools/logger";
-import { validateChatJob } from "../chat/job";
-import type { IngressResponse, RawRequest } from "../ingress";
-import { type DedupeStore, runOnce } from "../memory/dedupe";
-import type { ChatJobSink } from "../queue/chat-queue";
+import { admitJob, type PipelineDeps, parseJsonBody, refuse, type Webhook } from "../ingress/pipeline";
 import { verifyKadiCallback } from "./callback";
-import { type KadiBotIds, kadiDeliverySchema, routeKadiDelivery } from "./events";
+import { type KadiRouting, kadiDeliverySchema, routeKadiDelivery } from "./events";
 
 /** What accepting deliveries needs, built once per container. */
-export interface KadiIngressDeps {
+export interface KadiIngressDeps extends PipelineDeps {
   /** `KADI_CALLBACK_SECRET`; when absent `POST /kadi/events` answers 503. */
   callbackSecret?: string | undefined;
-  /** The bot's user ids, naming the mention channels and its own messages. */
-  bots: KadiBotIds;
-  dedupe: DedupeStore;
-  queue: ChatJobSink;
-  logger: Logger;
-  /** Epoch milliseconds. */
-  now: () => number;
+  /** The platforms a broker relays, and the bot's user id on each. */
+  routing: KadiRouting;
 }
 
 /** Dedupe scope of KĀDI chat events, shared by the socket and the HTTP callback. */
 export const KADI_EVENT_SCOPE = "kadi-event";
+
+const SOURCE = { name: "kadi event", scope: KADI_EVENT_SCOPE };
 
 /** What became of one delivery. */
 export type DeliveryOutcome =
@@ -40,14 +34,14 @@ export type DeliveryOutcome =
  * under {@link KADI_EVENT_SCOPE}), and enqueues the job. A delivery seen before, through either
  * path and on any network, is a `duplicate` and enqueues nothing. When enqueueing fails the mark
  * is released, so a redelivery is accepted rather than dropped. Never throws; failures are
- * logged here with the ids and returned as `failed`.
+ * logged with the ids and returned as `failed`.
  */
 export async function acceptDelivery(
   deps: KadiIngressDeps,
   delivery: { channel: string; data: unknown },
 ): Promise<DeliveryOutcome> {
   const { logger } = deps;
-  const route = routeKadiDelivery(delivery, deps.bots, deps.now());
+  const route = routeKadiDelivery(delivery, deps.routing, deps.now());
   if (route.action === "ignore") {
     logger.debug("kadi event ignored", { channel: delivery.channel, reason: route.reason });
     return { outcome: "ignored", reason: route.reason };
@@ -61,89 +55,74 @@ export async function acceptDelivery(
     });
     return { outcome: "invalid", error: `invalid_event: ${route.error}` };
   }
-  // The job crosses a trust boundary (the queue); what is enqueued must parse on the other side.
-  const job = validateChatJob(route.job);
-  if (!job.ok) {
-    logger.warn("kadi event refused: job", { channel: delivery.channel, reason: job.error });
-    return { outcome: "invalid", error: job.error };
-  }
-
-  const jobId = job.job.jobId;
-  const logKeys = { channel: delivery.channel, dedupeId: route.dedupeId, jobId };
-  const queued = await runOnce(deps.dedupe, KADI_EVENT_SCOPE, route.dedupeId, () =>
-    deps.queue.enqueue(job.job),
-  );
-  switch (queued.status) {
-    case "duplicate":
-      logger.info("kadi event duplicate", logKeys);
-      return { outcome: "duplicate", jobId };
-    case "claim_failed":
-      logger.error("kadi event dedupe failed", { ...logKeys, error: queued.error });
-      return { outcome: "failed", error: "dedupe_unavailable" };
-    case "work_failed":
-      logger.error("kadi event enqueue failed; dedupe mark released", {
-        ...logKeys,
-        error: queued.error,
-        releaseError: queued.releaseError,
-      });
-      return { outcome: "failed", error: "queue_unavailable" };
-  }
-  logger.info("kadi event queued", logKeys);
-  return { outcome: "queued", jobId };
+  return admitJob(deps, SOURCE, {
+    id: route.dedupeId,
+    job: route.job,
+    keys: { channel: delivery.channel, dedupeId: route.dedupeId },
+  });
 }
 
 /**
- * Handles one `POST /kadi/events` (body `{channel, data}`, design.md): verify the HMAC
- * signature on the raw body (`X-Kadi-Request-Timestamp`, `X-Kadi-Signature`), then
- * {@link acceptDelivery}.
+ * `POST /kadi/events` (body `{channel, data}` as in `kadi.event.delivery`, docs/architecture.md
+ * "KĀDI as a transport"): verify the HMAC signature on the raw body
+ * (`X-Kadi-Request-Timestamp`, `X-Kadi-Signature`), then {@link acceptDelivery}.
  *
  * Statuses: 200 queued, duplicate or deliberately ignored (body says which); 400 malformed JSON,
  * not `{channel, data}`, or an unusable chat event on a mention channel; 401 bad, stale or
  * missing signature; 503 `KADI_CALLBACK_SECRET` unset; 500 dedupe store or queue failed (safe
- * to resend). Never throws.
+ * to resend).
  */
-export async function handleKadiEvent(
-  deps: KadiIngressDeps,
-  request: RawRequest,
-): Promise<IngressResponse> {
-  const { logger } = deps;
-  if (!deps.callbackSecret) {
-    logger.warn("kadi event refused: KADI_CALLBACK_SECRET is not set");
-    return { status: 503, body: { error: "kadi_callback_not_configured" } };
-  }
-  const verified = verifyKadiCallback({
-    secret: deps.callbackSecret,
-    rawBody: request.rawBody,
-    headers: request.headers,
-    nowSeconds: Math.floor(deps.now() / 1000),
-  });
-  if (!verified.ok) {
-    logger.warn("kadi event refused: signature", { reason: verified.reason });
-    return { status: 401, body: { error: verified.reason } };
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(request.rawBody);
-  } catch {
-    return { status: 400, body: { error: "malformed_json" } };
-  }
-  const delivery = kadiDeliverySchema.safeParse(json);
-  if (!delivery.success) {
-    const first = delivery.error.issues[0];
-    const where = first?.path.join(".") || "body";
-    return { status: 400, body: { error: `invalid_delivery: ${where} ${first?.message}` } };
-  }
-  const result = await acceptDelivery(deps, delivery.data);
-  switch (result.outcome) {
-    case "queued":
-      return { status: 200, body: { ok: true } };
-    case "duplicate":
-      return { status: 200, body: { ok: true, duplicate: true } };
-    case "ignored":
-      return { status: 200, body: { ok: true, ignored: result.reason } };
-    case "invalid":
-      return { status: 400, body: { error: result.error } };
-    case "failed":
-      return { status: 500, body: { error: result.error } };
-  }
+export function kadiWebhook(deps: KadiIngressDeps): Webhook<{ channel: string; data: unknown }> {
+  return {
+    ...SOURCE,
+    verify(request, nowSeconds) {
+      if (!deps.callbackSecret) {
+        return {
+          ...refuse(503, "kadi_callback_not_configured"),
+          reason: "KADI_CALLBACK_SECRET is not set",
+        };
+      }
+      const verified = verifyKadiCallback({
+        secret: deps.callbackSecret,
+        rawBody: request.rawBody,
+        headers: request.headers,
+        nowSeconds,
+      });
+      return verified.ok ? verified : refuse(401, verified.reason);
+    },
+    parse: (rawBody) => parseJsonBody(rawBody, kadiDeliverySchema, "invalid_delivery"),
+    route(delivery) {
+      const route = routeKadiDelivery(delivery, deps.routing, deps.now());
+      switch (route.action) {
+        case "ignore":
+          return {
+            action: "respond",
+            response: { status: 200, body: { ok: true, ignored: route.reason } },
+            log: { level: "debug", reason: route.reason, keys: { channel: delivery.channel } },
+          };
+        case "invalid":
+          return {
+            action: "respond",
+            response: { status: 400, body: { error: `invalid_event: ${route.error}` } },
+            log: {
+              level: "warn",
+              reason: route.error,
+              keys: { channel: delivery.channel, eventId: route.eventId },
+            },
+          };
+        case "enqueue":
+          return {
+            action: "enqueue",
+            id: route.dedupeId,
+            job: route.job,
+            answers: {
+              queued: { status: 200, body: { ok: true } },
+              duplicate: { status: 200, body: { ok: true, duplicate: true } },
+            },
+            keys: { channel: delivery.channel, dedupeId: route.dedupeId },
+          };
+      }
+    },
+    unavailable: (error) => ({ status: 500, body: { error } }),
+  };
 }

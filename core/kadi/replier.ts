@@ -1,10 +1,13 @@
 /**
- * Replies to chat jobs that came from the broker, through the broker's platform tools
- * (design.md, "KĀDI wire protocol", Replies).
+ * Replies to chat jobs that came through the broker, through the broker's platform tools
+ * (docs/architecture.md, "KĀDI as a transport"). Which tools, and how a reply is cut into
+ * messages, is each platform's `KadiBinding`; this module owns the transport: order, pacing,
+ * retries and the circuit breaker.
  */
-import type { ReplyTargetOf } from "../chat/job";
-import type { Replier } from "../chat/replier";
+import type { ReplyTarget } from "../chat/job";
+import { PlatformNotConfiguredError, type Replier } from "../chat/replier";
 import { splitMessage } from "../chat/split";
+import type { Platform } from "../constants/platforms";
 import {
   admitCall,
   type BreakerPolicy,
@@ -13,6 +16,7 @@ import {
   recordFailure,
   recordSuccess,
 } from "../llm/breaker";
+import type { KadiBinding } from "../platforms/adapter";
 import { isKadiError } from "./errors";
 import type { KadiClient } from "./types";
 
@@ -22,11 +26,10 @@ import type { KadiClient } from "./types";
  */
 export type KadiToolInvoker = Pick<KadiClient, "invokeTool">;
 
-/** Characters per Slack message through `slack_send_reply` (design.md: split at 4000). */
-export const KADI_SLACK_MAX_CHARS = 4000;
-
-/** Characters per Discord message through the broker tools (design.md: split at 2000). */
-export const KADI_DISCORD_MAX_CHARS = 2000;
+/** The part of each platform's binding the relay uses. */
+export type RelayBindings = Partial<
+  Record<Platform, Pick<KadiBinding, "maxMessageChars" | "relayCalls" | "repliedTo">>
+>;
 
 /** Circuit breaker of the reply tools: open after 5 consecutive failures, half-open after 60 s. */
 export const KADI_REPLY_BREAKER_POLICY: Readonly<BreakerPolicy> = {
@@ -40,6 +43,8 @@ export const KADI_REPLY_RETRY_DELAYS_MS: readonly number[] = [1_000, 2_000, 4_00
 /** Options of {@link KadiReplier}. */
 export interface KadiReplierOptions {
   invoker: KadiToolInvoker;
+  /** Each relayed platform's tools and message limit (its adapter's `kadi` binding). */
+  bindings: RelayBindings;
   /**
    * Deadline of one tool call, ms (default 8000). With 4 attempts and 7 s of backoff one chunk
    * can take 39 s in the worst case, which next to the 45 s model budget stays inside the chat
@@ -76,24 +81,24 @@ export class KadiReplyError extends Error {
 }
 
 /**
- * Posts replies of kinds `kadi-slack` and `kadi-discord` through the broker:
- * - Slack: `slack_send_reply {channel, thread_ts, text}` per chunk of at most 4000 characters;
- * - Discord: `discord_send_reply {channel, message_id, text}` for the first chunk of at most
- *   2000 characters, then `discord_send_message {channel, text}` for each further chunk;
- * - about 500 ms between chunks.
+ * Posts `via: "kadi"` replies through the broker: the text is split at the platform's
+ * `maxMessageChars`, each chunk posted by the tool call its binding names (Slack:
+ * `slack_send_reply` per chunk; Discord: `discord_send_reply`, then `discord_send_message`),
+ * about 500 ms apart.
  *
  * Each tool call is retried up to 3 times with 1/2/4 s backoff when it fails with a KadiError
  * of kind `timeout` or `network`; any other failure (the tool answered an error, the client was
  * closed) is thrown at once. Every attempt passes a circuit breaker (closed/open/half-open, the
- * pure transitions of `core/llm/breaker.ts` with {@link KADI_REPLY_BREAKER_POLICY}): 5
+ * pure transitions of `core/resilience/breaker.ts` with {@link KADI_REPLY_BREAKER_POLICY}): 5
  * consecutive timeout/network failures open it; while open, calls fail at once with
  * {@link KadiReplyError} `circuit_open` so the job goes back to the queue instead of waiting out
  * timeouts; after 60 s one trial call is let through (half-open) and its outcome closes or
  * reopens it. A tool error counts as a success for the breaker: the broker and the platform
  * agent answered. The state lives in this instance (one per container).
  */
-export class KadiReplier implements Replier<"kadi-slack" | "kadi-discord"> {
+export class KadiReplier implements Replier {
   private readonly invoker: KadiToolInvoker;
+  private readonly bindings: RelayBindings;
   private readonly callTimeoutMs: number;
   private readonly chunkDelayMs: number;
   private readonly retryDelaysMs: readonly number[];
@@ -105,6 +110,7 @@ export class KadiReplier implements Replier<"kadi-slack" | "kadi-discord"> {
 
   constructor(options: KadiReplierOptions) {
     this.invoker = options.invoker;
+    this.bindings = options.bindings;
     this.callTimeoutMs = options.callTimeoutMs ?? 8_000;
     this.chunkDelayMs = options.chunkDelayMs ?? 500;
     this.retryDelaysMs = options.retryDelaysMs ?? KADI_REPLY_RETRY_DELAYS_MS;
@@ -125,38 +131,24 @@ export class KadiReplier implements Replier<"kadi-slack" | "kadi-discord"> {
    *   else the id replied to (thread ts or Discord message id).
    * @throws {KadiReplyError} when a call fails after its retries or the breaker is open; earlier
    *   chunks stay posted. @throws {RangeError} for a blank text.
+   * @throws {PlatformNotConfiguredError} for a platform without a binding;
+   *   `InvalidReplyAddressError` for an address its platform cannot read.
    */
-  async post(
-    target: ReplyTargetOf<"kadi-slack"> | ReplyTargetOf<"kadi-discord">,
-    text: string,
-  ): Promise<{ messageId: string }> {
-    const isSlack = target.kind === "kadi-slack";
-    const chunks = splitMessage(text, isSlack ? KADI_SLACK_MAX_CHARS : KADI_DISCORD_MAX_CHARS);
+  async post(target: ReplyTarget, text: string): Promise<{ messageId: string }> {
+    const binding = this.bindings[target.platform];
+    if (!binding) {
+      throw new PlatformNotConfiguredError(`cannot relay ${target.platform} replies through KĀDI`);
+    }
+    const chunks = splitMessage(text, binding.maxMessageChars);
     if (chunks.length === 0) throw new RangeError("cannot post a blank reply");
+    const calls = binding.relayCalls(target.address, chunks);
     let first: string | undefined;
-    for (const [index, chunk] of chunks.entries()) {
+    for (const [index, call] of calls.entries()) {
       if (index > 0) await this.sleep(this.chunkDelayMs);
-      let result: unknown;
-      if (target.kind === "kadi-slack") {
-        result = await this.call("slack_send_reply", {
-          channel: target.channel,
-          thread_ts: target.threadTs,
-          text: chunk,
-        });
-      } else if (index === 0) {
-        result = await this.call("discord_send_reply", {
-          channel: target.channel,
-          message_id: target.messageId,
-          text: chunk,
-        });
-      } else {
-        result = await this.call("discord_send_message", { channel: target.channel, text: chunk });
-      }
+      const result = await this.call(call.tool, call.input);
       if (index === 0) first = messageIdOf(result);
     }
-    return {
-      messageId: first ?? (target.kind === "kadi-slack" ? target.threadTs : target.messageId),
-    };
+    return { messageId: first ?? binding.repliedTo(target.address) };
   }
 
   private async call(toolName: string, input: Record<string, string>): Promise<unknown> {

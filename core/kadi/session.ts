@@ -119,7 +119,7 @@ export async function openListenerSession(deps: ListenerSessionDeps): Promise<Li
     void accepted.finally(() => deliveries.delete(accepted));
   };
 
-  const channels = mentionChannels(deps.ingress.bots);
+  const channels = mentionChannels(deps.ingress.routing);
   try {
     await client.connect();
     if (channels.length === 0) {

@@ -97,7 +97,7 @@ export function createKadiTools(deps: KadiToolDeps): KadiToolDefinition[] {
         const input = parseInput(chatToolInput, raw);
         const sentAt = deps.now();
         const job: ChatJob = {
-          v: 1,
+          v: 2,
           // A fresh id per call: JSON-RPC ids repeat across broker sessions, and the turn's
           // idempotency layer would answer a repeated id from its cache.
           jobId: `kadi-tool:${randomUUID()}`,
@@ -110,7 +110,7 @@ export function createKadiTools(deps: KadiToolDeps): KadiToolDefinition[] {
           // The turn picks the model from a `[model]` directive, as in a chat message.
           text: input.model ? `[${input.model}] ${input.text}` : input.text,
           sentAt,
-          reply: { kind: "inline" },
+          reply: { platform: input.platform, via: "inline", address: {} },
         };
         const reply = await deps.runTurn(job);
         return {

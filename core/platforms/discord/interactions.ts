@@ -11,9 +11,10 @@ import {
   InteractionType,
 } from "discord-interactions";
 import * as z from "zod";
-import type { ChatJob } from "../chat/job";
-import { MODEL_ALIASES, resolveModel } from "../llm/models";
-import type { ConversationRef } from "../memory/keys";
+import type { ChatJob } from "../../chat/job";
+import { describeIssue } from "../../ingress/zod-issue";
+import { MODEL_ALIASES, resolveModel } from "../../llm/models";
+import type { ConversationRef } from "../../memory/keys";
 import { ASK_COMMAND, FORGET_COMMAND, MODEL_COMMAND } from "./commands";
 
 /** Discord's epoch, 2015-01-01T00:00:00Z, in epoch milliseconds. */
@@ -179,11 +180,9 @@ export function routeInteraction(interaction: Interaction): InteractionRoute {
   }
   const data = commandDataSchema.safeParse(interaction.data);
   if (!data.success) {
-    const first = data.error.issues[0];
     return {
       action: "reject",
-      error:
-        `invalid_command_data: ${["data", ...(first?.path ?? [])].join(".")} ${first?.message ?? ""}`.trim(),
+      error: `invalid_command_data: ${describeIssue(data.error, "data", ["data"])}`,
     };
   }
   const channelId = interaction.channel?.id ?? interaction.channel_id;
@@ -215,16 +214,21 @@ export function routeInteraction(interaction: Interaction): InteractionRoute {
         action: "ask",
         interactionId: interaction.id,
         job: {
-          v: 1,
+          v: 2,
           jobId: `discord-interaction:${interaction.id}`,
           source: { kind: "discord-interaction", interactionId: interaction.id },
           conversation,
           text,
           sentAt: snowflakeTime(interaction.id),
+          // Edit `@original` of the deferred response, then follow-ups, through the
+          // interaction webhook; the token is valid for 15 minutes after the interaction.
           reply: {
-            kind: "discord-interaction",
-            applicationId: interaction.application_id,
-            interactionToken: interaction.token,
+            platform: "discord",
+            via: "direct",
+            address: {
+              applicationId: interaction.application_id,
+              interactionToken: interaction.token,
+            },
           },
         },
       };

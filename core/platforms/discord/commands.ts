@@ -4,7 +4,7 @@
  * `npm run discord:register` sends this list with a bulk overwrite, so it is the whole truth:
  * a command removed here disappears from Discord on the next registration.
  */
-import { MODEL_ALIASES } from "../llm/models";
+import { MODEL_ALIASES } from "../../llm/models";
 
 /** `/ask prompt:<text> [model:<name>]`: ask the agent; the answer edits the deferred reply. */
 export const ASK_COMMAND = "ask";

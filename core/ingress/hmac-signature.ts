@@ -1,3 +1,9 @@
+/**
+ * The `v0` HMAC request-signing scheme Slack defines
+ * (https://api.slack.com/authentication/verifying-requests-from-slack), shared by every webhook
+ * that uses it: Slack's events endpoint (`X-Slack-*` headers) and `POST /kadi/events`
+ * (`X-Kadi-*` headers, see `core/kadi/callback.ts`).
+ */
 import { createHmac, timingSafeEqual } from "node:crypto";
 
 /** Requests whose timestamp is further than this from our clock are rejected (replay guard). */
@@ -17,8 +23,8 @@ export type SignatureFailure =
  * time; timestamps more than {@link MAX_SIGNATURE_AGE_SECONDS} from `nowSeconds` fail.
  *
  * @param rawBody - the body exactly as received (bytes decoded as UTF-8), before any parsing.
- * @param timestamp - the `X-Slack-Request-Timestamp` header (epoch seconds).
- * @param signature - the `X-Slack-Signature` header.
+ * @param timestamp - the timestamp header (`X-Slack-Request-Timestamp`), epoch seconds.
+ * @param signature - the signature header (`X-Slack-Signature`).
  * @returns `{ ok: true }` or `{ ok: false, reason }`; never throws.
  */
 export function verifyRequestSignature(input: {

@@ -1,10 +1,17 @@
-import type { ReplyTargetOf } from "../chat/job";
-import type { Replier } from "../chat/replier";
-import { splitMessage } from "../chat/split";
+import * as z from "zod";
+import type { ReplyTarget } from "../../chat/job";
+import type { Replier } from "../../chat/replier";
+import { splitMessage } from "../../chat/split";
+import { describeIssue } from "../../ingress/zod-issue";
+import { InvalidReplyAddressError } from "../adapter";
+import { DISCORD_MAX_MESSAGE_CHARS } from "./limits";
 import { type DiscordRestOptions, discordRequest } from "./rest";
 
-/** Characters per Discord message; longer answers are split (design.md: split at 2000). */
-export const DISCORD_MAX_MESSAGE_CHARS = 2000;
+/** A `via: "direct"` Discord address: the interaction whose deferred response is answered. */
+const directAddressSchema = z.object({
+  applicationId: z.string().min(1),
+  interactionToken: z.string().min(1),
+});
 
 /** The message object fields we read from Discord's answers. */
 interface DiscordMessage {
@@ -25,21 +32,26 @@ interface DiscordMessage {
  * `@original` again on redelivery is harmless; follow-ups posted before a failure are posted
  * again.
  */
-export class DiscordInteractionReplier implements Replier<"discord-interaction"> {
+export class DiscordInteractionReplier implements Replier {
   constructor(private readonly rest: DiscordRestOptions) {}
 
   /**
    * @returns the id of the `@original` message.
+   * @throws {InvalidReplyAddressError} for an address without the interaction's ids.
    * @throws {RangeError} when `text` is blank (Discord rejects empty messages).
    * @throws {DiscordApiError} when a call fails (see {@link discordRequest}).
    */
-  async post(
-    target: ReplyTargetOf<"discord-interaction">,
-    text: string,
-  ): Promise<{ messageId: string }> {
+  async post(target: ReplyTarget, text: string): Promise<{ messageId: string }> {
+    const address = directAddressSchema.safeParse(target.address);
+    if (!address.success) {
+      throw new InvalidReplyAddressError(
+        `discord address: ${describeIssue(address.error, "address")}`,
+      );
+    }
+    const { applicationId, interactionToken } = address.data;
     const [first, ...rest] = splitMessage(text, DISCORD_MAX_MESSAGE_CHARS);
     if (first === undefined) throw new RangeError("cannot post an empty Discord message");
-    const webhook = `/webhooks/${target.applicationId}/${encodeURIComponent(target.interactionToken)}`;
+    const webhook = `/webhooks/${applicationId}/${encodeURIComponent(interactionToken)}`;
     const original = await discordRequest<DiscordMessage>(this.rest, {
       method: "PATCH",
       path: `${webhook}/messages/@original`,

@@ -1,5 +1,6 @@
 import * as z from "zod";
-import type { ChatJob } from "../chat/job";
+import type { ChatJob, ReplyVia } from "../../chat/job";
+import { describeIssue } from "../../ingress/zod-issue";
 
 /**
  * A file attached to a message (https://api.slack.com/types/file): `name` and `title` are
@@ -97,11 +98,7 @@ export function routeSlackEnvelope(envelope: SlackEnvelope, botUserId?: string):
   if (!isMention && !isDirectMessage) return { action: "ignore", reason: `event ${raw.type}` };
   const parsed = slackMessageEventSchema.safeParse(envelope.event);
   if (!parsed.success) {
-    const first = parsed.error.issues[0];
-    return {
-      action: "unreadable",
-      reason: `event.${first?.path.join(".") ?? ""} ${first?.message ?? "is invalid"}`,
-    };
+    return { action: "unreadable", reason: describeIssue(parsed.error, "event", ["event"]) };
   }
   const event = parsed.data;
   if (event.bot_id || event.subtype === "bot_message") return { action: "ignore", reason: "bot" };
@@ -121,22 +118,51 @@ export function routeSlackEnvelope(envelope: SlackEnvelope, botUserId?: string):
   if (!text) return { action: "ignore", reason: "empty text" };
 
   const threadTs = event.thread_ts || event.root?.thread_ts || (isMention ? event.ts : undefined);
-  const job: ChatJob = {
-    v: 1,
-    // The message, not the event, identifies the job: Slack can describe one message with two
-    // events (a mention inside a DM), and a KĀDI broker may relay it too (core/kadi/events.ts
-    // names it the same way); reply idempotency is keyed by jobId, so it is answered once.
-    // Channel ids are unique across workspaces, so the team id is not needed.
-    jobId: `slack:${event.channel}:${event.ts}`,
-    source: { kind: "slack-events", eventId: envelope.event_id },
-    conversation: { platform: "slack", channelId: event.channel, userId: event.user },
-    text,
-    sentAt: Math.round(Number(event.ts) * 1000),
-    reply: threadTs
-      ? { kind: "slack", channel: event.channel, threadTs }
-      : { kind: "slack", channel: event.channel },
-  };
+  const job = slackChatJob(
+    { channel: event.channel, user: event.user, ts: event.ts, text, threadTs },
+    { kind: "slack-events", eventId: envelope.event_id },
+    "direct",
+  );
   return { action: "enqueue", eventId: envelope.event_id, job };
+}
+
+/** A Slack message the agent answers, whichever way it arrived (webhook or KĀDI relay). */
+export interface SlackMessage {
+  channel: string;
+  user: string;
+  /** The message `ts`, `seconds.micros`. */
+  ts: string;
+  /** The text with the bot's mentions removed. */
+  text: string;
+  /** Thread to answer in; absent for a top-level direct-message reply. */
+  threadTs?: string | undefined;
+}
+
+/**
+ * The chat job of one Slack message. The message, not the event, identifies the job
+ * (`slack:{channel}:{ts}`): Slack can describe one message with two events (a mention inside a
+ * DM), and a KĀDI broker may relay it too; reply idempotency is keyed by `jobId`, so it is
+ * answered once. Channel ids are unique across workspaces, so the team id is not needed.
+ *
+ * @param sentAt - epoch ms; defaults to the time in `ts`.
+ */
+export function slackChatJob(
+  message: SlackMessage,
+  source: ChatJob["source"],
+  via: Exclude<ReplyVia, "inline">,
+  sentAt = Math.round(Number(message.ts) * 1000),
+): ChatJob {
+  const address: Record<string, string> = { channel: message.channel };
+  if (message.threadTs) address.threadTs = message.threadTs;
+  return {
+    v: 2,
+    jobId: `slack:${message.channel}:${message.ts}`,
+    source,
+    conversation: { platform: "slack", channelId: message.channel, userId: message.user },
+    text: message.text,
+    sentAt,
+    reply: { platform: "slack", via, address },
+  };
 }
 
 /** `[attached: a.pdf, b.png]` for a message's files, or "" when it has none. */

@@ -1,0 +1,240 @@
+/**
+ * The one ingress pipeline every webhook and the KĀDI socket share (docs/architecture.md,
+ * "Ingress"): verify → parse → route → dedupe-claim → enqueue → answer. A platform supplies
+ * the first three steps as a {@link Webhook}; claiming, enqueueing, logging and the mapping of
+ * failures to answers live here once.
+ */
+import type { Logger } from "@aws-lambda-powertools/logger";
+import type * as z from "zod";
+import { type ChatJob, chatJobSchema } from "../chat/job";
+import { type DedupeStore, runOnce } from "../memory/dedupe";
+import type { ChatJobSink } from "../queue/chat-queue";
+import type { IngressResponse, RawRequest } from "./types";
+import { describeIssue } from "./zod-issue";
+
+/** What the pipeline needs, built once per container and shared by every webhook. */
+export interface PipelineDeps {
+  dedupe: Pick<DedupeStore, "claim" | "release">;
+  queue: ChatJobSink;
+  logger: Logger;
+  /** Epoch milliseconds. */
+  now: () => number;
+}
+
+/** A refusal before routing: the answer, and a reason for the log (never a payload value). */
+export interface Refusal {
+  ok: false;
+  response: IngressResponse;
+  reason: string;
+  /** Log level of the refusal (default `warn`); `debug` for what is acked on purpose. */
+  level?: "debug" | "warn";
+}
+
+/** Why a claim-and-enqueue (or claim-and-work) step failed; the mark is never left behind. */
+export type Unavailable = "dedupe_unavailable" | "queue_unavailable";
+
+/** Log fields of one request: ids only. */
+export type LogKeys = Record<string, string | number | undefined>;
+
+/** What to do with a verified, parsed payload. Pure data, decided by {@link Webhook.route}. */
+export type WebhookRoute =
+  /** Answer at once with no side effect; `log` says why, when worth a line. */
+  | {
+      action: "respond";
+      response: IngressResponse;
+      log?: { level: "debug" | "info" | "warn"; reason: string; keys?: LogKeys };
+    }
+  /**
+   * Validate `job`, claim `id` in the webhook's dedupe scope, enqueue the job, answer
+   * `queued`; a second delivery of `id` gets `duplicate` and enqueues nothing.
+   */
+  | {
+      action: "enqueue";
+      id: string;
+      job: ChatJob;
+      answers: { queued: IngressResponse; duplicate: IngressResponse };
+      keys: LogKeys;
+    }
+  /**
+   * Claim `id`, then run `work` inline (a command answered at once, e.g. Discord's `/forget`);
+   * its `response` is the answer and its `keys` (counts, names) join the log line. A second
+   * delivery gets `duplicate`.
+   */
+  | {
+      action: "once";
+      id: string;
+      work: () => Promise<{ response: IngressResponse; keys?: LogKeys }>;
+      duplicate: IngressResponse;
+      keys: LogKeys;
+    };
+
+/**
+ * One webhook as a platform describes it. `name` prefixes its log lines (`slack event`,
+ * `discord interaction`, `kadi event`) and `scope` is the dedupe scope of its ids.
+ */
+export interface Webhook<P> {
+  readonly name: string;
+  readonly scope: string;
+  /** Signature check on the raw body; also answers 503 when the platform is not configured. */
+  verify(request: RawRequest, nowSeconds: number): Promise<{ ok: true } | Refusal> | { ok: true } | Refusal;
+  /** Body → payload; refuses malformed bodies with a 4xx naming the field. */
+  parse(rawBody: string): { ok: true; value: P } | Refusal;
+  /** The pure decision; `request` gives header values worth logging (e.g. Slack's retry number). */
+  route(payload: P, request: RawRequest): WebhookRoute;
+  /** The answer when the dedupe store or the queue failed (mark released first). */
+  unavailable(error: Unavailable): IngressResponse;
+}
+
+/**
+ * Runs one request through a webhook: verify, parse, route, then claim and enqueue (or claim
+ * and work), and answer. Never throws: a failure of the dedupe store, the queue or a command's
+ * work is logged with the request's ids and answered with {@link Webhook.unavailable}.
+ */
+export async function runWebhook<P>(
+  webhook: Webhook<P>,
+  deps: PipelineDeps,
+  request: RawRequest,
+): Promise<IngressResponse> {
+  const { logger } = deps;
+  const verified = await webhook.verify(request, Math.floor(deps.now() / 1000));
+  if (!verified.ok) {
+    logger[verified.level ?? "warn"](`${webhook.name} refused`, { reason: verified.reason });
+    return verified.response;
+  }
+  const parsed = webhook.parse(request.rawBody);
+  if (!parsed.ok) {
+    logger[parsed.level ?? "warn"](`${webhook.name} refused: body`, { reason: parsed.reason });
+    return parsed.response;
+  }
+  const route = webhook.route(parsed.value, request);
+  switch (route.action) {
+    case "respond":
+      if (route.log) {
+        logger[route.log.level](`${webhook.name} answered`, {
+          ...route.log.keys,
+          reason: route.log.reason,
+        });
+      }
+      return route.response;
+    case "enqueue": {
+      const admitted = await admitJob(deps, webhook, route);
+      switch (admitted.outcome) {
+        case "queued":
+          return route.answers.queued;
+        case "duplicate":
+          return route.answers.duplicate;
+        case "invalid":
+          return { status: 400, body: { error: admitted.error } };
+        case "failed":
+          return webhook.unavailable(admitted.error);
+      }
+      break;
+    }
+    case "once": {
+      const done = await claimAndRun(deps, webhook, route.id, route.keys, route.work);
+      if (done.status === "done") {
+        logger.info(`${webhook.name} handled`, { ...route.keys, ...done.value.keys });
+        return done.value.response;
+      }
+      return done.status === "duplicate" ? route.duplicate : webhook.unavailable(done.error);
+    }
+  }
+  // Unreachable while the switches above are exhaustive; a 500 is the honest answer if not.
+  return { status: 500, body: { error: "internal_error" } };
+}
+
+/** What became of one job offered to {@link admitJob}. */
+export type AdmitOutcome =
+  | { outcome: "queued"; jobId: string }
+  | { outcome: "duplicate"; jobId: string }
+  /** The job does not parse as a {@link ChatJob}: `invalid_job: {path} {message}`. */
+  | { outcome: "invalid"; error: string }
+  /** The dedupe store or the queue failed; the mark was released so a redelivery is taken. */
+  | { outcome: "failed"; error: Unavailable };
+
+/**
+ * Validates `job` (the queue is a trust boundary: what is enqueued must parse on the other
+ * side), claims `id` under `source.scope` (conditional write) and enqueues it. A delivery seen
+ * before is a `duplicate` and enqueues nothing; when enqueueing fails the mark is released, so
+ * a redelivery is accepted rather than dropped. Never throws; logs each outcome with the ids.
+ *
+ * @param source - `name` prefixes the log lines, `scope` is the dedupe scope.
+ */
+export async function admitJob(
+  deps: PipelineDeps,
+  source: { name: string; scope: string },
+  offer: { id: string; job: ChatJob; keys: LogKeys },
+): Promise<AdmitOutcome> {
+  const parsed = chatJobSchema.safeParse(offer.job);
+  if (!parsed.success) {
+    const error = `invalid_job: ${describeIssue(parsed.error, "job")}`;
+    deps.logger.warn(`${source.name} refused: job`, { ...offer.keys, reason: error });
+    return { outcome: "invalid", error };
+  }
+  const job = parsed.data;
+  const keys = { ...offer.keys, jobId: job.jobId };
+  const done = await claimAndRun(deps, source, offer.id, keys, () => deps.queue.enqueue(job));
+  switch (done.status) {
+    case "done":
+      deps.logger.info(`${source.name} queued`, keys);
+      return { outcome: "queued", jobId: job.jobId };
+    case "duplicate":
+      return { outcome: "duplicate", jobId: job.jobId };
+    case "failed":
+      return { outcome: "failed", error: done.error };
+  }
+}
+
+/** {@link runOnce} with the pipeline's logging of duplicates and failures. */
+async function claimAndRun<T>(
+  deps: PipelineDeps,
+  source: { name: string; scope: string },
+  id: string,
+  keys: LogKeys,
+  work: () => Promise<T>,
+): Promise<{ status: "done"; value: T } | { status: "duplicate" } | { status: "failed"; error: Unavailable }> {
+  const { logger } = deps;
+  const outcome = await runOnce(deps.dedupe, source.scope, id, work);
+  switch (outcome.status) {
+    case "done":
+      return outcome;
+    case "duplicate":
+      logger.info(`${source.name} duplicate`, keys);
+      return outcome;
+    case "claim_failed":
+      logger.error(`${source.name} dedupe failed`, { ...keys, error: outcome.error });
+      return { status: "failed", error: "dedupe_unavailable" };
+    case "work_failed":
+      logger.error(`${source.name} failed; dedupe mark released`, {
+        ...keys,
+        error: outcome.error,
+        releaseError: outcome.releaseError,
+      });
+      return { status: "failed", error: "queue_unavailable" };
+  }
+}
+
+/**
+ * Parses a JSON body with `schema`, refusing with 400 `{error: "{label}: {path} {message}"}`
+ * (or `malformed_json`). The shared first half of every webhook's {@link Webhook.parse}.
+ */
+export function parseJsonBody<T>(
+  rawBody: string,
+  schema: z.ZodType<T>,
+  label: string,
+): { ok: true; value: T } | Refusal {
+  let json: unknown;
+  try {
+    json = JSON.parse(rawBody);
+  } catch {
+    return refuse(400, "malformed_json");
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) return refuse(400, `${label}: ${describeIssue(parsed.error)}`);
+  return { ok: true, value: parsed.data };
+}
+
+/** A {@link Refusal} answering `{error}` with `status`; the error doubles as the log reason. */
+export function refuse(status: number, error: string): Refusal {
+  return { ok: false, response: { status, body: { error } }, reason: error };
+}

@@ -1,0 +1,16 @@
+/**
+ * Discord as a platform (docs/architecture.md, "Adding a platform"): the interactions webhook
+ * (slash commands over HTTP) and the KĀDI binding. The direct replier is `./replier.ts`
+ * (`DiscordInteractionReplier`), built by the chat worker's composition only.
+ */
+import type { PlatformAdapter } from "../adapter";
+import { discordKadiBinding } from "./kadi";
+import { discordWebhook } from "./webhook";
+
+/** Discord's {@link PlatformAdapter}. */
+export const discordPlatform: PlatformAdapter = {
+  platform: "discord",
+  path: "/discord/interactions",
+  webhook: (config, services) => discordWebhook(config, services),
+  kadi: discordKadiBinding,
+};

@@ -1,0 +1,141 @@
+/**
+ * Discord's interactions endpoint, `POST /discord/interactions`
+ * (https://discord.com/developers/docs/interactions/receiving-and-responding), as steps of the
+ * shared ingress pipeline (`core/ingress/pipeline.ts`).
+ */
+import type { Config } from "../../config";
+import { parseJsonBody, refuse, type Webhook, type WebhookRoute } from "../../ingress/pipeline";
+import type { IngressResponse } from "../../ingress/types";
+import type { WebhookServices } from "../adapter";
+import {
+  DEFERRED,
+  ephemeral,
+  forgetMessage,
+  type Interaction,
+  interactionSchema,
+  modelSetMessage,
+  routeInteraction,
+} from "./interactions";
+import { createInteractionVerifier } from "./verify";
+
+/** Dedupe scope of Discord interaction ids. */
+export const DISCORD_INTERACTION_SCOPE = "discord-interaction";
+
+/** Ephemeral text when storage or the queue fails; the user may simply run the command again. */
+export const UNAVAILABLE_MESSAGE =
+  "Sorry, I can't do that right now (my storage or queue is unavailable). Please try again in a minute.";
+
+/** Ephemeral text for a second delivery of a `/forget` or `/model` interaction. */
+export const DUPLICATE_MESSAGE = "This command was already handled.";
+
+/**
+ * The Discord interactions webhook: verify the Ed25519 signature on the raw body (with the
+ * application's `DISCORD_PUBLIC_KEY`), answer PING with PONG, and route application commands
+ * (see `routeInteraction`): `/ask` is deduplicated by interaction id (conditional write),
+ * enqueued as a chat job and answered with a deferred response (type 5) at once; `/forget` and
+ * `/model` do their work inline (one or a few DynamoDB calls, well inside Discord's 3 s) and
+ * answer with an ephemeral message. They are deduplicated too, so a replayed interaction
+ * cannot clear a conversation twice. Autocomplete (type 4) is answered with no choices (type
+ * 8), button presses and modal submissions (types 3 and 5) with an ephemeral "not supported"
+ * message: a 4xx would show "This interaction failed".
+ *
+ * Statuses: 200 with an interaction response; 400 malformed JSON or payload, or an interaction
+ * type Discord has not defined (with the reason naming the field); 401 missing, malformed,
+ * stale or bad signature (Discord probes this with bad signatures and removes endpoints that
+ * accept them); 503 Discord not configured. When the dedupe store, the queue or the
+ * preference/conversation store fails, the dedupe mark is released and the answer is still
+ * 200, with an ephemeral apology: Discord never retries an interaction, so a 5xx would only
+ * show the user "interaction failed", while the apology says what to do.
+ */
+export function discordWebhook(
+  config: Pick<Config, "discord">,
+  services: WebhookServices,
+): Webhook<Interaction> {
+  const { publicKey } = config.discord;
+  const verifier = publicKey ? createInteractionVerifier(publicKey) : undefined;
+  return {
+    name: "discord interaction",
+    scope: DISCORD_INTERACTION_SCOPE,
+    async verify(request, nowSeconds) {
+      if (!verifier) {
+        return { ...refuse(503, "discord_not_configured"), reason: "DISCORD_PUBLIC_KEY is not set" };
+      }
+      const verified = await verifier({
+        rawBody: request.rawBody,
+        signature: request.headers("x-signature-ed25519"),
+        timestamp: request.headers("x-signature-timestamp"),
+        nowSeconds,
+      });
+      return verified.ok ? verified : refuse(401, verified.reason);
+    },
+    parse: (rawBody) => parseJsonBody(rawBody, interactionSchema, "invalid_interaction"),
+    route: (interaction) => routeCommand(interaction, services),
+    unavailable: () => ok(ephemeral(UNAVAILABLE_MESSAGE)),
+  };
+}
+
+function routeCommand(interaction: Interaction, services: WebhookServices): WebhookRoute {
+  const route = routeInteraction(interaction);
+  const keys = {
+    interactionId: interaction.id,
+    type: interaction.type,
+    command: commandName(interaction),
+  };
+  switch (route.action) {
+    case "respond":
+      return {
+        action: "respond",
+        response: ok(route.response),
+        ...(route.reason ? { log: { level: "info" as const, reason: route.reason, keys } } : {}),
+      };
+    case "reject":
+      return {
+        action: "respond",
+        response: { status: 400, body: { error: route.error } },
+        log: { level: "warn", reason: route.error, keys },
+      };
+    case "ask":
+      return {
+        action: "enqueue",
+        id: interaction.id,
+        job: route.job,
+        answers: { queued: ok(DEFERRED), duplicate: ok(DEFERRED) },
+        keys,
+      };
+    case "forget":
+      return {
+        action: "once",
+        id: interaction.id,
+        duplicate: ok(ephemeral(DUPLICATE_MESSAGE)),
+        keys,
+        work: async () => {
+          const removed = await services.forget(route.conversation);
+          return { response: ok(ephemeral(forgetMessage(removed))), keys: removed };
+        },
+      };
+    case "set-model":
+      return {
+        action: "once",
+        id: interaction.id,
+        duplicate: ok(ephemeral(DUPLICATE_MESSAGE)),
+        keys,
+        work: async () => {
+          await services.preferences.put("discord", route.userId, "model", route.model);
+          return {
+            response: ok(ephemeral(modelSetMessage(route.model, route.resolved))),
+            keys: { model: route.model },
+          };
+        },
+      };
+  }
+}
+
+/** The command's name for the log, only when it looks like one (never a raw payload value). */
+function commandName(interaction: Interaction): string | undefined {
+  const name = (interaction.data as { name?: unknown } | undefined)?.name;
+  return typeof name === "string" && /^[\w-]{1,32}$/.test(name) ? name : undefined;
+}
+
+function ok(body: unknown): IngressResponse {
+  return { status: 200, body };
+}

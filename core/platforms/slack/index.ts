@@ -1,0 +1,16 @@
+/**
+ * Slack as a platform (docs/architecture.md, "Adding a platform"): the Events API webhook and
+ * the KĀDI binding. The direct replier is `./replier.ts` (`SlackReplier`), built by the chat
+ * worker's composition only.
+ */
+import type { PlatformAdapter } from "../adapter";
+import { slackKadiBinding } from "./kadi";
+import { slackWebhook } from "./webhook";
+
+/** Slack's {@link PlatformAdapter}. */
+export const slackPlatform: PlatformAdapter = {
+  platform: "slack",
+  path: "/slack/events",
+  webhook: (config) => slackWebhook(config),
+  kadi: slackKadiBinding,
+};

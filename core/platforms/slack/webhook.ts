@@ -1,0 +1,128 @@
+/**
+ * Slack's Events API webhook, `POST /slack/events`
+ * (https://api.slack.com/apis/events-api#receiving-events), as steps of the shared ingress
+ * pipeline (`core/ingress/pipeline.ts`).
+ */
+import type { Config } from "../../config";
+import { verifyRequestSignature } from "../../ingress/hmac-signature";
+import { refuse, type Webhook } from "../../ingress/pipeline";
+import { describeIssue } from "../../ingress/zod-issue";
+import { routeSlackEnvelope, type SlackEnvelope, slackEnvelopeSchema } from "./events";
+
+/** Dedupe scope of Slack `event_id`s. */
+export const SLACK_EVENT_SCOPE = "slack-event";
+
+const SUPPORTED_TYPES = new Set(["url_verification", "event_callback", "app_rate_limited"]);
+
+/**
+ * The Slack events webhook: verify the `v0` signature on the raw body, answer the
+ * `url_verification` handshake, dedupe by `event_id` (conditional write), enqueue a chat job,
+ * and ack with 200. Slack retries (`X-Slack-Retry-Num`) go through the same path, so a retry
+ * of an event we already queued is acked without a second job, while a retry of one we failed
+ * to queue is queued now.
+ *
+ * Statuses: 200 handled or deliberately ignored (including events of unknown types, events
+ * without `event_id`, and mentions or DMs whose fields cannot be read: a 4xx counts toward
+ * Slack's failure limit, which disables the app's events); 400 only for a body that is not
+ * JSON, not a JSON object, has no string `type`, or is a `url_verification` without
+ * `challenge` (the error names the field), or a message that makes no valid job (e.g. over
+ * 40 000 characters); 401 bad, stale or missing signature; 503 Slack not configured
+ * (`SLACK_SIGNING_SECRET` unset); 500 dedupe store or queue failed (the dedupe mark is released
+ * first so Slack's retry is accepted).
+ */
+export function slackWebhook(
+  config: Pick<Config, "slack">,
+): Webhook<SlackEnvelope> {
+  const { signingSecret, botUserId } = config.slack;
+  return {
+    name: "slack event",
+    scope: SLACK_EVENT_SCOPE,
+    verify(request, nowSeconds) {
+      if (!signingSecret) {
+        return {
+          ...refuse(503, "slack_not_configured"),
+          reason: "SLACK_SIGNING_SECRET is not set",
+        };
+      }
+      const verified = verifyRequestSignature({
+        secret: signingSecret,
+        rawBody: request.rawBody,
+        timestamp: request.headers("x-slack-request-timestamp"),
+        signature: request.headers("x-slack-signature"),
+        nowSeconds,
+      });
+      return verified.ok ? verified : refuse(401, verified.reason);
+    },
+    parse: parseEnvelope,
+    route(envelope, request) {
+      const route = routeSlackEnvelope(envelope, botUserId);
+      switch (route.action) {
+        case "challenge":
+          return { action: "respond", response: ok({ challenge: route.challenge }) };
+        case "ignore":
+          return {
+            action: "respond",
+            response: ok({ ok: true, ignored: route.reason }),
+            log: { level: "debug", reason: route.reason },
+          };
+        case "unreadable":
+          // Acked all the same: Slack would retry a 4xx in vain and count it toward disabling
+          // the app.
+          return {
+            action: "respond",
+            response: ok({ ok: true, ignored: route.reason }),
+            log: { level: "warn", reason: route.reason, keys: { eventId: eventIdOf(envelope) } },
+          };
+        case "enqueue":
+          return {
+            action: "enqueue",
+            id: route.eventId,
+            job: route.job,
+            answers: { queued: ok({ ok: true }), duplicate: ok({ ok: true, duplicate: true }) },
+            keys: { eventId: route.eventId, retryNum: request.headers("x-slack-retry-num") },
+          };
+      }
+    },
+    unavailable: (error) => ({ status: 500, body: { error } }),
+  };
+}
+
+function eventIdOf(envelope: SlackEnvelope): string | undefined {
+  return envelope.type === "event_callback" ? (envelope.event_id ?? undefined) : undefined;
+}
+
+function ok(body: unknown) {
+  return { status: 200, body };
+}
+
+/**
+ * Refuses only what is truly malformed: not JSON, not a JSON object, no string `type`, or a
+ * `url_verification` without its `challenge`. Other types are acked as `unsupported_type`:
+ * Slack adds envelope types over time, and acking keeps it from retrying what we cannot use.
+ */
+function parseEnvelope(rawBody: string) {
+  let json: unknown;
+  try {
+    json = JSON.parse(rawBody);
+  } catch {
+    return refuse(400, "malformed_json");
+  }
+  if (typeof json !== "object" || json === null || Array.isArray(json)) {
+    return refuse(400, "invalid_envelope: body must be a JSON object");
+  }
+  const type = (json as { type?: unknown }).type;
+  if (typeof type !== "string" || type === "") {
+    return refuse(400, "invalid_envelope: type must be a non-empty string");
+  }
+  if (!SUPPORTED_TYPES.has(type)) {
+    return {
+      ok: false as const,
+      response: ok({ ok: true, ignored: "unsupported_type" }),
+      reason: "unsupported_type",
+      level: "debug" as const,
+    };
+  }
+  const parsed = slackEnvelopeSchema.safeParse(json);
+  if (!parsed.success) return refuse(400, `invalid_envelope: ${describeIssue(parsed.error)}`);
+  return { ok: true as const, value: parsed.data };
+}
