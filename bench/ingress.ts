@@ -16,9 +16,9 @@ import type { LambdaContext, LambdaEvent } from "hono/aws-lambda";
 import { createAwsClients } from "../core/compose/aws";
 import { buildIngressDeps, type IngressDeps } from "../core/compose/ingress";
 import { loadConfig } from "../core/config";
+import { runWebhook } from "../core/ingress/pipeline";
 import type { DedupeStore } from "../core/memory/dedupe";
 import { ensureTable } from "../core/memory/table";
-import { handleSlackEvents } from "../core/slack/ingress";
 import { createApp, createLambdaHandler } from "../functions/http";
 import {
   ensureQueueWithDlq,
@@ -114,17 +114,17 @@ function stubbedDeps(onEnqueue: () => void): IngressDeps {
       LOG_LEVEL: "SILENT",
     },
   });
-  const real = buildIngressDeps(config, createAwsClients(config, LOCAL_CREDENTIALS));
-  const dedupe = {
-    claim: async () => true,
-    release: async () => {},
-  } as unknown as DedupeStore;
   const queue = {
     enqueue: async () => {
       onEnqueue();
     },
   };
-  return { ...real, slack: { ...real.slack, dedupe, queue } };
+  const real = buildIngressDeps(config, createAwsClients(config, LOCAL_CREDENTIALS), { queue });
+  const dedupe = {
+    claim: async () => true,
+    release: async () => {},
+  } as unknown as DedupeStore;
+  return { ...real, pipeline: { ...real.pipeline, dedupe } };
 }
 
 interface MicroPath {
@@ -144,7 +144,9 @@ async function runMicro(): Promise<{
   bolt: MicroPath;
 }> {
   let directEnqueued = 0;
-  const directDeps = stubbedDeps(() => directEnqueued++).slack;
+  const directDeps = stubbedDeps(() => directEnqueued++);
+  const slackWebhook = directDeps.webhooks.find((route) => route.path === "/slack/events");
+  if (!slackWebhook) throw new Error("no /slack/events webhook");
   let oursEnqueued = 0;
   const app = createApp(stubbedDeps(() => oursEnqueued++));
   let oursLambdaEnqueued = 0;
@@ -154,18 +156,18 @@ async function runMicro(): Promise<{
   const bolt = await receiver.start();
 
   const direct: MicroPath = {
-    label: "(a0) ours: handleSlackEvents() only, no HTTP layer",
+    label: "(a0) ours: runWebhook(slack) only, no HTTP layer",
     samples: [],
     roundMedians: [],
     dispatched: () => directEnqueued,
     run: async ({ body, lowerCaseHeaders }) => {
-      const res = await handleSlackEvents(directDeps, {
+      const res = await runWebhook(slackWebhook.webhook, directDeps.pipeline, {
         rawBody: body,
         headers: (name) => lowerCaseHeaders[name],
       });
       const text = JSON.stringify(res.body);
       if (res.status !== 200 || text !== OUR_ACK) {
-        throw new NotAcked(`handleSlackEvents answered ${res.status} ${text}`);
+        throw new NotAcked(`runWebhook answered ${res.status} ${text}`);
       }
     },
   };

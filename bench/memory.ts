@@ -134,13 +134,17 @@ async function runConversationBench(endpoints: {
       const requestsBefore = dynamoRequests;
       const ts = `${1_790_000_000 + turn}.000100`;
       const job = {
-        v: 1,
+        v: 2,
         jobId: `slack:${conversation.channelId}:${ts}`,
         source: { kind: "slack-events", eventId: `Ev-bench-${turn}` },
         conversation,
         text: `turn ${turn}: what about deployment window number ${turn}?`,
         sentAt: Math.round(Number(ts) * 1000),
-        reply: { kind: "slack", channel: conversation.channelId, threadTs: ts },
+        reply: {
+          platform: "slack",
+          via: "direct",
+          address: { channel: conversation.channelId, threadTs: ts },
+        },
       };
       const out = await worker(sqsEvent([job]), localLambdaContext("chat-worker", 90_000));
       if (out.batchItemFailures.length > 0) throw new Error(`turn ${turn} failed`);

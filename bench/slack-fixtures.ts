@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import { signRequest } from "../core/slack/signature";
+import { signRequest } from "../core/ingress/hmac-signature";
 
 /** Fake Slack identities shared by our ingress and the Bolt app under test. */
 export const BENCH_SLACK = {

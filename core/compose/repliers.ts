@@ -16,14 +16,22 @@ function directRepliers(config: Config): Pick<ReplyRoutes, "direct" | "missing">
   return {
     direct: {
       ...(config.slack.botToken
-        ? { slack: new SlackReplier({ botToken: config.slack.botToken, apiUrl: config.slack.apiUrl }) }
+        ? {
+            slack: new SlackReplier({
+              botToken: config.slack.botToken,
+              apiUrl: config.slack.apiUrl,
+            }),
+          }
         : {}),
       // Interaction webhooks are authorised by the interaction token the job carries, with the
       // interaction's own application id, so no Discord credential is needed to answer; a
       // Discord job only exists once the ingress verified its signature.
       discord: new DiscordInteractionReplier({ apiUrl: config.discord.apiUrl }),
     },
-    missing: { direct: { slack: "SLACK_BOT_TOKEN is not set" }, kadi: "KADI_BROKER_URL is not set" },
+    missing: {
+      direct: { slack: "SLACK_BOT_TOKEN is not set" },
+      kadi: "KADI_BROKER_URL is not set",
+    },
   };
 }
 
@@ -38,5 +46,9 @@ export function buildReplyRouter(
   kadiInvoker?: KadiToolInvoker,
 ): Replier {
   const { direct, missing } = directRepliers(config);
-  return createReplyRouter({ direct, kadi: buildKadiReplier(config, logger, kadiInvoker), missing });
+  return createReplyRouter({
+    direct,
+    kadi: buildKadiReplier(config, logger, kadiInvoker),
+    missing,
+  });
 }

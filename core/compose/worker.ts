@@ -15,8 +15,8 @@ import { TTL_ATTRIBUTE } from "../memory/table";
 import { buildArchiveRequester } from "./archiver";
 import type { AwsClients } from "./aws";
 import { buildProviderManager } from "./llm";
-import { buildReplyRouter } from "./repliers";
 import { buildLongTermMemory, type LongTermMemory } from "./memory";
+import { buildReplyRouter } from "./repliers";
 
 /** How long a finished reply is remembered for redeliveries, seconds (SQS retention max is
  * 14 days, but redeliveries come within the visibility timeout × maxReceiveCount). */
@@ -89,9 +89,7 @@ export function buildWorkerDeps(
   const once: ChatTurnDeps["once"] = (fn) =>
     makeIdempotent(fn, { persistenceStore, config: idempotency });
 
-  const replier =
-    overrides.replier ??
-    buildReplyRouter(config, logger, overrides.kadiInvoker);
+  const replier = overrides.replier ?? buildReplyRouter(config, logger, overrides.kadiInvoker);
   const memory = overrides.memory ?? buildLongTermMemory(config, aws);
   const requestArchival = buildArchiveRequester(config, aws, now);
   const runTurn = createChatTurn({

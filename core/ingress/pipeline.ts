@@ -38,11 +38,19 @@ export type LogKeys = Record<string, string | number | undefined>;
 
 /** What to do with a verified, parsed payload. Pure data, decided by {@link Webhook.route}. */
 export type WebhookRoute =
-  /** Answer at once with no side effect; `log` says why, when worth a line. */
+  /**
+   * Answer at once with no side effect; `log`, when worth a line, is written as
+   * `{name} {outcome}` (e.g. `slack event ignored`, `kadi event refused`) with the reason.
+   */
   | {
       action: "respond";
       response: IngressResponse;
-      log?: { level: "debug" | "info" | "warn"; reason: string; keys?: LogKeys };
+      log?: {
+        level: "debug" | "info" | "warn";
+        outcome: "answered" | "ignored" | "refused" | "unreadable";
+        reason: string;
+        keys?: LogKeys;
+      };
     }
   /**
    * Validate `job`, claim `id` in the webhook's dedupe scope, enqueue the job, answer
@@ -76,7 +84,10 @@ export interface Webhook<P> {
   readonly name: string;
   readonly scope: string;
   /** Signature check on the raw body; also answers 503 when the platform is not configured. */
-  verify(request: RawRequest, nowSeconds: number): Promise<{ ok: true } | Refusal> | { ok: true } | Refusal;
+  verify(
+    request: RawRequest,
+    nowSeconds: number,
+  ): Promise<{ ok: true } | Refusal> | { ok: true } | Refusal;
   /** Body → payload; refuses malformed bodies with a 4xx naming the field. */
   parse(rawBody: string): { ok: true; value: P } | Refusal;
   /** The pure decision; `request` gives header values worth logging (e.g. Slack's retry number). */
@@ -110,7 +121,7 @@ export async function runWebhook<P>(
   switch (route.action) {
     case "respond":
       if (route.log) {
-        logger[route.log.level](`${webhook.name} answered`, {
+        logger[route.log.level](`${webhook.name} ${route.log.outcome}`, {
           ...route.log.keys,
           reason: route.log.reason,
         });
@@ -192,7 +203,9 @@ async function claimAndRun<T>(
   id: string,
   keys: LogKeys,
   work: () => Promise<T>,
-): Promise<{ status: "done"; value: T } | { status: "duplicate" } | { status: "failed"; error: Unavailable }> {
+): Promise<
+  { status: "done"; value: T } | { status: "duplicate" } | { status: "failed"; error: Unavailable }
+> {
   const { logger } = deps;
   const outcome = await runOnce(deps.dedupe, source.scope, id, work);
   switch (outcome.status) {

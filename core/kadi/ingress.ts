@@ -3,7 +3,13 @@
  * `POST /kadi/events` take from a delivery to a queued chat job, through the shared ingress
  * pipeline (`core/ingress/pipeline.ts`).
  */
-import { admitJob, type PipelineDeps, parseJsonBody, refuse, type Webhook } from "../ingress/pipeline";
+import {
+  admitJob,
+  type PipelineDeps,
+  parseJsonBody,
+  refuse,
+  type Webhook,
+} from "../ingress/pipeline";
 import { verifyKadiCallback } from "./callback";
 import { type KadiRouting, kadiDeliverySchema, routeKadiDelivery } from "./events";
 
@@ -98,7 +104,12 @@ export function kadiWebhook(deps: KadiIngressDeps): Webhook<{ channel: string; d
           return {
             action: "respond",
             response: { status: 200, body: { ok: true, ignored: route.reason } },
-            log: { level: "debug", reason: route.reason, keys: { channel: delivery.channel } },
+            log: {
+              level: "debug",
+              outcome: "ignored",
+              reason: route.reason,
+              keys: { channel: delivery.channel },
+            },
           };
         case "invalid":
           return {
@@ -106,6 +117,7 @@ export function kadiWebhook(deps: KadiIngressDeps): Webhook<{ channel: string; d
             response: { status: 400, body: { error: `invalid_event: ${route.error}` } },
             log: {
               level: "warn",
+              outcome: "refused",
               reason: route.error,
               keys: { channel: delivery.channel, eventId: route.eventId },
             },

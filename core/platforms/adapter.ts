@@ -8,8 +8,8 @@
  */
 import type { ChatJob } from "../chat/job";
 import type { Config } from "../config";
-import type { Webhook } from "../ingress/pipeline";
 import type { Platform } from "../constants/platforms";
+import type { Webhook } from "../ingress/pipeline";
 import type { ConversationRef } from "../memory/keys";
 import type { PreferenceStore } from "../memory/preferences";
 

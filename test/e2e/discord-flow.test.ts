@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createAwsClients } from "../../core/compose/aws";
-import { DISCORD_MAX_MESSAGE_CHARS } from "../../core/discord/replier";
 import { DEFAULT_ANTHROPIC_MODEL, MODEL_ALIASES } from "../../core/llm/models";
 import { ConversationStore } from "../../core/memory/conversations";
+import { DISCORD_MAX_MESSAGE_CHARS } from "../../core/platforms/discord/limits";
 import { LOCAL_CREDENTIALS } from "../../local/services";
 import { type LocalStack, startLocalStack } from "../../local/stack";
 import { type FakeAnthropic, startFakeAnthropic } from "../fakes/anthropic";

@@ -4,7 +4,6 @@ import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createAwsClients } from "../../core/compose/aws";
 import { createKadiClient } from "../../core/kadi/client";
-import { discordMentionChannel, slackMentionChannel } from "../../core/kadi/events";
 import { generateKeyPair, loadPrivateKey, publicKeyBase64 } from "../../core/kadi/keys";
 import type { KadiClient, KadiToolDefinition } from "../../core/kadi/types";
 import { DEFAULT_ANTHROPIC_MODEL } from "../../core/llm/models";
@@ -16,6 +15,7 @@ import { type LocalStack, startLocalStack } from "../../local/stack";
 import { type FakeAnthropic, startFakeAnthropic } from "../fakes/anthropic";
 import { type FakeKadiBroker, startFakeKadiBroker } from "../fakes/kadi-broker";
 import { testAws, testConfig } from "../support/aws";
+import { discordMentionChannel, slackMentionChannel } from "../support/kadi";
 import { waitFor } from "../support/wait";
 
 const SLACK_BOT = "UBOTKADIE2E";

@@ -54,13 +54,13 @@ let counter = 0;
 function job(userId: string, text: string): ChatJob {
   counter++;
   return {
-    v: 1,
+    v: 2,
     jobId: `recall-test-${counter}`,
     source: { kind: "kadi-tool" },
     conversation: { platform: "slack", channelId: "C-RECALL", userId },
     text,
     sentAt: Date.UTC(2026, 3, 1) + counter * 1_000,
-    reply: { kind: "inline" },
+    reply: { platform: "slack", via: "inline", address: {} },
   };
 }
 

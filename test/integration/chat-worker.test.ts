@@ -7,7 +7,7 @@ import type { Config } from "../../core/config";
 import { DEFAULT_ANTHROPIC_MODEL } from "../../core/llm/models";
 import { ConversationStore } from "../../core/memory/conversations";
 import { PreferenceStore } from "../../core/memory/preferences";
-import { SLACK_MAX_MESSAGE_CHARS } from "../../core/slack/replier";
+import { SLACK_MAX_MESSAGE_CHARS } from "../../core/platforms/slack/limits";
 import { createChatWorkerHandler } from "../../functions/chat-worker";
 import { localLambdaContext } from "../../local/poller";
 import { LOCAL_CREDENTIALS } from "../../local/services";
@@ -42,16 +42,16 @@ let counter = 0;
 function job(text: string, userId = "U1"): ChatJob {
   counter++;
   return {
-    v: 1,
+    v: 2,
     jobId: `slack:T1:C1:1700000000.${String(counter).padStart(6, "0")}`,
     source: { kind: "slack-events", eventId: `Ev${counter}` },
     conversation: { platform: "slack", channelId: "C1", userId },
     text,
     sentAt: 1_700_000_000_000 + counter,
     reply: {
-      kind: "slack",
-      channel: "C1",
-      threadTs: `1700000000.${String(counter).padStart(6, "0")}`,
+      platform: "slack",
+      via: "direct",
+      address: { channel: "C1", threadTs: `1700000000.${String(counter).padStart(6, "0")}` },
     },
   };
 }
@@ -116,7 +116,7 @@ describe("chat worker handler", () => {
     const handler = createChatWorkerHandler(
       buildWorkerDeps(config, createAwsClients(config, LOCAL_CREDENTIALS)),
     );
-    const event = sqsEvent([job("fine"), "{not json", { v: 1, jobId: "x" }]);
+    const event = sqsEvent([job("fine"), "{not json", { v: 2, jobId: "x" }]);
     const result = await handler(event, localLambdaContext("chat-worker", 30_000));
     expect(result.batchItemFailures.map((f) => f.itemIdentifier)).toEqual([
       event.Records[1]?.messageId,
@@ -171,7 +171,7 @@ describe("chat worker handler", () => {
     expect(posts.length).toBe(Math.ceil(long.length / SLACK_MAX_MESSAGE_CHARS));
     for (const post of posts) {
       expect(String(post.text).length).toBeLessThanOrEqual(SLACK_MAX_MESSAGE_CHARS);
-      expect(post.thread_ts).toBe(theJob.reply.kind === "slack" && theJob.reply.threadTs);
+      expect(post.thread_ts).toBe(theJob.reply.address.threadTs);
     }
     expect(posts.map((p) => p.text).join(" ")).toBe(long);
   });

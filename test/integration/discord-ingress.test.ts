@@ -4,16 +4,16 @@ import { type ChatJob, chatJobSchema } from "../../core/chat/job";
 import type { AwsClients } from "../../core/compose/aws";
 import { buildIngressDeps, type IngressDeps } from "../../core/compose/ingress";
 import type { Config } from "../../core/config";
-import {
-  DISCORD_INTERACTION_SCOPE,
-  DUPLICATE_MESSAGE,
-  UNAVAILABLE_MESSAGE,
-} from "../../core/discord/ingress";
 import { MODEL_ALIASES } from "../../core/llm/models";
 import { ConversationStore } from "../../core/memory/conversations";
 import { DedupeStore } from "../../core/memory/dedupe";
 import { SummaryStore, summaryId } from "../../core/memory/long-term";
 import { PreferenceStore } from "../../core/memory/preferences";
+import {
+  DISCORD_INTERACTION_SCOPE,
+  DUPLICATE_MESSAGE,
+  UNAVAILABLE_MESSAGE,
+} from "../../core/platforms/discord/webhook";
 import type { ChatJobSink } from "../../core/queue/chat-queue";
 import { createApp } from "../../functions/http";
 import { queueDepth, receiveJson, receiveOneJob, testAws, testConfig } from "../support/aws";
@@ -234,9 +234,9 @@ describe("POST /discord/interactions: /ask", () => {
       conversation: { platform: "discord" },
       text: `[${MODEL_ALIASES.haiku}] what is 2+2?`,
       reply: {
-        kind: "discord-interaction",
-        applicationId: TEST_APPLICATION_ID,
-        interactionToken: "tok-ask-1",
+        platform: "discord",
+        via: "direct",
+        address: { applicationId: TEST_APPLICATION_ID, interactionToken: "tok-ask-1" },
       },
     });
     expect(await isMarked(id)).toBe(true);
@@ -269,7 +269,7 @@ describe("POST /discord/interactions: /ask", () => {
         accepted.push(job);
       },
     };
-    const flakyApp = createApp({ ...deps, discord: { ...deps.discord, queue: flaky } });
+    const flakyApp = createApp(buildIngressDeps(config, aws, { queue: flaky }));
     const id = snowflakeAt();
     const payload = askInteraction("try again", { id });
 
@@ -355,16 +355,14 @@ describe("POST /discord/interactions: /model and /forget", () => {
 
   it("does not run a replayed /forget twice", async () => {
     let calls = 0;
-    const counting = createApp({
-      ...deps,
-      discord: {
-        ...deps.discord,
+    const counting = createApp(
+      buildIngressDeps(config, aws, {
         forget: async () => {
           calls++;
           return { messages: 0, summaries: 0 };
         },
-      },
-    });
+      }),
+    );
     const payload = commandInteraction("forget");
     await send(payload, counting);
     const replay = await send(payload, counting);
@@ -373,13 +371,11 @@ describe("POST /discord/interactions: /model and /forget", () => {
   });
 
   it("apologises and releases the mark when the store fails", async () => {
-    const failing = createApp({
-      ...deps,
-      discord: {
-        ...deps.discord,
+    const failing = createApp(
+      buildIngressDeps(config, aws, {
         forget: () => Promise.reject(new Error("table unavailable")),
-      },
-    });
+      }),
+    );
     const id = snowflakeAt();
     const res = await send(commandInteraction("forget", {}, { id }), failing);
     expect(res).toEqual({ status: 200, json: ephemeral(UNAVAILABLE_MESSAGE) });

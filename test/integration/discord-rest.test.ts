@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { COMMANDS } from "../../core/discord/commands";
 import { runRegisterCli } from "../../core/discord/register";
-import { DISCORD_MAX_MESSAGE_CHARS, DiscordInteractionReplier } from "../../core/discord/replier";
-import { DiscordApiError } from "../../core/discord/rest";
+import { COMMANDS } from "../../core/platforms/discord/commands";
+import { DISCORD_MAX_MESSAGE_CHARS } from "../../core/platforms/discord/limits";
+import { DiscordInteractionReplier } from "../../core/platforms/discord/replier";
+import { DiscordApiError } from "../../core/platforms/discord/rest";
 import { type FakeDiscord, startFakeDiscord } from "../fakes/discord";
 import { rejection } from "../support/rejection";
 
@@ -17,9 +18,9 @@ afterAll(() => fake.close());
 beforeEach(() => fake.reset());
 
 const target = (interactionToken = "tok-abc") => ({
-  kind: "discord-interaction" as const,
-  applicationId: APP,
-  interactionToken,
+  platform: "discord" as const,
+  via: "direct" as const,
+  address: { applicationId: APP, interactionToken },
 });
 
 function replier(sleeps: number[] = []) {

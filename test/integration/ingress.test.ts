@@ -193,8 +193,7 @@ describe("POST /slack/events", () => {
         accepted.push(job);
       },
     };
-    const deps = buildIngressDeps(config, aws);
-    const flakyApp = createApp({ ...deps, slack: { ...deps.slack, queue: flaky } });
+    const flakyApp = createApp(buildIngressDeps(config, aws, { queue: flaky }));
     const body = JSON.stringify(appMentionEnvelope({ eventId: "Ev-flaky", text: "x" }));
     const first = await post(body, signedHeaders(body), flakyApp);
     expect(first.status).toBe(500);
@@ -253,7 +252,7 @@ describe("POST /slack/events: message subtypes", () => {
     expect(await queuedJob()).toMatchObject({
       jobId: `slack:D0FILES:${ts}`,
       text: "what is in these?\n\n[attached: report.pdf, photo.png, unnamed file]",
-      reply: { kind: "slack", channel: "D0FILES" },
+      reply: { platform: "slack", via: "direct", address: { channel: "D0FILES" } },
     });
   });
 
@@ -274,7 +273,11 @@ describe("POST /slack/events: message subtypes", () => {
     expect((await post(body, signedHeaders(body))).status).toBe(200);
     expect(await queuedJob()).toMatchObject({
       text: "[attached: notes.txt]",
-      reply: { kind: "slack", channel: "D0FILES", threadTs: "1700000000.000100" },
+      reply: {
+        platform: "slack",
+        via: "direct",
+        address: { channel: "D0FILES", threadTs: "1700000000.000100" },
+      },
     });
   });
 
@@ -298,7 +301,7 @@ describe("POST /slack/events: message subtypes", () => {
     expect((await post(body, signedHeaders(body))).status).toBe(200);
     expect(await queuedJob()).toMatchObject({
       text: "and one more thing",
-      reply: { kind: "slack", channel: "D0CAST", threadTs: root },
+      reply: { platform: "slack", via: "direct", address: { channel: "D0CAST", threadTs: root } },
     });
   });
 
@@ -311,7 +314,7 @@ describe("POST /slack/events: message subtypes", () => {
     expect((await post(body, signedHeaders(body))).status).toBe(200);
     expect(await queuedJob()).toMatchObject({
       text: "look",
-      reply: { kind: "slack", channel: "C0CHAN", threadTs: root },
+      reply: { platform: "slack", via: "direct", address: { channel: "C0CHAN", threadTs: root } },
     });
   });
 

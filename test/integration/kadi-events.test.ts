@@ -79,7 +79,7 @@ describe("POST /kadi/events", () => {
     expect(await queuedJob()).toMatchObject({
       text: "hello from the broker",
       source: { kind: "kadi-event", eventId: ts, channel: CHANNEL },
-      reply: { kind: "kadi-slack", channel: "C0CHAN", threadTs: ts },
+      reply: { platform: "slack", via: "kadi", address: { channel: "C0CHAN", threadTs: ts } },
     });
   });
 
@@ -136,8 +136,7 @@ describe("POST /kadi/events", () => {
         accepted.push(job);
       },
     };
-    const deps = buildIngressDeps(config, aws);
-    const flakyApp = createApp({ ...deps, kadi: { ...deps.kadi, queue: flaky } });
+    const flakyApp = createApp(buildIngressDeps(config, aws, { queue: flaky }));
     const body = delivery(newTs());
     expect((await post(body, signed(body), flakyApp)).status).toBe(500);
     expect((await post(body, signed(body), flakyApp)).status).toBe(200);
@@ -170,7 +169,7 @@ describe("POST /kadi/events: payload shapes", () => {
     });
     expect(await queuedJob()).toMatchObject({
       text: "nulls are fine",
-      reply: { kind: "kadi-slack", channel: "C0CHAN", threadTs: ts },
+      reply: { platform: "slack", via: "kadi", address: { channel: "C0CHAN", threadTs: ts } },
     });
   });
 
@@ -195,7 +194,11 @@ describe("POST /kadi/events: payload shapes", () => {
     expect(res.status).toBe(200);
     expect(await queuedJob()).toMatchObject({
       text: "from a DM",
-      reply: { kind: "kadi-discord", channel: "555555555555555555", messageId: id },
+      reply: {
+        platform: "discord",
+        via: "kadi",
+        address: { channel: "555555555555555555", messageId: id },
+      },
     });
   });
 

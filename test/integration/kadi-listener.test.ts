@@ -4,7 +4,6 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { AwsClients } from "../../core/compose/aws";
 import { buildListenerDeps } from "../../core/compose/kadi";
 import type { Config } from "../../core/config";
-import { slackMentionChannel } from "../../core/kadi/events";
 import { generateKeyPair } from "../../core/kadi/keys";
 import type { ListenerSessionDeps } from "../../core/kadi/session";
 import { createLogger } from "../../core/logger";
@@ -13,6 +12,7 @@ import { createKadiListenerHandler, SESSION_RESERVE_MS } from "../../functions/k
 import { localLambdaContext } from "../../local/poller";
 import { type FakeKadiBroker, startFakeKadiBroker } from "../fakes/kadi-broker";
 import { testAws, testConfig } from "../support/aws";
+import { slackMentionChannel } from "../support/kadi";
 
 const BOT = "UBOTLISTEN";
 const logger = createLogger("kadi-listener-test", "SILENT");

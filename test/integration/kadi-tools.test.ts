@@ -99,7 +99,7 @@ describe("KĀDI tools", () => {
     expect(job).toMatchObject({
       source: { kind: "kadi-tool" },
       conversation: { platform: "slack", channelId: "C1", userId: "U1" },
-      reply: { kind: "inline" },
+      reply: { platform: "slack", via: "inline", address: {} },
       sentAt: NOW,
     });
     expect(job?.jobId).toMatch(/^kadi-tool:/);

@@ -11,7 +11,6 @@ import { buildIngressDeps } from "../../core/compose/ingress";
 import { buildListenerDeps } from "../../core/compose/kadi";
 import type { Config } from "../../core/config";
 import { signKadiCallback } from "../../core/kadi/callback";
-import { discordMentionChannel, slackMentionChannel } from "../../core/kadi/events";
 import { generateKeyPair } from "../../core/kadi/keys";
 import { createLogger } from "../../core/logger";
 import { SqsChatQueue } from "../../core/queue/chat-queue";
@@ -27,6 +26,7 @@ import {
   snowflakeAt,
   TEST_APPLICATION_ID,
 } from "../support/discord";
+import { discordMentionChannel, slackMentionChannel } from "../support/kadi";
 import { appMentionEnvelope, signedHeaders, TEST_SIGNING_SECRET } from "../support/slack";
 import { waitFor } from "../support/wait";
 

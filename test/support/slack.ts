@@ -1,4 +1,4 @@
-import { signRequest } from "../../core/slack/signature";
+import { signRequest } from "../../core/ingress/hmac-signature";
 
 /** Signing secret used by tests. */
 export const TEST_SIGNING_SECRET = "test-signing-secret-0123456789abcdef";

@@ -1,7 +1,8 @@
 import { InteractionResponseFlags } from "discord-interactions";
 import { describe, expect, it } from "vitest";
 import { chatJobSchema } from "../../core/chat/job";
-import { COMMANDS } from "../../core/discord/commands";
+import { MODEL_ALIASES, parseModelDirective } from "../../core/llm/models";
+import { COMMANDS } from "../../core/platforms/discord/commands";
 import {
   DEFERRED,
   forgetMessage,
@@ -11,8 +12,7 @@ import {
   PONG,
   routeInteraction,
   snowflakeTime,
-} from "../../core/discord/interactions";
-import { MODEL_ALIASES, parseModelDirective } from "../../core/llm/models";
+} from "../../core/platforms/discord/interactions";
 import {
   askInteraction,
   commandInteraction,
@@ -57,7 +57,7 @@ describe("routeInteraction", () => {
       action: "ask",
       interactionId: id,
       job: {
-        v: 1,
+        v: 2,
         jobId: `discord-interaction:${id}`,
         source: { kind: "discord-interaction", interactionId: id },
         conversation: {
@@ -68,9 +68,9 @@ describe("routeInteraction", () => {
         text: "what is the capital of France?",
         sentAt: Date.UTC(2031, 5, 6, 7, 8, 9, 10),
         reply: {
-          kind: "discord-interaction",
-          applicationId: TEST_APPLICATION_ID,
-          interactionToken: "tok-1",
+          platform: "discord",
+          via: "direct",
+          address: { applicationId: TEST_APPLICATION_ID, interactionToken: "tok-1" },
         },
       },
     });

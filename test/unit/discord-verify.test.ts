@@ -1,5 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { createInteractionVerifier, MAX_INTERACTION_AGE_SECONDS } from "../../core/discord/verify";
+import {
+  createInteractionVerifier,
+  MAX_INTERACTION_AGE_SECONDS,
+} from "../../core/platforms/discord/verify";
 import { discordTestKeys, signInteraction } from "../support/discord";
 
 const keys = discordTestKeys();

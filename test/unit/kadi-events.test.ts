@@ -1,18 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { chatJobSchema } from "../../core/chat/job";
-import {
-  discordMentionChannel,
-  mentionChannels,
-  routeKadiDelivery,
-  slackMentionChannel,
-  stripDiscordMentions,
-} from "../../core/kadi/events";
-import { routeSlackEnvelope, slackEnvelopeSchema } from "../../core/slack/events";
+import { mentionChannels, routeKadiDelivery } from "../../core/kadi/events";
+import { stripDiscordMentions } from "../../core/platforms/discord/kadi";
+import { routeSlackEnvelope, slackEnvelopeSchema } from "../../core/platforms/slack/events";
+import { discordMentionChannel, kadiRouting, slackMentionChannel } from "../support/kadi";
 import { appMentionEnvelope } from "../support/slack";
 
 const SLACK_BOT = "UBOT1";
 const DISCORD_BOT = "123456789012345678";
-const bots = { slackBotUserId: SLACK_BOT, discordBotUserId: DISCORD_BOT };
+const bots = kadiRouting({ slack: SLACK_BOT, discord: DISCORD_BOT });
 const NOW = 1_700_000_999_000;
 
 function slackEvent(overrides: Record<string, unknown> = {}) {
@@ -51,8 +47,8 @@ describe("mention channels", () => {
       "slack.app_mention.UBOT1",
       "discord.mention.123456789012345678",
     ]);
-    expect(mentionChannels({ slackBotUserId: SLACK_BOT })).toEqual(["slack.app_mention.UBOT1"]);
-    expect(mentionChannels({})).toEqual([]);
+    expect(mentionChannels(kadiRouting({ slack: SLACK_BOT }))).toEqual(["slack.app_mention.UBOT1"]);
+    expect(mentionChannels(kadiRouting({}))).toEqual([]);
   });
 });
 
@@ -92,7 +88,7 @@ describe("routeKadiDelivery: Slack", () => {
       action: "enqueue",
       dedupeId: "slack:C0CHAN:1700000000.000100",
       job: {
-        v: 1,
+        v: 2,
         jobId: "slack:C0CHAN:1700000000.000100",
         source: {
           kind: "kadi-event",
@@ -102,7 +98,11 @@ describe("routeKadiDelivery: Slack", () => {
         conversation: { platform: "slack", channelId: "C0CHAN", userId: "U0ALICE" },
         text: "hello there",
         sentAt: 1_700_000_000_000,
-        reply: { kind: "kadi-slack", channel: "C0CHAN", threadTs: "1699999999.000001" },
+        reply: {
+          platform: "slack",
+          via: "kadi",
+          address: { channel: "C0CHAN", threadTs: "1699999999.000001" },
+        },
       },
     });
     if (route.action === "enqueue") expect(chatJobSchema.parse(route.job)).toEqual(route.job);
@@ -115,9 +115,9 @@ describe("routeKadiDelivery: Slack", () => {
       NOW,
     );
     expect(route.action === "enqueue" && route.job.reply).toEqual({
-      kind: "kadi-slack",
-      channel: "C0CHAN",
-      threadTs: "1700000000.000100",
+      platform: "slack",
+      via: "kadi",
+      address: { channel: "C0CHAN", threadTs: "1700000000.000100" },
     });
   });
 
@@ -166,7 +166,7 @@ describe("routeKadiDelivery: Slack", () => {
         job: {
           jobId: "slack:C0CHAN:1700000000.000100",
           sentAt: 1_700_000_000_000,
-          reply: { kind: "kadi-slack", threadTs: "1700000000.000100" },
+          reply: { platform: "slack", via: "kadi", address: { threadTs: "1700000000.000100" } },
         },
       });
     }
@@ -206,9 +206,9 @@ describe("routeKadiDelivery: Discord", () => {
         text: "hi bot",
         sentAt: Date.parse("2023-11-14T22:13:20.000Z"),
         reply: {
-          kind: "kadi-discord",
-          channel: "555555555555555555",
-          messageId: "1170000000000000000",
+          platform: "discord",
+          via: "kadi",
+          address: { channel: "555555555555555555", messageId: "1170000000000000000" },
         },
       },
     });

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { KadiError, type KadiErrorKind } from "../../core/kadi/errors";
 import { KadiReplier, KadiReplyError, type KadiToolInvoker } from "../../core/kadi/replier";
+import { discordKadiBinding } from "../../core/platforms/discord/kadi";
+import { slackKadiBinding } from "../../core/platforms/slack/kadi";
 
 interface Call {
   targetAgent: string | undefined;
@@ -35,6 +37,7 @@ function setup() {
   let now = 1_700_000_000_000;
   const replier = new KadiReplier({
     invoker: fake.invoker,
+    bindings: { slack: slackKadiBinding, discord: discordKadiBinding },
     sleep: async (ms) => {
       sleeps.push(ms);
       now += ms;
@@ -44,11 +47,15 @@ function setup() {
   return { ...fake, replier, sleeps, advance: (ms: number) => (now += ms) };
 }
 
-const slackTarget = { kind: "kadi-slack", channel: "C1", threadTs: "1700000000.000100" } as const;
+const slackTarget = {
+  platform: "slack",
+  via: "kadi",
+  address: { channel: "C1", threadTs: "1700000000.000100" },
+} as const;
 const discordTarget = {
-  kind: "kadi-discord",
-  channel: "D1",
-  messageId: "1170000000000000000",
+  platform: "discord",
+  via: "kadi",
+  address: { channel: "D1", messageId: "1170000000000000000" },
 } as const;
 
 /** `count` paragraphs of `size` characters each, separated by blank lines. */

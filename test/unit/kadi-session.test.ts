@@ -13,6 +13,7 @@ import type {
 } from "../../core/kadi/types";
 import { createLogger } from "../../core/logger";
 import type { DedupeStore } from "../../core/memory/dedupe";
+import { kadiRouting } from "../support/kadi";
 import { rejection } from "../support/rejection";
 
 const logger = createLogger("kadi-session-test", "SILENT");
@@ -87,7 +88,7 @@ function ingress(overrides: Partial<KadiIngressDeps> = {}): KadiIngressDeps {
     release: async () => {},
   } as unknown as DedupeStore;
   return {
-    bots: { slackBotUserId: "UBOT" },
+    routing: kadiRouting({ slack: "UBOT" }),
     dedupe,
     queue: { enqueue: async () => {} },
     logger,

@@ -1,6 +1,6 @@
 import { createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { signRequest, verifyRequestSignature } from "../../core/slack/signature";
+import { signRequest, verifyRequestSignature } from "../../core/ingress/hmac-signature";
 
 const secret = "8f742231b10e8888abcd99yyyzzz85a5";
 const body = '{"type":"event_callback","event_id":"Ev1"}';

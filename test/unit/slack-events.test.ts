@@ -1,5 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { routeSlackEnvelope, type SlackEnvelope, stripMentions } from "../../core/slack/events";
+import {
+  routeSlackEnvelope,
+  type SlackEnvelope,
+  stripMentions,
+} from "../../core/platforms/slack/events";
 
 const BOT = "UBOT1";
 
@@ -35,12 +39,16 @@ describe("routeSlackEnvelope", () => {
       action: "enqueue",
       eventId: "Ev123",
       job: {
-        v: 1,
+        v: 2,
         jobId: "slack:C1:1700000000.000100",
         conversation: { platform: "slack", channelId: "C1", userId: "U1" },
         text: "what is DynamoDB?",
         sentAt: 1_700_000_000_000,
-        reply: { kind: "slack", channel: "C1", threadTs: "1700000000.000100" },
+        reply: {
+          platform: "slack",
+          via: "direct",
+          address: { channel: "C1", threadTs: "1700000000.000100" },
+        },
       },
     });
   });
@@ -57,9 +65,9 @@ describe("routeSlackEnvelope", () => {
       BOT,
     );
     expect(route.action === "enqueue" && route.job.reply).toEqual({
-      kind: "slack",
-      channel: "C1",
-      threadTs: "1700000000.000100",
+      platform: "slack",
+      via: "direct",
+      address: { channel: "C1", threadTs: "1700000000.000100" },
     });
   });
 
@@ -77,7 +85,7 @@ describe("routeSlackEnvelope", () => {
     );
     expect(route).toMatchObject({
       action: "enqueue",
-      job: { reply: { kind: "slack", channel: "D1" } },
+      job: { reply: { platform: "slack", via: "direct", address: { channel: "D1" } } },
     });
     expect(route.action === "enqueue" && "threadTs" in route.job.reply).toBe(false);
   });

@@ -99,10 +99,11 @@ export const discordKadiBinding: KadiBinding = {
   maxMessageChars: DISCORD_MAX_MESSAGE_CHARS,
   relayCalls(address, chunks) {
     const { channel, messageId } = relayAddress(address);
-    return chunks.map((text, index): RelayCall =>
-      index === 0
-        ? { tool: "discord_send_reply", input: { channel, message_id: messageId, text } }
-        : { tool: "discord_send_message", input: { channel, text } },
+    return chunks.map(
+      (text, index): RelayCall =>
+        index === 0
+          ? { tool: "discord_send_reply", input: { channel, message_id: messageId, text } }
+          : { tool: "discord_send_message", input: { channel, text } },
     );
   },
   repliedTo: (address) => relayAddress(address).messageId,

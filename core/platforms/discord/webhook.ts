@@ -58,7 +58,10 @@ export function discordWebhook(
     scope: DISCORD_INTERACTION_SCOPE,
     async verify(request, nowSeconds) {
       if (!verifier) {
-        return { ...refuse(503, "discord_not_configured"), reason: "DISCORD_PUBLIC_KEY is not set" };
+        return {
+          ...refuse(503, "discord_not_configured"),
+          reason: "DISCORD_PUBLIC_KEY is not set",
+        };
       }
       const verified = await verifier({
         rawBody: request.rawBody,
@@ -86,13 +89,22 @@ function routeCommand(interaction: Interaction, services: WebhookServices): Webh
       return {
         action: "respond",
         response: ok(route.response),
-        ...(route.reason ? { log: { level: "info" as const, reason: route.reason, keys } } : {}),
+        ...(route.reason
+          ? {
+              log: {
+                level: "info" as const,
+                outcome: "answered" as const,
+                reason: route.reason,
+                keys,
+              },
+            }
+          : {}),
       };
     case "reject":
       return {
         action: "respond",
         response: { status: 400, body: { error: route.error } },
-        log: { level: "warn", reason: route.error, keys },
+        log: { level: "warn", outcome: "refused", reason: route.error, keys },
       };
     case "ask":
       return {

@@ -43,7 +43,9 @@ export class SlackReplier implements Replier {
   async post(target: ReplyTarget, text: string): Promise<{ messageId: string }> {
     const parsed = directAddressSchema.safeParse(target.address);
     if (!parsed.success) {
-      throw new InvalidReplyAddressError(`slack address: ${describeIssue(parsed.error, "address")}`);
+      throw new InvalidReplyAddressError(
+        `slack address: ${describeIssue(parsed.error, "address")}`,
+      );
     }
     const { channel, threadTs } = parsed.data;
     let first: string | undefined;

@@ -30,9 +30,7 @@ const SUPPORTED_TYPES = new Set(["url_verification", "event_callback", "app_rate
  * (`SLACK_SIGNING_SECRET` unset); 500 dedupe store or queue failed (the dedupe mark is released
  * first so Slack's retry is accepted).
  */
-export function slackWebhook(
-  config: Pick<Config, "slack">,
-): Webhook<SlackEnvelope> {
+export function slackWebhook(config: Pick<Config, "slack">): Webhook<SlackEnvelope> {
   const { signingSecret, botUserId } = config.slack;
   return {
     name: "slack event",
@@ -63,7 +61,7 @@ export function slackWebhook(
           return {
             action: "respond",
             response: ok({ ok: true, ignored: route.reason }),
-            log: { level: "debug", reason: route.reason },
+            log: { level: "debug", outcome: "ignored", reason: route.reason },
           };
         case "unreadable":
           // Acked all the same: Slack would retry a 4xx in vain and count it toward disabling
@@ -71,7 +69,12 @@ export function slackWebhook(
           return {
             action: "respond",
             response: ok({ ok: true, ignored: route.reason }),
-            log: { level: "warn", reason: route.reason, keys: { eventId: eventIdOf(envelope) } },
+            log: {
+              level: "warn",
+              outcome: "unreadable",
+              reason: route.reason,
+              keys: { eventId: eventIdOf(envelope) },
+            },
           };
         case "enqueue":
           return {
