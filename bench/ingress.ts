@@ -17,7 +17,7 @@ import { createAwsClients } from "../core/compose/aws";
 import { buildIngressDeps, type IngressDeps } from "../core/compose/ingress";
 import { loadConfig } from "../core/config";
 import type { DedupeStore } from "../core/memory/dedupe";
-import { ensureTable } from "../core/memory/table";
+import { ensureTable } from "../core/memory/table/table";
 import { handleSlackEvents } from "../core/slack/ingress";
 import { createApp, createLambdaHandler } from "../functions/http";
 import {

@@ -11,7 +11,7 @@ import { PreferenceStore } from "../memory/preferences";
 import { SqsChatQueue } from "../queue/chat-queue";
 import type { SlackIngressDeps } from "../slack/ingress";
 import type { AwsClients } from "./aws";
-import { buildForgetConversation } from "./memory";
+import { buildForgetConversation, memoryTable } from "./memory";
 
 /** Everything the HTTP ingress needs. Deliberately free of LLM and Slack Web API clients, so
  * the ingress bundle stays small and cold starts fast. */
@@ -45,7 +45,7 @@ export function buildIngressDeps(
   const records =
     options.healthRecords ??
     new HealthRecordStore({ client: aws.documents, tableName: config.memoryTableName });
-  const dedupe = new DedupeStore(aws.documents, config.memoryTableName, now);
+  const dedupe = new DedupeStore({ ...memoryTable(config, aws), now });
   const queue = new SqsChatQueue(aws.sqs, config.chatQueueUrl);
   return {
     slack: {
@@ -70,7 +70,7 @@ export function buildIngressDeps(
         : {}),
       dedupe,
       queue,
-      preferences: new PreferenceStore(aws.documents, config.memoryTableName),
+      preferences: new PreferenceStore(memoryTable(config, aws)),
       forget: buildForgetConversation(config, aws),
       logger,
       now,

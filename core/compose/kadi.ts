@@ -15,7 +15,7 @@ import { DedupeStore } from "../memory/dedupe";
 import { KnowledgeStore } from "../memory/knowledge";
 import type { ChatJobSink } from "../queue/chat-queue";
 import type { AwsClients } from "./aws";
-import { buildLongTermMemory, type LongTermMemory } from "./memory";
+import { buildLongTermMemory, type LongTermMemory, memoryTable } from "./memory";
 
 /**
  * What `POST /kadi/events` and the listener's socket deliveries need. The queue is passed in so
@@ -33,7 +33,7 @@ export function buildKadiIngressDeps(
       slackBotUserId: config.slack.botUserId,
       discordBotUserId: config.discord.botUserId,
     },
-    dedupe: new DedupeStore(aws.documents, config.memoryTableName, now),
+    dedupe: new DedupeStore({ ...memoryTable(config, aws), now }),
     queue: options.queue,
     logger: options.logger,
     now,
@@ -183,7 +183,7 @@ export function buildListenerDeps(
     tools: createKadiTools({
       runTurn: options.runTurn,
       longTerm: (options.memory ?? buildLongTermMemory(config, aws)).index,
-      knowledge: new KnowledgeStore(aws.documents, config.memoryTableName),
+      knowledge: new KnowledgeStore(memoryTable(config, aws)),
       now,
     }),
     ingress: buildKadiIngressDeps(config, aws, {

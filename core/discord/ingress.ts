@@ -2,8 +2,8 @@ import type { Logger } from "@aws-lambda-powertools/logger";
 import { validateChatJob } from "../chat/job";
 import type { IngressResponse, RawRequest } from "../ingress";
 import { type DedupeStore, runOnce } from "../memory/dedupe";
-import type { ConversationRef } from "../memory/keys";
 import type { PreferenceStore } from "../memory/preferences";
+import type { ConversationRef } from "../memory/table/keys";
 import type { ChatJobSink } from "../queue/chat-queue";
 import {
   DEFERRED,
