@@ -18,7 +18,7 @@ import { buildIngressDeps, type IngressDeps } from "../core/compose/ingress";
 import { loadConfig } from "../core/config";
 import { runWebhook } from "../core/ingress/pipeline";
 import type { DedupeStore } from "../core/memory/dedupe";
-import { ensureTable } from "../core/memory/table";
+import { ensureTable } from "../core/memory/table/table";
 import { createApp, createLambdaHandler } from "../functions/http";
 import {
   ensureQueueWithDlq,

@@ -10,13 +10,13 @@ import { pathToFileURL } from "node:url";
 import { BatchWriteCommand, type DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { createAwsClients } from "../core/compose/aws";
 import { loadConfig } from "../core/config";
-import { userPk } from "../core/memory/keys";
 import { rankSummaries } from "../core/memory/long-term/ranking";
 import { SummaryStore, summaryId, summaryItem } from "../core/memory/long-term/summaries";
 import { LOG_HEAD_SK, logEntryItem } from "../core/memory/long-term/summary-log";
 import type { SummaryRecord } from "../core/memory/long-term/types";
 import { UserIndexCache } from "../core/memory/long-term/user-index-cache";
-import { ensureTable } from "../core/memory/table";
+import { userPk } from "../core/memory/table/keys";
+import { ensureTable } from "../core/memory/table/table";
 import { LOCAL_CREDENTIALS, startDynamoDbLocal } from "../local/services";
 import { chatMessages, summaryText } from "./recall-fixtures";
 
@@ -267,14 +267,14 @@ export async function runRecallBench(options: RecallBenchOptions = {}): Promise<
       const ask = (text: string) => ({ platform: "slack" as const, userId, text, limit: 3 });
 
       const own = client();
-      const store = new SummaryStore(own.documents, table);
+      const store = new SummaryStore({ client: own.documents, tableName: table });
       const cache = new UserIndexCache(store);
       await cache.search(ask("warm-up"));
       const warm = await timed(own.documents, messages, (t) => cache.search(ask(t)));
       rows.push(summarise(size, "cache warm", warm.samples, warm.m));
 
       // Another container archives one summary before each of these turns, with the real put.
-      const writer = new SummaryStore(seeder.documents, table);
+      const writer = new SummaryStore({ client: seeder.documents, tableName: table });
       let next = size;
       const afterPut = await timed(
         own.documents,

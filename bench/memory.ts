@@ -19,9 +19,9 @@ import { loadConfig } from "../core/config";
 import { createLogger } from "../core/logger";
 import { contextLimit } from "../core/memory/archival";
 import { ConversationStore } from "../core/memory/conversations";
-import type { ConversationRef } from "../core/memory/keys";
 import { SummaryStore } from "../core/memory/long-term/summaries";
-import { ensureTable } from "../core/memory/table";
+import type { ConversationRef } from "../core/memory/table/keys";
+import { ensureTable } from "../core/memory/table/table";
 import { createArchiverHandler } from "../functions/archiver";
 import { createChatWorkerHandler } from "../functions/chat-worker";
 import { localLambdaContext } from "../local/poller";
@@ -114,7 +114,10 @@ async function runConversationBench(endpoints: {
       channelId: "C0BENCH",
       userId: "U0BENCH",
     };
-    const conversations = new ConversationStore(aws.documents, config.memoryTableName);
+    const conversations = new ConversationStore({
+      client: aws.documents,
+      tableName: config.memoryTableName,
+    });
     // DynamoDB Local runs on a JVM: warm it up, or the first turns measure the JIT compiler.
     const warmup: ConversationRef = { ...conversation, userId: "U0WARMUP" };
     for (let i = 0; i < WARMUP_TURNS; i++) {
@@ -162,10 +165,10 @@ async function runConversationBench(endpoints: {
         contextReadMs.set(turn, median(samples));
       }
     }
-    const summaries = await new SummaryStore(aws.documents, config.memoryTableName).listForUser(
-      conversation.platform,
-      conversation.userId,
-    );
+    const summaries = await new SummaryStore({
+      client: aws.documents,
+      tableName: config.memoryTableName,
+    }).listForUser(conversation.platform, conversation.userId);
     return {
       llmCallsEarly: mean(llmCalls.slice(0, 20)),
       llmCallsLate: mean(llmCalls.slice(20)),

@@ -21,7 +21,7 @@ import {
   ARCHIVE_VISIBILITY_TIMEOUT_MS,
   ARCHIVER_TIMEOUT_MS,
 } from "../core/memory/archival";
-import { ensureTable } from "../core/memory/table";
+import { ensureTable } from "../core/memory/table/table";
 import { SqsChatQueue } from "../core/queue/chat-queue";
 import { createArchiverHandler } from "../functions/archiver";
 import { createChatWorkerHandler } from "../functions/chat-worker";

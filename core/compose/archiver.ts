@@ -3,29 +3,30 @@ import { DEFAULT_SUMMARY_MODEL } from "../llm/models";
 import { createLogger, type Logger } from "../logger";
 import { type ArchiveJob, SUMMARY_LLM_BUDGET_MS } from "../memory/archival";
 import { ArchiveLedger } from "../memory/archive-ledger";
+import { type ArchiveRequester, createArchiveRequester } from "../memory/archive-requester";
 import { type ArchiveOutcome, type ArchiverDeps, createArchiver } from "../memory/archiver";
 import { ConversationStore } from "../memory/conversations";
-import {
-  type ArchiveRequester,
-  createArchiveRequester,
-  SqsArchiveQueue,
-} from "../queue/archive-queue";
+import { SqsArchiveQueue } from "../queue/archive-queue";
 import type { AwsClients } from "./aws";
 import { buildProviderManager } from "./llm";
-import { buildLongTermMemory, type LongTermMemory } from "./memory";
+import { buildLongTermMemory, type LongTermMemory, memoryTable } from "./memory";
 
 /**
  * The coalescing archive requester on the configured archive queue, or `undefined` when
  * `ARCHIVE_QUEUE_URL` is not set (nothing is archived then; the local stack always sets it).
+ *
+ * @param ledger - the META bookkeeping to mark requests on; default a new one on the table
+ *   (the archiver passes its own so one ledger serves both).
  */
 export function buildArchiveRequester(
   config: Config,
   aws: AwsClients,
   now: () => number = Date.now,
+  ledger: ArchiveLedger = new ArchiveLedger(memoryTable(config, aws)),
 ): ArchiveRequester | undefined {
   if (!config.archiveQueueUrl) return undefined;
   return createArchiveRequester({
-    ledger: new ArchiveLedger(aws.documents, config.memoryTableName),
+    ledger,
     queue: new SqsArchiveQueue(aws.sqs, config.archiveQueueUrl),
     now,
     highWater: config.archiveHighWater,
@@ -60,13 +61,14 @@ export function buildArchiverDeps(
 ): ArchiverHandlerDeps {
   const logger = overrides.logger ?? createLogger("archiver", config.logLevel);
   const now = overrides.now ?? Date.now;
-  const requestArchival = buildArchiveRequester(config, aws, now);
+  const ledger = new ArchiveLedger(memoryTable(config, aws));
+  const requestArchival = buildArchiveRequester(config, aws, now, ledger);
   if (!requestArchival) throw new ConfigError(["ARCHIVE_QUEUE_URL: is required by the archiver"]);
   const llm = buildProviderManager(config, aws, { logger, budgetMs: SUMMARY_LLM_BUDGET_MS });
   const memory = overrides.memory ?? buildLongTermMemory(config, aws);
   const archive = createArchiver({
-    conversations: new ConversationStore(aws.documents, config.memoryTableName),
-    ledger: new ArchiveLedger(aws.documents, config.memoryTableName),
+    conversations: new ConversationStore(memoryTable(config, aws)),
+    ledger,
     summaries: memory.summaries,
     index: memory.index,
     llm,

@@ -10,7 +10,7 @@ import { PreferenceStore } from "../memory/preferences";
 import type { WebhookServices } from "../platforms/adapter";
 import { type ChatJobSink, SqsChatQueue } from "../queue/chat-queue";
 import type { AwsClients } from "./aws";
-import { buildForgetConversation } from "./memory";
+import { buildForgetConversation, memoryTable } from "./memory";
 import { botUserIds, PLATFORM_ADAPTERS } from "./platforms";
 
 /** The route of broker deliveries pushed over HTTP. */
@@ -60,7 +60,7 @@ export function buildIngressDeps(
     overrides.healthRecords ??
     new HealthRecordStore({ client: aws.documents, tableName: config.memoryTableName });
   const pipeline: PipelineDeps = {
-    dedupe: new DedupeStore(aws.documents, config.memoryTableName, now),
+    dedupe: new DedupeStore({ ...memoryTable(config, aws), now }),
     queue: overrides.queue ?? new SqsChatQueue(aws.sqs, config.chatQueueUrl),
     logger,
     now,
@@ -68,7 +68,7 @@ export function buildIngressDeps(
   const services: WebhookServices = {
     forget: overrides.forget ?? buildForgetConversation(config, aws),
     preferences:
-      overrides.preferences ?? new PreferenceStore(aws.documents, config.memoryTableName),
+      overrides.preferences ?? new PreferenceStore(memoryTable(config, aws)),
   };
   const webhooks: WebhookRoute[] = Object.values(PLATFORM_ADAPTERS).map((adapter) => ({
     path: adapter.path,

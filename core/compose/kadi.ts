@@ -15,7 +15,7 @@ import { KnowledgeStore } from "../memory/knowledge";
 import type { ChatJobSink } from "../queue/chat-queue";
 import type { AwsClients } from "./aws";
 import { kadiIngressDeps } from "./ingress";
-import { buildLongTermMemory, type LongTermMemory } from "./memory";
+import { buildLongTermMemory, type LongTermMemory, memoryTable } from "./memory";
 import { PLATFORM_ADAPTERS } from "./platforms";
 
 /**
@@ -163,11 +163,11 @@ export function buildListenerDeps(
     tools: createKadiTools({
       runTurn: options.runTurn,
       longTerm: (options.memory ?? buildLongTermMemory(config, aws)).index,
-      knowledge: new KnowledgeStore(aws.documents, config.memoryTableName),
+      knowledge: new KnowledgeStore(memoryTable(config, aws)),
       now,
     }),
     ingress: kadiIngressDeps(config, {
-      dedupe: new DedupeStore(aws.documents, config.memoryTableName, now),
+      dedupe: new DedupeStore({ ...memoryTable(config, aws), now }),
       queue: options.queue,
       logger: options.logger,
       now,

@@ -1,14 +1,23 @@
 import type { Config } from "../config";
 import { ConversationStore } from "../memory/conversations";
 import { createForgetConversation } from "../memory/forget";
-import type { ConversationRef } from "../memory/keys";
 import { createLongTermIndex, type LongTermIndexDeps } from "../memory/long-term/index";
 import { SummaryStore } from "../memory/long-term/summaries";
 import type { LongTermIndex } from "../memory/long-term/types";
+import type { ConversationRef } from "../memory/table/keys";
+import type { TableOptions } from "../memory/table/table";
 import type { AwsClients } from "./aws";
 
 // Kept apart from compose/archiver.ts (which pulls in the LLM SDKs) so the ingress can build
 // `/forget` without bundling them.
+
+/** The single table every memory store lives in (`MEMORY_TABLE_NAME`), as the stores take it. */
+export function memoryTable(
+  config: Pick<Config, "memoryTableName">,
+  aws: AwsClients,
+): TableOptions {
+  return { client: aws.documents, tableName: config.memoryTableName };
+}
 
 /** The long-term memory pieces every entry point shares: durable copies and the index. */
 export interface LongTermMemory {
@@ -23,7 +32,7 @@ export function buildLongTermMemory(
   aws: AwsClients,
   arcadedb?: LongTermIndexDeps["arcadedb"],
 ): LongTermMemory {
-  const summaries = new SummaryStore(aws.documents, config.memoryTableName);
+  const summaries = new SummaryStore(memoryTable(config, aws));
   const index = createLongTermIndex(config, { summaries, ...(arcadedb ? { arcadedb } : {}) });
   return { summaries, index };
 }
@@ -38,7 +47,7 @@ export function buildForgetConversation(
   memory: LongTermMemory = buildLongTermMemory(config, aws),
 ): (ref: ConversationRef) => Promise<{ messages: number; summaries: number }> {
   return createForgetConversation({
-    conversations: new ConversationStore(aws.documents, config.memoryTableName),
+    conversations: new ConversationStore(memoryTable(config, aws)),
     summaries: memory.summaries,
     index: memory.index,
   });

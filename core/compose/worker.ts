@@ -11,11 +11,11 @@ import { createLogger } from "../logger";
 import { ConversationStore } from "../memory/conversations";
 import { PreferenceStore } from "../memory/preferences";
 import { createRecall } from "../memory/recall";
-import { TTL_ATTRIBUTE } from "../memory/table";
+import { TTL_ATTRIBUTE } from "../memory/table/table";
 import { buildArchiveRequester } from "./archiver";
 import type { AwsClients } from "./aws";
 import { buildProviderManager } from "./llm";
-import { buildLongTermMemory, type LongTermMemory } from "./memory";
+import { buildLongTermMemory, type LongTermMemory, memoryTable } from "./memory";
 import { buildReplyRouter } from "./repliers";
 
 /** How long a finished reply is remembered for redeliveries, seconds (SQS retention max is
@@ -95,8 +95,8 @@ export function buildWorkerDeps(
   const runTurn = createChatTurn({
     recall: createRecall({ index: memory.index, budget: config.recall, logger }),
     ...(requestArchival ? { requestArchival } : {}),
-    conversations: new ConversationStore(aws.documents, config.memoryTableName),
-    preferences: new PreferenceStore(aws.documents, config.memoryTableName),
+    conversations: new ConversationStore(memoryTable(config, aws)),
+    preferences: new PreferenceStore(memoryTable(config, aws)),
     archiveHighWater: config.archiveHighWater,
     llm,
     replier,

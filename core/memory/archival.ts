@@ -2,8 +2,8 @@ import * as z from "zod";
 
 /**
  * The archival policy as numbers and pure decisions. The I/O lives in `archiver.ts` (the job),
- * `archive-ledger.ts` (the META bookkeeping) and `../queue/archive-queue.ts` (the queue); the
- * whole lifecycle is described in `docs/architecture.md` (Memory lifecycle).
+ * `archive-ledger.ts` (the META bookkeeping) and `archive-requester.ts` (the coalesced request);
+ * the whole lifecycle is described in `docs/architecture.md` (Memory lifecycle).
  */
 
 /** Live messages an archive run leaves; everything older is summarised. */

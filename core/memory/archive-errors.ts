@@ -1,4 +1,4 @@
-import type { ConversationRef } from "./keys";
+import type { ConversationRef } from "./table/keys";
 
 /** The archiver's typed errors (`archiver.ts`); each leaves every message in place. */
 

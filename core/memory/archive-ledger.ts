@@ -6,8 +6,9 @@ import {
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import { type RunningSummary, toRunningSummary } from "./conversation-items";
-import { cancellationCodes, sendConditional, sendTransaction } from "./dynamo";
-import { type ConversationRef, conversationMetaKey, conversationPk, messageSk } from "./keys";
+import { cancellationCodes, sendConditional, sendTransaction } from "./table/dynamo";
+import { type ConversationRef, conversationMetaKey, conversationPk, messageSk } from "./table/keys";
+import type { TableOptions } from "./table/table";
 
 /** The chunk an archiver is working on, recorded on META before anything else is written. */
 export interface ArchivePlan {
@@ -40,10 +41,13 @@ export interface ArchiveState {
  * `docs/architecture.md` (Memory lifecycle); `archiver.ts` drives it.
  */
 export class ArchiveLedger {
-  constructor(
-    private readonly db: DynamoDBDocumentClient,
-    private readonly tableName: string,
-  ) {}
+  private readonly db: DynamoDBDocumentClient;
+  private readonly tableName: string;
+
+  constructor(options: TableOptions) {
+    this.db = options.client;
+    this.tableName = options.tableName;
+  }
 
   /**
    * Marks the conversation as waiting for archival unless it already is: sets META

@@ -1,7 +1,6 @@
 import { randomUUID } from "node:crypto";
+import type { Logger } from "@aws-lambda-powertools/logger";
 import type { ChatMessage, Completion, LlmErrorKind } from "../llm/types";
-import type { Logger } from "../logger";
-import type { ArchiveRequester } from "../queue/archive-queue";
 import {
   ARCHIVE_CHUNK_MAX_MESSAGES,
   ARCHIVE_CHUNK_MIN_REMAINING_MS,
@@ -21,9 +20,9 @@ import {
   describeConversation,
 } from "./archive-errors";
 import type { ArchiveLedger, ArchivePlan } from "./archive-ledger";
+import type { ArchiveRequester } from "./archive-requester";
 import type { RunningSummary, StoredMessage } from "./conversation-items";
 import type { ConversationStore } from "./conversations";
-import type { ConversationRef } from "./keys";
 import { summaryId } from "./long-term/summaries";
 import type { LongTermIndex, SummaryRecord } from "./long-term/types";
 import {
@@ -32,6 +31,7 @@ import {
   SUMMARY_MAX_TOKENS,
   SummaryFormatError,
 } from "./summary-prompt";
+import type { ConversationRef } from "./table/keys";
 
 /** The slice of the provider manager the archiver uses (`createProviderManager`). */
 export interface SummaryCompleter {

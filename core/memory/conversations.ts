@@ -14,7 +14,12 @@ import {
   toHead,
   toStoredMessage,
 } from "./conversation-items";
-import { batchDelete, cancellationCodes, type OptimisticAttempt, retryOptimistic } from "./dynamo";
+import {
+  batchDelete,
+  cancellationCodes,
+  type OptimisticAttempt,
+  retryOptimistic,
+} from "./table/dynamo";
 import {
   type ConversationRef,
   conversationMetaKey,
@@ -23,8 +28,8 @@ import {
   messageIdOf,
   messageSk,
   turnSk,
-} from "./keys";
-import { TTL_ATTRIBUTE } from "./table";
+} from "./table/keys";
+import { type TableOptions, TTL_ATTRIBUTE } from "./table/table";
 
 /** What became of {@link ConversationStore.appendTurn}. */
 export type AppendResult =
@@ -56,10 +61,13 @@ export const TURN_MARKER_TTL_MS = 15 * 24 * 60 * 60 * 1000;
  * (`archive-ledger.ts`). The lifecycle is described in `docs/architecture.md`.
  */
 export class ConversationStore {
-  constructor(
-    private readonly db: DynamoDBDocumentClient,
-    private readonly tableName: string,
-  ) {}
+  private readonly db: DynamoDBDocumentClient;
+  private readonly tableName: string;
+
+  constructor(options: TableOptions) {
+    this.db = options.client;
+    this.tableName = options.tableName;
+  }
 
   /**
    * META as a turn needs it: the last sequence number, the live count and the running summary

@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { DeleteCommand, type DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
-import { dedupeKey } from "./keys";
-import { TTL_ATTRIBUTE } from "./table";
+import { dedupeKey } from "./table/keys";
+import { type TableOptions, TTL_ATTRIBUTE } from "./table/table";
 
 /** How long a dedupe mark lives. Slack retries within about an hour; a day is generous. */
 export const DEFAULT_DEDUPE_TTL_SECONDS = 24 * 60 * 60;
@@ -12,11 +12,16 @@ export const DEFAULT_DEDUPE_TTL_SECONDS = 24 * 60 * 60;
  * later), so an expired mark that still exists is treated as absent.
  */
 export class DedupeStore {
-  constructor(
-    private readonly db: DynamoDBDocumentClient,
-    private readonly tableName: string,
-    private readonly now: () => number = Date.now,
-  ) {}
+  private readonly db: DynamoDBDocumentClient;
+  private readonly tableName: string;
+  private readonly now: () => number;
+
+  /** @param options.now - epoch-ms clock that decides whether a mark expired; default `Date.now`. */
+  constructor(options: TableOptions & { now?: () => number }) {
+    this.db = options.client;
+    this.tableName = options.tableName;
+    this.now = options.now ?? Date.now;
+  }
 
   /**
    * Records `id` under `scope` if no live mark exists.

@@ -1,6 +1,6 @@
 import type { ConversationStore } from "./conversations";
-import type { ConversationRef } from "./keys";
 import type { LongTermIndex, SummaryRecord } from "./long-term/types";
+import type { ConversationRef } from "./table/keys";
 
 /** Dependencies of {@link createForgetConversation}. */
 export interface ForgetDeps {

@@ -4,7 +4,8 @@ import {
   GetCommand,
   PutCommand,
 } from "@aws-sdk/lib-dynamodb";
-import { KNOWLEDGE_PK, KNOWLEDGE_SK_PREFIX } from "./keys";
+import { KNOWLEDGE_PK, KNOWLEDGE_SK_PREFIX } from "./table/keys";
+import type { TableOptions } from "./table/table";
 
 /** One entry of the shared knowledge base. `updatedAt` is epoch milliseconds. */
 export interface KnowledgeEntry {
@@ -25,10 +26,13 @@ export class KnowledgeValidationError extends Error {
 
 /** Knowledge shared by every user of the agent (`KNOWLEDGE` / `ENTRY#{key}`). */
 export class KnowledgeStore {
-  constructor(
-    private readonly db: DynamoDBDocumentClient,
-    private readonly tableName: string,
-  ) {}
+  private readonly db: DynamoDBDocumentClient;
+  private readonly tableName: string;
+
+  constructor(options: TableOptions) {
+    this.db = options.client;
+    this.tableName = options.tableName;
+  }
 
   /** The entry under `key`, or `undefined`. @throws the SDK's error when DynamoDB fails. */
   async get(key: string): Promise<KnowledgeEntry | undefined> {

@@ -4,17 +4,21 @@ import {
   PutCommand,
   QueryCommand,
 } from "@aws-sdk/lib-dynamodb";
-import { type Platform, PREFERENCE_SK_PREFIX, userPk } from "./keys";
+import { type Platform, PREFERENCE_SK_PREFIX, userPk } from "./table/keys";
+import type { TableOptions } from "./table/table";
 
 /** Preference names the agent reads. `model` is a model id or alias. */
 export type PreferenceKey = "model" | (string & {});
 
 /** Per-user preferences (`USER#{platform}#{userId}` / `PREF#{key}`), string values. */
 export class PreferenceStore {
-  constructor(
-    private readonly db: DynamoDBDocumentClient,
-    private readonly tableName: string,
-  ) {}
+  private readonly db: DynamoDBDocumentClient;
+  private readonly tableName: string;
+
+  constructor(options: TableOptions) {
+    this.db = options.client;
+    this.tableName = options.tableName;
+  }
 
   /**
    * All preferences of one user in one Query, as a key → value record (empty if none).

@@ -1,6 +1,6 @@
-import type { Logger } from "../logger";
-import type { ConversationRef } from "./keys";
+import type { Logger } from "@aws-lambda-powertools/logger";
 import type { LongTermIndex, SummaryHit, SummaryRecord } from "./long-term/types";
+import type { ConversationRef } from "./table/keys";
 
 /** How much archived memory one turn may carry (`MEMORY_RECALL_MAX_SUMMARIES` / `_CHARS`). */
 export interface RecallBudget {

@@ -10,7 +10,7 @@ import type { ChatJob } from "../chat/job";
 import type { Config } from "../config";
 import type { Platform } from "../constants/platforms";
 import type { Webhook } from "../ingress/pipeline";
-import type { ConversationRef } from "../memory/keys";
+import type { ConversationRef } from "../memory/table/keys";
 import type { PreferenceStore } from "../memory/preferences";
 
 /** Clears one conversation; resolves to how many messages and summaries were removed. */

@@ -1,21 +1,13 @@
 import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
-import {
-  type ArchiveJob,
-  archiveJobSchema,
-  DEFAULT_ARCHIVE_HIGH_WATER,
-  staleRequestCutoff,
-} from "../memory/archival";
-import type { ArchiveLedger } from "../memory/archive-ledger";
-import type { ConversationRef } from "../memory/keys";
+import { type ArchiveJob, archiveJobSchema } from "../memory/archival";
+import type { ArchiveJobSink } from "../memory/archive-requester";
 import { toQueueBody } from "./body";
 
-/** Anything that accepts archive jobs; the chat turn and the archiver depend on this. */
-export interface ArchiveJobSink {
-  /** Enqueues one job. @throws the transport's error when the job was not accepted. */
-  enqueue(job: ArchiveJob): Promise<void>;
-}
-
-/** The archive queue on SQS (or fauxqs locally): one message per job, JSON body. */
+/**
+ * The archive queue on SQS (or fauxqs locally): one message per job, its body the job's JSON as
+ * {@link toQueueBody} writes it. The archive requester (`core/memory/archive-requester.ts`)
+ * sends its jobs through this.
+ */
 export class SqsArchiveQueue implements ArchiveJobSink {
   constructor(
     private readonly sqs: SQSClient,
@@ -32,73 +24,4 @@ export class SqsArchiveQueue implements ArchiveJobSink {
       new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: toQueueBody(body) }),
     );
   }
-}
-
-/**
- * Enqueueing an archive job failed. `cause` is the SQS error, or `[sqsError, dynamoError]` when
- * clearing the pending mark failed too; in that case the mark expires on its own after
- * `ARCHIVE_REQUEST_STALE_MS` and a later turn requests again.
- */
-export class ArchiveEnqueueError extends Error {
-  override readonly name = "ArchiveEnqueueError";
-  constructor(
-    /** Whether the pending mark on META was cleared, so the very next turn can retry. */
-    readonly markCleared: boolean,
-    options: { cause: unknown },
-  ) {
-    super(
-      markCleared
-        ? "could not enqueue the archive job; the pending mark was cleared"
-        : "could not enqueue the archive job nor clear the pending mark",
-      options,
-    );
-  }
-}
-
-/**
- * Asks for archival of one conversation; resolves `true` when a job was enqueued, `false`
- * when none was needed (not over the limit) or one is already pending (coalesced).
- */
-export type ArchiveRequester = (conversation: ConversationRef) => Promise<boolean>;
-
-/**
- * Builds the coalescing archive requester: a conditional write on the conversation's META
- * (`archiveRequestedAt`, set only when the counter is over the high-water mark, default
- * {@link DEFAULT_ARCHIVE_HIGH_WATER}, and no fresh request is pending) decides, then the job is
- * enqueued. If enqueueing fails the mark is
- * cleared again so the next turn can retry.
- *
- * @throws {ArchiveEnqueueError} when enqueueing failed; the DynamoDB error of the conditional
- *   write.
- */
-export function createArchiveRequester(deps: {
-  ledger: ArchiveLedger;
-  queue: ArchiveJobSink;
-  now: () => number;
-  /** `MEMORY_ARCHIVE_HIGH_WATER`; default {@link DEFAULT_ARCHIVE_HIGH_WATER}. */
-  highWater?: number;
-}): ArchiveRequester {
-  const highWater = deps.highWater ?? DEFAULT_ARCHIVE_HIGH_WATER;
-  return async (conversation) => {
-    const nowMs = deps.now();
-    const marked = await deps.ledger.markArchiveRequested(conversation, {
-      nowMs,
-      highWater,
-      staleBeforeMs: staleRequestCutoff(nowMs),
-    });
-    if (!marked) return false;
-    try {
-      await deps.queue.enqueue({ v: 1, conversation, requestedAt: nowMs });
-    } catch (error) {
-      let markCleared = true;
-      try {
-        await deps.ledger.clearArchiveRequest(conversation, nowMs);
-      } catch (clearError) {
-        markCleared = false;
-        throw new ArchiveEnqueueError(markCleared, { cause: [error, clearError] });
-      }
-      throw new ArchiveEnqueueError(markCleared, { cause: error });
-    }
-    return true;
-  };
 }

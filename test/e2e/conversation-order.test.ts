@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AwsClients, createAwsClients } from "../../core/compose/aws";
 import { ConversationStore } from "../../core/memory/conversations";
-import type { ConversationRef } from "../../core/memory/keys";
+import type { ConversationRef } from "../../core/memory/table/keys";
 import { ensureQueueWithDlq, LOCAL_CREDENTIALS } from "../../local/services";
 import { type LocalStack, startLocalStack } from "../../local/stack";
 import { type FakeAnthropic, startFakeAnthropic } from "../fakes/anthropic";
@@ -68,7 +68,10 @@ async function mention(user: string, text: string, tsSeconds: number): Promise<v
 
 /** Waits until the model has been asked `text` and the answer to it is stored. */
 async function answered(conversation: ConversationRef, text: string): Promise<void> {
-  const conversations = new ConversationStore(aws.documents, stack.config.memoryTableName);
+  const conversations = new ConversationStore({
+    client: aws.documents,
+    tableName: stack.config.memoryTableName,
+  });
   await waitFor(async () => {
     const stored = await conversations.recent(conversation);
     return stored.some((m) => m.role === "assistant" && m.content.endsWith(text))
@@ -129,7 +132,10 @@ describe("conversation order (local stack)", () => {
     await answered(conversation, "second, answered first");
     await answered(conversation, "first, delivered twice");
 
-    const conversations = new ConversationStore(aws.documents, stack.config.memoryTableName);
+    const conversations = new ConversationStore({
+      client: aws.documents,
+      tableName: stack.config.memoryTableName,
+    });
     expect((await conversations.recent(conversation)).map((m) => m.content)).toEqual([
       "second, answered first",
       expect.stringMatching(/second, answered first$/),

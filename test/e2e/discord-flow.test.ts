@@ -71,7 +71,10 @@ async function settledMessages(token: string) {
 
 function conversation(userId: string) {
   const aws = createAwsClients(stack.config, LOCAL_CREDENTIALS);
-  return new ConversationStore(aws.documents, stack.config.memoryTableName).recent({
+  return new ConversationStore({
+    client: aws.documents,
+    tableName: stack.config.memoryTableName,
+  }).recent({
     platform: "discord",
     channelId: CHANNEL,
     userId,

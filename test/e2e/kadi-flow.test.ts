@@ -213,7 +213,10 @@ describe("KĀDI broker → local stack → broker tools", () => {
     await waitFor(() => replies.find((r) => r.tool === "slack_send_reply"));
     const conversation = { platform: "slack" as const, channelId: "C0MEM", userId: "U0CAROL" };
     const aws = createAwsClients(stack.config, LOCAL_CREDENTIALS);
-    const store = new ConversationStore(aws.documents, stack.config.memoryTableName);
+    const store = new ConversationStore({
+      client: aws.documents,
+      tableName: stack.config.memoryTableName,
+    });
     await waitFor(async () => ((await store.recent(conversation)).length >= 2 ? true : undefined));
 
     const result = await caller.invokeTool(

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RECALL_HEADING, RUNNING_SUMMARY_HEADING } from "../../core/chat/prompt";
 import { type AwsClients, createAwsClients } from "../../core/compose/aws";
 import { ConversationStore } from "../../core/memory/conversations";
-import type { ConversationRef } from "../../core/memory/keys";
 import { SummaryStore } from "../../core/memory/long-term/summaries";
+import type { ConversationRef } from "../../core/memory/table/keys";
 import { LOCAL_CREDENTIALS } from "../../local/services";
 import { type LocalStack, startLocalStack } from "../../local/stack";
 import { type FakeAnthropic, startFakeAnthropic } from "../fakes/anthropic";
@@ -51,7 +51,10 @@ afterAll(async () => {
 let mentions = 0;
 /** Sends one signed mention and waits until both of its turns are stored. */
 async function mention(text: string): Promise<void> {
-  const conversations = new ConversationStore(aws.documents, stack.config.memoryTableName);
+  const conversations = new ConversationStore({
+    client: aws.documents,
+    tableName: stack.config.memoryTableName,
+  });
   mentions++;
   // Millisecond-precision `ts`, later than everything stored: message ids sort in chat order.
   const envelope = appMentionEnvelope({
@@ -83,8 +86,14 @@ describe("long conversation → archive → recall (local stack)", () => {
 
     // 16 mentions = 32 messages, past the high-water mark of 30: the stack's archiver folds the
     // oldest 12 into one summary (and into the running summary), down to 20.
-    const conversations = new ConversationStore(aws.documents, stack.config.memoryTableName);
-    const summaries = new SummaryStore(aws.documents, stack.config.memoryTableName);
+    const conversations = new ConversationStore({
+      client: aws.documents,
+      tableName: stack.config.memoryTableName,
+    });
+    const summaries = new SummaryStore({
+      client: aws.documents,
+      tableName: stack.config.memoryTableName,
+    });
     const [summary] = await waitFor(async () => {
       const stored = await summaries.listForUser("slack", USER);
       return stored.length > 0 && (await conversations.messageCount(conversation)) === 20

@@ -106,7 +106,10 @@ describe("Slack mention → model → threaded reply (local stack)", () => {
     expect(anthropic.requests).toHaveLength(1);
 
     const aws = createAwsClients(stack.config, LOCAL_CREDENTIALS);
-    const stored = await new ConversationStore(aws.documents, stack.config.memoryTableName).recent({
+    const stored = await new ConversationStore({
+      client: aws.documents,
+      tableName: stack.config.memoryTableName,
+    }).recent({
       platform: "slack",
       channelId: "C0CHAN",
       userId: "U0ALICE",
@@ -138,7 +141,10 @@ describe("Slack mention → model → threaded reply (local stack)", () => {
     expect(posts).toHaveLength(1);
     expect(posts[0]).toMatchObject({ thread_ts: ts, text: expect.stringContaining(text) });
     const aws = createAwsClients(stack.config, LOCAL_CREDENTIALS);
-    const stored = await new ConversationStore(aws.documents, stack.config.memoryTableName).recent({
+    const stored = await new ConversationStore({
+      client: aws.documents,
+      tableName: stack.config.memoryTableName,
+    }).recent({
       platform: "slack",
       channelId: "C0CHAN",
       userId: "U0ASTRAL",

@@ -6,8 +6,8 @@ import { buildLongTermMemory } from "../../core/compose/memory";
 import type { Config } from "../../core/config";
 import { createLogger } from "../../core/logger";
 import { ConversationStore } from "../../core/memory/conversations";
-import type { ConversationRef } from "../../core/memory/keys";
 import { SummaryStore } from "../../core/memory/long-term/summaries";
+import type { ConversationRef } from "../../core/memory/table/keys";
 import { createArchiverHandler } from "../../functions/archiver";
 import { startQueuePoller } from "../../local/poller";
 import { deadLetterQueueUrl, redriveDlq } from "../../scripts/memory-redrive";
@@ -61,7 +61,10 @@ async function visibleMessages(url: string): Promise<number> {
 describe("archiver with ArcadeDB down (fake ArcadeDB, fauxqs redrive policy)", () => {
   it("keeps the messages, lands the job in the DLQ after 3 receives, and completes after memory:redrive", async () => {
     const ref: ConversationRef = { platform: "slack", channelId: "C-DLQ", userId: "U-DLQ" };
-    const conversations = new ConversationStore(aws.documents, config.memoryTableName);
+    const conversations = new ConversationStore({
+      client: aws.documents,
+      tableName: config.memoryTableName,
+    });
     const ids = await appendMessages(conversations, ref, 33, {
       startMs: Date.UTC(2026, 1, 1),
       text: (i) => (i === 1 ? "the staging database password rotates on fridays" : `chat ${i}`),
@@ -118,10 +121,10 @@ describe("archiver with ArcadeDB down (fake ArcadeDB, fauxqs redrive policy)", (
     });
     expect((await conversations.recent(ref, 100)).map((m) => m.messageId)).toEqual(ids.slice(13));
     expect(await conversations.messageCount(ref)).toBe(20);
-    const stored = await new SummaryStore(aws.documents, config.memoryTableName).listForUser(
-      "slack",
-      "U-DLQ",
-    );
+    const stored = await new SummaryStore({
+      client: aws.documents,
+      tableName: config.memoryTableName,
+    }).listForUser("slack", "U-DLQ");
     expect(stored).toHaveLength(1);
     expect(stored[0]).toMatchObject({ fromMessageId: ids[0], toMessageId: ids[12] });
     expect(arcadedb.records("Summary").map((r) => r.id)).toEqual([stored[0]?.id]);

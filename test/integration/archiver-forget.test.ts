@@ -5,8 +5,8 @@ import { buildForgetConversation, buildLongTermMemory } from "../../core/compose
 import type { Config } from "../../core/config";
 import { ArchiveLedger } from "../../core/memory/archive-ledger";
 import { ConversationStore } from "../../core/memory/conversations";
-import type { ConversationRef } from "../../core/memory/keys";
 import { SummaryStore } from "../../core/memory/long-term/summaries";
+import type { ConversationRef } from "../../core/memory/table/keys";
 import { type FakeAnthropic, startFakeAnthropic } from "../fakes/anthropic";
 import { type FakeArcadeDb, startFakeArcadeDb } from "../fakes/arcadedb";
 import {
@@ -39,9 +39,12 @@ beforeAll(async () => {
   aws = setup.aws;
   const { queueUrl } = await testArchiveQueue(aws);
   config = { ...setup.config, archiveQueueUrl: queueUrl };
-  conversations = new ConversationStore(aws.documents, config.memoryTableName);
-  ledger = new ArchiveLedger(aws.documents, config.memoryTableName);
-  summaries = new SummaryStore(aws.documents, config.memoryTableName);
+  conversations = new ConversationStore({
+    client: aws.documents,
+    tableName: config.memoryTableName,
+  });
+  ledger = new ArchiveLedger({ client: aws.documents, tableName: config.memoryTableName });
+  summaries = new SummaryStore({ client: aws.documents, tableName: config.memoryTableName });
 });
 
 afterAll(async () => {

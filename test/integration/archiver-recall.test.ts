@@ -125,8 +125,11 @@ describe("recall in the chat turn (fake ArcadeDB backend)", () => {
   });
 
   it("requests archival once the stored turns take the conversation past the high-water mark", async () => {
-    const conversations = new ConversationStore(aws.documents, config.memoryTableName);
-    const ledger = new ArchiveLedger(aws.documents, config.memoryTableName);
+    const conversations = new ConversationStore({
+      client: aws.documents,
+      tableName: config.memoryTableName,
+    });
+    const ledger = new ArchiveLedger({ client: aws.documents, tableName: config.memoryTableName });
     const under = job("U-FULL", "a question at the mark");
     await appendMessages(conversations, under.conversation, 28, { startMs: Date.UTC(2026, 0, 1) });
     await runJob(under);

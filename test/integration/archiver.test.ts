@@ -8,8 +8,8 @@ import { createLogger } from "../../core/logger";
 import type { ArchiveJob } from "../../core/memory/archival";
 import { ArchiveLedger } from "../../core/memory/archive-ledger";
 import { ConversationStore } from "../../core/memory/conversations";
-import type { ConversationRef } from "../../core/memory/keys";
 import { SummaryStore } from "../../core/memory/long-term/summaries";
+import type { ConversationRef } from "../../core/memory/table/keys";
 import { SqsArchiveQueue } from "../../core/queue/archive-queue";
 import { createArchiverHandler } from "../../functions/archiver";
 import { localLambdaContext, startQueuePoller } from "../../local/poller";
@@ -41,9 +41,12 @@ beforeAll(async () => {
   aws = setup.aws;
   ({ queueUrl } = await testArchiveQueue(aws));
   config = { ...setup.config, archiveQueueUrl: queueUrl };
-  conversations = new ConversationStore(aws.documents, config.memoryTableName);
-  ledger = new ArchiveLedger(aws.documents, config.memoryTableName);
-  summaries = new SummaryStore(aws.documents, config.memoryTableName);
+  conversations = new ConversationStore({
+    client: aws.documents,
+    tableName: config.memoryTableName,
+  });
+  ledger = new ArchiveLedger({ client: aws.documents, tableName: config.memoryTableName });
+  summaries = new SummaryStore({ client: aws.documents, tableName: config.memoryTableName });
 });
 
 afterAll(async () => {

@@ -71,7 +71,10 @@ describe("chat worker handler", () => {
     expect(slack.posted()).toHaveLength(1);
     expect(anthropic.requests).toHaveLength(1);
     const aws = createAwsClients(config, LOCAL_CREDENTIALS);
-    const conversations = new ConversationStore(aws.documents, config.memoryTableName);
+    const conversations = new ConversationStore({
+      client: aws.documents,
+      tableName: config.memoryTableName,
+    });
     expect(await conversations.messageCount(theJob.conversation)).toBe(2);
   });
 
@@ -89,7 +92,7 @@ describe("chat worker handler", () => {
 
   it("uses the user's preferred model and lets a [model] directive override it", async () => {
     const aws = createAwsClients(config, LOCAL_CREDENTIALS);
-    await new PreferenceStore(aws.documents, config.memoryTableName).put(
+    await new PreferenceStore({ client: aws.documents, tableName: config.memoryTableName }).put(
       "slack",
       "U-pref",
       "model",

@@ -77,7 +77,7 @@ async function send(payload: Record<string, unknown>, target = app) {
 
 /** Whether a dedupe mark exists for `id` (claims and releases it when it did not). */
 async function isMarked(id: string): Promise<boolean> {
-  const dedupe = new DedupeStore(aws.documents, config.memoryTableName);
+  const dedupe = new DedupeStore({ client: aws.documents, tableName: config.memoryTableName });
   const claimed = await dedupe.claim(DISCORD_INTERACTION_SCOPE, id);
   if (claimed) await dedupe.release(DISCORD_INTERACTION_SCOPE, id);
   return !claimed;
@@ -291,7 +291,7 @@ describe("POST /discord/interactions: /model and /forget", () => {
       status: 200,
       json: ephemeral(expect.stringContaining(`\`haiku\` (${MODEL_ALIASES.haiku})`)),
     });
-    const prefs = new PreferenceStore(aws.documents, config.memoryTableName);
+    const prefs = new PreferenceStore({ client: aws.documents, tableName: config.memoryTableName });
     expect(await prefs.getAll("discord", userId)).toEqual({ model: "haiku" });
   });
 
@@ -299,7 +299,7 @@ describe("POST /discord/interactions: /model and /forget", () => {
     const userId = "870000000000000007";
     const res = await send(commandInteraction("model", { name: "llama3" }, { userId }));
     expect(JSON.stringify(res.json)).toContain("`sonnet`");
-    const prefs = new PreferenceStore(aws.documents, config.memoryTableName);
+    const prefs = new PreferenceStore({ client: aws.documents, tableName: config.memoryTableName });
     expect(await prefs.getAll("discord", userId)).toEqual({});
   });
 
@@ -307,8 +307,14 @@ describe("POST /discord/interactions: /model and /forget", () => {
     const userId = "880000000000000008";
     const here = { platform: "discord" as const, channelId: "980000000000000008", userId };
     const elsewhere = { ...here, channelId: "990000000000000009" };
-    const conversations = new ConversationStore(aws.documents, config.memoryTableName);
-    const summaries = new SummaryStore(aws.documents, config.memoryTableName);
+    const conversations = new ConversationStore({
+      client: aws.documents,
+      tableName: config.memoryTableName,
+    });
+    const summaries = new SummaryStore({
+      client: aws.documents,
+      tableName: config.memoryTableName,
+    });
     const t = Date.now();
     for (const [i, ref] of [here, here, here, elsewhere].entries()) {
       await conversations.appendTurn(ref, {

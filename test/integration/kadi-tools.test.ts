@@ -14,7 +14,7 @@ const NOW = 1_700_000_000_000;
 
 beforeAll(async () => {
   const { aws, config } = await testAws(testConfig());
-  const summaries = new SummaryStore(aws.documents, config.memoryTableName);
+  const summaries = new SummaryStore({ client: aws.documents, tableName: config.memoryTableName });
   await summaries.put({
     id: "slack#C1#U1#01HZZZZZZZZZZZZZZZZZZZZZZZ",
     platform: "slack",
@@ -39,7 +39,7 @@ beforeAll(async () => {
   const list = createKadiTools({
     runTurn,
     longTerm: createLongTermIndex(config, { summaries }),
-    knowledge: new KnowledgeStore(aws.documents, config.memoryTableName),
+    knowledge: new KnowledgeStore({ client: aws.documents, tableName: config.memoryTableName }),
     now: () => NOW,
   });
   tools = new Map(list.map((t) => [t.name, t]));

@@ -3,12 +3,12 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { type AwsClients, createAwsClients } from "../../core/compose/aws";
 import { buildLongTermMemory } from "../../core/compose/memory";
 import type { Config } from "../../core/config";
-import { userPk } from "../../core/memory/keys";
 import { EmbeddedLongTermIndex } from "../../core/memory/long-term/embedded";
 import { SummaryStore, summaryId } from "../../core/memory/long-term/summaries";
 import { LOG_HEAD_SK, logEntrySk } from "../../core/memory/long-term/summary-log";
 import type { SummaryRecord } from "../../core/memory/long-term/types";
 import { UserIndexCache } from "../../core/memory/long-term/user-index-cache";
+import { userPk } from "../../core/memory/table/keys";
 import { LOCAL_CREDENTIALS } from "../../local/services";
 import { testAws, testConfig } from "../support/aws";
 import { recordRequests, summaryItemWrites } from "../support/dynamodb-requests";
@@ -29,7 +29,7 @@ beforeAll(async () => {
 function container() {
   const own = createAwsClients(config, LOCAL_CREDENTIALS);
   const recorder = recordRequests(own.documents);
-  const summaries = new SummaryStore(own.documents, config.memoryTableName);
+  const summaries = new SummaryStore({ client: own.documents, tableName: config.memoryTableName });
   return { recorder, summaries, index: new EmbeddedLongTermIndex({ summaries }) };
 }
 
@@ -160,7 +160,7 @@ describe("embedded backend with a per-container cache (DynamoDB Local)", () => {
         for (const s of records.filter((_, n) => n % 2 === i)) await w.summaries.put(s);
       }),
     );
-    const store = new SummaryStore(aws.documents, config.memoryTableName);
+    const store = new SummaryStore({ client: aws.documents, tableName: config.memoryTableName });
     expect(await store.headVersion("slack", "U-race")).toBe(20);
     const changes = await store.changes("slack", "U-race", 1, 20);
     expect(changes).toHaveLength(20);
@@ -198,7 +198,7 @@ describe("embedded backend with a per-container cache (DynamoDB Local)", () => {
   });
 
   it("answers a warm search with one GetItem, whether the user has 5 or 200 summaries", async () => {
-    const writer = new SummaryStore(aws.documents, config.memoryTableName);
+    const writer = new SummaryStore({ client: aws.documents, tableName: config.memoryTableName });
     for (let n = 0; n < 200; n++) {
       if (n < 5) await writer.put(summary("U-warm-5", n));
       await writer.put(summary("U-warm-200", n));
@@ -215,7 +215,7 @@ describe("embedded backend with a per-container cache (DynamoDB Local)", () => {
   });
 
   it("keeps at most maxUsers users and maxDocuments summaries, least recently used out", async () => {
-    const store = new SummaryStore(aws.documents, config.memoryTableName);
+    const store = new SummaryStore({ client: aws.documents, tableName: config.memoryTableName });
     for (const user of ["U-lru-1", "U-lru-2", "U-lru-3"]) {
       for (let n = 0; n < 3; n++) await store.put(summary(user, n));
     }

@@ -1,12 +1,12 @@
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { AwsClients } from "../../core/compose/aws";
-import { userPk } from "../../core/memory/keys";
 import { EmbeddedLongTermIndex } from "../../core/memory/long-term/embedded";
 import { SummaryItemError } from "../../core/memory/long-term/errors";
 import { SummaryStore, summaryId, summarySk } from "../../core/memory/long-term/summaries";
 import type { SummaryRecord } from "../../core/memory/long-term/types";
 import { PreferenceStore } from "../../core/memory/preferences";
+import { userPk } from "../../core/memory/table/keys";
 import { testAws, testConfig } from "../support/aws";
 import {
   FIXTURE_CONVERSATION,
@@ -33,7 +33,7 @@ function ownedBy(s: SummaryRecord, userId: string, toMessageId = s.toMessageId):
 
 describe("SummaryStore (DynamoDB Local)", () => {
   it("upserts by id under USER#{platform}#{userId} / SUMMARY#{id}", async () => {
-    const store = new SummaryStore(aws.documents, table);
+    const store = new SummaryStore({ client: aws.documents, tableName: table });
     const s = ownedBy(fixtureSummaryByKey.car as SummaryRecord, "U-store-put");
     await store.put(s);
     await store.put({ ...s, text: "replaced" });
@@ -44,11 +44,16 @@ describe("SummaryStore (DynamoDB Local)", () => {
   });
 
   it("lists only that user's summaries and ignores their other items", async () => {
-    const store = new SummaryStore(aws.documents, table);
+    const store = new SummaryStore({ client: aws.documents, tableName: table });
     const mine = fixtureSummaries.slice(0, 5).map((s) => ownedBy(s, "U-store-list"));
     for (const s of mine) await store.put(s);
     await store.put(ownedBy(fixtureSummaries[6] as SummaryRecord, "U-store-list-other"));
-    await new PreferenceStore(aws.documents, table).put("slack", "U-store-list", "model", "haiku");
+    await new PreferenceStore({ client: aws.documents, tableName: table }).put(
+      "slack",
+      "U-store-list",
+      "model",
+      "haiku",
+    );
     const listed = await store.listForUser("slack", "U-store-list");
     expect(listed.map((s) => s.id).sort()).toEqual(mine.map((s) => s.id).sort());
     expect(await store.listForUser("discord", "U-store-list")).toEqual([]);
@@ -56,9 +61,14 @@ describe("SummaryStore (DynamoDB Local)", () => {
 
   it("scans every summary in the table and nothing else", async () => {
     const { aws: own, config } = await testAws(testConfig());
-    const store = new SummaryStore(own.documents, config.memoryTableName);
+    const store = new SummaryStore({ client: own.documents, tableName: config.memoryTableName });
     for (const s of [...fixtureSummaries, ...otherUserSummaries]) await store.put(s);
-    await new PreferenceStore(own.documents, config.memoryTableName).put("slack", "U1", "k", "v");
+    await new PreferenceStore({ client: own.documents, tableName: config.memoryTableName }).put(
+      "slack",
+      "U1",
+      "k",
+      "v",
+    );
     const scanned: SummaryRecord[] = [];
     for await (const s of store.scanAll()) scanned.push(s);
     expect(scanned.map((s) => s.id).sort()).toEqual(
@@ -67,7 +77,7 @@ describe("SummaryStore (DynamoDB Local)", () => {
   });
 
   it("deletes by summaryId() ids directly and by other ids through a scan", async () => {
-    const store = new SummaryStore(aws.documents, table);
+    const store = new SummaryStore({ client: aws.documents, tableName: table });
     const [a, b, c] = fixtureSummaries.map((s) => ownedBy(s, "U-store-delete"));
     const legacy = { ...(c as SummaryRecord), id: "legacy-summary-1" };
     for (const s of [a, b, legacy]) await store.put(s as SummaryRecord);
@@ -76,7 +86,7 @@ describe("SummaryStore (DynamoDB Local)", () => {
   });
 
   it("throws SummaryItemError for a malformed durable item", async () => {
-    const store = new SummaryStore(aws.documents, table);
+    const store = new SummaryStore({ client: aws.documents, tableName: table });
     await aws.documents.send(
       new PutCommand({
         TableName: table,
@@ -91,7 +101,7 @@ describe("SummaryStore (DynamoDB Local)", () => {
 
 describe("embedded BM25 backend (DynamoDB Local)", () => {
   it("ranks the relevant summary first and scopes hits to the asking user", async () => {
-    const store = new SummaryStore(aws.documents, table);
+    const store = new SummaryStore({ client: aws.documents, tableName: table });
     const backend = new EmbeddedLongTermIndex({ summaries: store });
     await backend.ensureReady();
     for (const s of [...fixtureSummaries, ...otherUserSummaries]) await store.put(s);
@@ -117,8 +127,10 @@ describe("embedded BM25 backend (DynamoDB Local)", () => {
   });
 
   it("sees summaries written through another instance (a fresh Lambda container)", async () => {
-    const writer = new SummaryStore(aws.documents, table);
-    const reader = new EmbeddedLongTermIndex({ summaries: new SummaryStore(aws.documents, table) });
+    const writer = new SummaryStore({ client: aws.documents, tableName: table });
+    const reader = new EmbeddedLongTermIndex({
+      summaries: new SummaryStore({ client: aws.documents, tableName: table }),
+    });
     expect(
       await reader.search({
         platform: "slack",
@@ -139,7 +151,7 @@ describe("embedded BM25 backend (DynamoDB Local)", () => {
   });
 
   it("returns nothing for text without searchable terms or a zero limit, and forgets removed ids", async () => {
-    const store = new SummaryStore(aws.documents, table);
+    const store = new SummaryStore({ client: aws.documents, tableName: table });
     const backend = new EmbeddedLongTermIndex({ summaries: store });
     const s = ownedBy(fixtureSummaryByKey.wedding as SummaryRecord, "U-embedded-remove");
     await store.put(s);

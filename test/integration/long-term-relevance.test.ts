@@ -25,7 +25,7 @@ const backends: Record<string, LongTermIndex> = {};
 
 beforeAll(async () => {
   const { aws, config } = await testAws(testConfig());
-  const summaries = new SummaryStore(aws.documents, config.memoryTableName);
+  const summaries = new SummaryStore({ client: aws.documents, tableName: config.memoryTableName });
   backends.embedded = new EmbeddedLongTermIndex({ summaries });
   fake = await startFakeArcadeDb({ password: "pw" });
   backends.arcadedb = new ArcadeDbLongTermIndex({

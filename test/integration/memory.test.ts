@@ -2,9 +2,9 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { AwsClients } from "../../core/compose/aws";
 import { ConversationStore } from "../../core/memory/conversations";
 import { DedupeStore } from "../../core/memory/dedupe";
-import { type ConversationRef, messageIdOf } from "../../core/memory/keys";
 import { KnowledgeStore, KnowledgeValidationError } from "../../core/memory/knowledge";
 import { PreferenceStore } from "../../core/memory/preferences";
+import { type ConversationRef, messageIdOf } from "../../core/memory/table/keys";
 import { testAws, testConfig } from "../support/aws";
 
 let aws: AwsClients;
@@ -31,7 +31,7 @@ const assistant = (content: string, sentAt: number) => ({
 
 describe("ConversationStore (DynamoDB Local)", () => {
   it("returns the newest messages oldest first and counts every append", async () => {
-    const store = new ConversationStore(aws.documents, table);
+    const store = new ConversationStore({ client: aws.documents, tableName: table });
     const c = conv("U-window");
     for (let i = 0; i < 25; i++) {
       const sentAt = 1_700_000_000_000 + i;
@@ -53,7 +53,7 @@ describe("ConversationStore (DynamoDB Local)", () => {
   });
 
   it("orders by the sequence it assigns, never by the messages' clocks", async () => {
-    const store = new ConversationStore(aws.documents, table);
+    const store = new ConversationStore({ client: aws.documents, tableName: table });
     const c = conv("U-clocks");
     // A late job: its question was sent long before the previous turn, its answer just now.
     await store.appendTurn(c, {
@@ -72,7 +72,7 @@ describe("ConversationStore (DynamoDB Local)", () => {
   });
 
   it("stores a redelivered job's turn once and does not bump the counter", async () => {
-    const store = new ConversationStore(aws.documents, table);
+    const store = new ConversationStore({ client: aws.documents, tableName: table });
     const c = conv("U-replay");
     const turn = { jobId: "job-1", messages: [user("hello", 1), assistant("hi", 2)], nowMs: 2 };
     expect(await store.appendTurn(c, turn)).toEqual({
@@ -90,7 +90,7 @@ describe("ConversationStore (DynamoDB Local)", () => {
   });
 
   it("gives concurrent turns distinct, adjacent sequence numbers", async () => {
-    const store = new ConversationStore(aws.documents, table);
+    const store = new ConversationStore({ client: aws.documents, tableName: table });
     const c = conv("U-race");
     const stale = await store.head(c);
     const results = await Promise.all(
@@ -114,7 +114,7 @@ describe("ConversationStore (DynamoDB Local)", () => {
   });
 
   it("keeps conversations of different users in one channel apart", async () => {
-    const store = new ConversationStore(aws.documents, table);
+    const store = new ConversationStore({ client: aws.documents, tableName: table });
     await store.appendTurn(conv("U-a", "C-shared"), {
       jobId: "a",
       messages: [user("from a", 1)],
@@ -127,7 +127,7 @@ describe("ConversationStore (DynamoDB Local)", () => {
 
 describe("PreferenceStore and KnowledgeStore", () => {
   it("puts, reads and deletes preferences per user", async () => {
-    const prefs = new PreferenceStore(aws.documents, table);
+    const prefs = new PreferenceStore({ client: aws.documents, tableName: table });
     await prefs.put("slack", "U-pref", "model", "haiku");
     await prefs.put("slack", "U-pref", "tone", "brief");
     expect(await prefs.getAll("slack", "U-pref")).toEqual({ model: "haiku", tone: "brief" });
@@ -137,7 +137,7 @@ describe("PreferenceStore and KnowledgeStore", () => {
   });
 
   it("shares knowledge entries and rejects oversized values", async () => {
-    const kb = new KnowledgeStore(aws.documents, table);
+    const kb = new KnowledgeStore({ client: aws.documents, tableName: table });
     await kb.put({ key: "oncall", value: "Ada this week", author: "slack:U1" });
     expect(await kb.get("oncall")).toMatchObject({ value: "Ada this week", author: "slack:U1" });
     await expect(kb.put({ key: "big", value: "x".repeat(70_000) })).rejects.toBeInstanceOf(
@@ -151,7 +151,7 @@ describe("PreferenceStore and KnowledgeStore", () => {
 describe("DedupeStore", () => {
   it("lets the first claim win, honours expiry, and can be released", async () => {
     let now = 1_700_000_000_000;
-    const dedupe = new DedupeStore(aws.documents, table, () => now);
+    const dedupe = new DedupeStore({ client: aws.documents, tableName: table, now: () => now });
     expect(await dedupe.claim("slack-event", "Ev1", 60)).toBe(true);
     expect(await dedupe.claim("slack-event", "Ev1", 60)).toBe(false);
     now += 61_000; // TTL deletion is lazy: an expired mark must not block a new claim
@@ -161,7 +161,7 @@ describe("DedupeStore", () => {
   });
 
   it("admits exactly one of many concurrent claims", async () => {
-    const dedupe = new DedupeStore(aws.documents, table);
+    const dedupe = new DedupeStore({ client: aws.documents, tableName: table });
     const results = await Promise.all(
       Array.from({ length: 8 }, () => dedupe.claim("slack-event", "Ev-race")),
     );

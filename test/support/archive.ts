@@ -3,13 +3,13 @@ import { DeleteMessageBatchCommand, ReceiveMessageCommand } from "@aws-sdk/clien
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import type { AwsClients } from "../../core/compose/aws";
 import type { ConversationStore } from "../../core/memory/conversations";
-import type { ConversationRef } from "../../core/memory/keys";
 import type { SummaryRecord } from "../../core/memory/long-term/types";
 import {
   CHUNK_SUMMARY_TAG,
   RUNNING_SUMMARY_TAG,
   SUMMARY_SYSTEM_PROMPT,
 } from "../../core/memory/summary-prompt";
+import type { ConversationRef } from "../../core/memory/table/keys";
 import { localLambdaContext, toSqsRecord } from "../../local/poller";
 import { ensureQueueWithDlq } from "../../local/services";
 import { defaultAnthropicReply } from "../fakes/anthropic";

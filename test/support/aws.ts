@@ -8,7 +8,7 @@ import { expect, inject } from "vitest";
 import { type ChatJob, chatJobSchema } from "../../core/chat/job";
 import { type AwsClients, createAwsClients } from "../../core/compose/aws";
 import { type Config, loadConfig } from "../../core/config";
-import { ensureTable } from "../../core/memory/table";
+import { ensureTable } from "../../core/memory/table/table";
 import { ensureQueueWithDlq, LOCAL_CREDENTIALS } from "../../local/services";
 
 /**

@@ -3,9 +3,10 @@
  * summaries of one user, plus queries (phrased like a new chat message) that each have exactly
  * one relevant summary. Also a second user's summaries that overlap in vocabulary, for scoping.
  */
-import { type ConversationRef, messageIdOf } from "../../core/memory/keys";
+
 import { summaryId } from "../../core/memory/long-term/summaries";
 import type { SummaryRecord } from "../../core/memory/long-term/types";
+import { type ConversationRef, messageIdOf } from "../../core/memory/table/keys";
 
 /** The user owning {@link fixtureSummaries}. */
 export const FIXTURE_CONVERSATION: ConversationRef = {

@@ -5,8 +5,9 @@ import {
   ScanCommand,
 } from "@aws-sdk/lib-dynamodb";
 import * as z from "zod";
-import { batchDelete, sleep } from "../dynamo";
-import { type ConversationRef, type Platform, userPk } from "../keys";
+import { BATCH_ROUNDS, batchDelete, resubmitUnprocessed } from "../table/dynamo";
+import { type ConversationRef, type Platform, userPk } from "../table/keys";
+import type { TableOptions } from "../table/table";
 import { SummaryItemError } from "./errors";
 import {
   appendChanges,
@@ -75,8 +76,6 @@ export function summaryItem(record: SummaryRecord): Record<string, unknown> {
 const MAX_IN_VALUES = 100;
 /** Largest number of keys in one BatchGetItem call. */
 const MAX_BATCH_GET = 100;
-/** Rounds of resubmitting `UnprocessedKeys` before giving up. */
-const MAX_BATCH_ROUNDS = 5;
 
 /** Thrown by {@link SummaryStore.getMany} when DynamoDB keeps returning unprocessed keys. */
 export class SummaryReadError extends Error {
@@ -93,10 +92,13 @@ export class SummaryReadError extends Error {
  * {@link SummaryItemError} for an item that is not a valid summary.
  */
 export class SummaryStore {
-  constructor(
-    private readonly db: DynamoDBDocumentClient,
-    private readonly tableName: string,
-  ) {}
+  private readonly db: DynamoDBDocumentClient;
+  private readonly tableName: string;
+
+  constructor(options: TableOptions) {
+    this.db = options.client;
+    this.tableName = options.tableName;
+  }
 
   /**
    * Inserts or replaces the summary with `record.id` (idempotent: a retried archive job
@@ -144,7 +146,7 @@ export class SummaryStore {
   /**
    * The user's summaries with these ids that exist, in no particular order: strongly
    * consistent BatchGetItem, 100 keys per call.
-   * @throws {SummaryReadError} when keys stay unprocessed after {@link MAX_BATCH_ROUNDS}
+   * @throws {SummaryReadError} when keys stay unprocessed after `BATCH_ROUNDS`
    *   rounds; {@link SummaryItemError} for a malformed item; the AWS SDK's error.
    */
   async getMany(
@@ -156,23 +158,21 @@ export class SummaryStore {
     const records: SummaryRecord[] = [];
     const unique = [...new Set(ids)];
     for (let i = 0; i < unique.length; i += MAX_BATCH_GET) {
-      let keys: Record<string, unknown>[] = unique
+      const keys: Record<string, unknown>[] = unique
         .slice(i, i + MAX_BATCH_GET)
         .map((id) => ({ pk, sk: summarySk(id) }));
-      for (let round = 0; round < MAX_BATCH_ROUNDS && keys.length > 0; round++) {
-        // AWS asks for exponential backoff before resubmitting UnprocessedKeys.
-        if (round > 0) await sleep(50 * 2 ** round);
+      const left = await resubmitUnprocessed(keys, async (round) => {
         const out = await this.db.send(
           new BatchGetCommand({
-            RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } },
+            RequestItems: { [this.tableName]: { Keys: round, ConsistentRead: true } },
           }),
         );
         for (const item of out.Responses?.[this.tableName] ?? []) records.push(toRecord(item));
-        keys = out.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
-      }
-      if (keys.length > 0) {
+        return out.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+      });
+      if (left.length > 0) {
         throw new SummaryReadError(
-          `${keys.length} summary reads still unprocessed after ${MAX_BATCH_ROUNDS} rounds`,
+          `${left.length} summary reads still unprocessed after ${BATCH_ROUNDS} rounds`,
         );
       }
     }

@@ -6,8 +6,8 @@ import {
   type TransactWriteCommandInput,
 } from "@aws-sdk/lib-dynamodb";
 import * as z from "zod";
-import { cancellationCodes, retryOptimistic } from "../dynamo";
-import { TTL_ATTRIBUTE } from "../table";
+import { cancellationCodes, retryOptimistic } from "../table/dynamo";
+import { TTL_ATTRIBUTE } from "../table/table";
 import { LongTermIndexError, SummaryItemError } from "./errors";
 
 /**

@@ -1,4 +1,4 @@
-import type { Platform } from "../keys";
+import type { Platform } from "../table/keys";
 
 /**
  * One archived-conversation summary: the unit the long-term search backends index. The durable

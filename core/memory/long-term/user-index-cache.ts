@@ -1,5 +1,5 @@
 import type MiniSearch from "minisearch";
-import type { Platform } from "../keys";
+import type { Platform } from "../table/keys";
 import { createSummaryIndex, searchSummaryIndex } from "./ranking";
 import type { SummaryStore } from "./summaries";
 import type { SummaryHit, SummaryQuery, SummaryRecord } from "./types";

@@ -14,7 +14,7 @@ import * as z from "zod";
 import type { ChatJob } from "../../chat/job";
 import { describeIssue } from "../../ingress/zod-issue";
 import { MODEL_ALIASES, resolveModel } from "../../llm/models";
-import type { ConversationRef } from "../../memory/keys";
+import type { ConversationRef } from "../../memory/table/keys";
 import { ASK_COMMAND, FORGET_COMMAND, MODEL_COMMAND } from "./commands";
 
 /** Discord's epoch, 2015-01-01T00:00:00Z, in epoch milliseconds. */

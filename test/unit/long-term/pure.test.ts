@@ -1,14 +1,16 @@
 import { describe, expect, it } from "vitest";
 import {
-  errorFromResponse,
   escapeLucene,
   MAX_QUERY_WORDS,
-  parseArcadeDbUrl,
   SEARCH_SQL,
   schemaStatements,
   searchQueryText,
   UPSERT_SQL,
 } from "../../../core/memory/long-term/arcadedb";
+import {
+  errorFromResponse,
+  parseArcadeDbUrl,
+} from "../../../core/memory/long-term/arcadedb-client";
 import { ArcadeDbError, LongTermIndexError } from "../../../core/memory/long-term/errors";
 import { processTerm, rankSummaries } from "../../../core/memory/long-term/ranking";
 import { parseSummaryId, summaryId } from "../../../core/memory/long-term/summaries";

@@ -8,6 +8,18 @@ import {
   UpdateTimeToLiveCommand,
   waitUntilTableExists,
 } from "@aws-sdk/client-dynamodb";
+import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+
+/**
+ * What every DynamoDB-backed store is built from: `new XStore({ client, tableName })`. One
+ * single table holds every item (key layout in `keys.ts`).
+ */
+export interface TableOptions {
+  /** Document client (marshals plain JavaScript values). */
+  client: DynamoDBDocumentClient;
+  /** The single table's name (`MEMORY_TABLE_NAME`). */
+  tableName: string;
+}
 
 /** Name of the TTL attribute (epoch seconds), as DynamoDB TTL requires. */
 export const TTL_ATTRIBUTE = "expiresAt";

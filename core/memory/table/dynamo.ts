@@ -118,22 +118,44 @@ export async function retryOptimistic<T>(
 
 /** Largest number of requests in one BatchWriteItem call. */
 export const BATCH_WRITE_MAX = 25;
-/** Rounds of resubmitting `UnprocessedItems` before {@link BatchDeleteError}. */
-export const BATCH_WRITE_ROUNDS = 5;
+/** Rounds of a batch call (the first send plus resubmissions of what came back unprocessed). */
+export const BATCH_ROUNDS = 5;
 
-/** Deletes stayed unprocessed after {@link BATCH_WRITE_ROUNDS} rounds of BatchWriteItem. */
+/**
+ * Sends one batch (BatchWriteItem or BatchGetItem) and resubmits what DynamoDB returns
+ * unprocessed, with exponential backoff (100, 200, 400, 800 ms), for at most
+ * {@link BATCH_ROUNDS} rounds, as AWS asks for both calls
+ * (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchWriteItem.html,
+ * https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchGetItem.html).
+ *
+ * @param send - sends one round of requests (write requests or keys) and returns the
+ *   unprocessed ones.
+ * @returns what is still unprocessed after the last round (empty when everything went through).
+ * @throws whatever `send` throws (the SDK's error).
+ */
+export async function resubmitUnprocessed<T>(
+  requests: readonly T[],
+  send: (requests: T[]) => Promise<T[]>,
+): Promise<T[]> {
+  let pending = [...requests];
+  for (let round = 0; round < BATCH_ROUNDS && pending.length > 0; round++) {
+    if (round > 0) await sleep(50 * 2 ** round);
+    pending = await send(pending);
+  }
+  return pending;
+}
+
+/** Deletes stayed unprocessed after {@link BATCH_ROUNDS} rounds of BatchWriteItem. */
 export class BatchDeleteError extends Error {
   override readonly name = "BatchDeleteError";
   constructor(readonly unprocessed: number) {
-    super(`${unprocessed} deletes still unprocessed after ${BATCH_WRITE_ROUNDS} rounds`);
+    super(`${unprocessed} deletes still unprocessed after ${BATCH_ROUNDS} rounds`);
   }
 }
 
 /**
  * Deletes `keys` with BatchWriteItem, {@link BATCH_WRITE_MAX} per call, resubmitting
- * `UnprocessedItems` with exponential backoff as AWS asks
- * (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchWriteItem.html).
- * Keys that do not exist are no-ops.
+ * `UnprocessedItems` through {@link resubmitUnprocessed}. Keys that do not exist are no-ops.
  * @throws {BatchDeleteError} when deletes stay unprocessed; the SDK's error.
  */
 export async function batchDelete(
@@ -142,14 +164,13 @@ export async function batchDelete(
   keys: readonly { pk: string; sk: string }[],
 ): Promise<void> {
   for (let i = 0; i < keys.length; i += BATCH_WRITE_MAX) {
-    let requests: Record<string, unknown>[] = keys
+    const requests: Record<string, unknown>[] = keys
       .slice(i, i + BATCH_WRITE_MAX)
       .map((Key) => ({ DeleteRequest: { Key } }));
-    for (let round = 0; round < BATCH_WRITE_ROUNDS && requests.length > 0; round++) {
-      if (round > 0) await sleep(50 * 2 ** round);
-      const out = await db.send(new BatchWriteCommand({ RequestItems: { [tableName]: requests } }));
-      requests = (out.UnprocessedItems?.[tableName] ?? []) as Record<string, unknown>[];
-    }
-    if (requests.length > 0) throw new BatchDeleteError(requests.length);
+    const left = await resubmitUnprocessed(requests, async (round) => {
+      const out = await db.send(new BatchWriteCommand({ RequestItems: { [tableName]: round } }));
+      return (out.UnprocessedItems?.[tableName] ?? []) as Record<string, unknown>[];
+    });
+    if (left.length > 0) throw new BatchDeleteError(left.length);
   }
 }
