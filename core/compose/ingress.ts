@@ -67,8 +67,7 @@ export function buildIngressDeps(
   };
   const services: WebhookServices = {
     forget: overrides.forget ?? buildForgetConversation(config, aws),
-    preferences:
-      overrides.preferences ?? new PreferenceStore(memoryTable(config, aws)),
+    preferences: overrides.preferences ?? new PreferenceStore(memoryTable(config, aws)),
   };
   const webhooks: WebhookRoute[] = Object.values(PLATFORM_ADAPTERS).map((adapter) => ({
     path: adapter.path,

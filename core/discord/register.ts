@@ -1,7 +1,11 @@
 import { parseArgs } from "node:util";
 import { type Config, ConfigError, loadConfig } from "../config";
 import { COMMANDS, type CommandDefinition } from "../platforms/discord/commands";
-import { DiscordApiError, type DiscordRestOptions, discordRequest } from "../platforms/discord/rest";
+import {
+  DiscordApiError,
+  type DiscordRestOptions,
+  discordRequest,
+} from "../platforms/discord/rest";
 
 /** A command as Discord stored it (the fields we report). */
 export interface RegisteredCommand {

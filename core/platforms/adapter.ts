@@ -10,8 +10,8 @@ import type { ChatJob } from "../chat/job";
 import type { Config } from "../config";
 import type { Platform } from "../constants/platforms";
 import type { Webhook } from "../ingress/pipeline";
-import type { ConversationRef } from "../memory/table/keys";
 import type { PreferenceStore } from "../memory/preferences";
+import type { ConversationRef } from "../memory/table/keys";
 
 /** Clears one conversation; resolves to how many messages and summaries were removed. */
 export type ForgetConversation = (
