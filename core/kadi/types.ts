@@ -1,6 +1,6 @@
 /**
- * Public contract of the KĀDI broker client (`./client`). The wire protocol it speaks is the one
- * described in design.md, section "KĀDI wire protocol": JSON-RPC 2.0 over a WebSocket.
+ * Public contract of the KĀDI broker client (`./client`). It speaks JSON-RPC 2.0 over a WebSocket
+ * (wire format: `./protocol`; behaviour: README.md, "Connecting to a KĀDI broker").
  */
 import type { KeyObject } from "node:crypto";
 import type { Logger } from "@aws-lambda-powertools/logger";
@@ -48,6 +48,18 @@ export interface KadiReconnectOptions {
   maxMs: number;
 }
 
+/**
+ * Timer seam of the client: production uses `setTimeout`/`clearTimeout`; tests pass a fake to
+ * drive deadlines, heartbeat, dead-peer detection and reconnect backoff without waiting.
+ */
+export interface KadiTimers {
+  /**
+   * Runs `callback` once after `delayMs` ms. Returns a function that cancels it; cancelling a
+   * timer that already ran or was cancelled does nothing.
+   */
+  schedule(callback: () => void, delayMs: number): () => void;
+}
+
 /** Construction options of {@link KadiClient} (see `createKadiClient` in `./client`). */
 export interface KadiClientOptions {
   /** Broker WebSocket URL, `ws(s)://host:port/kadi` (`KADI_BROKER_URL`). */
@@ -93,6 +105,13 @@ export interface KadiClientOptions {
    * `[d/2, d]` ("equal jitter"); when omitted, delays are exactly 1, 2, 4 … s.
    */
   random?: () => number;
+  /**
+   * Clock, epoch ms (default `Date.now`). Call deadlines and the silence of the connection
+   * (`deadPeerMs`, `staleAfterMs`) are measured on it; pair it with `timers`.
+   */
+  now?: () => number;
+  /** Timers of deadlines, heartbeat, dead-peer detection and backoff (default `setTimeout`). */
+  timers?: KadiTimers;
 }
 
 /**
