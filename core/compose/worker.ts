@@ -7,7 +7,8 @@ import { type ChatTurnDeps, createChatTurn, type ReplyRecord } from "../chat/tur
 import type { Config } from "../config";
 import { DiscordInteractionReplier } from "../discord/replier";
 import type { KadiToolInvoker } from "../kadi/replier";
-import type { BreakerStore, ProviderHealthSource } from "../llm/breaker";
+import type { ProviderHealthSource } from "../llm/breaker-policy";
+import type { BreakerStore } from "../llm/breaker-store";
 import { createLogger } from "../logger";
 import { ConversationStore } from "../memory/conversations";
 import { PreferenceStore } from "../memory/preferences";

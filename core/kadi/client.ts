@@ -9,7 +9,7 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import WebSocket from "ws";
 import type * as z from "zod";
-import { reconnectDelayMs } from "./backoff";
+import { reconnectDelayMs } from "../resilience/backoff";
 import { isKadiError, JSON_RPC_ERRORS, KadiError } from "./errors";
 import { publicKeyBase64, signNonce } from "./keys";
 import {

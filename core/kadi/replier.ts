@@ -12,7 +12,7 @@ import {
   CLOSED,
   recordFailure,
   recordSuccess,
-} from "../llm/breaker";
+} from "../resilience/breaker";
 import { isKadiError } from "./errors";
 import type { KadiClient } from "./types";
 
