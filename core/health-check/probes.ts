@@ -164,10 +164,10 @@ export interface OpenAICompatibleProbeOptions {
 }
 
 /**
- * The OpenAI-compatible provider: `GET {MODEL_MANAGER_BASE_URL}/models` through the `openai` SDK
- * (https://platform.openai.com/docs/api-reference/models/list), which every OpenAI-compatible
- * server we target (the gateway, LiteLLM, vLLM, Ollama) serves. Details: `{ models }`, the
- * number listed. Rejects with an `LlmError`.
+ * The OpenAI-compatible provider: `GET {MODEL_MANAGER_BASE_URL}/models` through the `openai`
+ * SDK (https://platform.openai.com/docs/api-reference/models/list), which every
+ * OpenAI-compatible server we target (the gateway, LiteLLM, vLLM, Ollama) serves. Details:
+ * `{ models }`, the number listed. Rejects with an `LlmError`.
  */
 export function openAICompatibleProbe(options: OpenAICompatibleProbeOptions): Probe {
   const client = createOpenAIClient(options);

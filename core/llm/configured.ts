@@ -9,7 +9,7 @@ import type { ProviderId } from "./types";
 /** The configuration slice that decides it (fields of `Config`). */
 export interface ProviderSettings {
   anthropic: { apiKey?: string; baseUrl?: string };
-  /** The `openai-compatible` provider's endpoint (`MODEL_MANAGER_BASE_URL`, `MODEL_MANAGER_API_KEY`). */
+  /** The `openai-compatible` endpoint: `MODEL_MANAGER_BASE_URL`, `MODEL_MANAGER_API_KEY`. */
   modelManager: { baseUrl?: string; apiKey?: string };
 }
 

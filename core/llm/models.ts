@@ -14,8 +14,9 @@ import type { ProviderId } from "./types";
 export const DEFAULT_ANTHROPIC_MODEL = "claude-sonnet-5-5";
 
 /**
- * Current general GPT: the OpenAI-compatible provider's default. `gpt-5.4` is the newest `ChatModel` entry
- * with a plain name and a `-mini` sibling, and the id the OpenAI SDK's own examples use.
+ * Current general GPT: the OpenAI-compatible provider's default. `gpt-5.4` is the newest
+ * `ChatModel` entry with a plain name and a `-mini` sibling, and the id the OpenAI SDK's own
+ * examples use.
  */
 export const DEFAULT_OPENAI_COMPATIBLE_MODEL = "gpt-5.4";
 

@@ -1,7 +1,7 @@
 /**
- * The OpenAI-compatible provider: any endpoint serving OpenAI's chat-completions API (the
- * deployed gateway, LiteLLM, vLLM, Ollama;
- * https://platform.openai.com/docs/api-reference/chat/create) via the official `openai` SDK with a configurable base URL.
+ * The OpenAI-compatible provider: any endpoint serving OpenAI's chat-completions API
+ * (https://platform.openai.com/docs/api-reference/chat/create), such as the deployed gateway,
+ * LiteLLM, vLLM or Ollama, via the official `openai` SDK with a configurable base URL.
  */
 import OpenAI from "openai";
 import type {
@@ -19,7 +19,7 @@ import type { Completion, CompletionRequest, LlmProvider } from "./types";
  */
 export const PLACEHOLDER_API_KEY = "no-key-configured";
 
-/** Options of {@link createOpenAICompatibleProvider}; the composition root fills them from config. */
+/** Options of {@link createOpenAICompatibleProvider}; the composition root fills them in. */
 export interface OpenAICompatibleProviderOptions {
   /** `MODEL_MANAGER_BASE_URL`, including the API prefix, e.g. `http://host:4000/v1`. */
   baseURL: string;

@@ -3,10 +3,10 @@
  * "CircuitBreaker", https://martinfowler.com/bliki/CircuitBreaker.html). Callers own where the
  * state is stored and what counts as a failure; this module owns only the transitions.
  *
- * closed ──failureThreshold consecutive failures──▶ open ──openMs──▶ half-open (one trial call)
- *   ▲                                                 ▲                    │
- *   └──────────────── trial succeeds ─────────────────┼────────────────────┤
- *                                                     └─── trial fails ────┘
+ * closed ──failureThreshold failures in a row──▶ open ──openMs──▶ half-open (one trial)
+ *   ▲                                              ▲                   │
+ *   └────────────── trial succeeds ────────────────┼───────────────────┤
+ *                                                  └── trial fails ────┘
  */
 
 /** State of one breaker, as stored and as reported. */

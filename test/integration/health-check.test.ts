@@ -126,7 +126,7 @@ describe("probes against the fakes", () => {
     expect(record).toMatchObject({ ok: false, kind: "network" });
   });
 
-  it("model manager: lists models; a wrong key is unhealthy, kind auth", async () => {
+  it("OpenAI-compatible provider: lists models; a wrong key is unhealthy, kind auth", async () => {
     const ok = await runProbe(openAICompatibleProbe({ baseURL: openai.url, apiKey: MM_KEY }));
     expect(ok).toMatchObject({ ok: true, details: { models: openai.models.length } });
     const bad = await runProbe(openAICompatibleProbe({ baseURL: openai.url, apiKey: "sk-wrong" }));
