@@ -11,7 +11,7 @@ export interface ComponentStatus {
 /** Body of `GET /health`. `degraded` means the agent runs but cannot answer (no LLM). */
 export interface HealthReport {
   status: "ok" | "degraded";
-  providers: { anthropic: ComponentStatus; "model-manager": ComponentStatus };
+  providers: { anthropic: ComponentStatus; "openai-compatible": ComponentStatus };
   /**
    * `discord`: slash commands can be verified and answered (public key and application id set).
    * `kadi`: a broker session can be opened (URL and key set; `npm start` generates the key).
@@ -28,7 +28,7 @@ export function configuredComponents(config: Config): HealthReport {
   const status = (id: keyof typeof configured): ComponentStatus =>
     configured[id] ? { configured: true } : { configured: false, reason: UNCONFIGURED_REASONS[id] };
   const anthropic = status("anthropic");
-  const modelManager = status("model-manager");
+  const openAICompatible = status("openai-compatible");
   const slack = requireAll([
     [config.slack.signingSecret, "SLACK_SIGNING_SECRET"],
     [config.slack.botToken, "SLACK_BOT_TOKEN"],
@@ -47,8 +47,8 @@ export function configuredComponents(config: Config): HealthReport {
             "KADI_BROKER_URL (broker session) and KADI_CALLBACK_SECRET (POST /kadi/events) not set",
         };
   return {
-    status: anthropic.configured || modelManager.configured ? "ok" : "degraded",
-    providers: { anthropic, "model-manager": modelManager },
+    status: anthropic.configured || openAICompatible.configured ? "ok" : "degraded",
+    providers: { anthropic, "openai-compatible": openAICompatible },
     platforms: { slack, discord, kadi },
   };
 }

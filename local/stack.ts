@@ -13,7 +13,7 @@ import { type HealthRecord, HealthRecordStore } from "../core/health-check/recor
 import { startHealthCheckSchedule } from "../core/health-check/schedule";
 import { createKadiClient } from "../core/kadi/client";
 import { startListenerLoop } from "../core/kadi/session";
-import { DynamoBreakerStore } from "../core/llm/breaker";
+import { DynamoBreakerStore } from "../core/llm/breaker-store";
 import { createLogger, type Logger } from "../core/logger";
 import {
   ARCHIVE_BATCH_SIZE,

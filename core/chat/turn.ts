@@ -1,6 +1,6 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { parseModelDirective } from "../llm/models";
-import type { ChatMessage, Completion, LlmErrorKind } from "../llm/types";
+import type { Completer } from "../llm/types";
 import { contextLimit, DEFAULT_ARCHIVE_HIGH_WATER } from "../memory/archival";
 import type { ArchiveRequester } from "../memory/archive-requester";
 import type { ConversationHead, NewMessage } from "../memory/conversation-items";
@@ -10,17 +10,6 @@ import type { Recall } from "../memory/recall";
 import type { ChatJob } from "./job";
 import { buildMessages, buildSystemPrompt } from "./prompt";
 import type { Replier } from "./replier";
-
-/** The slice of the provider manager the turn uses. */
-export interface Completer {
-  complete(input: {
-    model?: string;
-    system: string;
-    messages: ChatMessage[];
-  }): Promise<
-    { ok: true; completion: Completion } | { ok: false; error: Error & { kind: LlmErrorKind } }
-  >;
-}
 
 /** What one answered job produced; cached by the reply idempotency layer. */
 export interface ReplyRecord {

@@ -11,19 +11,19 @@ import {
   arcadedbProbe,
   dynamodbProbe,
   gatewayHealthProbe,
-  modelManagerProbe,
+  openAICompatibleProbe,
   type Probe,
   queueProbe,
 } from "../health-check/probes";
 import { HealthRecordStore } from "../health-check/records";
-import { type BreakerStore, DynamoBreakerStore } from "../llm/breaker";
+import { type BreakerStore, DynamoBreakerStore } from "../llm/breaker-store";
 import { configuredProviders } from "../llm/configured";
 import { createLogger } from "../logger";
 import type { AwsClients } from "./aws";
 
 /**
  * The probes of every configured component (an unconfigured one is not probed and gets no
- * record): Anthropic when `ANTHROPIC_API_KEY` is set; the model manager when
+ * record): Anthropic when `ANTHROPIC_API_KEY` is set; the OpenAI-compatible provider when
  * `MODEL_MANAGER_BASE_URL` is; the gateway's health route when `GATEWAY_URL` is (a plain
  * OpenAI-compatible endpoint such as Ollama has no such route); ArcadeDB when `ARCADEDB_URL`
  * is; DynamoDB always; each queue whose URL is known.
@@ -45,9 +45,9 @@ export function buildProbes(
       }),
     );
   }
-  if (configured["model-manager"] && config.modelManager.baseUrl) {
+  if (configured["openai-compatible"] && config.modelManager.baseUrl) {
     probes.push(
-      modelManagerProbe({
+      openAICompatibleProbe({
         baseURL: config.modelManager.baseUrl,
         ...(config.modelManager.apiKey ? { apiKey: config.modelManager.apiKey } : {}),
         ...withFetch,

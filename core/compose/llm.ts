@@ -1,8 +1,9 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { Config } from "../config";
 import { HealthRecordStore } from "../health-check/records";
-import { type BreakerStore, DynamoBreakerStore, type ProviderHealthSource } from "../llm/breaker";
-import { createProviderManager } from "../llm/manager";
+import type { ProviderHealthSource } from "../llm/breaker-policy";
+import { type BreakerStore, DynamoBreakerStore } from "../llm/breaker-store";
+import { createProviderManager, type ProviderManager } from "../llm/manager";
 import { createConfiguredProviders } from "../llm/providers";
 import type { AwsClients } from "./aws";
 
@@ -12,7 +13,6 @@ import type { AwsClients } from "./aws";
  * attempts and store failures logged.
  *
  * @param options.budgetMs - wall time of one `complete` call, retries and fallback included, ms.
- * @param options.defaultModel - overrides `config.defaultModel` (the archiver's summary model).
  * @param options.breakerStore / options.healthSource - one process sharing the health check's
  *   stores (the local stack), so a check's verdict routes the very next call.
  */
@@ -22,17 +22,15 @@ export function buildProviderManager(
   options: {
     logger: Logger;
     budgetMs: number;
-    defaultModel?: string | undefined;
     breakerStore?: BreakerStore | undefined;
     healthSource?: ProviderHealthSource | undefined;
   },
-): ReturnType<typeof createProviderManager> {
+): ProviderManager {
   const { logger } = options;
   const table = { client: aws.documents, tableName: config.memoryTableName };
-  const defaultModel = options.defaultModel ?? config.defaultModel;
   return createProviderManager({
     ...createConfiguredProviders(config),
-    ...(defaultModel ? { defaultModel } : {}),
+    ...(config.defaultModel ? { defaultModel: config.defaultModel } : {}),
     breakerStore: options.breakerStore ?? new DynamoBreakerStore(table),
     healthSource: options.healthSource ?? new HealthRecordStore(table),
     budgetMs: options.budgetMs,

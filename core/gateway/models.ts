@@ -38,7 +38,7 @@ export function modelSpecs(names: readonly string[], upstream: UpstreamOptions):
   const specs: ModelSpec[] = [];
   for (const raw of names) {
     const resolved = resolveModel(raw);
-    if (resolved?.provider !== "model-manager") {
+    if (resolved?.provider !== "openai-compatible") {
       problems.push(
         `${raw.trim() || "(empty)"}: not a gpt*/o* model the agent routes to the gateway`,
       );

@@ -6,8 +6,10 @@
  */
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { type Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
-import { type BreakerStore, breakerAfterHealthCheck, sameBreakerState } from "../llm/breaker";
+import { breakerAfterHealthCheck } from "../llm/breaker-policy";
+import type { BreakerStore } from "../llm/breaker-store";
 import type { LlmErrorKind, ProviderId } from "../llm/types";
+import { sameBreakerState } from "../resilience/breaker";
 import { type Probe, runProbe } from "./probes";
 import type { HealthComponent, HealthRecord } from "./records";
 
@@ -55,7 +57,10 @@ export class HealthCheckStoreError extends Error {
   }
 }
 
-const PROVIDERS: ReadonlySet<HealthComponent> = new Set<ProviderId>(["anthropic", "model-manager"]);
+const PROVIDERS: ReadonlySet<HealthComponent> = new Set<ProviderId>([
+  "anthropic",
+  "openai-compatible",
+]);
 
 /**
  * Emits one EMF document per record, dimension `component`: `Healthy` (Count, 1 or 0),

@@ -154,8 +154,8 @@ export function anthropicProbe(options: AnthropicProbeOptions): Probe {
   };
 }
 
-/** Options of {@link modelManagerProbe}. */
-export interface ModelManagerProbeOptions {
+/** Options of {@link openAICompatibleProbe}. */
+export interface OpenAICompatibleProbeOptions {
   /** `MODEL_MANAGER_BASE_URL`, including the API prefix, e.g. `http://host:4000/v1`. */
   baseURL: string;
   /** `MODEL_MANAGER_API_KEY`; a placeholder when absent (see `PLACEHOLDER_API_KEY`). */
@@ -164,21 +164,21 @@ export interface ModelManagerProbeOptions {
 }
 
 /**
- * The model manager: `GET {MODEL_MANAGER_BASE_URL}/models` through the `openai` SDK
- * (https://platform.openai.com/docs/api-reference/models/list), which every OpenAI-compatible
- * server we target (the gateway, LiteLLM, vLLM, Ollama) serves. Details: `{ models }`, the
- * number listed. Rejects with an `LlmError`.
+ * The OpenAI-compatible provider: `GET {MODEL_MANAGER_BASE_URL}/models` through the `openai`
+ * SDK (https://platform.openai.com/docs/api-reference/models/list), which every
+ * OpenAI-compatible server we target (the gateway, LiteLLM, vLLM, Ollama) serves. Details:
+ * `{ models }`, the number listed. Rejects with an `LlmError`.
  */
-export function modelManagerProbe(options: ModelManagerProbeOptions): Probe {
+export function openAICompatibleProbe(options: OpenAICompatibleProbeOptions): Probe {
   const client = createOpenAIClient(options);
   return {
-    component: "model-manager",
+    component: "openai-compatible",
     async run(signal) {
       try {
         const page = await client.models.list({ signal });
         return { models: page.data.length };
       } catch (error) {
-        throw toLlmError("model-manager", error);
+        throw toLlmError("openai-compatible", error);
       }
     },
   };

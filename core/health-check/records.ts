@@ -1,21 +1,21 @@
 /**
  * The health check's status records: one item per component in the single table, next to the
- * provider breaker items (`HEALTH#{component}` / `BREAKER`, see `core/llm/breaker.ts`), read
+ * provider breaker items (`HEALTH#{component}` / `BREAKER`, see `core/llm/breaker-store.ts`), read
  * by the provider manager when routing and by `GET /health?deep=1`.
  */
 import { BatchGetCommand, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import * as z from "zod";
-import type { ProviderCheck, ProviderHealthSource } from "../llm/breaker";
+import type { ProviderCheck, ProviderHealthSource } from "../llm/breaker-policy";
 import type { LlmErrorKind, ProviderId } from "../llm/types";
 
 /**
  * Every component the health check can probe, in report order. `anthropic` and
- * `model-manager` are the LLM providers (same ids as `ProviderId`); `gateway` is the model
+ * `openai-compatible` are the LLM providers (same ids as `ProviderId`); `gateway` is the model
  * gateway's own health route; the queues are the chat and archive queues with their DLQs.
  */
 export const HEALTH_COMPONENTS = [
   "anthropic",
-  "model-manager",
+  "openai-compatible",
   "gateway",
   "arcadedb",
   "dynamodb",

@@ -7,7 +7,7 @@
  * numbers: README.md, "Connecting to a KĀDI broker".
  */
 import type { Logger } from "@aws-lambda-powertools/logger";
-import { reconnectDelayMs } from "./backoff";
+import { reconnectDelayMs } from "../resilience/backoff";
 import { isKadiError, KadiError } from "./errors";
 import { byDeadline, Lifecycle } from "./lifecycle";
 import { Liveness, type LivenessOptions } from "./liveness";

@@ -8,6 +8,7 @@ import type { ReplyTarget } from "../chat/job";
 import { PlatformNotConfiguredError, type Replier } from "../chat/replier";
 import { splitMessage } from "../chat/split";
 import type { Platform } from "../constants/platforms";
+import type { KadiBinding } from "../platforms/adapter";
 import {
   admitCall,
   type BreakerPolicy,
@@ -15,8 +16,7 @@ import {
   CLOSED,
   recordFailure,
   recordSuccess,
-} from "../llm/breaker";
-import type { KadiBinding } from "../platforms/adapter";
+} from "../resilience/breaker";
 import { isKadiError } from "./errors";
 import type { KadiClient } from "./types";
 

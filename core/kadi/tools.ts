@@ -6,7 +6,7 @@ import { randomUUID } from "node:crypto";
 import * as z from "zod";
 import type { ChatJob } from "../chat/job";
 import type { ReplyRecord } from "../chat/turn";
-import { resolveModel } from "../llm/models";
+import { describeModelNames, resolveModel } from "../llm/models";
 import { type KnowledgeStore, KnowledgeValidationError } from "../memory/knowledge";
 import type { LongTermIndex } from "../memory/long-term/types";
 import { KadiError } from "./errors";
@@ -27,7 +27,7 @@ export const chatToolInput = z.object({
   model: z
     .string()
     .refine((m) => resolveModel(m) !== undefined, {
-      error: "must be an alias (sonnet, haiku, opus, mini) or a claude*, gpt* or o<digit>* id",
+      error: `must be ${describeModelNames()}`,
     })
     .optional()
     .describe("Model id or alias for this turn; default the user's preference, then the default"),

@@ -9,19 +9,20 @@ import type { ProviderId } from "./types";
 /** The configuration slice that decides it (fields of `Config`). */
 export interface ProviderSettings {
   anthropic: { apiKey?: string; baseUrl?: string };
+  /** The `openai-compatible` endpoint: `MODEL_MANAGER_BASE_URL`, `MODEL_MANAGER_API_KEY`. */
   modelManager: { baseUrl?: string; apiKey?: string };
 }
 
 /** Why a provider is unconfigured, naming the variable to set. */
 export const UNCONFIGURED_REASONS: Readonly<Record<ProviderId, string>> = {
   anthropic: "ANTHROPIC_API_KEY is not set",
-  "model-manager": "MODEL_MANAGER_BASE_URL is not set",
+  "openai-compatible": "MODEL_MANAGER_BASE_URL is not set",
 };
 
 /** `true` per provider whose required variables are set. */
 export function configuredProviders(settings: ProviderSettings): Record<ProviderId, boolean> {
   return {
     anthropic: Boolean(settings.anthropic.apiKey),
-    "model-manager": Boolean(settings.modelManager.baseUrl),
+    "openai-compatible": Boolean(settings.modelManager.baseUrl),
   };
 }

@@ -14,10 +14,17 @@ import type { ProviderId } from "./types";
 export const DEFAULT_ANTHROPIC_MODEL = "claude-sonnet-5-5";
 
 /**
- * Current general GPT: the model manager's default. `gpt-5.4` is the newest `ChatModel` entry
- * with a plain name and a `-mini` sibling, and the id the OpenAI SDK's own examples use.
+ * Current general GPT: the OpenAI-compatible provider's default. `gpt-5.4` is the newest
+ * `ChatModel` entry with a plain name and a `-mini` sibling, and the id the OpenAI SDK's own
+ * examples use.
  */
-export const DEFAULT_MODEL_MANAGER_MODEL = "gpt-5.4";
+export const DEFAULT_OPENAI_COMPATIBLE_MODEL = "gpt-5.4";
+
+/**
+ * @deprecated Former name of {@link DEFAULT_OPENAI_COMPATIBLE_MODEL}, kept only until
+ * `core/gateway/models.ts` imports the new name.
+ */
+export const DEFAULT_MODEL_MANAGER_MODEL = DEFAULT_OPENAI_COMPATIBLE_MODEL;
 
 /** Summaries are short and frequent, so the small fast Claude is enough. */
 export const DEFAULT_SUMMARY_MODEL = "claude-haiku-5-5";
@@ -25,7 +32,7 @@ export const DEFAULT_SUMMARY_MODEL = "claude-haiku-5-5";
 /** Per-provider default model: the target of a fallback to that provider. */
 export const DEFAULT_MODELS: Readonly<Record<ProviderId, string>> = {
   anthropic: DEFAULT_ANTHROPIC_MODEL,
-  "model-manager": DEFAULT_MODEL_MANAGER_MODEL,
+  "openai-compatible": DEFAULT_OPENAI_COMPATIBLE_MODEL,
 };
 
 /**
@@ -39,8 +46,16 @@ export const MODEL_ALIASES: Readonly<Record<string, string>> = {
   opus: "claude-opus-5-5",
   claude: DEFAULT_ANTHROPIC_MODEL,
   mini: "gpt-5.4-mini",
-  gpt: DEFAULT_MODEL_MANAGER_MODEL,
+  gpt: DEFAULT_OPENAI_COMPATIBLE_MODEL,
 };
+
+/**
+ * What {@link resolveModel} accepts, for error messages: "an alias (sonnet, haiku, …) or a
+ * claude*, gpt* or o<digit>* id", the aliases read from {@link MODEL_ALIASES}.
+ */
+export function describeModelNames(): string {
+  return `an alias (${Object.keys(MODEL_ALIASES).join(", ")}) or a claude*, gpt* or o<digit>* id`;
+}
 
 /** A model id together with the provider that serves it. */
 export interface ResolvedModel {
@@ -52,11 +67,11 @@ export interface ResolvedModel {
 /**
  * Which provider serves a concrete id, by family prefix: `claude…` → `anthropic`; `gpt…` and
  * the OpenAI reasoning series (`o` followed by a digit: `o1`, `o3-mini`, `o4-mini`, …) →
- * `model-manager`. Anything else → `undefined`. Expects a trimmed, lower-case id.
+ * `openai-compatible`. Anything else → `undefined`. Expects a trimmed, lower-case id.
  */
 export function routeModel(id: string): ProviderId | undefined {
   if (id.startsWith("claude")) return "anthropic";
-  if (id.startsWith("gpt") || /^o\d/.test(id)) return "model-manager";
+  if (id.startsWith("gpt") || /^o\d/.test(id)) return "openai-compatible";
   return undefined;
 }
 

@@ -1,6 +1,7 @@
 /**
- * The model manager provider: any OpenAI-compatible chat-completions endpoint (the deployed
- * gateway, LiteLLM, vLLM, Ollama) via the official `openai` SDK with a configurable base URL.
+ * The OpenAI-compatible provider: any endpoint serving OpenAI's chat-completions API
+ * (https://platform.openai.com/docs/api-reference/chat/create), such as the deployed gateway,
+ * LiteLLM, vLLM or Ollama, via the official `openai` SDK with a configurable base URL.
  */
 import OpenAI from "openai";
 import type {
@@ -18,8 +19,8 @@ import type { Completion, CompletionRequest, LlmProvider } from "./types";
  */
 export const PLACEHOLDER_API_KEY = "no-key-configured";
 
-/** Options of {@link createModelManagerProvider}; the composition root fills them from config. */
-export interface ModelManagerProviderOptions {
+/** Options of {@link createOpenAICompatibleProvider}; the composition root fills them in. */
+export interface OpenAICompatibleProviderOptions {
   /** `MODEL_MANAGER_BASE_URL`, including the API prefix, e.g. `http://host:4000/v1`. */
   baseURL: string;
   /** `MODEL_MANAGER_API_KEY`; {@link PLACEHOLDER_API_KEY} when absent. */
@@ -46,12 +47,14 @@ export interface ModelManagerProviderOptions {
  * `complete` rejects with an `LlmError`: SDK errors via `toLlmError`, and a response without
  * any choice as kind `unknown`.
  */
-export function createModelManagerProvider(options: ModelManagerProviderOptions): LlmProvider {
+export function createOpenAICompatibleProvider(
+  options: OpenAICompatibleProviderOptions,
+): LlmProvider {
   const clock = options.clock ?? Date.now;
   const field = options.tokenLimitField ?? "max_completion_tokens";
   const client = createOpenAIClient({ ...options, timeoutMs: options.timeoutMs ?? 60_000 });
   return {
-    id: "model-manager",
+    id: "openai-compatible",
     async complete(req: CompletionRequest): Promise<Completion> {
       let response: ChatCompletion;
       try {
@@ -59,7 +62,7 @@ export function createModelManagerProvider(options: ModelManagerProviderOptions)
           timeout: req.timeoutMs,
         });
       } catch (err) {
-        throw toLlmError("model-manager", err, clock());
+        throw toLlmError("openai-compatible", err, clock());
       }
       return fromChatCompletion(response, req.model);
     },
@@ -88,14 +91,14 @@ export function fromChatCompletion(response: ChatCompletion, requestedModel: str
   if (!choice) {
     throw new LlmError({
       kind: "unknown",
-      provider: "model-manager",
-      message: "model-manager: response contained no choices",
+      provider: "openai-compatible",
+      message: "openai-compatible: response contained no choices",
     });
   }
   return {
     text: choice.message?.content ?? "",
     model: response.model || requestedModel,
-    provider: "model-manager",
+    provider: "openai-compatible",
     inputTokens: response.usage?.prompt_tokens ?? 0,
     outputTokens: response.usage?.completion_tokens ?? 0,
   };

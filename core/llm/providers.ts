@@ -5,7 +5,7 @@
  */
 import { createAnthropicProvider } from "./anthropic";
 import { configuredProviders, type ProviderSettings, UNCONFIGURED_REASONS } from "./configured";
-import { createModelManagerProvider } from "./openai";
+import { createOpenAICompatibleProvider } from "./openai";
 import type { LlmProvider, ProviderId } from "./types";
 
 export type { ProviderSettings };
@@ -17,16 +17,12 @@ export interface ConfiguredProviders {
 }
 
 /**
- * Anthropic is configured by `ANTHROPIC_API_KEY` (base URL optional); the model manager by
- * `MODEL_MANAGER_BASE_URL` (key optional, since local Ollama/LiteLLM may need none). SDK
- * clients are created here, once; call this once per container.
- *
- * @param timeoutMs - client-wide HTTP timeout in ms; each request still passes its own.
+ * Anthropic is configured by `ANTHROPIC_API_KEY` (base URL optional); the OpenAI-compatible
+ * provider by `MODEL_MANAGER_BASE_URL` (key optional, since local Ollama/LiteLLM may need
+ * none). SDK clients are created here, once, with the providers' default client-wide timeouts (each
+ * request passes its own); call this once per container.
  */
-export function createConfiguredProviders(
-  settings: ProviderSettings,
-  timeoutMs?: number,
-): ConfiguredProviders {
+export function createConfiguredProviders(settings: ProviderSettings): ConfiguredProviders {
   const out: ConfiguredProviders = { providers: {}, unconfiguredReasons: {} };
   const configured = configuredProviders(settings);
   const { apiKey, baseUrl } = settings.anthropic;
@@ -34,20 +30,18 @@ export function createConfiguredProviders(
     out.providers.anthropic = createAnthropicProvider({
       apiKey,
       ...(baseUrl ? { baseURL: baseUrl } : {}),
-      ...(timeoutMs !== undefined ? { timeoutMs } : {}),
     });
   } else {
     out.unconfiguredReasons.anthropic = UNCONFIGURED_REASONS.anthropic;
   }
-  const mm = settings.modelManager;
-  if (configured["model-manager"] && mm.baseUrl) {
-    out.providers["model-manager"] = createModelManagerProvider({
-      baseURL: mm.baseUrl,
-      ...(mm.apiKey ? { apiKey: mm.apiKey } : {}),
-      ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+  const endpoint = settings.modelManager;
+  if (configured["openai-compatible"] && endpoint.baseUrl) {
+    out.providers["openai-compatible"] = createOpenAICompatibleProvider({
+      baseURL: endpoint.baseUrl,
+      ...(endpoint.apiKey ? { apiKey: endpoint.apiKey } : {}),
     });
   } else {
-    out.unconfiguredReasons["model-manager"] = UNCONFIGURED_REASONS["model-manager"];
+    out.unconfiguredReasons["openai-compatible"] = UNCONFIGURED_REASONS["openai-compatible"];
   }
   return out;
 }

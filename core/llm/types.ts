@@ -3,9 +3,15 @@
  * and the typed errors every provider maps its failures to.
  */
 
-/** Provider identifiers. `anthropic` is the Anthropic Messages API; `model-manager` is any
- * OpenAI-compatible chat-completions endpoint (the deployed gateway, LiteLLM, vLLM, Ollama). */
-export type ProviderId = "anthropic" | "model-manager";
+/**
+ * Every provider: `anthropic` is the Anthropic Messages API;
+ * `openai-compatible` is any endpoint serving OpenAI's chat-completions API (the deployed
+ * gateway, LiteLLM, vLLM, Ollama), configured by the `MODEL_MANAGER_*` variables.
+ */
+export const PROVIDER_IDS = ["anthropic", "openai-compatible"] as const;
+
+/** A provider identifier; also the key of its breaker and health records and log fields. */
+export type ProviderId = (typeof PROVIDER_IDS)[number];
 
 /** One turn of conversation as sent to a model. `system` text travels separately. */
 export interface ChatMessage {
@@ -34,6 +40,34 @@ export interface Completion {
   provider: ProviderId;
   inputTokens: number;
   outputTokens: number;
+}
+
+/** What a turn asks the provider manager for (see {@link Completer}). */
+export interface CompleteInput {
+  /** Id or alias from a `[model]` directive or user preference; absent = the default model. */
+  model?: string;
+  /** System prompt; may be empty. */
+  system: string;
+  /** Oldest first; the last one is the new user message. */
+  messages: ChatMessage[];
+  /** Output token limit; default {@link DEFAULT_MAX_TOKENS}. */
+  maxTokens?: number;
+}
+
+/** Output token limit of a {@link CompleteInput} that names none, in tokens. */
+export const DEFAULT_MAX_TOKENS = 1024;
+
+/**
+ * The slice of the provider manager (`createProviderManager`) its consumers (the chat turn,
+ * the archiver) depend on, so they can be tested with a fake. Never rejects: a failed turn is
+ * an expected state, returned as `{ ok: false }` with the failure kind.
+ */
+export interface Completer {
+  complete(
+    input: CompleteInput,
+  ): Promise<
+    { ok: true; completion: Completion } | { ok: false; error: Error & { kind: LlmErrorKind } }
+  >;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Logger } from "@aws-lambda-powertools/logger";
-import type { ChatMessage, Completion, LlmErrorKind } from "../llm/types";
+import type { Completer } from "../llm/types";
 import {
   ARCHIVE_CHUNK_MAX_MESSAGES,
   ARCHIVE_CHUNK_MIN_REMAINING_MS,
@@ -33,18 +33,6 @@ import {
 } from "./summary-prompt";
 import type { ConversationRef } from "./table/keys";
 
-/** The slice of the provider manager the archiver uses (`createProviderManager`). */
-export interface SummaryCompleter {
-  complete(input: {
-    model?: string;
-    system: string;
-    messages: ChatMessage[];
-    maxTokens?: number;
-  }): Promise<
-    { ok: true; completion: Completion } | { ok: false; error: Error & { kind: LlmErrorKind } }
-  >;
-}
-
 /** Dependencies of {@link createArchiver}. */
 export interface ArchiverDeps {
   /** The message log: what to archive and how much is left. */
@@ -58,7 +46,7 @@ export interface ArchiverDeps {
     listForUser(platform: ConversationRef["platform"], userId: string): Promise<SummaryRecord[]>;
   };
   index: LongTermIndex;
-  llm: SummaryCompleter;
+  llm: Completer;
   /** Model id or alias that writes summaries (`SUMMARY_MODEL`, else `DEFAULT_SUMMARY_MODEL`). */
   summaryModel: string;
   /** Re-requests archival when the conversation is still over the limit after a run. */

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createAwsClients } from "../../core/compose/aws";
 import type { HealthRecord } from "../../core/health-check/records";
-import { DynamoBreakerStore } from "../../core/llm/breaker";
-import { DEFAULT_ANTHROPIC_MODEL, DEFAULT_MODEL_MANAGER_MODEL } from "../../core/llm/models";
+import { DynamoBreakerStore } from "../../core/llm/breaker-store";
+import { DEFAULT_ANTHROPIC_MODEL, DEFAULT_OPENAI_COMPATIBLE_MODEL } from "../../core/llm/models";
 import { LOCAL_CREDENTIALS } from "../../local/services";
 import { type LocalStack, startLocalStack } from "../../local/stack";
 import { type FakeAnthropic, startFakeAnthropic } from "../fakes/anthropic";
@@ -23,7 +23,7 @@ let breakers: DynamoBreakerStore;
 beforeAll(async () => {
   anthropic = await startFakeAnthropic({ apiKey: ANTHROPIC_KEY });
   anthropicPort = Number(new URL(anthropic.url).port);
-  openai = await startFakeOpenAI({ models: [DEFAULT_MODEL_MANAGER_MODEL] });
+  openai = await startFakeOpenAI({ models: [DEFAULT_OPENAI_COMPATIBLE_MODEL] });
   slack = await startFakeSlack({ token: "xoxb-health-e2e", botUserId: BOT });
   const setup = await testAws(
     testConfig({
@@ -82,10 +82,10 @@ describe("scheduled health check drives routing (local stack)", () => {
   it("checks every configured component at start and serves the records on /health?deep=1", async () => {
     const checks = await deepHealth();
     expect(Object.keys(checks)).toEqual(
-      expect.arrayContaining(["anthropic", "model-manager", "dynamodb", "chat-queue"]),
+      expect.arrayContaining(["anthropic", "openai-compatible", "dynamodb", "chat-queue"]),
     );
     expect(checks.anthropic).toMatchObject({ ok: true, details: { models: 1 } });
-    expect(checks["model-manager"]).toMatchObject({ ok: true, details: { models: 1 } });
+    expect(checks["openai-compatible"]).toMatchObject({ ok: true, details: { models: 1 } });
     expect(checks.dynamodb).toMatchObject({ ok: true, details: { tableStatus: "ACTIVE" } });
     expect(checks["chat-queue"]?.details).toMatchObject({ depth: 0, dlqDepth: 0 });
     expect(await mentionAndReply("Ev-health-up", "hello")).toBe(
@@ -93,7 +93,7 @@ describe("scheduled health check drives routing (local stack)", () => {
     );
   });
 
-  it("stopping Anthropic marks it unhealthy at the next check and routes to the model manager", async () => {
+  it("stopping Anthropic marks it unhealthy at the next check and routes to the OpenAI-compatible provider", async () => {
     await anthropic.close();
     const records = await stack.runHealthCheckNow();
     expect(records.find((r) => r.component === "anthropic")).toMatchObject({
@@ -106,7 +106,7 @@ describe("scheduled health check drives routing (local stack)", () => {
     // Anthropic comes back, but no check has run yet: routing keeps skipping it untried.
     anthropic = await startFakeAnthropic({ apiKey: ANTHROPIC_KEY, port: anthropicPort });
     expect(await mentionAndReply("Ev-health-down", "anyone there?")).toBe(
-      `fake-openai(${DEFAULT_MODEL_MANAGER_MODEL}): anyone there?`,
+      `fake-openai(${DEFAULT_OPENAI_COMPATIBLE_MODEL}): anyone there?`,
     );
     expect(openai.requests).toHaveLength(1);
     expect(anthropic.requests).toHaveLength(0);

@@ -2,7 +2,7 @@ import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { FAILURE_REPLY } from "../../core/chat/turn";
 import { createAwsClients } from "../../core/compose/aws";
-import { DEFAULT_ANTHROPIC_MODEL, DEFAULT_MODEL_MANAGER_MODEL } from "../../core/llm/models";
+import { DEFAULT_ANTHROPIC_MODEL, DEFAULT_OPENAI_COMPATIBLE_MODEL } from "../../core/llm/models";
 import { ConversationStore } from "../../core/memory/conversations";
 import { LOCAL_CREDENTIALS } from "../../local/services";
 import { type LocalStack, startLocalStack } from "../../local/stack";
@@ -22,7 +22,7 @@ let dlqUrl: string | undefined;
 
 beforeAll(async () => {
   anthropic = await startFakeAnthropic({ apiKey: "sk-ant-e2e" });
-  openai = await startFakeOpenAI({ models: [DEFAULT_MODEL_MANAGER_MODEL, "gpt-4o-mini"] });
+  openai = await startFakeOpenAI({ models: [DEFAULT_OPENAI_COMPATIBLE_MODEL, "gpt-4o-mini"] });
   slack = await startFakeSlack({ token: "xoxb-e2e", botUserId: BOT });
   const setup = await testAws(
     testConfig({
@@ -152,13 +152,13 @@ describe("Slack mention → model → threaded reply (local stack)", () => {
     expect(stored.map((m) => m.content)).toEqual([text, posts[0]?.text]);
   });
 
-  it("falls back to the model manager's default model when Anthropic answers 529 and 500", async () => {
+  it("falls back to the OpenAI-compatible provider's default model when Anthropic answers 529 and 500", async () => {
     anthropic.failNext(529, { times: 1 });
     anthropic.failNext(500, { times: 100 });
     await mention("Ev-fallback", "still there?", { user: "U0FALLBACK" });
     const posts = await postsAfterSettling(1);
     expect(posts).toHaveLength(1);
-    expect(posts[0]?.text).toBe(`fake-openai(${DEFAULT_MODEL_MANAGER_MODEL}): still there?`);
+    expect(posts[0]?.text).toBe(`fake-openai(${DEFAULT_OPENAI_COMPATIBLE_MODEL}): still there?`);
     // Three attempts with backoff before giving up on the primary: 529, 500, 500.
     expect(anthropic.requests).toHaveLength(3);
   });
@@ -166,7 +166,7 @@ describe("Slack mention → model → threaded reply (local stack)", () => {
   it("skips Anthropic while its circuit breaker is open (three consecutive failures)", async () => {
     await mention("Ev-breaker", "and now?", { user: "U0BREAKER" });
     const posts = await postsAfterSettling(1);
-    expect(posts[0]?.text).toBe(`fake-openai(${DEFAULT_MODEL_MANAGER_MODEL}): and now?`);
+    expect(posts[0]?.text).toBe(`fake-openai(${DEFAULT_OPENAI_COMPATIBLE_MODEL}): and now?`);
     expect(anthropic.requests).toHaveLength(0);
   });
 

@@ -14,12 +14,12 @@ import {
   arcadedbProbe,
   dynamodbProbe,
   gatewayHealthProbe,
-  modelManagerProbe,
+  openAICompatibleProbe,
   queueProbe,
   runProbe,
 } from "../../core/health-check/probes";
 import { HealthRecordStore } from "../../core/health-check/records";
-import { DynamoBreakerStore, InMemoryBreakerStore } from "../../core/llm/breaker";
+import { DynamoBreakerStore, InMemoryBreakerStore } from "../../core/llm/breaker-store";
 import { createHealthCheckHandler } from "../../functions/health-check";
 import { createApp } from "../../functions/http";
 import { type FakeAnthropic, startFakeAnthropic } from "../fakes/anthropic";
@@ -126,10 +126,10 @@ describe("probes against the fakes", () => {
     expect(record).toMatchObject({ ok: false, kind: "network" });
   });
 
-  it("model manager: lists models; a wrong key is unhealthy, kind auth", async () => {
-    const ok = await runProbe(modelManagerProbe({ baseURL: openai.url, apiKey: MM_KEY }));
+  it("OpenAI-compatible provider: lists models; a wrong key is unhealthy, kind auth", async () => {
+    const ok = await runProbe(openAICompatibleProbe({ baseURL: openai.url, apiKey: MM_KEY }));
     expect(ok).toMatchObject({ ok: true, details: { models: openai.models.length } });
-    const bad = await runProbe(modelManagerProbe({ baseURL: openai.url, apiKey: "sk-wrong" }));
+    const bad = await runProbe(openAICompatibleProbe({ baseURL: openai.url, apiKey: "sk-wrong" }));
     expect(bad).toMatchObject({ ok: false, kind: "auth" });
     expect(bad.error).toContain("Incorrect API key");
   });
@@ -219,7 +219,7 @@ describe("buildProbes", () => {
     const all = buildProbes(config, aws).map((p) => p.component);
     expect(all).toEqual([
       "anthropic",
-      "model-manager",
+      "openai-compatible",
       "gateway",
       "arcadedb",
       "dynamodb",
@@ -268,7 +268,7 @@ describe("HealthRecordStore (DynamoDB Local)", () => {
       checkedAt: 11,
       kind: "network",
     });
-    expect(await fresh.lastCheck("model-manager")).toBeUndefined();
+    expect(await fresh.lastCheck("openai-compatible")).toBeUndefined();
     const all = await fresh.readAll();
     expect(all.map((r) => r.component)).toEqual(expect.arrayContaining(["anthropic", "dynamodb"]));
     expect(all.findIndex((r) => r.component === "anthropic")).toBeLessThan(
@@ -279,14 +279,14 @@ describe("HealthRecordStore (DynamoDB Local)", () => {
   it("gives routing the failure kind, reading a kind that is no LlmErrorKind as unknown", async () => {
     const table = { client: aws.documents, tableName: config.memoryTableName };
     await new HealthRecordStore(table).write({
-      component: "model-manager",
+      component: "openai-compatible",
       ok: false,
       latencyMs: 2,
       checkedAt: 20,
       error: "boom",
       kind: "error",
     });
-    expect(await new HealthRecordStore(table).lastCheck("model-manager")).toEqual({
+    expect(await new HealthRecordStore(table).lastCheck("openai-compatible")).toEqual({
       ok: false,
       checkedAt: 20,
       kind: "unknown",
@@ -347,7 +347,7 @@ describe("runHealthCheck", () => {
     const [records, docs] = await captureEmf(() => runHealthCheck(deps));
     const byComponent = Object.fromEntries(records.map((r) => [r.component, r]));
     expect(Object.keys(byComponent).sort()).toEqual(
-      ["anthropic", "arcadedb", "chat-queue", "dynamodb", "gateway", "model-manager"].sort(),
+      ["anthropic", "arcadedb", "chat-queue", "dynamodb", "gateway", "openai-compatible"].sort(),
     );
     expect(byComponent.arcadedb).toMatchObject({ ok: false, kind: "http" });
     expect(byComponent.anthropic?.ok).toBe(true);
@@ -355,7 +355,7 @@ describe("runHealthCheck", () => {
     const healthy = Object.fromEntries(docs.map((d) => [d.component, d.Healthy]));
     expect(healthy).toEqual({
       anthropic: 1,
-      "model-manager": 1,
+      "openai-compatible": 1,
       gateway: 1,
       arcadedb: 0,
       dynamodb: 1,
@@ -392,7 +392,7 @@ describe("runHealthCheck", () => {
       consecutiveFailures: 1,
       openedAt: 1_700_000_000_000,
     });
-    expect(await breakers.get("model-manager")).toEqual({
+    expect(await breakers.get("openai-compatible")).toEqual({
       state: "closed",
       consecutiveFailures: 0,
     });
@@ -464,7 +464,7 @@ describe("GET /health?deep=1", () => {
     expect(body.status).toBe("ok");
     expect(body.checks.map((c) => c.component)).toEqual([
       "anthropic",
-      "model-manager",
+      "openai-compatible",
       "gateway",
       "arcadedb",
       "dynamodb",

@@ -344,7 +344,7 @@ describe("GET /health", () => {
       status: "degraded",
       providers: {
         anthropic: { configured: false, reason: "ANTHROPIC_API_KEY is not set" },
-        "model-manager": { configured: false },
+        "openai-compatible": { configured: false },
       },
     });
   });

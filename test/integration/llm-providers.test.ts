@@ -5,10 +5,10 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createAnthropicProvider } from "../../core/llm/anthropic";
-import { DynamoBreakerStore, InMemoryBreakerStore } from "../../core/llm/breaker";
+import { DynamoBreakerStore, InMemoryBreakerStore } from "../../core/llm/breaker-store";
 import { LlmError } from "../../core/llm/errors";
 import { createProviderManager, type ProviderManagerOptions } from "../../core/llm/manager";
-import { createModelManagerProvider } from "../../core/llm/openai";
+import { createOpenAICompatibleProvider } from "../../core/llm/openai";
 import type { LlmProvider } from "../../core/llm/types";
 import { type FakeAnthropic, startFakeAnthropic } from "../fakes/anthropic";
 import { type FakeOpenAI, startFakeOpenAI } from "../fakes/openai";
@@ -18,7 +18,7 @@ const MM_KEY = "mm-test-key";
 let anthropicFake: FakeAnthropic;
 let openaiFake: FakeOpenAI;
 let anthropic: LlmProvider;
-let modelManager: LlmProvider;
+let openAICompatible: LlmProvider;
 
 beforeAll(async () => {
   anthropicFake = await startFakeAnthropic({ apiKey: "sk-ant-test" });
@@ -27,7 +27,7 @@ beforeAll(async () => {
     models: ["gpt-5.4", "gpt-5.4-mini"],
   });
   anthropic = createAnthropicProvider({ apiKey: "sk-ant-test", baseURL: anthropicFake.url });
-  modelManager = createModelManagerProvider({ baseURL: openaiFake.url, apiKey: MM_KEY });
+  openAICompatible = createOpenAICompatibleProvider({ baseURL: openaiFake.url, apiKey: MM_KEY });
 });
 
 afterAll(async () => {
@@ -43,7 +43,7 @@ beforeEach(() => {
 function manager(extra: Partial<ProviderManagerOptions> = {}) {
   const sleeps: number[] = [];
   const m = createProviderManager({
-    providers: { anthropic, "model-manager": modelManager },
+    providers: { anthropic, "openai-compatible": openAICompatible },
     breakerStore: new InMemoryBreakerStore(),
     sleep: async (ms) => {
       sleeps.push(ms);
@@ -86,13 +86,13 @@ describe("LLM providers against the wire-level fakes", () => {
     });
   });
 
-  it("round-trips a completion through the OpenAI SDK to the model manager", async () => {
+  it("round-trips a completion through the OpenAI SDK to the OpenAI-compatible provider", async () => {
     const { manager: m } = manager();
     const result = await m.complete({ ...turn, model: "mini" });
     expect(result.ok && result.completion).toMatchObject({
       text: "fake-openai(gpt-5.4-mini): what is 2+2?",
       model: "gpt-5.4-mini",
-      provider: "model-manager",
+      provider: "openai-compatible",
     });
     const [request] = openaiFake.requests;
     expect(request?.headers.authorization).toBe(`Bearer ${MM_KEY}`);
@@ -126,7 +126,7 @@ describe("LLM providers against the wire-level fakes", () => {
     expect(result.attempts[0]).toMatchObject({ kind: "rate_limit", delayMs: 2_000 });
   });
 
-  it("falls back to the model manager's default model on persistent 500s", async () => {
+  it("falls back to the OpenAI-compatible provider's default model on persistent 500s", async () => {
     anthropicFake.failNext(500, { times: 10 });
     const { manager: m, sleeps } = manager();
     const result = await m.complete({ ...turn, model: "sonnet" });
@@ -135,24 +135,24 @@ describe("LLM providers against the wire-level fakes", () => {
     expect(result.ok && result.completion).toMatchObject({
       text: "fake-openai(gpt-5.4): what is 2+2?",
       model: "gpt-5.4",
-      provider: "model-manager",
+      provider: "openai-compatible",
     });
     // The third consecutive failure opened Anthropic's breaker: the next turn skips it.
     const next = await m.complete(turn);
     expect(anthropicFake.requests).toHaveLength(3);
-    expect(next.ok && next.completion.provider).toBe("model-manager");
+    expect(next.ok && next.completion.provider).toBe("openai-compatible");
   });
 
   it("does not retry a wrong API key and falls back", async () => {
     const badKey = createAnthropicProvider({ apiKey: "wrong", baseURL: anthropicFake.url });
     const { manager: m, sleeps } = manager({
-      providers: { anthropic: badKey, "model-manager": modelManager },
+      providers: { anthropic: badKey, "openai-compatible": openAICompatible },
     });
     const result = await m.complete(turn);
     expect(anthropicFake.requests).toHaveLength(1);
     expect(sleeps).toEqual([]);
     expect(result.attempts[0]).toMatchObject({ kind: "auth", status: 401 });
-    expect(result.ok && result.completion.provider).toBe("model-manager");
+    expect(result.ok && result.completion.provider).toBe("openai-compatible");
   });
 
   it("maps an unknown model to model_not_found without retrying", async () => {
@@ -172,13 +172,13 @@ describe("LLM providers against the wire-level fakes", () => {
       "network",
       "network",
     ]);
-    expect(result.ok && result.completion.provider).toBe("model-manager");
+    expect(result.ok && result.completion.provider).toBe("openai-compatible");
   });
 
   it("rejects with an LlmError when called directly", async () => {
     openaiFake.failNext(503);
     await expect(
-      modelManager.complete({
+      openAICompatible.complete({
         model: "gpt-5.4",
         system: "",
         messages: [{ role: "user", content: "hi" }],
@@ -204,10 +204,9 @@ describe("DynamoBreakerStore on DynamoDB Local", () => {
     expect(anthropicFake.requests).toHaveLength(3);
 
     const second = manager({ breakerStore: store() });
-    const status = await second.manager.status();
-    expect(status[0]?.breaker).toMatchObject({ state: "open", consecutiveFailures: 3 });
+    expect(await store().get("anthropic")).toMatchObject({ state: "open", consecutiveFailures: 3 });
     const result = await second.manager.complete(turn);
     expect(anthropicFake.requests).toHaveLength(3);
-    expect(result.ok && result.completion.provider).toBe("model-manager");
+    expect(result.ok && result.completion.provider).toBe("openai-compatible");
   });
 });

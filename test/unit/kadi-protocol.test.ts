@@ -1,6 +1,5 @@
 import { generateKeyPairSync } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { reconnectDelayMs } from "../../core/kadi/backoff";
 import {
   generateKeyPair,
   loadPrivateKey,
@@ -15,6 +14,7 @@ import {
   encodeResult,
   parseJsonRpcMessage,
 } from "../../core/kadi/protocol";
+import { reconnectDelayMs } from "../../core/resilience/backoff";
 
 describe("parseJsonRpcMessage", () => {
   it("classifies requests with string ids and no jsonrpc member", () => {

@@ -2,20 +2,20 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it } from "vitest";
 import {
-  admitCall,
   admitCallWithHealth,
-  type BreakerDocumentClient,
-  type BreakerState,
   breakerAfterHealthCheck,
   breakerEffect,
-  CLOSED,
   DEFAULT_BREAKER_POLICY,
   DEFAULT_HEALTH_STALE_MS,
+  recordOutcome,
+} from "../../../core/llm/breaker-policy";
+import {
+  type BreakerDocumentClient,
   DynamoBreakerStore,
   InMemoryBreakerStore,
   parseBreakerItem,
-  recordOutcome,
-} from "../../../core/llm/breaker";
+} from "../../../core/llm/breaker-store";
+import { admitCall, type BreakerState, CLOSED } from "../../../core/resilience/breaker";
 
 const policy = DEFAULT_BREAKER_POLICY;
 const T0 = 1_700_000_000_000;
@@ -188,7 +188,7 @@ describe("InMemoryBreakerStore", () => {
     await store.put("anthropic", open);
     open.consecutiveFailures = 99;
     expect(await store.get("anthropic")).toEqual({ ...open, consecutiveFailures: 3 });
-    expect(await store.get("model-manager")).toEqual(CLOSED);
+    expect(await store.get("openai-compatible")).toEqual(CLOSED);
   });
 });
 
@@ -242,7 +242,7 @@ describe("DynamoBreakerStore", () => {
       clock: () => now,
     });
     expect(await reader.get("anthropic")).toEqual(open);
-    expect(await reader.get("model-manager")).toEqual(CLOSED);
+    expect(await reader.get("openai-compatible")).toEqual(CLOSED);
   });
 
   it("accepts a real DynamoDBDocumentClient", () => {
@@ -278,7 +278,7 @@ describe("DynamoBreakerStore", () => {
     const open: BreakerState = { state: "open", consecutiveFailures: 3, openedAt: T0 };
     await expect(store.put("anthropic", open)).rejects.toThrow("dynamodb unreachable");
     expect(await store.get("anthropic")).toEqual(open);
-    await expect(store.get("model-manager")).rejects.toThrow("dynamodb unreachable");
+    await expect(store.get("openai-compatible")).rejects.toThrow("dynamodb unreachable");
   });
 
   it("reads malformed items as closed", () => {

@@ -47,7 +47,7 @@ describe("toLlmError with real SDK error classes", () => {
     it(`maps ${status} to ${kind} for both SDKs`, () => {
       for (const [provider, err] of [
         ["anthropic", anthropicError(status)],
-        ["model-manager", openaiError(status)],
+        ["openai-compatible", openaiError(status)],
       ] as const) {
         const mapped = toLlmError(provider, err, NOW);
         expect(mapped).toBeInstanceOf(LlmError);
@@ -68,11 +68,11 @@ describe("toLlmError with real SDK error classes", () => {
 
   it("maps timeouts and connection errors", () => {
     const t1 = toLlmError("anthropic", new Anthropic.APIConnectionTimeoutError());
-    const t2 = toLlmError("model-manager", new OpenAI.APIConnectionTimeoutError());
+    const t2 = toLlmError("openai-compatible", new OpenAI.APIConnectionTimeoutError());
     expect([t1.kind, t2.kind]).toEqual(["timeout", "timeout"]);
     const cause = Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" });
     const n1 = toLlmError("anthropic", new Anthropic.APIConnectionError({ cause }));
-    const n2 = toLlmError("model-manager", new OpenAI.APIConnectionError({ cause }));
+    const n2 = toLlmError("openai-compatible", new OpenAI.APIConnectionError({ cause }));
     expect([n1.kind, n2.kind]).toEqual(["network", "network"]);
     expect(n1.retryable && n2.retryable && t1.retryable).toBe(true);
   });
@@ -83,11 +83,13 @@ describe("toLlmError with real SDK error classes", () => {
     );
     const date = new Date(NOW + 12_000).toUTCString();
     expect(
-      toLlmError("model-manager", openaiError(503, { "retry-after": date }), NOW).retryAfterMs,
+      toLlmError("openai-compatible", openaiError(503, { "retry-after": date }), NOW).retryAfterMs,
     ).toBe(12_000);
     expect(
-      toLlmError("model-manager", openaiError(429, { "retry-after-ms": "250", "retry-after": "9" }))
-        .retryAfterMs,
+      toLlmError(
+        "openai-compatible",
+        openaiError(429, { "retry-after-ms": "250", "retry-after": "9" }),
+      ).retryAfterMs,
     ).toBe(250);
     expect(toLlmError("anthropic", anthropicError(500)).retryAfterMs).toBeUndefined();
   });
@@ -104,7 +106,7 @@ describe("toLlmError with real SDK error classes", () => {
       retryable: false,
     });
     const own = new LlmError({ kind: "auth", provider: "anthropic", message: "m" });
-    expect(toLlmError("model-manager", own)).toBe(own);
+    expect(toLlmError("openai-compatible", own)).toBe(own);
   });
 });
 

@@ -1,10 +1,6 @@
 import { describe, expect, it } from "vitest";
-import {
-  type BreakerStore,
-  InMemoryBreakerStore,
-  type ProviderCheck,
-  type ProviderHealthSource,
-} from "../../../core/llm/breaker";
+import type { ProviderCheck, ProviderHealthSource } from "../../../core/llm/breaker-policy";
+import { type BreakerStore, InMemoryBreakerStore } from "../../../core/llm/breaker-store";
 import { kindForStatus, LlmError } from "../../../core/llm/errors";
 import { createProviderManager, type ProviderManagerOptions } from "../../../core/llm/manager";
 import type { CompletionRequest, LlmProvider, ProviderId } from "../../../core/llm/types";
@@ -105,17 +101,17 @@ describe("provider manager: retries", () => {
   for (const status of [400, 401, 403, 404]) {
     it(`does not retry ${status} and falls back to the other provider`, async () => {
       const anthropic = fakeProvider("anthropic", [status]);
-      const mm = fakeProvider("model-manager");
+      const mm = fakeProvider("openai-compatible");
       const { manager, sleeps } = setup({
         anthropic: anthropic.provider,
-        "model-manager": mm.provider,
+        "openai-compatible": mm.provider,
       });
       const result = await manager.complete(turn);
       expect(anthropic.calls).toHaveLength(1);
       expect(sleeps).toEqual([]);
       expect(result.ok).toBe(true);
       if (!result.ok) return;
-      expect(result.completion).toMatchObject({ provider: "model-manager", model: "gpt-5.4" });
+      expect(result.completion).toMatchObject({ provider: "openai-compatible", model: "gpt-5.4" });
       expect(result.attempts[0]).toMatchObject({ provider: "anthropic", status, ok: false });
     });
   }
@@ -134,21 +130,21 @@ describe("provider manager: retries", () => {
 describe("provider manager: fallback", () => {
   it("falls back once to the other provider's default model after retries", async () => {
     const anthropic = fakeProvider("anthropic", [500, 500, 500, 500]);
-    const mm = fakeProvider("model-manager");
-    const { manager } = setup({ anthropic: anthropic.provider, "model-manager": mm.provider });
+    const mm = fakeProvider("openai-compatible");
+    const { manager } = setup({ anthropic: anthropic.provider, "openai-compatible": mm.provider });
     const result = await manager.complete({ ...turn, model: "opus" });
     expect(anthropic.calls.map((c) => c.model)).toEqual(Array(3).fill("claude-opus-5-5"));
     expect(mm.calls.map((c) => c.model)).toEqual(["gpt-5.4"]);
     expect(result.ok).toBe(true);
     if (!result.ok) return;
-    expect(result.completion.text).toBe("model-manager:gpt-5.4");
-    expect(result.notes).toContain("falling back to model-manager gpt-5.4");
+    expect(result.completion.text).toBe("openai-compatible:gpt-5.4");
+    expect(result.notes).toContain("falling back to openai-compatible gpt-5.4");
   });
 
-  it("routes gpt models to the model manager and falls back to Claude", async () => {
+  it("routes gpt models to the OpenAI-compatible provider and falls back to Claude", async () => {
     const anthropic = fakeProvider("anthropic");
-    const mm = fakeProvider("model-manager", [503, 503, 503]);
-    const { manager } = setup({ anthropic: anthropic.provider, "model-manager": mm.provider });
+    const mm = fakeProvider("openai-compatible", [503, 503, 503]);
+    const { manager } = setup({ anthropic: anthropic.provider, "openai-compatible": mm.provider });
     const result = await manager.complete({ ...turn, model: "mini" });
     expect(mm.calls.map((c) => c.model)).toEqual(Array(3).fill("gpt-5.4-mini"));
     expect(result.ok && result.completion.model).toBe("claude-sonnet-5-5");
@@ -156,22 +152,22 @@ describe("provider manager: fallback", () => {
 
   it("returns the last real error when both providers fail", async () => {
     const anthropic = fakeProvider("anthropic", [500, 500, 500]);
-    const mm = fakeProvider("model-manager", [400]);
-    const { manager } = setup({ anthropic: anthropic.provider, "model-manager": mm.provider });
+    const mm = fakeProvider("openai-compatible", [400]);
+    const { manager } = setup({ anthropic: anthropic.provider, "openai-compatible": mm.provider });
     const result = await manager.complete(turn);
     expect(result.ok).toBe(false);
     if (result.ok) return;
-    expect(result.error).toMatchObject({ provider: "model-manager", kind: "invalid_request" });
+    expect(result.error).toMatchObject({ provider: "openai-compatible", kind: "invalid_request" });
     expect(result.attempts).toHaveLength(4);
   });
 
   it("goes straight to the fallback when the primary is unconfigured", async () => {
-    const mm = fakeProvider("model-manager");
-    const { manager } = setup({ "model-manager": mm.provider });
+    const mm = fakeProvider("openai-compatible");
+    const { manager } = setup({ "openai-compatible": mm.provider });
     const result = await manager.complete({ ...turn, model: "sonnet" });
     expect(result.ok && result.completion.model).toBe("gpt-5.4");
     expect(result.notes).toContain("anthropic: not configured (ANTHROPIC_API_KEY is not set)");
-    expect(result.attempts.map((a) => a.provider)).toEqual(["model-manager"]);
+    expect(result.attempts.map((a) => a.provider)).toEqual(["openai-compatible"]);
   });
 
   it("prefers the real call error over the skip of an unconfigured fallback", async () => {
@@ -206,19 +202,19 @@ describe("provider manager: fallback", () => {
 describe("provider manager: circuit breaker", () => {
   it("opens after 3 failures; later turns skip to the fallback until the trial", async () => {
     const anthropic = fakeProvider("anthropic", [500, 500, 500]);
-    const mm = fakeProvider("model-manager");
+    const mm = fakeProvider("openai-compatible");
     const { manager, clock, store } = setup({
       anthropic: anthropic.provider,
-      "model-manager": mm.provider,
+      "openai-compatible": mm.provider,
     });
     await manager.complete(turn);
     expect(await store.get("anthropic")).toMatchObject({ state: "open", consecutiveFailures: 3 });
 
     const skipped = await manager.complete(turn);
     expect(anthropic.calls).toHaveLength(3);
-    expect(skipped.ok && skipped.completion.provider).toBe("model-manager");
+    expect(skipped.ok && skipped.completion.provider).toBe("openai-compatible");
     expect(skipped.notes).toContain("anthropic: circuit breaker open; skipped");
-    expect(skipped.attempts.map((a) => a.provider)).toEqual(["model-manager"]);
+    expect(skipped.attempts.map((a) => a.provider)).toEqual(["openai-compatible"]);
 
     clock.now += 60_000;
     const trial = await manager.complete(turn);
@@ -229,9 +225,9 @@ describe("provider manager: circuit breaker", () => {
 
   it("counts failures across turns and stops retrying once the breaker opens", async () => {
     const anthropic = fakeProvider("anthropic", [500, 400, 500, 500, 500]);
-    const mm = fakeProvider("model-manager");
+    const mm = fakeProvider("openai-compatible");
     const { manager, store } = setup(
-      { anthropic: anthropic.provider, "model-manager": mm.provider },
+      { anthropic: anthropic.provider, "openai-compatible": mm.provider },
       { maxAttempts: 5 },
     );
     await manager.complete(turn); // 500 then 400: the 400 proves the provider is up.
@@ -239,21 +235,21 @@ describe("provider manager: circuit breaker", () => {
     const result = await manager.complete(turn); // 500, 500, 500 → open; no 4th and 5th try.
     expect(anthropic.calls).toHaveLength(5);
     expect(result.notes).toContain("anthropic: circuit breaker opened; no further retries");
-    expect(result.ok && result.completion.provider).toBe("model-manager");
+    expect(result.ok && result.completion.provider).toBe("openai-compatible");
   });
 
   it("a failed half-open trial is not retried and reopens the breaker", async () => {
     const anthropic = fakeProvider("anthropic", [500, 500, 500, 503, 503]);
-    const mm = fakeProvider("model-manager");
+    const mm = fakeProvider("openai-compatible");
     const { manager, clock, store } = setup({
       anthropic: anthropic.provider,
-      "model-manager": mm.provider,
+      "openai-compatible": mm.provider,
     });
     await manager.complete(turn);
     clock.now += 60_000;
     const result = await manager.complete(turn);
     expect(anthropic.calls).toHaveLength(4);
-    expect(result.ok && result.completion.provider).toBe("model-manager");
+    expect(result.ok && result.completion.provider).toBe("openai-compatible");
     expect(await store.get("anthropic")).toMatchObject({ state: "open", openedAt: clock.now });
   });
 
@@ -277,9 +273,9 @@ describe("provider manager: circuit breaker", () => {
     };
     const errors: string[] = [];
     const anthropic = fakeProvider("anthropic", [500, 500, 500]);
-    const mm = fakeProvider("model-manager");
+    const mm = fakeProvider("openai-compatible");
     const { manager } = setup(
-      { anthropic: anthropic.provider, "model-manager": mm.provider },
+      { anthropic: anthropic.provider, "openai-compatible": mm.provider },
       {
         breakerStore: failingStore,
         onStoreError: (info) => errors.push(`${info.operation}:${info.provider}`),
@@ -292,7 +288,7 @@ describe("provider manager: circuit breaker", () => {
     // The in-memory mirror still knows the breaker opened.
     const second = await manager.complete(turn);
     expect(anthropic.calls).toHaveLength(3);
-    expect(second.ok && second.completion.provider).toBe("model-manager");
+    expect(second.ok && second.completion.provider).toBe("openai-compatible");
   });
 });
 
@@ -311,10 +307,10 @@ function healthSource(checks: Partial<Record<ProviderId, ProviderCheck>>) {
 describe("provider manager: scheduled health checks", () => {
   it("skips a provider whose breaker is open and whose last check failed, past the cool-down", async () => {
     const anthropic = fakeProvider("anthropic");
-    const mm = fakeProvider("model-manager");
+    const mm = fakeProvider("openai-compatible");
     const health = healthSource({});
     const { manager, clock, store } = setup(
-      { anthropic: anthropic.provider, "model-manager": mm.provider },
+      { anthropic: anthropic.provider, "openai-compatible": mm.provider },
       { healthSource: health.source },
     );
     await store.put("anthropic", { state: "open", consecutiveFailures: 1, openedAt: clock.now });
@@ -323,7 +319,7 @@ describe("provider manager: scheduled health checks", () => {
     clock.now += 120_000;
     const result = await manager.complete(turn);
     expect(anthropic.calls).toHaveLength(0);
-    expect(result.ok && result.completion.provider).toBe("model-manager");
+    expect(result.ok && result.completion.provider).toBe("openai-compatible");
     expect(result.notes).toContain(
       "anthropic: last health check failed and circuit breaker open; skipped",
     );
@@ -332,16 +328,16 @@ describe("provider manager: scheduled health checks", () => {
 
   it("routes to the provider again once the check passes and closes the breaker", async () => {
     const anthropic = fakeProvider("anthropic");
-    const mm = fakeProvider("model-manager");
+    const mm = fakeProvider("openai-compatible");
     const health = healthSource({});
     const { manager, clock, store } = setup(
-      { anthropic: anthropic.provider, "model-manager": mm.provider },
+      { anthropic: anthropic.provider, "openai-compatible": mm.provider },
       { healthSource: health.source },
     );
     await store.put("anthropic", { state: "open", consecutiveFailures: 1, openedAt: clock.now });
     health.checks.anthropic = { ok: false, checkedAt: clock.now };
     expect((await manager.complete(turn)).attempts.map((a) => a.provider)).toEqual([
-      "model-manager",
+      "openai-compatible",
     ]);
 
     // What the health check does when the probe passes: record ok, close the breaker.
@@ -353,10 +349,10 @@ describe("provider manager: scheduled health checks", () => {
 
   it("grants the half-open trial when the failed check is stale", async () => {
     const anthropic = fakeProvider("anthropic");
-    const mm = fakeProvider("model-manager");
+    const mm = fakeProvider("openai-compatible");
     const health = healthSource({});
     const { manager, clock, store } = setup(
-      { anthropic: anthropic.provider, "model-manager": mm.provider },
+      { anthropic: anthropic.provider, "openai-compatible": mm.provider },
       { healthSource: health.source, healthStaleMs: 600_000 },
     );
     await store.put("anthropic", { state: "open", consecutiveFailures: 3, openedAt: clock.now });
@@ -378,10 +374,10 @@ describe("provider manager: scheduled health checks", () => {
 
   it("falls back to the breaker alone when health cannot be read", async () => {
     const anthropic = fakeProvider("anthropic");
-    const mm = fakeProvider("model-manager");
+    const mm = fakeProvider("openai-compatible");
     const errors: string[] = [];
     const { manager, clock, store } = setup(
-      { anthropic: anthropic.provider, "model-manager": mm.provider },
+      { anthropic: anthropic.provider, "openai-compatible": mm.provider },
       {
         healthSource: {
           lastCheck: async () => {
@@ -399,59 +395,57 @@ describe("provider manager: scheduled health checks", () => {
   });
 });
 
-describe("provider manager: defaults, status, logging, budget", () => {
+describe("provider manager: defaults, logging, budget", () => {
   it("uses DEFAULT_MODEL for turns without a model and for fallbacks to its provider", async () => {
     const anthropic = fakeProvider("anthropic", [401]);
-    const mm = fakeProvider("model-manager");
+    const mm = fakeProvider("openai-compatible");
     const { manager } = setup(
-      { anthropic: anthropic.provider, "model-manager": mm.provider },
+      { anthropic: anthropic.provider, "openai-compatible": mm.provider },
       { defaultModel: "mini" },
     );
-    expect(manager.defaultModel).toEqual({ model: "gpt-5.4-mini", provider: "model-manager" });
+    expect(manager.defaultModel).toEqual({ model: "gpt-5.4-mini", provider: "openai-compatible" });
     await manager.complete(turn);
     expect(mm.calls[0]?.model).toBe("gpt-5.4-mini");
     const fellBack = await manager.complete({ ...turn, model: "haiku" });
     expect(anthropic.calls.at(-1)?.model).toBe("claude-haiku-5-5");
     expect(fellBack.ok && fellBack.completion.model).toBe("gpt-5.4-mini");
-    expect((await manager.status()).map((s) => s.defaultModel)).toEqual([
-      "claude-sonnet-5-5",
-      "gpt-5.4-mini",
-    ]);
+    // A fallback to the other provider still uses that provider's own default.
+    mm.script.push(400);
+    const toAnthropic = await manager.complete(turn);
+    expect(toAnthropic.ok && toAnthropic.completion.model).toBe("claude-sonnet-5-5");
   });
 
-  it("defaults to the model manager when Anthropic is unconfigured", () => {
-    const mm = fakeProvider("model-manager");
-    const { manager } = setup({ "model-manager": mm.provider });
-    expect(manager.defaultModel).toEqual({ model: "gpt-5.4", provider: "model-manager" });
+  it("defaults to the OpenAI-compatible provider when Anthropic is unconfigured", () => {
+    const mm = fakeProvider("openai-compatible");
+    const { manager } = setup({ "openai-compatible": mm.provider });
+    expect(manager.defaultModel).toEqual({ model: "gpt-5.4", provider: "openai-compatible" });
   });
 
   it("rejects an unroutable DEFAULT_MODEL at construction", () => {
     expect(() => setup({}, { defaultModel: "llama3" })).toThrow(/DEFAULT_MODEL "llama3"/);
   });
 
-  it("reports status per provider", async () => {
+  it("reports unconfigured reasons in the notes and breaker state in the store", async () => {
     const anthropic = fakeProvider("anthropic", [500, 500, 500]);
-    const { manager } = setup(
+    const { manager, store } = setup(
       { anthropic: anthropic.provider },
-      { unconfiguredReasons: { "model-manager": "MODEL_MANAGER_BASE_URL is empty" } },
+      { unconfiguredReasons: { "openai-compatible": "MODEL_MANAGER_BASE_URL is empty" } },
     );
-    await manager.complete(turn);
-    const status = await manager.status();
-    expect(status).toEqual([
-      {
-        id: "anthropic",
-        configured: true,
-        defaultModel: "claude-sonnet-5-5",
-        breaker: expect.objectContaining({ state: "open", consecutiveFailures: 3 }),
-      },
-      {
-        id: "model-manager",
-        configured: false,
-        reason: "MODEL_MANAGER_BASE_URL is empty",
-        defaultModel: "gpt-5.4",
-        breaker: { state: "closed", consecutiveFailures: 0 },
-      },
+    const first = await manager.complete(turn);
+    expect(first.attempts.map((a) => a.model)).toEqual(Array(3).fill("claude-sonnet-5-5"));
+    expect(first.notes).toEqual([
+      "falling back to openai-compatible gpt-5.4",
+      "openai-compatible: not configured (MODEL_MANAGER_BASE_URL is empty)",
     ]);
+    expect(await store.get("anthropic")).toEqual(
+      expect.objectContaining({ state: "open", consecutiveFailures: 3 }),
+    );
+    expect(await store.get("openai-compatible")).toEqual({
+      state: "closed",
+      consecutiveFailures: 0,
+    });
+    const second = await manager.complete(turn);
+    expect(second.notes).toContain("anthropic: circuit breaker open; skipped");
   });
 
   it("reports every attempt to onAttempt and passes request fields through", async () => {
@@ -474,15 +468,15 @@ describe("provider manager: defaults, status, logging, budget", () => {
 
   it("skips retries that would overrun the budget", async () => {
     const anthropic = fakeProvider("anthropic", [{ status: 429, retryAfterMs: 10_000 }]);
-    const mm = fakeProvider("model-manager");
+    const mm = fakeProvider("openai-compatible");
     const { manager, sleeps } = setup(
-      { anthropic: anthropic.provider, "model-manager": mm.provider },
+      { anthropic: anthropic.provider, "openai-compatible": mm.provider },
       { budgetMs: 5_000 },
     );
     const result = await manager.complete(turn);
     expect(sleeps).toEqual([]);
     expect(anthropic.calls).toHaveLength(1);
     expect(mm.calls[0]?.timeoutMs).toBeLessThanOrEqual(5_000);
-    expect(result.ok && result.completion.provider).toBe("model-manager");
+    expect(result.ok && result.completion.provider).toBe("openai-compatible");
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   DEFAULT_ANTHROPIC_MODEL,
-  DEFAULT_MODEL_MANAGER_MODEL,
+  DEFAULT_OPENAI_COMPATIBLE_MODEL,
   DEFAULT_SUMMARY_MODEL,
   MODEL_ALIASES,
   parseModelDirective,
@@ -14,9 +14,9 @@ describe("model table", () => {
     expect(resolveModel("sonnet")).toEqual({ model: "claude-sonnet-5-5", provider: "anthropic" });
     expect(resolveModel("haiku")).toEqual({ model: "claude-haiku-5-5", provider: "anthropic" });
     expect(resolveModel("opus")).toEqual({ model: "claude-opus-5-5", provider: "anthropic" });
-    expect(resolveModel("mini")).toEqual({ model: "gpt-5.4-mini", provider: "model-manager" });
+    expect(resolveModel("mini")).toEqual({ model: "gpt-5.4-mini", provider: "openai-compatible" });
     expect(DEFAULT_ANTHROPIC_MODEL).toMatch(/^claude-sonnet-/);
-    expect(DEFAULT_MODEL_MANAGER_MODEL).toMatch(/^gpt-/);
+    expect(DEFAULT_OPENAI_COMPATIBLE_MODEL).toMatch(/^gpt-/);
     expect(DEFAULT_SUMMARY_MODEL).toBe(MODEL_ALIASES.haiku);
   });
 
@@ -28,15 +28,15 @@ describe("model table", () => {
 
   it("is case-insensitive and trims", () => {
     expect(resolveModel("  Sonnet ")).toEqual(resolveModel("sonnet"));
-    expect(resolveModel("GPT-5.4")).toEqual({ model: "gpt-5.4", provider: "model-manager" });
+    expect(resolveModel("GPT-5.4")).toEqual({ model: "gpt-5.4", provider: "openai-compatible" });
   });
 
   it("routes by family prefix and passes unknown ids of a known family through", () => {
     expect(routeModel("claude-opus-4-8")).toBe("anthropic");
-    expect(routeModel("gpt-4.1-mini")).toBe("model-manager");
-    expect(routeModel("o1")).toBe("model-manager");
-    expect(routeModel("o3-mini")).toBe("model-manager");
-    expect(routeModel("o4-mini")).toBe("model-manager");
+    expect(routeModel("gpt-4.1-mini")).toBe("openai-compatible");
+    expect(routeModel("o1")).toBe("openai-compatible");
+    expect(routeModel("o3-mini")).toBe("openai-compatible");
+    expect(routeModel("o4-mini")).toBe("openai-compatible");
     expect(resolveModel("claude-future-9")).toEqual({
       model: "claude-future-9",
       provider: "anthropic",

@@ -88,7 +88,7 @@ describe("chat-completions mapping", () => {
     expect(fromChatCompletion(completion, "gpt-5.4")).toEqual({
       text: "",
       model: "gpt-5.4",
-      provider: "model-manager",
+      provider: "openai-compatible",
       inputTokens: 5,
       outputTokens: 0,
     });
@@ -97,19 +97,19 @@ describe("chat-completions mapping", () => {
 });
 
 describe("createConfiguredProviders", () => {
-  it("configures Anthropic by API key and the model manager by base URL", () => {
+  it("configures Anthropic by API key and the OpenAI-compatible provider by base URL", () => {
     const none = createConfiguredProviders({ anthropic: {}, modelManager: { apiKey: "k" } });
     expect(none.providers).toEqual({});
     expect(none.unconfiguredReasons).toEqual({
       anthropic: "ANTHROPIC_API_KEY is not set",
-      "model-manager": "MODEL_MANAGER_BASE_URL is not set",
+      "openai-compatible": "MODEL_MANAGER_BASE_URL is not set",
     });
     const both = createConfiguredProviders({
       anthropic: { apiKey: "sk-ant-x" },
       modelManager: { baseUrl: "http://127.0.0.1:11434/v1" },
     });
     expect(both.providers.anthropic?.id).toBe("anthropic");
-    expect(both.providers["model-manager"]?.id).toBe("model-manager");
+    expect(both.providers["openai-compatible"]?.id).toBe("openai-compatible");
     expect(both.unconfiguredReasons).toEqual({});
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { backoffDelayMs, retryDelayMs } from "../../../core/llm/backoff";
+import { backoffDelayMs, retryDelayMs } from "../../../core/resilience/backoff";
 
 const base = { baseMs: 100, maxMs: 1_000 };
 
