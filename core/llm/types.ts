@@ -3,9 +3,10 @@
  * and the typed errors every provider maps its failures to.
  */
 
-/** Provider identifiers. `anthropic` is the Anthropic Messages API; `model-manager` is any
- * OpenAI-compatible chat-completions endpoint (the deployed gateway, LiteLLM, vLLM, Ollama). */
-export type ProviderId = "anthropic" | "model-manager";
+import type { ProviderId } from "../constants/models";
+
+/** Provider identifiers, declared with the model table (`core/constants/models.ts`). */
+export type { ProviderId };
 
 /** One turn of conversation as sent to a model. `system` text travels separately. */
 export interface ChatMessage {
