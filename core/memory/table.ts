@@ -8,9 +8,10 @@ import {
   UpdateTimeToLiveCommand,
   waitUntilTableExists,
 } from "@aws-sdk/client-dynamodb";
+import { TTL_ATTRIBUTE } from "../constants/storage";
 
-/** Name of the TTL attribute (epoch seconds), as DynamoDB TTL requires. */
-export const TTL_ATTRIBUTE = "expiresAt";
+/** Name of the TTL attribute, declared in `core/constants/storage.ts` (`infra/` deploys it). */
+export { TTL_ATTRIBUTE };
 
 /**
  * The table definition shared by the local stack and tests (the deployed table is declared in
