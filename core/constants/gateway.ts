@@ -12,7 +12,8 @@ export type GatewayDialect = (typeof GATEWAY_DIALECTS)[number];
 
 /** Unauthenticated health route per dialect (`docs/deployment.md`, the model gateway). */
 export const GATEWAY_HEALTH_ROUTES = {
-  /** LiteLLM's liveness probe, answering `"I'm alive!"` (https://docs.litellm.ai/docs/proxy/health). */
+  /** LiteLLM's liveness probe, answering `"I'm alive!"`
+   * (https://docs.litellm.ai/docs/proxy/health). */
   litellm: "/health/liveliness",
   /** The KĀDI model manager's health route. */
   "model-manager": "/health",

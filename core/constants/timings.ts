@@ -30,9 +30,12 @@ export const CHAT_VISIBILITY_TIMEOUT_MS = CHAT_WORKER_TIMEOUT_MS * VISIBILITY_TI
 /** Visibility timeout of the archive queue, ms (12 minutes). */
 export const ARCHIVE_VISIBILITY_TIMEOUT_MS = ARCHIVER_TIMEOUT_MS * VISIBILITY_TIMEOUT_FACTOR;
 
-/** How long a DLQ keeps a message, ms: the SQS maximum, 14 days. A moved message keeps its
+/**
+ * How long a DLQ keeps a message, ms: the SQS maximum, 14 days. A moved message keeps its
  * original enqueue time, so the DLQ's retention must exceed the source queue's (default 4 days)
- * to be useful (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-dead-letter-queues.html). */
+ * to be useful
+ * (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-dead-letter-queues.html).
+ */
 export const DLQ_RETENTION_MS = 14 * 24 * 60 * 60 * 1000;
 
 /**

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { COMMANDS } from "../../core/discord/commands";
-import { runRegisterCli } from "../../core/discord/register";
 import { DISCORD_MAX_MESSAGE_CHARS, DiscordInteractionReplier } from "../../core/discord/replier";
 import { DiscordApiError } from "../../core/discord/rest";
+import { runRegisterCli } from "../../core/ops/discord-register";
 import { type FakeDiscord, startFakeDiscord } from "../fakes/discord";
 import { rejection } from "../support/rejection";
 

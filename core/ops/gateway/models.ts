@@ -1,9 +1,9 @@
 /**
  * Which models the bootstrap registers: the model manager's default and its small sibling,
- * taken from the one model table (`core/llm/models.ts`) so the gateway serves exactly the ids
+ * taken from the one model table (`core/constants/models.ts`) so the gateway serves exactly the ids
  * the provider manager routes to it.
  */
-import { DEFAULT_MODEL_MANAGER_MODEL, MODEL_ALIASES, resolveModel } from "../llm/models";
+import { DEFAULT_MODEL_MANAGER_MODEL, MODEL_ALIASES, resolveModel } from "../../constants/models";
 import type { ModelSpec } from "./admin";
 
 /** `gpt-5.4` and `gpt-5.4-mini` (the `mini` alias). */

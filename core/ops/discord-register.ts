@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import { type Config, ConfigError, loadConfig } from "../config";
-import { COMMANDS, type CommandDefinition } from "./commands";
-import { DiscordApiError, type DiscordRestOptions, discordRequest } from "./rest";
+import { COMMANDS, type CommandDefinition } from "../discord/commands";
+import { DiscordApiError, type DiscordRestOptions, discordRequest } from "../discord/rest";
 
 /** A command as Discord stored it (the fields we report). */
 export interface RegisteredCommand {
