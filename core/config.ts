@@ -230,9 +230,7 @@ export type Config = ConfigOf<typeof CONFIG_VARIABLES>;
 
 /** Every variable of {@link CONFIG_VARIABLES}, in declaration order. */
 function variablesOf(tree: VariableTree): Variable[] {
-  return Object.values(tree).flatMap((node) =>
-    isVariable(node) ? [node] : variablesOf(node),
-  );
+  return Object.values(tree).flatMap((node) => (isVariable(node) ? [node] : variablesOf(node)));
 }
 
 function isVariable(node: Variable | VariableTree): node is Variable {
