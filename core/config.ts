@@ -1,235 +1,259 @@
 import { Resource } from "sst/resource";
 import * as z from "zod";
-import { MODEL_ALIASES, resolveModel } from "./llm/models";
-import { ARCHIVE_KEEP_MESSAGES, DEFAULT_ARCHIVE_HIGH_WATER } from "./memory/archival";
+import { GATEWAY_DIALECTS } from "./constants/gateway";
+import { LOG_LEVELS } from "./constants/logging";
+import { ARCHIVE_KEEP_MESSAGES, DEFAULT_ARCHIVE_HIGH_WATER } from "./constants/memory";
+import { MODEL_ALIASES, resolveModel } from "./constants/models";
+import { HEALTH_CHECK, KADI_LISTENER } from "./constants/timings";
+import {
+  commaSeparated,
+  optionalMatching,
+  optionalPem,
+  optionalString,
+  optionalUrl,
+  optionalWsUrl,
+  positiveInt,
+  urlWithDefault,
+  withDefault,
+  withoutTrailingSlashes,
+} from "./env-values";
 
 /**
- * The one reader of `process.env`. Variable names follow `docs/architecture.md` and the README (Configuration):
- * standard AWS/Anthropic names where they exist, project names otherwise. Every variable is
- * documented with its default in `.env.template`.
+ * The one reader of `process.env`. Variable names follow `docs/architecture.md` and the README
+ * (Configuration): standard AWS/Anthropic names where they exist, project names otherwise. Every
+ * variable is documented with its default in `.env.template`.
+ *
+ * Each variable is declared once, in {@link CONFIG_VARIABLES}: where it lands in {@link Config},
+ * its name and its schema. The environment schema, the mapping to `Config` and the `Config`
+ * type are all derived from that table.
  */
-
-/** An unset or blank variable reads as `undefined`; surrounding whitespace is ignored. */
-const optionalString = z
-  .string()
-  .optional()
-  .transform((v) => {
-    const trimmed = v?.trim();
-    return trimmed ? trimmed : undefined;
-  });
-
-const optionalUrl = optionalString.pipe(
-  z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional(),
-);
-
-function optionalMatching(pattern: RegExp, error: string) {
-  return optionalString.pipe(z.string().regex(pattern, error).optional());
-}
-
-function withDefault<T extends z.ZodType<unknown, string>>(fallback: string, schema: T) {
-  return optionalString.transform((v) => v ?? fallback).pipe(schema);
-}
-
-const logLevels = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "SILENT", "CRITICAL"] as const;
-
-/** Variables whose values must never appear in logs or error messages. */
-export const SECRET_VARIABLES: ReadonlySet<string> = new Set([
-  "ANTHROPIC_API_KEY",
-  "MODEL_MANAGER_API_KEY",
-  "SLACK_SIGNING_SECRET",
-  "SLACK_BOT_TOKEN",
-  "DISCORD_BOT_TOKEN",
-  "KADI_CALLBACK_SECRET",
-  "KADI_PRIVATE_KEY",
-  "ARCADEDB_PASSWORD",
-  "GATEWAY_ADMIN_KEY",
-]);
-
-function positiveInt(fallback: string, max: number, min = 1) {
-  return withDefault(
-    fallback,
-    z
-      .string()
-      .regex(/^\d+$/, "must be a whole number")
-      .transform(Number)
-      .pipe(
-        z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`),
-      ),
-  );
-}
-
-const optionalWsUrl = optionalString.pipe(
-  z.url({ protocol: /^wss?$/, error: "must be a ws(s) URL" }).optional(),
-);
-
-/** A PEM value may arrive with literal `\n` escapes (one-line env files, secret stores). */
-const optionalPem = optionalString
-  .transform((v) => v?.replaceAll("\\n", "\n"))
-  .pipe(
-    z
-      .string()
-      .regex(/^-----BEGIN PRIVATE KEY-----[\s\S]+-----END PRIVATE KEY-----$/, {
-        error: "must be a PKCS#8 PEM private key (-----BEGIN PRIVATE KEY-----)",
-      })
-      .optional(),
-  );
 
 const modelSchema = optionalString.refine((v) => v === undefined || resolveModel(v) !== undefined, {
   error: `must be an alias (${Object.keys(MODEL_ALIASES).join(", ")}) or a claude*, gpt* or o<digit>* model id`,
 });
 
-const envSchema = z.object({
-  ANTHROPIC_API_KEY: optionalString,
-  ANTHROPIC_BASE_URL: optionalUrl,
-  MODEL_MANAGER_BASE_URL: optionalUrl,
-  MODEL_MANAGER_API_KEY: optionalString,
-  DEFAULT_MODEL: modelSchema,
-  SUMMARY_MODEL: modelSchema,
-  SLACK_SIGNING_SECRET: optionalString,
-  SLACK_BOT_TOKEN: optionalMatching(/^xox[bp]-/, "must be a Slack bot token (xoxb-…)"),
-  SLACK_BOT_USER_ID: optionalMatching(
-    /^[UW][A-Z0-9]+$/,
-    "must be a Slack user id such as U0123ABCD",
-  ),
-  SLACK_API_URL: optionalUrl,
-  DISCORD_PUBLIC_KEY: optionalMatching(
-    /^[0-9a-fA-F]{64}$/,
-    "must be the application's Ed25519 public key (64 hex characters)",
-  ),
-  DISCORD_APPLICATION_ID: optionalMatching(/^\d{15,22}$/, "must be a Discord snowflake id"),
-  DISCORD_BOT_TOKEN: optionalString,
-  DISCORD_BOT_USER_ID: optionalMatching(/^\d{15,22}$/, "must be a Discord snowflake id"),
-  DISCORD_API_URL: optionalUrl,
-  KADI_BROKER_URL: optionalWsUrl,
-  KADI_NETWORKS: withDefault(
-    "global",
-    z
-      .string()
-      .transform((v) =>
-        v
-          .split(",")
-          .map((n) => n.trim())
-          .filter(Boolean),
-      )
-      .pipe(z.array(z.string().regex(/^[A-Za-z0-9_.:-]+$/, "must be comma-separated network ids"))),
-  ),
-  KADI_CALLBACK_SECRET: optionalString,
-  KADI_PRIVATE_KEY: optionalPem,
-  KADI_AGENT_NAME: withDefault("chat-agent", z.string().max(64, "must be at most 64 characters")),
-  KADI_SESSION_MS: positiveInt("240000", 900_000),
-  ARCADEDB_URL: optionalUrl,
-  ARCADEDB_USERNAME: withDefault("root", z.string()),
-  ARCADEDB_PASSWORD: optionalString,
-  MEMORY_RECALL_MAX_SUMMARIES: positiveInt("3", 20),
-  MEMORY_RECALL_MAX_CHARS: positiveInt("2000", 20_000),
-  // A turn adds two messages: below keep + 2 an archive run could leave nothing to archive.
-  MEMORY_ARCHIVE_HIGH_WATER: positiveInt(
-    String(DEFAULT_ARCHIVE_HIGH_WATER),
-    200,
-    ARCHIVE_KEEP_MESSAGES + 2,
-  ),
-  GATEWAY_URL: optionalUrl,
-  GATEWAY_ADMIN_KEY: optionalString,
-  GATEWAY_DIALECT: withDefault(
-    "litellm",
-    z.enum(["litellm", "model-manager"], { error: "must be litellm or model-manager" }),
-  ),
-  HEALTH_CHECK_INTERVAL_MS: positiveInt("300000", 86_400_000),
-  AWS_REGION: withDefault("us-east-1", z.string().regex(/^[a-z0-9-]+$/, "must be an AWS region")),
-  AWS_ENDPOINT_URL_DYNAMODB: optionalUrl,
-  AWS_ENDPOINT_URL_SQS: optionalUrl,
-  MEMORY_TABLE_NAME: withDefault(
-    "agent-memory",
-    z.string().regex(/^[A-Za-z0-9_.-]{3,255}$/, "must be a DynamoDB table name"),
-  ),
-  CHAT_QUEUE_URL: optionalUrl,
-  ARCHIVE_QUEUE_URL: optionalUrl,
-  PORT: withDefault(
-    "3000",
-    z
-      .string()
-      .regex(/^\d{1,5}$/, "must be a port number")
-      .transform(Number)
-      .pipe(z.number().max(65535, "must be a port number")),
-  ),
-  DATA_DIR: withDefault("./.data", z.string()),
-  LOG_LEVEL: withDefault(
-    "INFO",
-    z
-      .string()
-      .transform((v) => v.toUpperCase())
-      .pipe(z.enum(logLevels, { error: `must be one of ${logLevels.join(", ")}` })),
-  ),
-});
+const snowflake = optionalMatching(/^\d{15,22}$/, "must be a Discord snowflake id");
 
-/** Log levels accepted by `LOG_LEVEL` (Powertools Logger's names). */
-export type LogLevel = (typeof logLevels)[number];
+/** One configuration field: the variable it is read from and the schema that validates it. */
+interface Variable<Name extends string = string, Schema extends z.ZodType = z.ZodType> {
+  readonly variable: Name;
+  readonly schema: Schema;
+}
+
+function read<const Name extends string, Schema extends z.ZodType>(
+  variable: Name,
+  schema: Schema,
+): Variable<Name, Schema> {
+  return { variable, schema };
+}
+
+/** A group of configuration fields, nested as in {@link Config}. */
+interface VariableTree {
+  readonly [key: string]: Variable | VariableTree;
+}
 
 /**
- * The validated configuration. Optional fields are `undefined` when the variable is unset or
- * empty; a provider or platform whose variables are absent is reported as unconfigured rather
- * than failing start-up, so the local stack runs with no secrets at all.
+ * Every variable, once, placed where its value lands in {@link Config}. Optional fields are
+ * `undefined` when the variable is unset or blank; a provider or platform whose variables are
+ * absent is reported as unconfigured rather than failing start-up, so the local stack runs with
+ * no secrets at all.
  */
-export interface Config {
-  anthropic: { apiKey?: string; baseUrl?: string };
-  modelManager: { baseUrl?: string; apiKey?: string };
+const CONFIG_VARIABLES = {
+  anthropic: {
+    apiKey: read("ANTHROPIC_API_KEY", optionalString),
+    baseUrl: read("ANTHROPIC_BASE_URL", optionalUrl),
+  },
+  modelManager: {
+    baseUrl: read("MODEL_MANAGER_BASE_URL", optionalUrl),
+    apiKey: read("MODEL_MANAGER_API_KEY", optionalString),
+  },
   /** Model id or alias used when the text names none and the user has no preference. */
-  defaultModel?: string;
+  defaultModel: read("DEFAULT_MODEL", modelSchema),
   /** Model id or alias that writes archive summaries; default `DEFAULT_SUMMARY_MODEL`. */
-  summaryModel?: string;
+  summaryModel: read("SUMMARY_MODEL", modelSchema),
   slack: {
-    signingSecret?: string;
-    botToken?: string;
-    botUserId?: string;
+    signingSecret: read("SLACK_SIGNING_SECRET", optionalString),
+    botToken: read(
+      "SLACK_BOT_TOKEN",
+      optionalMatching(/^xox[bp]-/, "must be a Slack bot token (xoxb-…)"),
+    ),
+    botUserId: read(
+      "SLACK_BOT_USER_ID",
+      optionalMatching(/^[UW][A-Z0-9]+$/, "must be a Slack user id such as U0123ABCD"),
+    ),
     /** Web API base URL ending in `/`, default `https://slack.com/api/`. */
-    apiUrl: string;
-  };
+    apiUrl: read(
+      "SLACK_API_URL",
+      urlWithDefault("https://slack.com/api/").transform((v) => (v.endsWith("/") ? v : `${v}/`)),
+    ),
+  },
   discord: {
     /** Ed25519 public key of the application, hex (General Information → Public Key). */
-    publicKey?: string;
-    applicationId?: string;
-    botToken?: string;
-    botUserId?: string;
+    publicKey: read(
+      "DISCORD_PUBLIC_KEY",
+      optionalMatching(
+        /^[0-9a-fA-F]{64}$/,
+        "must be the application's Ed25519 public key (64 hex characters)",
+      ),
+    ),
+    /** Only `npm run discord:register` needs it: interactions carry their own. */
+    applicationId: read("DISCORD_APPLICATION_ID", snowflake),
+    botToken: read("DISCORD_BOT_TOKEN", optionalString),
+    botUserId: read("DISCORD_BOT_USER_ID", snowflake),
     /** REST base URL without trailing slash, default `https://discord.com/api/v10`. */
-    apiUrl: string;
-  };
+    apiUrl: read(
+      "DISCORD_API_URL",
+      urlWithDefault("https://discord.com/api/v10").transform(withoutTrailingSlashes),
+    ),
+  },
   kadi: {
     /** `ws(s)://host:port/kadi`; unset means the agent does not connect to a broker. */
-    brokerUrl?: string;
+    brokerUrl: read("KADI_BROKER_URL", optionalWsUrl),
     /** Networks to register on and subscribe in; default `["global"]`. */
-    networks: string[];
+    networks: read(
+      "KADI_NETWORKS",
+      commaSeparated("global", /^[A-Za-z0-9_.:-]+$/, "must be comma-separated network ids"),
+    ),
     /** HMAC key of `POST /kadi/events`; unset makes that endpoint answer 503. */
-    callbackSecret?: string;
+    callbackSecret: read("KADI_CALLBACK_SECRET", optionalString),
     /** Ed25519 PKCS#8 PEM; unset means the local stack generates one. */
-    privateKeyPem?: string;
+    privateKeyPem: read("KADI_PRIVATE_KEY", optionalPem),
     /** `displayName` sent in `kadi.agent.register`. */
-    agentName: string;
+    agentName: read(
+      "KADI_AGENT_NAME",
+      withDefault("chat-agent", z.string().max(64, "must be at most 64 characters")),
+    ),
     /** How long one listener invocation holds its broker session, ms (default 240000). */
-    sessionMs: number;
-  };
+    sessionMs: read("KADI_SESSION_MS", positiveInt(KADI_LISTENER.sessionMs, 900_000)),
+  },
   arcadedb: {
     /** `http://host:2480/{database}`; unset selects the embedded search backend. */
-    url?: string;
-    username: string;
-    password?: string;
-  };
+    url: read(
+      "ARCADEDB_URL",
+      optionalUrl.transform((v) => v && withoutTrailingSlashes(v)),
+    ),
+    username: read("ARCADEDB_USERNAME", withDefault("root", z.string())),
+    password: read("ARCADEDB_PASSWORD", optionalString),
+  },
   /** Budget of archived summaries recalled into one chat turn. */
-  recall: { maxSummaries: number; maxChars: number };
-  /** `MEMORY_ARCHIVE_HIGH_WATER`: live messages above which a conversation is archived. */
-  archiveHighWater: number;
-  /** Admin side of the model gateway, used by `npm run gateway:bootstrap`. */
-  gateway: { url?: string; adminKey?: string; dialect: "litellm" | "model-manager" };
+  recall: {
+    maxSummaries: read("MEMORY_RECALL_MAX_SUMMARIES", positiveInt(3, 20)),
+    maxChars: read("MEMORY_RECALL_MAX_CHARS", positiveInt(2000, 20_000)),
+  },
+  /**
+   * `MEMORY_ARCHIVE_HIGH_WATER`: live messages above which a conversation is archived. A turn
+   * adds two messages: below keep + 2 an archive run could leave nothing to archive.
+   */
+  archiveHighWater: read(
+    "MEMORY_ARCHIVE_HIGH_WATER",
+    positiveInt(DEFAULT_ARCHIVE_HIGH_WATER, 200, ARCHIVE_KEEP_MESSAGES + 2),
+  ),
+  /** Admin side of the model gateway, used by `npm run gateway:bootstrap` and the health check. */
+  gateway: {
+    url: read(
+      "GATEWAY_URL",
+      optionalUrl.transform((v) => v && withoutTrailingSlashes(v)),
+    ),
+    adminKey: read("GATEWAY_ADMIN_KEY", optionalString),
+    dialect: read(
+      "GATEWAY_DIALECT",
+      withDefault(
+        "litellm",
+        z.enum(GATEWAY_DIALECTS, { error: `must be ${GATEWAY_DIALECTS.join(" or ")}` }),
+      ),
+    ),
+  },
   /** Interval of the local stack's health check, ms (default 300000, as the cron). */
-  healthCheckIntervalMs: number;
-  aws: { region: string; dynamodbEndpoint?: string; sqsEndpoint?: string };
-  memoryTableName: string;
-  chatQueueUrl?: string;
-  archiveQueueUrl?: string;
+  healthCheckIntervalMs: read(
+    "HEALTH_CHECK_INTERVAL_MS",
+    positiveInt(HEALTH_CHECK.intervalMs, 86_400_000),
+  ),
+  aws: {
+    region: read(
+      "AWS_REGION",
+      withDefault("us-east-1", z.string().regex(/^[a-z0-9-]+$/, "must be an AWS region")),
+    ),
+    dynamodbEndpoint: read("AWS_ENDPOINT_URL_DYNAMODB", optionalUrl),
+    sqsEndpoint: read("AWS_ENDPOINT_URL_SQS", optionalUrl),
+  },
+  memoryTableName: read(
+    "MEMORY_TABLE_NAME",
+    withDefault(
+      "agent-memory",
+      z.string().regex(/^[A-Za-z0-9_.-]{3,255}$/, "must be a DynamoDB table name"),
+    ),
+  ),
+  chatQueueUrl: read("CHAT_QUEUE_URL", optionalUrl),
+  archiveQueueUrl: read("ARCHIVE_QUEUE_URL", optionalUrl),
   /** HTTP port of the local stack; 0 picks a free port. */
-  port: number;
-  dataDir: string;
-  logLevel: LogLevel;
+  port: read(
+    "PORT",
+    withDefault(
+      "3000",
+      z
+        .string()
+        .regex(/^\d{1,5}$/, "must be a port number")
+        .transform(Number)
+        .pipe(z.number().max(65535, "must be a port number")),
+    ),
+  ),
+  dataDir: read("DATA_DIR", withDefault("./.data", z.string())),
+  logLevel: read(
+    "LOG_LEVEL",
+    withDefault(
+      "INFO",
+      z
+        .string()
+        .transform((v) => v.toUpperCase())
+        .pipe(z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` })),
+    ),
+  ),
+} as const satisfies VariableTree;
+
+/** The parsed shape of a {@link VariableTree}: each variable's schema output, nested alike;
+ * a field whose value may be `undefined` is optional. */
+type ConfigOf<T> =
+  T extends Variable<string, infer Schema>
+    ? z.output<Schema>
+    : {
+        -readonly [K in keyof T as undefined extends ConfigOf<T[K]> ? never : K]: ConfigOf<T[K]>;
+      } & {
+        -readonly [K in keyof T as undefined extends ConfigOf<T[K]> ? K : never]?: ConfigOf<T[K]>;
+      };
+
+/**
+ * The validated configuration, as {@link loadConfig} returns it: one field per variable,
+ * grouped by service (`anthropic.apiKey` ← `ANTHROPIC_API_KEY`, …); see `CONFIG_VARIABLES` in
+ * this file for each field's variable, default and unit. Fields that may be unset are optional.
+ */
+export type Config = ConfigOf<typeof CONFIG_VARIABLES>;
+
+/** Every variable of {@link CONFIG_VARIABLES}, in declaration order. */
+function variablesOf(tree: VariableTree): Variable[] {
+  return Object.values(tree).flatMap((node) => (isVariable(node) ? [node] : variablesOf(node)));
 }
+
+function isVariable(node: Variable | VariableTree): node is Variable {
+  return typeof node.variable === "string" && node.schema instanceof z.ZodType;
+}
+
+/** `Config` from the parsed variables, following the shape of `tree`. */
+function configOf(tree: VariableTree, values: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(tree).map(([key, node]) => [
+      key,
+      isVariable(node) ? values[node.variable] : configOf(node, values),
+    ]),
+  );
+}
+
+/** Name of a variable in `T` (by default, of every variable {@link loadConfig} reads). */
+type VariableName<T = typeof CONFIG_VARIABLES> =
+  T extends Variable<infer Name> ? Name : { [K in keyof T]: VariableName<T[K]> }[keyof T];
+
+const envSchema = z.object(
+  Object.fromEntries(variablesOf(CONFIG_VARIABLES).map((v) => [v.variable, v.schema])),
+);
 
 /**
  * SST-linked resources (https://sst.dev/docs/linking/) that stand in for a variable: the link
@@ -251,10 +275,7 @@ export const LINKED_RESOURCES = {
   KadiPrivateKey: { property: "value", variable: "KADI_PRIVATE_KEY" },
   KadiCallbackSecret: { property: "value", variable: "KADI_CALLBACK_SECRET" },
   GatewayAdminKey: { property: "value", variable: "GATEWAY_ADMIN_KEY" },
-} as const satisfies Record<
-  string,
-  { property: "name" | "url" | "value"; variable: keyof z.input<typeof envSchema> }
->;
+} as const satisfies Record<string, { property: "name" | "url" | "value"; variable: VariableName }>;
 
 /** Link name of an SST resource that {@link loadConfig} understands. */
 export type LinkedResourceName = keyof typeof LINKED_RESOURCES;
@@ -346,63 +367,6 @@ export function loadConfig(
     if (!env[name]?.trim()) problems.push(`${name}: is required`);
   }
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
-  const e = parsed.data;
-  return {
-    anthropic: { apiKey: e.ANTHROPIC_API_KEY, baseUrl: e.ANTHROPIC_BASE_URL },
-    modelManager: { baseUrl: e.MODEL_MANAGER_BASE_URL, apiKey: e.MODEL_MANAGER_API_KEY },
-    defaultModel: e.DEFAULT_MODEL,
-    summaryModel: e.SUMMARY_MODEL,
-    slack: {
-      signingSecret: e.SLACK_SIGNING_SECRET,
-      botToken: e.SLACK_BOT_TOKEN,
-      botUserId: e.SLACK_BOT_USER_ID,
-      apiUrl: withTrailingSlash(e.SLACK_API_URL ?? "https://slack.com/api/"),
-    },
-    discord: {
-      publicKey: e.DISCORD_PUBLIC_KEY,
-      applicationId: e.DISCORD_APPLICATION_ID,
-      botToken: e.DISCORD_BOT_TOKEN,
-      botUserId: e.DISCORD_BOT_USER_ID,
-      apiUrl: (e.DISCORD_API_URL ?? "https://discord.com/api/v10").replace(/\/+$/, ""),
-    },
-    kadi: {
-      brokerUrl: e.KADI_BROKER_URL,
-      networks: e.KADI_NETWORKS,
-      callbackSecret: e.KADI_CALLBACK_SECRET,
-      privateKeyPem: e.KADI_PRIVATE_KEY,
-      agentName: e.KADI_AGENT_NAME,
-      sessionMs: e.KADI_SESSION_MS,
-    },
-    arcadedb: {
-      url: e.ARCADEDB_URL?.replace(/\/+$/, ""),
-      username: e.ARCADEDB_USERNAME,
-      password: e.ARCADEDB_PASSWORD,
-    },
-    recall: {
-      maxSummaries: e.MEMORY_RECALL_MAX_SUMMARIES,
-      maxChars: e.MEMORY_RECALL_MAX_CHARS,
-    },
-    archiveHighWater: e.MEMORY_ARCHIVE_HIGH_WATER,
-    gateway: {
-      url: e.GATEWAY_URL?.replace(/\/+$/, ""),
-      adminKey: e.GATEWAY_ADMIN_KEY,
-      dialect: e.GATEWAY_DIALECT,
-    },
-    healthCheckIntervalMs: e.HEALTH_CHECK_INTERVAL_MS,
-    aws: {
-      region: e.AWS_REGION,
-      dynamodbEndpoint: e.AWS_ENDPOINT_URL_DYNAMODB,
-      sqsEndpoint: e.AWS_ENDPOINT_URL_SQS,
-    },
-    memoryTableName: e.MEMORY_TABLE_NAME,
-    chatQueueUrl: e.CHAT_QUEUE_URL,
-    archiveQueueUrl: e.ARCHIVE_QUEUE_URL,
-    port: e.PORT,
-    dataDir: e.DATA_DIR,
-    logLevel: e.LOG_LEVEL,
-  };
-}
-
-function withTrailingSlash(url: string): string {
-  return url.endsWith("/") ? url : `${url}/`;
+  // The schema was built from the same table, so the parsed values have the shape `Config` says.
+  return configOf(CONFIG_VARIABLES, parsed.data) as Config;
 }

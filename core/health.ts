@@ -13,7 +13,8 @@ export interface HealthReport {
   status: "ok" | "degraded";
   providers: { anthropic: ComponentStatus; "openai-compatible": ComponentStatus };
   /**
-   * `discord`: slash commands can be verified and answered (public key and application id set).
+   * `discord`: slash commands can be verified and answered (`DISCORD_PUBLIC_KEY` set; replies
+   * use the application id and token that each interaction carries).
    * `kadi`: a broker session can be opened (URL and key set; `npm start` generates the key).
    */
   platforms: { slack: ComponentStatus; discord: ComponentStatus; kadi: ComponentStatus };

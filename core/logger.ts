@@ -1,5 +1,5 @@
 import { Logger } from "@aws-lambda-powertools/logger";
-import type { LogLevel } from "./config";
+import type { LogLevel } from "./constants/logging";
 
 /**
  * Structured JSON logger (Powertools for AWS Lambda Logger), one per container. Log records

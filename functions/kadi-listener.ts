@@ -69,7 +69,7 @@ export function buildKadiListener(config: Config, logger: Logger) {
 let lambdaHandler: ReturnType<typeof createKadiListenerHandler> | undefined;
 
 /**
- * Lambda entry point, invoked by the listener cron (`KADI_LISTENER` in `infra/timings.ts`:
+ * Lambda entry point, invoked by the listener cron (`KADI_LISTENER` in `core/constants/timings.ts`:
  * every 3 minutes, 360 s timeout, 240 s sessions that overlap by about 60 s, so the broker
  * always has a subscriber; deliveries seen by both sessions are queued once); dependencies
  * built once per container.

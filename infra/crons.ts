@@ -1,13 +1,14 @@
+import { HEALTH_CHECK, KADI_LISTENER } from "../core/constants/timings";
 import { FUNCTION_DEFAULTS } from "./environment";
 import type { Queues } from "./queues";
 import type { Secrets } from "./secrets";
-import { HEALTH_CHECK, KADI_LISTENER } from "./timings";
 
 /**
  * The scheduled functions, as SST `CronV2` components (EventBridge Scheduler; SST marks the
  * EventBridge-rule `Cron` deprecated): the health check (`functions/health-check.ts`) and,
  * when the stage has a KĀDI broker (`KADI_BROKER_URL` at deploy time), the KĀDI listener
- * (`functions/kadi-listener.ts`); timings and their reasoning are in `timings.ts`.
+ * (`functions/kadi-listener.ts`); timings and their reasoning are in
+ * `core/constants/timings.ts`.
  *
  * The health check is linked to what it probes: the table, both queues (plus read access to
  * their DLQs' attributes, for `DlqDepth`) and both model providers' keys. The listener runs
@@ -28,7 +29,7 @@ export function createCrons(deps: {
       ...FUNCTION_DEFAULTS,
       handler: "functions/health-check.handler",
       memory: "256 MB",
-      timeout: `${HEALTH_CHECK.timeoutSeconds} seconds`,
+      timeout: `${HEALTH_CHECK.timeoutMs / 1000} seconds`,
       link: [
         memoryTable,
         queues.chatQueue,
@@ -53,7 +54,7 @@ export function createCrons(deps: {
           ...FUNCTION_DEFAULTS,
           handler: "functions/kadi-listener.handler",
           memory: "512 MB",
-          timeout: `${KADI_LISTENER.timeoutSeconds} seconds`,
+          timeout: `${KADI_LISTENER.timeoutMs / 1000} seconds`,
           link: [
             memoryTable,
             queues.chatQueue,

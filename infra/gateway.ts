@@ -1,20 +1,18 @@
 import * as digitalocean from "@pulumi/digitalocean";
 import * as pulumi from "@pulumi/pulumi";
 import * as z from "zod";
+import { GATEWAY_DIALECTS, type GatewayDialect } from "../core/constants/gateway";
 
 /**
- * The OpenAI-compatible model gateway on a DigitalOcean droplet (design.md, Model gateway on
- * DigitalOcean). Plain Pulumi (`@pulumi/pulumi`, `@pulumi/digitalocean`) rather than SST's
- * globals, so vitest can construct it under Pulumi's runtime mocks; `sst.config.ts` creates it
- * with the `digitalocean` provider SST installs.
+ * The OpenAI-compatible model gateway on a DigitalOcean droplet (docs/deployment.md, "6. The
+ * model gateway on DigitalOcean"). Plain Pulumi (`@pulumi/pulumi`, `@pulumi/digitalocean`)
+ * rather than SST's globals, so vitest can construct it under Pulumi's runtime mocks;
+ * `sst.config.ts` creates it with the `digitalocean` provider SST installs.
  *
  * On the droplet, Docker Compose runs the gateway container behind Caddy, which terminates TLS
  * on 443 with a Let's Encrypt certificate obtained through the TLS-ALPN-01 challenge (RFC 8737),
  * the one ACME challenge answered on 443 itself, so port 80 stays closed.
  */
-
-/** Admin API dialect of the gateway (same values as `GATEWAY_DIALECT` in `core/config.ts`). */
-export type GatewayDialect = "litellm" | "model-manager";
 
 /** LiteLLM proxy image (https://docs.litellm.ai/docs/proxy/deploy), the default gateway. */
 export const LITELLM_IMAGE = "ghcr.io/berriai/litellm:main-stable";
@@ -84,7 +82,7 @@ const settingsEnvSchema = z.object({
   GATEWAY_DROPLET_IMAGE: blankAsUnset.transform((v) => v ?? "ubuntu-24-04-x64"),
   GATEWAY_DIALECT: blankAsUnset
     .transform((v) => v ?? "litellm")
-    .pipe(z.enum(["litellm", "model-manager"], { error: "must be litellm or model-manager" })),
+    .pipe(z.enum(GATEWAY_DIALECTS, { error: `must be ${GATEWAY_DIALECTS.join(" or ")}` })),
   GATEWAY_IMAGE: blankAsUnset.pipe(
     z.string().regex(IMAGE_REF, "must be a container image reference").optional(),
   ),

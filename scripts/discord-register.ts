@@ -1,10 +1,10 @@
 import { existsSync } from "node:fs";
-import { runRegisterCli } from "../core/discord/register";
+import { runRegisterCli } from "../core/ops/discord-register";
 
 /**
  * `npm run discord:register [-- --guild <id>]`: registers the agent's slash commands with
- * Discord (see `core/discord/register.ts`). The report goes to stdout, errors to stderr; exits 1
- * on failure.
+ * Discord (see `core/ops/discord-register.ts`). The report goes to stdout, errors to stderr;
+ * exits 1 on failure.
  */
 async function main(): Promise<void> {
   // A developer's `.env` (see `.env.template`); variables already set in the shell win.

@@ -1,10 +1,14 @@
 import { existsSync } from "node:fs";
 import { setTimeout as delay } from "node:timers/promises";
-import { createInterruptHandler, type InterruptSignal, runBootstrapCli } from "../core/gateway/cli";
+import {
+  createInterruptHandler,
+  type InterruptSignal,
+  runBootstrapCli,
+} from "../core/ops/gateway/cli";
 
 /**
  * `npm run gateway:bootstrap -- --stage <stage>`: configures a freshly deployed model gateway
- * (see `core/gateway/cli.ts` for options). Progress goes to stderr, the report to stdout.
+ * (see `core/ops/gateway/cli.ts` for options). Progress goes to stderr, the report to stdout.
  * SIGINT/SIGTERM cancel the run, which undoes what it created; a second Ctrl-C quits at once.
  */
 async function main(): Promise<void> {
@@ -17,7 +21,7 @@ async function main(): Promise<void> {
     pending: () => pending,
     err: (line) => console.error(line),
     exit: (code) => process.exit(code),
-    clock: Date,
+    now: () => Date.now(),
   });
   const onSignal = (signal: InterruptSignal) => {
     handle(signal);
@@ -28,7 +32,7 @@ async function main(): Promise<void> {
   process.exitCode = await runBootstrapCli(process.argv.slice(2), {
     out: (line) => console.log(line),
     err: (line) => console.error(line),
-    clock: Date,
+    now: () => Date.now(),
     sleep: (ms, signal) => delay(ms, undefined, { signal }),
     signal: controller.signal,
     onPending: (items) => {

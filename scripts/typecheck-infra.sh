@@ -19,8 +19,8 @@
 #
 # tsconfig.infra.json includes SST's platform .ts sources (skipLibCheck does not cover them), so
 # it uses the options they compile under (`strict`, not the project's noUncheckedIndexedAccess,
-# verbatimModuleSyntax or noImplicitOverride). infra/gateway.ts and infra/timings.ts also get
-# the project's full options through their tests. `@pulumi/*` resolves to .sst/platform's copies,
+# verbatimModuleSyntax or noImplicitOverride). infra/gateway.ts and core/constants/ also get
+# the project's full options through their tests and `npx tsc --noEmit`. `@pulumi/*` resolves to .sst/platform's copies,
 # as at deploy time, where SST leaves those imports external and loads them from there.
 set -euo pipefail
 cd "$(dirname "$0")/.."

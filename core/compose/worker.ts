@@ -5,6 +5,7 @@ import type { ChatJob } from "../chat/job";
 import type { Replier } from "../chat/replier";
 import { type ChatTurnDeps, createChatTurn, type ReplyRecord } from "../chat/turn";
 import type { Config } from "../config";
+import { LLM_BUDGET_MS } from "../constants/timings";
 import type { KadiToolInvoker } from "../kadi/replier";
 import type { ProviderHealthSource } from "../llm/breaker-policy";
 import type { BreakerStore } from "../llm/breaker-store";
@@ -22,9 +23,6 @@ import { buildReplyRouter } from "./repliers";
 /** How long a finished reply is remembered for redeliveries, seconds (SQS retention max is
  * 14 days, but redeliveries come within the visibility timeout × maxReceiveCount). */
 export const REPLY_IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
-
-/** Wall-time budget of the model call(s) of one turn, ms, retries and fallback included. */
-export const LLM_BUDGET_MS = 45_000;
 
 /** Everything the chat worker needs, built once per container. */
 export interface WorkerDeps {

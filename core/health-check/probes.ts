@@ -7,6 +7,7 @@
 import Anthropic from "@anthropic-ai/sdk";
 import { DescribeTableCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { GetQueueAttributesCommand, GetQueueUrlCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import { GATEWAY_HEALTH_ROUTES, type GatewayDialect } from "../constants/gateway";
 import { ANTHROPIC_DEFAULT_BASE_URL } from "../llm/anthropic";
 import { LlmError, toLlmError } from "../llm/errors";
 import { createOpenAIClient } from "../llm/openai";
@@ -23,7 +24,7 @@ export interface Probe {
 }
 
 /** Default per-probe timeout in ms: probes run in parallel, well inside the health check's
- * 60 s Lambda timeout (`HEALTH_CHECK.timeoutSeconds` in `infra/timings.ts`). */
+ * 60 s Lambda timeout (`HEALTH_CHECK.timeoutMs` in `core/constants/timings.ts`). */
 export const DEFAULT_PROBE_TIMEOUT_MS = 5_000;
 
 /** Longest `error` message stored, in characters. */
@@ -184,14 +185,6 @@ export function openAICompatibleProbe(options: OpenAICompatibleProbeOptions): Pr
   };
 }
 
-/** Health route per gateway admin dialect (`docs/deployment.md`, the model gateway). */
-export const GATEWAY_HEALTH_ROUTES = {
-  /** LiteLLM's unauthenticated liveness probe, answering `"I'm alive!"`. */
-  litellm: "/health/liveliness",
-  /** The KĀDI model manager's health route. */
-  "model-manager": "/health",
-} as const;
-
 async function httpCheck(
   url: string,
   signal: AbortSignal,
@@ -212,7 +205,7 @@ async function httpCheck(
  */
 export function gatewayHealthProbe(options: {
   url: string;
-  dialect: keyof typeof GATEWAY_HEALTH_ROUTES;
+  dialect: GatewayDialect;
   fetch?: typeof fetch;
 }): Probe {
   const target = new URL(GATEWAY_HEALTH_ROUTES[options.dialect], options.url).toString();

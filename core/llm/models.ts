@@ -1,93 +1,22 @@
 /**
- * The one table of model ids, aliases and defaults, plus the pure routing and `[model]`
- * directive parsing built on it.
- *
- * Ids come from the installed SDKs' model lists: `Model` in
- * `@anthropic-ai/sdk/resources/messages/messages.d.ts` (SDK 1.12.0) and `ChatModel` in
- * `openai/resources/shared.d.ts` (SDK 6.49.0). The Anthropic SDK warns at run time about the ids
- * in its `DEPRECATED_MODELS` (`claude-sonnet-4-5`, `claude-sonnet-4-5-20250929` in 1.12.0), so
- * none of those appear here. When an SDK upgrade brings newer ids, change this table only.
+ * `[model]` directive parsing, built on the model table. The table itself (ids, aliases,
+ * defaults, `routeModel`, `resolveModel`) lives in the leaf `core/constants/models.ts`, so
+ * configuration can validate model names without importing the LLM layer; it is re-exported
+ * here for the LLM layer's callers.
  */
-import type { ProviderId } from "./types";
+import { resolveModel } from "../constants/models";
 
-/** Current Claude Sonnet: the default for chat turns when Anthropic is configured. */
-export const DEFAULT_ANTHROPIC_MODEL = "claude-sonnet-5-5";
-
-/**
- * Current general GPT: the OpenAI-compatible provider's default. `gpt-5.4` is the newest
- * `ChatModel` entry with a plain name and a `-mini` sibling, and the id the OpenAI SDK's own
- * examples use.
- */
-export const DEFAULT_OPENAI_COMPATIBLE_MODEL = "gpt-5.4";
-
-/**
- * @deprecated Former name of {@link DEFAULT_OPENAI_COMPATIBLE_MODEL}, kept only until
- * `core/gateway/models.ts` imports the new name.
- */
-export const DEFAULT_MODEL_MANAGER_MODEL = DEFAULT_OPENAI_COMPATIBLE_MODEL;
-
-/** Summaries are short and frequent, so the small fast Claude is enough. */
-export const DEFAULT_SUMMARY_MODEL = "claude-haiku-5-5";
-
-/** Per-provider default model: the target of a fallback to that provider. */
-export const DEFAULT_MODELS: Readonly<Record<ProviderId, string>> = {
-  anthropic: DEFAULT_ANTHROPIC_MODEL,
-  "openai-compatible": DEFAULT_OPENAI_COMPATIBLE_MODEL,
-};
-
-/**
- * Short names people type in `[name]` directives and preferences (lower case). `claude` and
- * `gpt` are included so that `[claude]`/`[gpt]` mean "that family's default" instead of being
- * sent to the API verbatim as a model that does not exist.
- */
-export const MODEL_ALIASES: Readonly<Record<string, string>> = {
-  sonnet: DEFAULT_ANTHROPIC_MODEL,
-  haiku: "claude-haiku-5-5",
-  opus: "claude-opus-5-5",
-  claude: DEFAULT_ANTHROPIC_MODEL,
-  mini: "gpt-5.4-mini",
-  gpt: DEFAULT_OPENAI_COMPATIBLE_MODEL,
-};
-
-/**
- * What {@link resolveModel} accepts, for error messages: "an alias (sonnet, haiku, …) or a
- * claude*, gpt* or o<digit>* id", the aliases read from {@link MODEL_ALIASES}.
- */
-export function describeModelNames(): string {
-  return `an alias (${Object.keys(MODEL_ALIASES).join(", ")}) or a claude*, gpt* or o<digit>* id`;
-}
-
-/** A model id together with the provider that serves it. */
-export interface ResolvedModel {
-  /** Concrete model id as sent to the provider, lower case, e.g. `claude-sonnet-5-5`. */
-  model: string;
-  provider: ProviderId;
-}
-
-/**
- * Which provider serves a concrete id, by family prefix: `claude…` → `anthropic`; `gpt…` and
- * the OpenAI reasoning series (`o` followed by a digit: `o1`, `o3-mini`, `o4-mini`, …) →
- * `openai-compatible`. Anything else → `undefined`. Expects a trimmed, lower-case id.
- */
-export function routeModel(id: string): ProviderId | undefined {
-  if (id.startsWith("claude")) return "anthropic";
-  if (id.startsWith("gpt") || /^o\d/.test(id)) return "openai-compatible";
-  return undefined;
-}
-
-/**
- * Resolves an alias or model id (case-insensitive, surrounding whitespace ignored) to a
- * concrete id and its provider. Unknown ids with a routable prefix pass through unchanged, so
- * a model released after this table still works. Returns `undefined` for empty or unroutable
- * names (e.g. `llama3`, `TODO`, `1`).
- */
-export function resolveModel(nameOrAlias: string): ResolvedModel | undefined {
-  const name = nameOrAlias.trim().toLowerCase();
-  if (!name) return undefined;
-  const model = MODEL_ALIASES[name] ?? name;
-  const provider = routeModel(model);
-  return provider ? { model, provider } : undefined;
-}
+export {
+  DEFAULT_ANTHROPIC_MODEL,
+  DEFAULT_MODELS,
+  DEFAULT_OPENAI_COMPATIBLE_MODEL,
+  DEFAULT_SUMMARY_MODEL,
+  describeModelNames,
+  MODEL_ALIASES,
+  type ResolvedModel,
+  resolveModel,
+  routeModel,
+} from "../constants/models";
 
 /** Result of {@link parseModelDirective}. */
 export interface ModelDirective {

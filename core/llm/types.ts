@@ -3,15 +3,10 @@
  * and the typed errors every provider maps its failures to.
  */
 
-/**
- * Every provider: `anthropic` is the Anthropic Messages API;
- * `openai-compatible` is any endpoint serving OpenAI's chat-completions API (the deployed
- * gateway, LiteLLM, vLLM, Ollama), configured by the `MODEL_MANAGER_*` variables.
- */
-export const PROVIDER_IDS = ["anthropic", "openai-compatible"] as const;
+import { PROVIDER_IDS, type ProviderId } from "../constants/models";
 
-/** A provider identifier; also the key of its breaker and health records and log fields. */
-export type ProviderId = (typeof PROVIDER_IDS)[number];
+/** Provider identifiers, declared with the model table (`core/constants/models.ts`). */
+export { PROVIDER_IDS, type ProviderId };
 
 /** One turn of conversation as sent to a model. `system` text travels separately. */
 export interface ChatMessage {

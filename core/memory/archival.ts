@@ -1,4 +1,6 @@
 import * as z from "zod";
+import { ARCHIVE_KEEP_MESSAGES, DEFAULT_ARCHIVE_HIGH_WATER } from "../constants/memory";
+import { ARCHIVE_VISIBILITY_TIMEOUT_MS, ARCHIVER_TIMEOUT_MS } from "../constants/timings";
 
 /**
  * The archival policy as numbers and pure decisions. The I/O lives in `archiver.ts` (the job),
@@ -6,16 +8,8 @@ import * as z from "zod";
  * the whole lifecycle is described in `docs/architecture.md` (Memory lifecycle).
  */
 
-/** Live messages an archive run leaves; everything older is summarised. */
-export const ARCHIVE_KEEP_MESSAGES = 20;
-
-/**
- * Default high-water mark (`MEMORY_ARCHIVE_HIGH_WATER`): a conversation is archived once it
- * holds more live messages than this, down to {@link ARCHIVE_KEEP_MESSAGES}. The gap makes each
- * summary cover at least `highWater - keep + 1` messages (12 with the defaults: a turn adds 2)
- * and costs one summary call per 6 turns instead of one per turn.
- */
-export const DEFAULT_ARCHIVE_HIGH_WATER = 30;
+/** The archive thresholds, declared in `core/constants/memory.ts` (configuration reads them). */
+export { ARCHIVE_KEEP_MESSAGES, DEFAULT_ARCHIVE_HIGH_WATER };
 
 /**
  * Live messages a turn may read beyond the high-water mark: the turns stored while an archive
@@ -41,33 +35,17 @@ export function contextLimit(highWater: number): number {
 export const ARCHIVE_CHUNK_MAX_MESSAGES = 50;
 
 /**
- * Timeout of the archiver function, ms. The deployed value is declared in `infra/`; the
- * lease and the queue's visibility timeout below are derived from it.
- */
-export const ARCHIVER_TIMEOUT_MS = 120_000;
-
-/**
  * How long an archiver's lease on a conversation lasts from its last renewal, ms: the
- * function's timeout, so a lease outlives only an invocation that is already dead.
+ * function's timeout (`ARCHIVER_TIMEOUT_MS`, `core/constants/timings.ts`), so a lease outlives
+ * only an invocation that is already dead.
  */
 export const ARCHIVE_LEASE_MS = ARCHIVER_TIMEOUT_MS;
 
 /**
- * Visibility timeout of the archive queue, ms: 6× the archiver timeout (AWS's guidance for
- * Lambda event sources), so a job is redelivered only after its invocation has surely ended.
- */
-export const ARCHIVE_VISIBILITY_TIMEOUT_MS = 6 * ARCHIVER_TIMEOUT_MS;
-
-/** Receives before an archive job moves to the archive DLQ. */
-export const ARCHIVE_MAX_RECEIVE_COUNT = 3;
-
-/** Archive jobs per archiver invocation (SQS event source batch size). */
-export const ARCHIVE_BATCH_SIZE = 5;
-
-/**
  * Age after which a pending archive request (`archiveRequestedAt` on META) no longer blocks a
- * new one, ms. By then the job it stood for has been received and either finished (which
- * clears the mark), been retried, or is on its way to the DLQ; the next turn re-requests.
+ * new one, ms: the archive queue's visibility timeout (`core/constants/timings.ts`). By then the
+ * job it stood for has been received and either finished (which clears the mark), been retried,
+ * or is on its way to the DLQ; the next turn re-requests.
  */
 export const ARCHIVE_REQUEST_STALE_MS = ARCHIVE_VISIBILITY_TIMEOUT_MS;
 

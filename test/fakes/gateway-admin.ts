@@ -8,7 +8,7 @@
  *   `POST /key/generate`, `POST /key/delete`, `GET /model/info`, `POST /model/new`,
  *   `POST /model/delete`; errors `{error: {message, type, param, code}}`; body validation
  *   errors as FastAPI's 422 `{detail: [...]}`.
- * - KĀDI model manager, in the shapes assumed by `core/gateway/model-manager.ts` (no public
+ * - KĀDI model manager, in the shapes assumed by `core/ops/gateway/model-manager.ts` (no public
  *   reference exists): `GET /health`, `GET /admin/models`, `POST /admin/api-keys`,
  *   `DELETE /admin/api-keys/{id}`, `POST /admin/models/openai`, `DELETE /admin/models/{id}`;
  *   errors `{error: {message}}`.

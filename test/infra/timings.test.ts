@@ -1,16 +1,17 @@
 import { describe, expect, it } from "vitest";
-import { LLM_BUDGET_MS } from "../../core/compose/worker";
 import { loadConfig } from "../../core/config";
-import { SESSION_RESERVE_MS } from "../../functions/kadi-listener";
+import { MAX_RECEIVE_COUNT, QUEUE_BATCH_SIZE } from "../../core/constants/queues";
 import {
-  ARCHIVE_VISIBILITY_SECONDS,
-  ARCHIVER_TIMEOUT_SECONDS,
-  CHAT_VISIBILITY_SECONDS,
-  CHAT_WORKER_TIMEOUT_SECONDS,
+  ARCHIVE_VISIBILITY_TIMEOUT_MS,
+  ARCHIVER_TIMEOUT_MS,
+  CHAT_VISIBILITY_TIMEOUT_MS,
+  CHAT_WORKER_TIMEOUT_MS,
+  DLQ_RETENTION_MS,
   HEALTH_CHECK,
   KADI_LISTENER,
-  MAX_RECEIVE_COUNT,
-} from "../../infra/timings";
+  LLM_BUDGET_MS,
+} from "../../core/constants/timings";
+import { SESSION_RESERVE_MS } from "../../functions/kadi-listener";
 
 /** Seconds of an EventBridge `rate(N minutes)` expression. */
 function rateSeconds(expression: string): number {
@@ -19,39 +20,53 @@ function rateSeconds(expression: string): number {
   return Number(match?.[1]) * 60;
 }
 
-describe("infra timings", () => {
+/** AWS takes these in whole seconds (Lambda timeouts, SQS visibility and retention). */
+function wholeSeconds(ms: number): number {
+  expect(ms % 1000, `${ms} ms`).toBe(0);
+  return ms / 1000;
+}
+
+describe("infra timings (core/constants)", () => {
   it("gives each queue a visibility timeout of at least 6x its consumer's timeout", () => {
-    expect(CHAT_VISIBILITY_SECONDS).toBeGreaterThanOrEqual(6 * CHAT_WORKER_TIMEOUT_SECONDS);
-    expect(ARCHIVE_VISIBILITY_SECONDS).toBeGreaterThanOrEqual(6 * ARCHIVER_TIMEOUT_SECONDS);
+    const chatVisibility = wholeSeconds(CHAT_VISIBILITY_TIMEOUT_MS);
+    const archiveVisibility = wholeSeconds(ARCHIVE_VISIBILITY_TIMEOUT_MS);
+    expect(chatVisibility).toBeGreaterThanOrEqual(6 * wholeSeconds(CHAT_WORKER_TIMEOUT_MS));
+    expect(archiveVisibility).toBeGreaterThanOrEqual(6 * wholeSeconds(ARCHIVER_TIMEOUT_MS));
     // SQS caps the visibility timeout at 12 hours.
-    expect(Math.max(CHAT_VISIBILITY_SECONDS, ARCHIVE_VISIBILITY_SECONDS)).toBeLessThanOrEqual(
-      12 * 3600,
-    );
+    expect(Math.max(chatVisibility, archiveVisibility)).toBeLessThanOrEqual(12 * 3600);
     expect(MAX_RECEIVE_COUNT).toBe(3);
   });
 
+  it("keeps DLQ messages for the SQS maximum and batches within the event source limit", () => {
+    expect(wholeSeconds(DLQ_RETENTION_MS)).toBe(1_209_600);
+    // SQS event sources take 1–10 records per batch without a batching window.
+    expect(QUEUE_BATCH_SIZE).toBeGreaterThanOrEqual(1);
+    expect(QUEUE_BATCH_SIZE).toBeLessThanOrEqual(10);
+  });
+
   it("leaves the chat worker time after its model budget to reply and store", () => {
-    expect(CHAT_WORKER_TIMEOUT_SECONDS * 1000 - LLM_BUDGET_MS).toBeGreaterThanOrEqual(30_000);
+    expect(CHAT_WORKER_TIMEOUT_MS - LLM_BUDGET_MS).toBeGreaterThanOrEqual(30_000);
   });
 
   it("runs the health check every 5 minutes, as the local stack's default interval", () => {
-    expect(rateSeconds(HEALTH_CHECK.schedule)).toBe(HEALTH_CHECK.periodSeconds);
-    expect(HEALTH_CHECK.periodSeconds).toBe(300);
-    expect(loadConfig({ env: {} }).healthCheckIntervalMs).toBe(HEALTH_CHECK.periodSeconds * 1000);
+    expect(rateSeconds(HEALTH_CHECK.schedule) * 1000).toBe(HEALTH_CHECK.intervalMs);
+    expect(HEALTH_CHECK.intervalMs).toBe(300_000);
+    expect(loadConfig({ env: {} }).healthCheckIntervalMs).toBe(HEALTH_CHECK.intervalMs);
+    expect(wholeSeconds(HEALTH_CHECK.timeoutMs)).toBeLessThanOrEqual(900);
   });
 
   it("matches the KĀDI listener's schedule period and default session length", () => {
-    expect(rateSeconds(KADI_LISTENER.schedule)).toBe(KADI_LISTENER.periodSeconds);
+    expect(rateSeconds(KADI_LISTENER.schedule) * 1000).toBe(KADI_LISTENER.periodMs);
     expect(loadConfig({ env: {} }).kadi.sessionMs).toBe(KADI_LISTENER.sessionMs);
   });
 
   it("overlaps consecutive KĀDI sessions and fits each session inside the Lambda timeout", () => {
-    const overlapMs = KADI_LISTENER.sessionMs - KADI_LISTENER.periodSeconds * 1000;
+    const overlapMs = KADI_LISTENER.sessionMs - KADI_LISTENER.periodMs;
     // EventBridge fires somewhere within the scheduled minute: up to 60 s late.
     expect(overlapMs).toBeGreaterThanOrEqual(60_000);
     expect(KADI_LISTENER.sessionMs + SESSION_RESERVE_MS).toBeLessThanOrEqual(
-      KADI_LISTENER.timeoutSeconds * 1000,
+      KADI_LISTENER.timeoutMs,
     );
-    expect(KADI_LISTENER.timeoutSeconds).toBeLessThanOrEqual(900);
+    expect(wholeSeconds(KADI_LISTENER.timeoutMs)).toBeLessThanOrEqual(900);
   });
 });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { runRegisterCli } from "../../core/discord/register";
+import { runRegisterCli } from "../../core/ops/discord-register";
 import { COMMANDS } from "../../core/platforms/discord/commands";
 import { DISCORD_MAX_MESSAGE_CHARS } from "../../core/platforms/discord/limits";
 import { DiscordInteractionReplier } from "../../core/platforms/discord/replier";

@@ -1,22 +1,22 @@
 /**
  * The gateway bootstrap with the real admin clients over HTTP against the fakes of both
- * dialects. Time is virtual (a clock that `sleep` advances), so waits cost nothing and probe
+ * dialects. Time is virtual (a `now` that `sleep` advances), so waits cost nothing and probe
  * counts are exact; the secret store is in memory. Interrupts are the CLI's abort signal fired
  * by hand, as `scripts/gateway-bootstrap.ts` fires it on SIGINT/SIGTERM.
  */
 import OpenAI from "openai";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { GatewayAdminError } from "../../core/gateway/admin";
-import { type BootstrapOptions, bootstrapGateway } from "../../core/gateway/bootstrap";
-import { Interrupt, runBootstrapCli } from "../../core/gateway/cli";
-import { createGatewayAdmin } from "../../core/gateway/dialects";
-import { modelSpecs } from "../../core/gateway/models";
+import { GatewayAdminError } from "../../core/ops/gateway/admin";
+import { type BootstrapOptions, bootstrapGateway } from "../../core/ops/gateway/bootstrap";
+import { Interrupt, runBootstrapCli } from "../../core/ops/gateway/cli";
+import { createGatewayAdmin } from "../../core/ops/gateway/dialects";
+import { modelSpecs } from "../../core/ops/gateway/models";
 import {
   MODEL_MANAGER_SECRET_NAME,
   type SecretStore,
   SecretStoreError,
-} from "../../core/gateway/secret-store";
-import type { Sleep } from "../../core/gateway/wait";
+} from "../../core/ops/gateway/secret-store";
+import type { Sleep } from "../../core/ops/gateway/wait";
 import {
   type FakeGatewayAdmin,
   startFakeLiteLLM,
@@ -25,12 +25,13 @@ import {
 
 const MASTER = "sk-master-integration";
 
-/** A clock that only moves when `sleep` is called; `sleeps` records every pause in ms. */
+/** Time (`now`, epoch ms) that only moves when `sleep` is called; `sleeps` records every
+ * pause in ms. */
 function virtualTime(start = Date.UTC(2026, 0, 2, 3, 4, 5)) {
   let now = start;
   const sleeps: number[] = [];
   return {
-    clock: { now: () => now },
+    now: () => now,
     sleep: async (ms: number) => {
       sleeps.push(ms);
       now += ms;
@@ -397,7 +398,7 @@ describe.each([
       env: { GATEWAY_URL: fake.url, GATEWAY_ADMIN_KEY: MASTER, GATEWAY_DIALECT: dialect },
       out: (line) => out.push(line),
       err: (line) => err.push(line),
-      clock: time.clock,
+      now: time.now,
       sleep: sleep ?? time.sleep,
       secrets: () => secrets,
       health: { initialDelayMs: 10, maxDelayMs: 10 },

@@ -3,8 +3,8 @@
  * test/integration/gateway-bootstrap.test.ts).
  */
 import { describe, expect, it } from "vitest";
-import { type GatewayAdmin, GatewayAdminError, type ModelSpec } from "../../core/gateway/admin";
-import { bootstrapGateway } from "../../core/gateway/bootstrap";
+import { type GatewayAdmin, GatewayAdminError, type ModelSpec } from "../../core/ops/gateway/admin";
+import { bootstrapGateway } from "../../core/ops/gateway/bootstrap";
 
 const MODELS: ModelSpec[] = [
   { name: "gpt-a", upstreamModel: "gpt-a" },
@@ -43,7 +43,7 @@ function recordingAdmin(onRegister: (spec: ModelSpec, n: number) => void) {
 }
 
 const deps = {
-  clock: { now: () => 0 },
+  now: () => 0,
   sleep: async () => {},
 };
 

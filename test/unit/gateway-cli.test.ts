@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { lastFour } from "../../core/gateway/admin";
-import { BootstrapError, type BootstrapSummary } from "../../core/gateway/bootstrap";
+import { lastFour } from "../../core/ops/gateway/admin";
+import { BootstrapError, type BootstrapSummary } from "../../core/ops/gateway/bootstrap";
 import {
   createInterruptHandler,
   defaultKeyAlias,
@@ -10,11 +10,11 @@ import {
   Interrupt,
   parseBootstrapArgs,
   REPEATED_DELIVERY_MS,
-} from "../../core/gateway/cli";
-import { createAdminHttp, errorText } from "../../core/gateway/http";
-import { environmentReference, modelNewBody } from "../../core/gateway/litellm";
-import { openAiModelBody } from "../../core/gateway/model-manager";
-import { DEFAULT_GATEWAY_MODELS, modelSpecs } from "../../core/gateway/models";
+} from "../../core/ops/gateway/cli";
+import { createAdminHttp, errorText } from "../../core/ops/gateway/http";
+import { environmentReference, modelNewBody } from "../../core/ops/gateway/litellm";
+import { openAiModelBody } from "../../core/ops/gateway/model-manager";
+import { DEFAULT_GATEWAY_MODELS, modelSpecs } from "../../core/ops/gateway/models";
 
 describe("parseBootstrapArgs", () => {
   it("applies the defaults", () => {
@@ -242,7 +242,7 @@ describe("interrupts", () => {
       pending: () => pending,
       err: (line) => err.push(line),
       exit: (code) => exits.push(code),
-      clock: { now: () => now },
+      now: () => now,
     });
     return { handle, aborted, err, exits, advance: (ms: number) => (now += ms) };
   }

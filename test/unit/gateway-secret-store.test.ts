@@ -10,7 +10,7 @@ import {
   createSstSecretStore,
   MODEL_MANAGER_SECRET_NAME,
   SecretStoreError,
-} from "../../core/gateway/secret-store";
+} from "../../core/ops/gateway/secret-store";
 import { rejection } from "../support/rejection";
 
 const dir = mkdtempSync(join(tmpdir(), "sst-secret-"));

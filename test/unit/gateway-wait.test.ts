@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { HealthProbe } from "../../core/gateway/admin";
-import { DEFAULT_HEALTH_WAIT, nextProbeDelayMs, waitForHealthy } from "../../core/gateway/wait";
+import type { HealthProbe } from "../../core/ops/gateway/admin";
+import { DEFAULT_HEALTH_WAIT, nextProbeDelayMs, waitForHealthy } from "../../core/ops/gateway/wait";
 
 const BACKOFF = { budgetMs: 10_000, initialDelayMs: 500, maxDelayMs: 3_000 };
 
@@ -25,7 +25,7 @@ describe("nextProbeDelayMs", () => {
   });
 });
 
-/** Virtual time; `probeCostMs` is how long each probe takes on that clock. */
+/** Virtual time; `probeCostMs` is how long each probe takes in it. */
 function harness(answers: (probe: number) => HealthProbe, probeCostMs = 0) {
   let now = 0;
   const sleeps: number[] = [];
@@ -38,13 +38,13 @@ function harness(answers: (probe: number) => HealthProbe, probeCostMs = 0) {
     return answers(probes);
   };
   const deps = {
-    clock: { now: () => now },
+    now: () => now,
     sleep: async (ms: number) => {
       sleeps.push(ms);
       now += ms;
     },
   };
-  return { probe, deps, sleeps, timeouts, now: () => now };
+  return { probe, deps, sleeps, timeouts, now: deps.now };
 }
 
 const options = { ...BACKOFF, probeTimeoutMs: 2_000 };

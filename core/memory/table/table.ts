@@ -21,8 +21,10 @@ export interface TableOptions {
   tableName: string;
 }
 
-/** Name of the TTL attribute (epoch seconds), as DynamoDB TTL requires. */
-export const TTL_ATTRIBUTE = "expiresAt";
+import { TTL_ATTRIBUTE } from "../../constants/storage";
+
+/** Name of the TTL attribute, declared in `core/constants/storage.ts` (`infra/` deploys it). */
+export { TTL_ATTRIBUTE };
 
 /**
  * The table definition shared by the local stack and tests (the deployed table is declared in

@@ -1,13 +1,8 @@
 /**
  * Bounded wait for a freshly created gateway to answer its health route: exponential backoff
- * with a cap, inside a total time budget. Clock and sleep are injected so tests need no time.
+ * with a cap, inside a total time budget. `now` and `sleep` are injected so tests need no time.
  */
 import type { HealthProbe } from "./admin";
-
-/** Source of the current time, ms since the epoch (`Date.now` in production). */
-export interface Clock {
-  now(): number;
-}
 
 /**
  * Waits `ms` milliseconds. When `signal` is given and fires first, it may reject early (as
@@ -58,12 +53,12 @@ export function nextProbeDelayMs(
   if (remaining <= 0) return undefined;
   const exponent = Math.max(0, failedProbes - 1);
   const backoff = Math.min(options.maxDelayMs, options.initialDelayMs * 2 ** exponent);
-  // At least 1 ms, so a zero initial delay cannot spin without the clock moving.
+  // At least 1 ms, so a zero initial delay cannot spin without time moving.
   return Math.max(1, Math.min(backoff, remaining));
 }
 
 /**
- * Outcome of {@link waitForHealthy}; `elapsedMs` is measured with the injected clock. A wait
+ * Outcome of {@link waitForHealthy}; `elapsedMs` is measured with the injected `now`. A wait
  * cancelled through its signal has `interrupted: true`.
  */
 export type HealthWaitResult =
@@ -77,26 +72,27 @@ export type HealthWaitResult =
  * another reason than the signal.
  *
  * @param probe - one probe with its timeout in ms and the signal (e.g. `GatewayAdmin.health`).
+ * @param deps.now - the current time, epoch ms (`Date.now` in production).
  */
 export async function waitForHealthy(
   probe: (timeoutMs: number, signal?: AbortSignal) => Promise<HealthProbe>,
   options: HealthWaitOptions,
-  deps: { clock: Clock; sleep: Sleep; signal?: AbortSignal },
+  deps: { now: () => number; sleep: Sleep; signal?: AbortSignal },
 ): Promise<HealthWaitResult> {
   const { signal } = deps;
-  const start = deps.clock.now();
+  const start = deps.now();
   let probes = 0;
   const interrupted = () => ({
     ok: false as const,
     interrupted: true as const,
     probes,
-    elapsedMs: deps.clock.now() - start,
+    elapsedMs: deps.now() - start,
   });
   for (;;) {
     if (signal?.aborted) return interrupted();
     const result = await probe(options.probeTimeoutMs, signal);
     probes += 1;
-    const elapsedMs = deps.clock.now() - start;
+    const elapsedMs = deps.now() - start;
     if (result.healthy) return { ok: true, probes, elapsedMs };
     if (signal?.aborted) return interrupted();
     const delay = nextProbeDelayMs(probes, elapsedMs, options);

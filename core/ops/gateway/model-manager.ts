@@ -1,10 +1,10 @@
 /**
  * Admin client of the KĀDI model manager.
  *
- * The model manager publishes no API reference; the routes come from design.md (`/health`,
- * `/admin/api-keys`, `/admin/models/openai`) and the shapes below are OUR ASSUMPTION, modelled on
- * common admin APIs. Change them here (and in `test/fakes/gateway-admin.ts`) once the real
- * service documents its format:
+ * The model manager publishes no API reference; the routes (`/health`, `/admin/api-keys`,
+ * `/admin/models/openai`) and the shapes below are OUR ASSUMPTION, modelled on common admin
+ * APIs. Change them here (and in `test/fakes/gateway-admin.ts`) once the real service documents
+ * its format:
  *
  * - `GET /health` (no auth) → 200 `{status: "ok"}`; anything else means not ready.
  * - `GET /admin/models` → `{data: [{id, name, model, baseUrl?}]}`.
@@ -19,6 +19,7 @@
  * bootstrap finds a lost model registration by name instead).
  */
 import * as z from "zod";
+import { GATEWAY_HEALTH_ROUTES } from "../../constants/gateway";
 import { type GatewayAdmin, GatewayAdminError, type ModelSpec } from "./admin";
 import { type AdminHttpOptions, createAdminHttp, probeHealth } from "./http";
 
@@ -56,7 +57,8 @@ export function createModelManagerAdmin(options: ModelManagerAdminOptions): Gate
     dialect: "model-manager",
     url: options.url,
 
-    health: (timeoutMs, signal) => probeHealth(call, "/health", timeoutMs, signal),
+    health: (timeoutMs, signal) =>
+      probeHealth(call, GATEWAY_HEALTH_ROUTES["model-manager"], timeoutMs, signal),
 
     async listModels(signal) {
       const { body } = await call({

@@ -1,15 +1,19 @@
 /**
  * Which models the bootstrap registers: the model manager's default and its small sibling,
- * taken from the one model table (`core/llm/models.ts`) so the gateway serves exactly the ids
+ * taken from the one model table (`core/constants/models.ts`) so the gateway serves exactly the ids
  * the provider manager routes to it.
  */
-import { DEFAULT_MODEL_MANAGER_MODEL, MODEL_ALIASES, resolveModel } from "../llm/models";
+import {
+  DEFAULT_OPENAI_COMPATIBLE_MODEL,
+  MODEL_ALIASES,
+  resolveModel,
+} from "../../constants/models";
 import type { ModelSpec } from "./admin";
 
 /** `gpt-5.4` and `gpt-5.4-mini` (the `mini` alias). */
 export const DEFAULT_GATEWAY_MODELS: readonly string[] = [
-  DEFAULT_MODEL_MANAGER_MODEL,
-  MODEL_ALIASES.mini ?? `${DEFAULT_MODEL_MANAGER_MODEL}-mini`,
+  DEFAULT_OPENAI_COMPATIBLE_MODEL,
+  MODEL_ALIASES.mini ?? `${DEFAULT_OPENAI_COMPATIBLE_MODEL}-mini`,
 ];
 
 /** Variable on the gateway host holding the upstream OpenAI key, unless told otherwise. */

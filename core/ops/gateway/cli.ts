@@ -5,12 +5,12 @@
 import { constants } from "node:os";
 import { parseArgs } from "node:util";
 import * as z from "zod";
-import { type Config, ConfigError, loadConfig } from "../config";
+import { type Config, ConfigError, loadConfig } from "../../config";
 import { type BootstrapError, type BootstrapSummary, bootstrapGateway } from "./bootstrap";
 import { createGatewayAdmin } from "./dialects";
 import { DEFAULT_GATEWAY_MODELS, DEFAULT_UPSTREAM_KEY_ENV, modelSpecs } from "./models";
 import { createSstSecretStore, MODEL_MANAGER_SECRET_NAME, type SecretStore } from "./secret-store";
-import { type Clock, DEFAULT_HEALTH_WAIT, type HealthWaitOptions, type Sleep } from "./wait";
+import { DEFAULT_HEALTH_WAIT, type HealthWaitOptions, type Sleep } from "./wait";
 
 /** Usage text printed by `--help` and after argument errors. */
 export const USAGE = `Usage: npm run gateway:bootstrap -- --stage <stage> [options]
@@ -186,7 +186,8 @@ export interface InterruptHandlerDeps {
   err(line: string): void;
   /** Ends the process at once with this code. */
   exit(code: number): void;
-  clock: Clock;
+  /** The current time, epoch ms (`Date.now` in production). */
+  now: () => number;
 }
 
 /**
@@ -200,7 +201,7 @@ export function createInterruptHandler(
 ): (signal: InterruptSignal) => void {
   let firstAtMs: number | undefined;
   return (signal) => {
-    const now = deps.clock.now();
+    const now = deps.now();
     if (firstAtMs === undefined) {
       firstAtMs = now;
       deps.err(`${signal}: stopping and undoing what this run created (Ctrl-C again to quit now)`);
@@ -233,7 +234,8 @@ export interface CliDeps {
   env?: Record<string, string | undefined>;
   out: (line: string) => void;
   err: (line: string) => void;
-  clock: Clock;
+  /** The current time, epoch ms (`Date.now` in production). */
+  now: () => number;
   sleep: Sleep;
   /** Default: the SST CLI for the given stage. */
   secrets?: (stage: string) => SecretStore;
@@ -292,14 +294,14 @@ export async function runBootstrapCli(argv: readonly string[], deps: CliDeps): P
   const result = await bootstrapGateway(
     {
       models: specs.specs,
-      keyAlias: args.keyAlias ?? defaultKeyAlias(args.stage, deps.clock.now()),
+      keyAlias: args.keyAlias ?? defaultKeyAlias(args.stage, deps.now()),
       health: { ...DEFAULT_HEALTH_WAIT, ...deps.health, budgetMs: args.healthTimeoutMs },
       signal: deps.signal,
     },
     {
       admin,
       secrets,
-      clock: deps.clock,
+      now: deps.now,
       sleep: deps.sleep,
       progress: deps.err,
       onPending: deps.onPending,

@@ -3,8 +3,7 @@
  * (`./litellm` or `./model-manager`; pick one with `createGatewayAdmin` in `./dialects`).
  */
 
-/** Admin API dialects: LiteLLM proxy, or the KĀDI model manager. Same values as `GATEWAY_DIALECT`. */
-export type GatewayDialect = "litellm" | "model-manager";
+import type { GatewayDialect } from "../../constants/gateway";
 
 /** Admin operations, named in errors so a failure says which step broke. */
 export type AdminOperation =

@@ -1,4 +1,5 @@
-import type { GatewayAdmin, GatewayDialect } from "./admin";
+import type { GatewayDialect } from "../../constants/gateway";
+import type { GatewayAdmin } from "./admin";
 import { createLiteLlmAdmin } from "./litellm";
 import { createModelManagerAdmin } from "./model-manager";
 

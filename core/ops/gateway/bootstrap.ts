@@ -1,27 +1,21 @@
 /**
- * The gateway bootstrap (design.md, "Model gateway on DigitalOcean"): wait for health, generate
- * an API key, register the models, store the key as a secret. Any failure or interrupt after
+ * The gateway bootstrap (docs/deployment.md, "6. The model gateway on DigitalOcean"): wait for
+ * health, generate an API key, register the models, store the key as a secret. Any failure or interrupt after
  * the first create undoes everything this run created, newest first, so the gateway is left as
  * it was.
  */
+import type { GatewayDialect } from "../../constants/gateway";
 import {
   type Created,
   type CreatedKey,
   type GatewayAdmin,
   GatewayAdminError,
-  type GatewayDialect,
   lastFour,
   type ModelSpec,
   type RegisteredModel,
 } from "./admin";
 import { MODEL_MANAGER_SECRET_NAME, type SecretStore } from "./secret-store";
-import {
-  type Clock,
-  DEFAULT_HEALTH_WAIT,
-  type HealthWaitOptions,
-  type Sleep,
-  waitForHealthy,
-} from "./wait";
+import { DEFAULT_HEALTH_WAIT, type HealthWaitOptions, type Sleep, waitForHealthy } from "./wait";
 
 /** What to set up. */
 export interface BootstrapOptions {
@@ -47,7 +41,8 @@ export interface BootstrapOptions {
 export interface BootstrapDeps {
   admin: GatewayAdmin;
   secrets: SecretStore;
-  clock: Clock;
+  /** The current time, epoch ms (`Date.now` in production). */
+  now: () => number;
   sleep: Sleep;
   /** Receives one line per step; lines never contain a key. */
   progress?: (line: string) => void;
@@ -199,7 +194,7 @@ export async function bootstrapGateway(
 
   progress(`waiting for ${admin.url} (${admin.dialect}) to become healthy`);
   const health = await waitForHealthy((ms, s) => admin.health(ms, s), healthOptions, {
-    clock: deps.clock,
+    now: deps.now,
     sleep: deps.sleep,
     signal,
   });

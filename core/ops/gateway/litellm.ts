@@ -15,6 +15,7 @@
  */
 import { randomUUID } from "node:crypto";
 import * as z from "zod";
+import { GATEWAY_HEALTH_ROUTES } from "../../constants/gateway";
 import {
   type CreatedKey,
   type GatewayAdmin,
@@ -70,7 +71,8 @@ export function createLiteLlmAdmin(options: LiteLlmAdminOptions): GatewayAdmin {
     dialect: "litellm",
     url: options.url,
 
-    health: (timeoutMs, signal) => probeHealth(call, "/health/liveliness", timeoutMs, signal),
+    health: (timeoutMs, signal) =>
+      probeHealth(call, GATEWAY_HEALTH_ROUTES.litellm, timeoutMs, signal),
 
     async listModels(signal) {
       const { body } = await call({

@@ -2,13 +2,8 @@
  * JSON-over-HTTP shell shared by both admin dialects: bearer auth, per-request timeout, and the
  * mapping of every failure to {@link GatewayAdminError}.
  */
-import {
-  type AdminOperation,
-  type Created,
-  GatewayAdminError,
-  type GatewayDialect,
-  type HealthProbe,
-} from "./admin";
+import type { GatewayDialect } from "../../constants/gateway";
+import { type AdminOperation, type Created, GatewayAdminError, type HealthProbe } from "./admin";
 
 /** One admin request. */
 export interface AdminCall {

@@ -1,0 +1,74 @@
+/**
+ * Timeouts, budgets and schedules of the deployed functions and their queues, in ms: the one
+ * declaration that `infra/` deploys (converting to the seconds AWS takes) and that `core/`,
+ * `functions/` and `local/` read. Plain data, so `infra/` may import it; the relations between
+ * these numbers are checked in `test/infra/timings.test.ts` (see docs/architecture.md, "Failure
+ * behaviour").
+ */
+
+/** Lambda timeout of the chat worker, ms: the {@link LLM_BUDGET_MS} model budget plus posting
+ * the reply and storing both turns for a batch processed concurrently. */
+export const CHAT_WORKER_TIMEOUT_MS = 90_000;
+
+/** Wall-time budget of the model call(s) of one chat turn, ms, retries and fallback included. */
+export const LLM_BUDGET_MS = 45_000;
+
+/** Lambda timeout of the archiver, ms: one summary call plus indexing and deletes. The archive
+ * lease and the archive queue's visibility timeout are derived from it. */
+export const ARCHIVER_TIMEOUT_MS = 120_000;
+
+/**
+ * AWS asks for a source queue's visibility timeout of at least six times the consumer's
+ * function timeout, so a message is not handed out again while a slow or throttled invocation
+ * still holds it (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html).
+ */
+export const VISIBILITY_TIMEOUT_FACTOR = 6;
+
+/** Visibility timeout of the chat queue, ms (9 minutes). */
+export const CHAT_VISIBILITY_TIMEOUT_MS = CHAT_WORKER_TIMEOUT_MS * VISIBILITY_TIMEOUT_FACTOR;
+
+/** Visibility timeout of the archive queue, ms (12 minutes). */
+export const ARCHIVE_VISIBILITY_TIMEOUT_MS = ARCHIVER_TIMEOUT_MS * VISIBILITY_TIMEOUT_FACTOR;
+
+/**
+ * How long a DLQ keeps a message, ms: the SQS maximum, 14 days. A moved message keeps its
+ * original enqueue time, so the DLQ's retention must exceed the source queue's (default 4 days)
+ * to be useful
+ * (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-dead-letter-queues.html).
+ */
+export const DLQ_RETENTION_MS = 14 * 24 * 60 * 60 * 1000;
+
+/**
+ * The scheduled health check: every 5 minutes on AWS (`schedule`, an EventBridge rate
+ * expression), and every `intervalMs` in the local stack, where it is the default of
+ * `HEALTH_CHECK_INTERVAL_MS`. Every probe has its own short timeout; `timeoutMs` (the Lambda
+ * timeout) only bounds a hung invocation.
+ */
+export const HEALTH_CHECK = {
+  schedule: "rate(5 minutes)",
+  intervalMs: 300_000,
+  timeoutMs: 60_000,
+} as const;
+
+/**
+ * The KĀDI listener holds a broker session per invocation and is started again before that
+ * session ends, so the broker always has a subscriber:
+ *
+ * - a new invocation every 3 minutes (`schedule`, `periodMs`);
+ * - each holds its session for `sessionMs` = 240 s (the default of `KADI_SESSION_MS`), so
+ *   consecutive sessions overlap by 60 s. EventBridge fires within the scheduled minute, not on
+ *   its 0th second, so a start can be up to ~60 s late and connecting takes a few seconds more:
+ *   60 s of overlap covers a late start with no uncovered window in the usual case, and
+ *   deliveries seen by both sessions are queued once (dedupe by event id);
+ * - the Lambda timeout is 360 s = the 240 s session + the handler's 90 s `SESSION_RESERVE_MS`
+ *   (`functions/kadi-listener.ts`: connect, finish tool calls in flight, close) + 30 s spare.
+ *   The handler shortens a session that would not fit, so the timeout never cuts one mid-call.
+ *
+ * Cost: about 1.3 concurrent executions at all times (240 s of session per 180 s).
+ */
+export const KADI_LISTENER = {
+  schedule: "rate(3 minutes)",
+  periodMs: 180_000,
+  sessionMs: 240_000,
+  timeoutMs: 360_000,
+} as const;

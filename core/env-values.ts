@@ -1,0 +1,89 @@
+import * as z from "zod";
+
+/**
+ * Schemas of environment-variable values, the building blocks of `CONFIG_VARIABLES` in
+ * `core/config.ts`. Every one takes the raw `string | undefined` of a variable; error messages
+ * describe the expected form and never echo the value, so secrets do not leak into logs.
+ */
+
+/** An unset or blank variable reads as `undefined`; surrounding whitespace is ignored. */
+export const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => {
+    const trimmed = v?.trim();
+    return trimmed ? trimmed : undefined;
+  });
+
+/** An optional `http(s)://` URL. */
+export const optionalUrl = optionalString.pipe(
+  z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional(),
+);
+
+/** An optional `ws(s)://` URL. */
+export const optionalWsUrl = optionalString.pipe(
+  z.url({ protocol: /^wss?$/, error: "must be a ws(s) URL" }).optional(),
+);
+
+/** An optional value matching `pattern`; `error` says what it must be. */
+export function optionalMatching(pattern: RegExp, error: string) {
+  return optionalString.pipe(z.string().regex(pattern, error).optional());
+}
+
+/** `schema` applied to the value, or to `fallback` when the variable is unset or blank. */
+export function withDefault<T extends z.ZodType<unknown, string>>(fallback: string, schema: T) {
+  return optionalString.transform((v) => v ?? fallback).pipe(schema);
+}
+
+/** A whole number in `[min, max]`, `fallback` when unset. */
+export function positiveInt(fallback: number, max: number, min = 1) {
+  return withDefault(
+    String(fallback),
+    z
+      .string()
+      .regex(/^\d+$/, "must be a whole number")
+      .transform(Number)
+      .pipe(
+        z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`),
+      ),
+  );
+}
+
+/** An `http(s)://` URL, `fallback` when unset. */
+export function urlWithDefault(fallback: string) {
+  return withDefault(fallback, z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }));
+}
+
+/** `url` without its trailing slashes, so paths can be appended with `/…`. */
+export function withoutTrailingSlashes(url: string): string {
+  return url.replace(/\/+$/, "");
+}
+
+/** An optional PKCS#8 PEM private key. A PEM value may arrive with literal `\n` escapes
+ * (one-line env files, secret stores); they become real newlines. */
+export const optionalPem = optionalString
+  .transform((v) => v?.replaceAll("\\n", "\n"))
+  .pipe(
+    z
+      .string()
+      .regex(/^-----BEGIN PRIVATE KEY-----[\s\S]+-----END PRIVATE KEY-----$/, {
+        error: "must be a PKCS#8 PEM private key (-----BEGIN PRIVATE KEY-----)",
+      })
+      .optional(),
+  );
+
+/** A comma-separated list of ids matching `item` (blank entries dropped), `fallback` when unset. */
+export function commaSeparated(fallback: string, item: RegExp, error: string) {
+  return withDefault(
+    fallback,
+    z
+      .string()
+      .transform((v) =>
+        v
+          .split(",")
+          .map((n) => n.trim())
+          .filter(Boolean),
+      )
+      .pipe(z.array(z.string().regex(item, error))),
+  );
+}
