@@ -25,9 +25,9 @@ export interface HealthCheckSummary {
 export function createHealthCheckHandler(
   deps: HealthCheckDeps,
 ): (event?: ScheduledEvent) => Promise<HealthCheckSummary> {
-  const clock = deps.clock ?? Date.now;
+  const now = deps.now ?? Date.now;
   return async () => {
-    const startedAt = clock();
+    const startedAt = now();
     const records = await runHealthCheck(deps);
     return {
       startedAt,

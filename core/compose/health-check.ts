@@ -102,7 +102,7 @@ export interface HealthCheckOverrides {
   /** `null` disables metrics (the local stack, where nothing reads EMF from stdout). */
   metrics?: MetricsPublisher | null;
   logger?: Logger;
-  clock?: () => number;
+  now?: () => number;
   /** Per-probe timeout in ms. */
   timeoutMs?: number;
   /** `fetch` for the SDK and HTTP probes (tests). */
@@ -133,7 +133,7 @@ export function buildHealthCheckDeps(
     secrets: configuredSecrets(config),
   };
   if (metrics) deps.metrics = metrics;
-  if (overrides.clock) deps.clock = overrides.clock;
+  if (overrides.now) deps.now = overrides.now;
   if (overrides.timeoutMs !== undefined) deps.timeoutMs = overrides.timeoutMs;
   return deps;
 }

@@ -38,7 +38,7 @@ export interface HealthCheckDeps {
   metrics?: MetricsPublisher;
   logger?: Logger;
   /** Epoch-ms clock (default `Date.now`). */
-  clock?: () => number;
+  now?: () => number;
   /** Per-probe timeout in ms (default `DEFAULT_PROBE_TIMEOUT_MS`). */
   timeoutMs?: number;
   /** Configured secret values, redacted from error messages before they are stored. */
@@ -104,20 +104,20 @@ async function updateBreaker(
  *   still attempted); probe failures are results, never thrown.
  */
 export async function runHealthCheck(deps: HealthCheckDeps): Promise<HealthRecord[]> {
-  const clock = deps.clock ?? Date.now;
+  const now = deps.now ?? Date.now;
   const probeOptions = {
-    clock,
+    now,
     ...(deps.timeoutMs !== undefined ? { timeoutMs: deps.timeoutMs } : {}),
     ...(deps.secrets ? { secrets: deps.secrets } : {}),
   };
   const records = await Promise.all(deps.probes.map((probe) => runProbe(probe, probeOptions)));
   if (deps.metrics) publishHealthMetrics(deps.metrics, records);
 
-  const now = clock();
+  const checkedAt = now();
   const writes = await Promise.allSettled(
     records.flatMap((record) => [
       deps.records.write(record),
-      ...(PROVIDERS.has(record.component) ? [updateBreaker(deps.breakers, record, now)] : []),
+      ...(PROVIDERS.has(record.component) ? [updateBreaker(deps.breakers, record, checkedAt)] : []),
     ]),
   );
   for (const record of records) {

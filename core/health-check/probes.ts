@@ -80,9 +80,9 @@ function failureKind(error: unknown): string {
  */
 export async function runProbe(
   probe: Probe,
-  options: { timeoutMs?: number; clock?: () => number; secrets?: readonly string[] } = {},
+  options: { timeoutMs?: number; now?: () => number; secrets?: readonly string[] } = {},
 ): Promise<HealthRecord> {
-  const clock = options.clock ?? Date.now;
+  const now = options.now ?? Date.now;
   const timeoutMs = options.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS;
   const controller = new AbortController();
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -93,10 +93,10 @@ export async function runProbe(
       reject(error);
     }, timeoutMs);
   });
-  const started = clock();
+  const started = now();
   try {
     const details = await Promise.race([probe.run(controller.signal), timeout]);
-    const finished = clock();
+    const finished = now();
     const record: HealthRecord = {
       component: probe.component,
       ok: true,
@@ -106,7 +106,7 @@ export async function runProbe(
     if (Object.keys(details).length > 0) record.details = details;
     return record;
   } catch (error) {
-    const finished = clock();
+    const finished = now();
     const message = error instanceof Error ? error.message : String(error);
     return {
       component: probe.component,

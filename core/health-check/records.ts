@@ -95,7 +95,7 @@ export interface HealthRecordStoreOptions {
    */
   cacheMs?: number;
   /** Epoch-ms clock (default `Date.now`). */
-  clock?: () => number;
+  now?: () => number;
 }
 
 /** Every `LlmErrorKind`; the `satisfies` keeps it in step with the type. */
@@ -129,7 +129,7 @@ export class HealthRecordStore implements ProviderHealthSource {
   private readonly client: HealthDocumentClient;
   private readonly tableName: string;
   private readonly cacheMs: number;
-  private readonly clock: () => number;
+  private readonly now: () => number;
   private readonly cache = new Map<HealthComponent, { record?: HealthRecord; at: number }>();
   private allCache?: { records: HealthRecord[]; at: number };
 
@@ -137,7 +137,7 @@ export class HealthRecordStore implements ProviderHealthSource {
     this.client = options.client;
     this.tableName = options.tableName;
     this.cacheMs = options.cacheMs ?? 5_000;
-    this.clock = options.clock ?? Date.now;
+    this.now = options.now ?? Date.now;
   }
 
   /** Item key of a component's status record. */
@@ -147,7 +147,7 @@ export class HealthRecordStore implements ProviderHealthSource {
 
   /** Stores `record`, replacing the previous one; this container's cache sees it at once. */
   async write(record: HealthRecord): Promise<void> {
-    this.cache.set(record.component, { record: { ...record }, at: this.clock() });
+    this.cache.set(record.component, { record: { ...record }, at: this.now() });
     this.allCache = undefined;
     await this.client.send(
       new PutCommand({
@@ -159,14 +159,14 @@ export class HealthRecordStore implements ProviderHealthSource {
 
   /** The latest record of one component, or `undefined` when none (or a malformed one). */
   async read(component: HealthComponent): Promise<HealthRecord | undefined> {
-    const now = this.clock();
+    const nowMs = this.now();
     const cached = this.cache.get(component);
-    if (cached && now - cached.at < this.cacheMs) return cached.record && { ...cached.record };
+    if (cached && nowMs - cached.at < this.cacheMs) return cached.record && { ...cached.record };
     const out = (await this.client.send(
       new GetCommand({ TableName: this.tableName, Key: HealthRecordStore.key(component) }),
     )) as { Item?: Record<string, unknown> } | undefined;
     const record = parseHealthItem(out?.Item);
-    this.cache.set(component, record ? { record, at: now } : { at: now });
+    this.cache.set(component, record ? { record, at: nowMs } : { at: nowMs });
     return record && { ...record };
   }
 
@@ -192,8 +192,8 @@ export class HealthRecordStore implements ProviderHealthSource {
    * @throws {Error} when DynamoDB keeps keys unprocessed after the last round.
    */
   async readAll(): Promise<HealthRecord[]> {
-    const now = this.clock();
-    if (this.allCache && now - this.allCache.at < this.cacheMs) {
+    const nowMs = this.now();
+    if (this.allCache && nowMs - this.allCache.at < this.cacheMs) {
       return this.allCache.records.map((r) => ({ ...r }));
     }
     const found = new Map<HealthComponent, HealthRecord>();
@@ -218,7 +218,7 @@ export class HealthRecordStore implements ProviderHealthSource {
       const record = found.get(c);
       return record ? [record] : [];
     });
-    this.allCache = { records, at: now };
+    this.allCache = { records, at: nowMs };
     return records.map((r) => ({ ...r }));
   }
 }

@@ -1,6 +1,6 @@
 /**
  * The one ingress pipeline every webhook and the KĀDI socket share (docs/architecture.md,
- * "Ingress"): verify → parse → route → dedupe-claim → enqueue → answer. A platform supplies
+ * "Platforms and transports"): verify → parse → route → dedupe-claim → enqueue → answer. A platform supplies
  * the first three steps as a {@link Webhook}; claiming, enqueueing, logging and the mapping of
  * failures to answers live here once.
  */

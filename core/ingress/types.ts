@@ -1,6 +1,7 @@
 /**
- * The framework-free shapes every webhook handler (`core/slack`, `core/discord`, `core/kadi`)
- * takes and returns, so the same handler runs under Hono, the Lambda fast path and tests.
+ * The framework-free shapes every webhook (`core/platforms/*`, `core/kadi/ingress.ts`) takes
+ * and returns through the pipeline, so the same code runs under Hono, the Lambda fast path and
+ * tests.
  */
 
 /** A webhook request as received: signatures are checked over `rawBody`, byte for byte. */

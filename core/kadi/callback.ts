@@ -1,6 +1,6 @@
 /**
  * Signature of `POST /kadi/events`, the HTTP callback form of a `kadi.event.delivery`
- * (docs/architecture.md, "KĀDI as a transport"): signed exactly like Slack requests, with KĀDI
+ * (docs/architecture.md, "Platforms and transports"): signed exactly like Slack requests, with KĀDI
  * header names.
  */
 import {

@@ -1,5 +1,5 @@
 /**
- * Chat mentions relayed by a KĀDI broker (docs/architecture.md, "KĀDI as a transport"): which
+ * Chat mentions relayed by a KĀDI broker (docs/architecture.md, "Platforms and transports"): which
  * channels to subscribe, and the pure decision of what to do with one delivery. The broker
  * only carries platform messages; each platform's folder parses its own (its
  * `KadiBinding`). No I/O here: see `./ingress` for the shell.

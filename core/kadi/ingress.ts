@@ -70,7 +70,7 @@ export async function acceptDelivery(
 
 /**
  * `POST /kadi/events` (body `{channel, data}` as in `kadi.event.delivery`, docs/architecture.md
- * "KĀDI as a transport"): verify the HMAC signature on the raw body
+ * "Platforms and transports"): verify the HMAC signature on the raw body
  * (`X-Kadi-Request-Timestamp`, `X-Kadi-Signature`), then {@link acceptDelivery}.
  *
  * Statuses: 200 queued, duplicate or deliberately ignored (body says which); 400 malformed JSON,

@@ -1,5 +1,5 @@
 /**
- * Ed25519 key handling for `kadi.session.authenticate` (design.md, "KĀDI wire protocol"):
+ * Ed25519 key handling for `kadi.session.authenticate` (docs/architecture.md, "KĀDI wire protocol"):
  * `publicKey` is base64 of the SPKI DER encoding, `signature` is base64 Ed25519 over the nonce.
  */
 import {

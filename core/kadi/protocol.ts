@@ -1,5 +1,5 @@
 /**
- * The KĀDI broker wire format (design.md, "KĀDI wire protocol"): JSON-RPC 2.0 messages
+ * The KĀDI broker wire format (docs/architecture.md, "KĀDI wire protocol"): JSON-RPC 2.0 messages
  * (https://www.jsonrpc.org/specification) over a WebSocket, one JSON text per frame. The broker
  * may send string ids and may omit `"jsonrpc"`, so both are tolerated on input; our own output
  * always carries `"jsonrpc":"2.0"`. Shared by the client (`./client`) and the test fake broker.

@@ -1,6 +1,6 @@
 /**
  * Replies to chat jobs that came through the broker, through the broker's platform tools
- * (docs/architecture.md, "KĀDI as a transport"). Which tools, and how a reply is cut into
+ * (docs/architecture.md, "Platforms and transports"). Which tools, and how a reply is cut into
  * messages, is each platform's `KadiBinding`; this module owns the transport: order, pacing,
  * retries and the circuit breaker.
  */

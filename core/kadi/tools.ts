@@ -6,6 +6,7 @@ import { randomUUID } from "node:crypto";
 import * as z from "zod";
 import type { ChatJob } from "../chat/job";
 import type { ReplyRecord } from "../chat/turn";
+import { PLATFORMS } from "../constants/platforms";
 import { describeModelNames, resolveModel } from "../llm/models";
 import { type KnowledgeStore, KnowledgeValidationError } from "../memory/knowledge";
 import type { LongTermIndex } from "../memory/long-term/types";
@@ -13,7 +14,7 @@ import { KadiError } from "./errors";
 import type { KadiToolDefinition } from "./types";
 
 const platform = z
-  .enum(["slack", "discord"])
+  .enum(PLATFORMS)
   .default("slack")
   .describe(
     "Platform the user id and channel id belong to; memory is kept per platform. Default slack.",

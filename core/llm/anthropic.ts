@@ -22,7 +22,7 @@ export interface AnthropicProviderOptions {
   /** Client-wide HTTP timeout in ms (default 60 000); each request's `timeoutMs` overrides it. */
   timeoutMs?: number;
   /** Epoch-ms clock for HTTP-date `retry-after` headers (default `Date.now`). */
-  clock?: () => number;
+  now?: () => number;
   /** Custom `fetch` (tests, proxies); default the runtime's global fetch. */
   fetch?: typeof fetch;
 }
@@ -36,7 +36,7 @@ export interface AnthropicProviderOptions {
  * `complete` rejects with an `LlmError` (see `toLlmError`) on any failure.
  */
 export function createAnthropicProvider(options: AnthropicProviderOptions): LlmProvider {
-  const clock = options.clock ?? Date.now;
+  const now = options.now ?? Date.now;
   const client = new Anthropic({
     apiKey: options.apiKey,
     baseURL: options.baseURL ?? ANTHROPIC_DEFAULT_BASE_URL,
@@ -53,7 +53,7 @@ export function createAnthropicProvider(options: AnthropicProviderOptions): LlmP
           timeout: req.timeoutMs,
         });
       } catch (err) {
-        throw toLlmError("anthropic", err, clock());
+        throw toLlmError("anthropic", err, now());
       }
       return fromAnthropicMessage(message, req.model);
     },

@@ -52,7 +52,7 @@ export interface DynamoBreakerStoreOptions {
    */
   cacheMs?: number;
   /** Epoch-ms clock (default `Date.now`). */
-  clock?: () => number;
+  now?: () => number;
 }
 
 /**
@@ -66,14 +66,14 @@ export class DynamoBreakerStore implements BreakerStore {
   private readonly client: BreakerDocumentClient;
   private readonly tableName: string;
   private readonly cacheMs: number;
-  private readonly clock: () => number;
+  private readonly now: () => number;
   private readonly cache = new Map<ProviderId, { state: BreakerState; at: number }>();
 
   constructor(options: DynamoBreakerStoreOptions) {
     this.client = options.client;
     this.tableName = options.tableName;
     this.cacheMs = options.cacheMs ?? 5_000;
-    this.clock = options.clock ?? Date.now;
+    this.now = options.now ?? Date.now;
   }
 
   /** Item key of a provider's breaker. */
@@ -82,24 +82,24 @@ export class DynamoBreakerStore implements BreakerStore {
   }
 
   async get(provider: ProviderId): Promise<BreakerState> {
-    const now = this.clock();
+    const nowMs = this.now();
     const cached = this.cache.get(provider);
-    if (cached && now - cached.at < this.cacheMs) return { ...cached.state };
+    if (cached && nowMs - cached.at < this.cacheMs) return { ...cached.state };
     const out = (await this.client.send(
       new GetCommand({ TableName: this.tableName, Key: DynamoBreakerStore.key(provider) }),
     )) as { Item?: Record<string, unknown> } | undefined;
     const state = parseBreakerItem(out?.Item);
-    this.cache.set(provider, { state, at: now });
+    this.cache.set(provider, { state, at: nowMs });
     return { ...state };
   }
 
   async put(provider: ProviderId, state: BreakerState): Promise<void> {
     // Cache first: if the write fails this container still acts on what it just learned.
-    this.cache.set(provider, { state: { ...state }, at: this.clock() });
+    this.cache.set(provider, { state: { ...state }, at: this.now() });
     await this.client.send(
       new PutCommand({
         TableName: this.tableName,
-        Item: { ...DynamoBreakerStore.key(provider), ...state, updatedAt: this.clock() },
+        Item: { ...DynamoBreakerStore.key(provider), ...state, updatedAt: this.now() },
       }),
     );
   }

@@ -86,7 +86,7 @@ export interface ProviderManagerOptions {
   /** Age in ms after which a failed check is ignored (default `DEFAULT_HEALTH_STALE_MS`). */
   healthStaleMs?: number;
   /** Epoch-ms clock; default `Date.now`. */
-  clock?: () => number;
+  now?: () => number;
   /** Waits `ms`; default a `setTimeout` promise. */
   sleep?: (ms: number) => Promise<void>;
   /** Uniform [0, 1) for jitter; default `Math.random`. */
@@ -161,7 +161,7 @@ type StepOutcome = { ok: true; completion: Completion } | { ok: false; error: Ll
  * @throws {Error} at construction when `defaultModel` names an unroutable model.
  */
 export function createProviderManager(options: ProviderManagerOptions): ProviderManager {
-  const clock = options.clock ?? Date.now;
+  const now = options.now ?? Date.now;
   const sleep =
     options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const random = options.random ?? Math.random;
@@ -229,7 +229,7 @@ export function createProviderManager(options: ProviderManagerOptions): Provider
   ): Promise<StepOutcome> {
     let state = initial;
     for (let attempt = 1; ; attempt++) {
-      const started = clock();
+      const started = now();
       let completion: Completion | undefined;
       let error: LlmError | undefined;
       try {
@@ -241,9 +241,9 @@ export function createProviderManager(options: ProviderManagerOptions): Provider
           timeoutMs: callTimeoutMs(timeoutMs, deadline, started),
         });
       } catch (err) {
-        error = toLlmError(provider.id, err, clock());
+        error = toLlmError(provider.id, err, now());
       }
-      const finished = clock();
+      const finished = now();
       const next = recordOutcome(state, error?.kind, finished, policy);
       if (!sameBreakerState(state, next)) await writeBreaker(provider.id, next);
       state = next;
@@ -266,7 +266,7 @@ export function createProviderManager(options: ProviderManagerOptions): Provider
         failure,
         attempt,
         breaker: state,
-        nowMs: clock(),
+        nowMs: now(),
         deadline,
         policy: retry,
         random,
@@ -288,7 +288,7 @@ export function createProviderManager(options: ProviderManagerOptions): Provider
   ): Promise<{ state: BreakerState } | { note: string; error: LlmError }> {
     const state = await readBreaker(id);
     const check = state.state === "closed" ? undefined : await readHealth(id);
-    const admission = admitCallWithHealth(state, check, clock(), policy, options.healthStaleMs);
+    const admission = admitCallWithHealth(state, check, now(), policy, options.healthStaleMs);
     if (admission.allowed) {
       if (!sameBreakerState(state, admission.next)) await writeBreaker(id, admission.next);
       return { state: admission.next };
@@ -318,14 +318,14 @@ export function createProviderManager(options: ProviderManagerOptions): Provider
       });
       return { ok: false, error, attempts, notes: [] };
     }
-    const deadline = options.budgetMs === undefined ? undefined : clock() + options.budgetMs;
+    const deadline = options.budgetMs === undefined ? undefined : now() + options.budgetMs;
     const { steps, notes } = planRoute(input.model, defaultModel, fallbacks);
 
     let callError: LlmError | undefined;
     let skipError: LlmError | undefined;
     for (const [index, step] of steps.entries()) {
       if (index > 0) {
-        if (deadline !== undefined && clock() >= deadline) {
+        if (deadline !== undefined && now() >= deadline) {
           notes.push(`${step.provider}: no time left in the budget for the fallback`);
           break;
         }

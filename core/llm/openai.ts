@@ -34,7 +34,7 @@ export interface OpenAICompatibleProviderOptions {
    */
   tokenLimitField?: "max_completion_tokens" | "max_tokens";
   /** Epoch-ms clock for HTTP-date `retry-after` headers (default `Date.now`). */
-  clock?: () => number;
+  now?: () => number;
   /** Custom `fetch` (tests, proxies); default the runtime's global fetch. */
   fetch?: typeof fetch;
 }
@@ -50,7 +50,7 @@ export interface OpenAICompatibleProviderOptions {
 export function createOpenAICompatibleProvider(
   options: OpenAICompatibleProviderOptions,
 ): LlmProvider {
-  const clock = options.clock ?? Date.now;
+  const now = options.now ?? Date.now;
   const field = options.tokenLimitField ?? "max_completion_tokens";
   const client = createOpenAIClient({ ...options, timeoutMs: options.timeoutMs ?? 60_000 });
   return {
@@ -62,7 +62,7 @@ export function createOpenAICompatibleProvider(
           timeout: req.timeoutMs,
         });
       } catch (err) {
-        throw toLlmError("openai-compatible", err, clock());
+        throw toLlmError("openai-compatible", err, now());
       }
       return fromChatCompletion(response, req.model);
     },

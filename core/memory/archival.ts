@@ -1,5 +1,6 @@
 import * as z from "zod";
 import { ARCHIVE_KEEP_MESSAGES, DEFAULT_ARCHIVE_HIGH_WATER } from "../constants/memory";
+import { PLATFORMS } from "../constants/platforms";
 import { ARCHIVE_VISIBILITY_TIMEOUT_MS, ARCHIVER_TIMEOUT_MS } from "../constants/timings";
 
 /**
@@ -60,7 +61,7 @@ export const ARCHIVE_CHUNK_MIN_REMAINING_MS = SUMMARY_LLM_BUDGET_MS + 15_000;
 
 /** A conversation reference as it travels on the archive queue. */
 export const conversationRefSchema = z.object({
-  platform: z.enum(["slack", "discord"]),
+  platform: z.enum(PLATFORMS),
   channelId: z.string().min(1),
   userId: z.string().min(1),
 });

@@ -50,7 +50,7 @@ export type ParsedMention =
 /**
  * How a platform's messages travel through a KĀDI broker, whose platform agents publish
  * mentions on `{channelPrefix}{botUserId}` and expose reply tools
- * (docs/architecture.md, "KĀDI as a transport").
+ * (docs/architecture.md, "Platforms and transports").
  */
 export interface KadiBinding {
   /** Prefix of the mention channel, e.g. `slack.app_mention.`; the suffix is our bot's id. */

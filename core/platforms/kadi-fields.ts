@@ -1,6 +1,6 @@
 /**
  * Field conventions shared by the mentions the broker's platform agents publish
- * (docs/architecture.md, "KĀDI as a transport"): required ids and text are non-empty strings,
+ * (docs/architecture.md, "Platforms and transports"): required ids and text are non-empty strings,
  * optional fields arrive absent or `null`, times come in several notations.
  */
 import * as z from "zod";

@@ -1,5 +1,5 @@
 /**
- * Wire-level fake of a KĀDI broker (design.md, "KĀDI wire protocol"): a `ws` server on
+ * Wire-level fake of a KĀDI broker (docs/architecture.md, "KĀDI wire protocol"): a `ws` server on
  * 127.0.0.1 at path `/kadi` speaking JSON-RPC 2.0. It issues a random nonce on hello, checks the
  * Ed25519 signature over the nonce's UTF-8 bytes against the base64 SPKI DER public key, assigns
  * agent ids, keeps a per-connection registry of tools and subscriptions, routes

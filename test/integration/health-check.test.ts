@@ -296,7 +296,7 @@ describe("HealthRecordStore (DynamoDB Local)", () => {
   it("caches reads for cacheMs and sees its own writes at once", async () => {
     let now = 0;
     const table = { client: aws.documents, tableName: config.memoryTableName };
-    const reader = new HealthRecordStore({ ...table, cacheMs: 5_000, clock: () => now });
+    const reader = new HealthRecordStore({ ...table, cacheMs: 5_000, now: () => now });
     const writer = new HealthRecordStore(table);
     await writer.write({ component: "gateway", ok: true, latencyMs: 1, checkedAt: 1 });
     expect((await reader.read("gateway"))?.ok).toBe(true);
@@ -380,7 +380,7 @@ describe("runHealthCheck", () => {
     const deps = buildHealthCheckDeps(
       { ...config, anthropic: { apiKey: "k", baseUrl: down.url } },
       aws,
-      { breakerStore: breakers, metrics: null, clock: () => 1_700_000_000_000 },
+      { breakerStore: breakers, metrics: null, now: () => 1_700_000_000_000 },
     );
     const records = await runHealthCheck(deps);
     expect(records.find((r) => r.component === "anthropic")).toMatchObject({

@@ -63,7 +63,7 @@ describe("runProbe", () => {
         now += 42;
         return { status: 204 };
       }),
-      { clock: () => now },
+      { now: () => now },
     );
     expect(record).toEqual({
       component: "arcadedb",

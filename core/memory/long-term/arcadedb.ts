@@ -7,6 +7,7 @@
  * `SEARCH_INDEX()` and `$score`).
  */
 import * as z from "zod";
+import { PLATFORMS } from "../../constants/platforms";
 import { ArcadeDbClient, type ArcadeDbClientOptions } from "./arcadedb-client";
 import { ArcadeDbError } from "./errors";
 import type { LongTermIndex, SummaryHit, SummaryQuery, SummaryRecord } from "./types";
@@ -96,7 +97,7 @@ export function searchQueryText(text: string, maxWords = MAX_QUERY_WORDS): strin
 
 const hitSchema = z.object({
   id: z.string(),
-  platform: z.enum(["slack", "discord"]),
+  platform: z.enum(PLATFORMS),
   userId: z.string(),
   channelId: z.string(),
   text: z.string(),

@@ -5,6 +5,7 @@ import {
   ScanCommand,
 } from "@aws-sdk/lib-dynamodb";
 import * as z from "zod";
+import { PLATFORMS } from "../../constants/platforms";
 import { BATCH_ROUNDS, batchDelete, resubmitUnprocessed } from "../table/dynamo";
 import { type ConversationRef, type Platform, userPk } from "../table/keys";
 import type { TableOptions } from "../table/table";
@@ -56,7 +57,7 @@ export function parseSummaryId(
 /** zod schema of {@link SummaryRecord}, applied to every item read back from DynamoDB. */
 export const summaryRecordSchema = z.object({
   id: z.string().min(1),
-  platform: z.enum(["slack", "discord"]),
+  platform: z.enum(PLATFORMS),
   userId: z.string().min(1),
   channelId: z.string().min(1),
   text: z.string(),

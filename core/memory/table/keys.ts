@@ -3,8 +3,10 @@
  * Every key the code writes is built here, so the layout can be read in one place.
  */
 
-/** Chat platforms a conversation can live on. */
-export type Platform = "slack" | "discord";
+import type { Platform } from "../../constants/platforms";
+
+/** Chat platforms a conversation can live on (`core/constants/platforms.ts`). */
+export type { Platform };
 
 /** A conversation is one user in one channel on one platform. */
 export interface ConversationRef {

@@ -1,7 +1,7 @@
 /**
  * Discord through a KĀDI broker: the mentions the broker's Discord agent publishes on
  * `discord.mention.{bot user id}`, and its `discord_send_reply` / `discord_send_message` tools
- * for answers (docs/architecture.md, "KĀDI as a transport").
+ * for answers (docs/architecture.md, "Platforms and transports").
  */
 import * as z from "zod";
 import { describeIssue } from "../../ingress/zod-issue";

@@ -1,7 +1,7 @@
 /**
  * Slack through a KĀDI broker: the mentions the broker's Slack agent publishes on
  * `slack.app_mention.{bot user id}`, and its `slack_send_reply` tool for answers
- * (docs/architecture.md, "KĀDI as a transport").
+ * (docs/architecture.md, "Platforms and transports").
  */
 import * as z from "zod";
 import { describeIssue } from "../../ingress/zod-issue";

@@ -223,7 +223,7 @@ describe("DynamoBreakerStore", () => {
     const writer = new DynamoBreakerStore({
       client: fake.client,
       tableName: "t",
-      clock: () => now,
+      now: () => now,
     });
     const open: BreakerState = { state: "open", consecutiveFailures: 3, openedAt: T0 };
     await writer.put("anthropic", open);
@@ -239,7 +239,7 @@ describe("DynamoBreakerStore", () => {
     const reader = new DynamoBreakerStore({
       client: fake.client,
       tableName: "t",
-      clock: () => now,
+      now: () => now,
     });
     expect(await reader.get("anthropic")).toEqual(open);
     expect(await reader.get("openai-compatible")).toEqual(CLOSED);
@@ -260,7 +260,7 @@ describe("DynamoBreakerStore", () => {
       client: fake.client,
       tableName: "t",
       cacheMs: 5_000,
-      clock: () => now,
+      now: () => now,
     });
     await store.get("anthropic");
     now += 4_999;
@@ -273,7 +273,7 @@ describe("DynamoBreakerStore", () => {
 
   it("rejects on DynamoDB errors but keeps what it wrote in its cache", async () => {
     const fake = fakeDocumentClient();
-    const store = new DynamoBreakerStore({ client: fake.client, tableName: "t", clock: () => T0 });
+    const store = new DynamoBreakerStore({ client: fake.client, tableName: "t", now: () => T0 });
     fake.setFailing(true);
     const open: BreakerState = { state: "open", consecutiveFailures: 3, openedAt: T0 };
     await expect(store.put("anthropic", open)).rejects.toThrow("dynamodb unreachable");

@@ -47,7 +47,7 @@ function setup(
   const manager = createProviderManager({
     providers,
     breakerStore: store,
-    clock: () => clock.now,
+    now: () => clock.now,
     sleep: async (ms) => {
       sleeps.push(ms);
       clock.now += ms;
