@@ -87,8 +87,3 @@ export interface PlatformAdapter {
   webhook(config: Config, services: WebhookServices): Webhook<unknown>;
   readonly kadi: KadiBinding;
 }
-
-/** Thrown when a reply target's address lacks what its platform needs (a malformed job). */
-export class InvalidReplyAddressError extends Error {
-  override readonly name = "InvalidReplyAddressError";
-}

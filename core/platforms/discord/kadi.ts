@@ -5,12 +5,8 @@
  */
 import * as z from "zod";
 import { describeIssue } from "../../ingress/zod-issue";
-import {
-  InvalidReplyAddressError,
-  type KadiBinding,
-  type ParsedMention,
-  type RelayCall,
-} from "../adapter";
+import type { KadiBinding, ParsedMention, RelayCall } from "../adapter";
+import { readAddress } from "../address";
 import { instantMs, loggableId, optionalText, requiredText } from "../kadi-fields";
 import { snowflakeTime } from "./interactions";
 import { DISCORD_MAX_MESSAGE_CHARS } from "./limits";
@@ -98,7 +94,11 @@ export const discordKadiBinding: KadiBinding = {
   },
   maxMessageChars: DISCORD_MAX_MESSAGE_CHARS,
   relayCalls(address, chunks) {
-    const { channel, messageId } = relayAddress(address);
+    const { channel, messageId } = readAddress(
+      relayAddressSchema,
+      address,
+      "discord relay address",
+    );
     return chunks.map(
       (text, index): RelayCall =>
         index === 0
@@ -106,15 +106,6 @@ export const discordKadiBinding: KadiBinding = {
           : { tool: "discord_send_message", input: { channel, text } },
     );
   },
-  repliedTo: (address) => relayAddress(address).messageId,
+  repliedTo: (address) =>
+    readAddress(relayAddressSchema, address, "discord relay address").messageId,
 };
-
-function relayAddress(address: Record<string, string>): z.infer<typeof relayAddressSchema> {
-  const parsed = relayAddressSchema.safeParse(address);
-  if (!parsed.success) {
-    throw new InvalidReplyAddressError(
-      `discord relay address: ${describeIssue(parsed.error, "address")}`,
-    );
-  }
-  return parsed.data;
-}

@@ -2,8 +2,7 @@ import * as z from "zod";
 import type { ReplyTarget } from "../../chat/job";
 import type { Replier } from "../../chat/replier";
 import { splitMessage } from "../../chat/split";
-import { describeIssue } from "../../ingress/zod-issue";
-import { InvalidReplyAddressError } from "../adapter";
+import { readAddress } from "../address";
 import { DISCORD_MAX_MESSAGE_CHARS } from "./limits";
 import { type DiscordRestOptions, discordRequest } from "./rest";
 
@@ -42,13 +41,11 @@ export class DiscordInteractionReplier implements Replier {
    * @throws {DiscordApiError} when a call fails (see {@link discordRequest}).
    */
   async post(target: ReplyTarget, text: string): Promise<{ messageId: string }> {
-    const address = directAddressSchema.safeParse(target.address);
-    if (!address.success) {
-      throw new InvalidReplyAddressError(
-        `discord address: ${describeIssue(address.error, "address")}`,
-      );
-    }
-    const { applicationId, interactionToken } = address.data;
+    const { applicationId, interactionToken } = readAddress(
+      directAddressSchema,
+      target.address,
+      "discord address",
+    );
     const [first, ...rest] = splitMessage(text, DISCORD_MAX_MESSAGE_CHARS);
     if (first === undefined) throw new RangeError("cannot post an empty Discord message");
     const webhook = `/webhooks/${applicationId}/${encodeURIComponent(interactionToken)}`;

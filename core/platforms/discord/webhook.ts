@@ -84,6 +84,14 @@ function routeCommand(interaction: Interaction, services: WebhookServices): Webh
     type: interaction.type,
     command: commandName(interaction),
   };
+  // A command answered inline, once per interaction id; a replay is told it was handled.
+  const command = (work: Extract<WebhookRoute, { action: "once" }>["work"]): WebhookRoute => ({
+    action: "once",
+    id: interaction.id,
+    duplicate: ok(ephemeral(DUPLICATE_MESSAGE)),
+    keys,
+    work,
+  });
   switch (route.action) {
     case "respond":
       return {
@@ -115,30 +123,18 @@ function routeCommand(interaction: Interaction, services: WebhookServices): Webh
         keys,
       };
     case "forget":
-      return {
-        action: "once",
-        id: interaction.id,
-        duplicate: ok(ephemeral(DUPLICATE_MESSAGE)),
-        keys,
-        work: async () => {
-          const removed = await services.forget(route.conversation);
-          return { response: ok(ephemeral(forgetMessage(removed))), keys: removed };
-        },
-      };
+      return command(async () => {
+        const removed = await services.forget(route.conversation);
+        return { response: ok(ephemeral(forgetMessage(removed))), keys: removed };
+      });
     case "set-model":
-      return {
-        action: "once",
-        id: interaction.id,
-        duplicate: ok(ephemeral(DUPLICATE_MESSAGE)),
-        keys,
-        work: async () => {
-          await services.preferences.put("discord", route.userId, "model", route.model);
-          return {
-            response: ok(ephemeral(modelSetMessage(route.model, route.resolved))),
-            keys: { model: route.model },
-          };
-        },
-      };
+      return command(async () => {
+        await services.preferences.put("discord", route.userId, "model", route.model);
+        return {
+          response: ok(ephemeral(modelSetMessage(route.model, route.resolved))),
+          keys: { model: route.model },
+        };
+      });
   }
 }
 

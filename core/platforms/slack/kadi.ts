@@ -5,7 +5,8 @@
  */
 import * as z from "zod";
 import { describeIssue } from "../../ingress/zod-issue";
-import { InvalidReplyAddressError, type KadiBinding, type ParsedMention } from "../adapter";
+import type { KadiBinding, ParsedMention } from "../adapter";
+import { readAddress } from "../address";
 import { instantMs, loggableId, optionalText, requiredText } from "../kadi-fields";
 import { SLACK_TS, slackChatJob, stripMentions } from "./events";
 import { SLACK_MAX_MESSAGE_CHARS } from "./limits";
@@ -66,21 +67,11 @@ export const slackKadiBinding: KadiBinding = {
   },
   maxMessageChars: SLACK_MAX_MESSAGE_CHARS,
   relayCalls(address, chunks) {
-    const { channel, threadTs } = relayAddress(address);
+    const { channel, threadTs } = readAddress(relayAddressSchema, address, "slack relay address");
     return chunks.map((text) => ({
       tool: "slack_send_reply",
       input: { channel, thread_ts: threadTs, text },
     }));
   },
-  repliedTo: (address) => relayAddress(address).threadTs,
+  repliedTo: (address) => readAddress(relayAddressSchema, address, "slack relay address").threadTs,
 };
-
-function relayAddress(address: Record<string, string>): z.infer<typeof relayAddressSchema> {
-  const parsed = relayAddressSchema.safeParse(address);
-  if (!parsed.success) {
-    throw new InvalidReplyAddressError(
-      `slack relay address: ${describeIssue(parsed.error, "address")}`,
-    );
-  }
-  return parsed.data;
-}

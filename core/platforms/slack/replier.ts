@@ -3,8 +3,7 @@ import * as z from "zod";
 import type { ReplyTarget } from "../../chat/job";
 import type { Replier } from "../../chat/replier";
 import { splitMessage } from "../../chat/split";
-import { describeIssue } from "../../ingress/zod-issue";
-import { InvalidReplyAddressError } from "../adapter";
+import { readAddress } from "../address";
 import { SLACK_MAX_MESSAGE_CHARS } from "./limits";
 
 /** A `via: "direct"` Slack address: the channel, and the thread when answering in one. */
@@ -41,13 +40,7 @@ export class SlackReplier implements Replier {
    *   when a call fails (earlier chunks stay posted).
    */
   async post(target: ReplyTarget, text: string): Promise<{ messageId: string }> {
-    const parsed = directAddressSchema.safeParse(target.address);
-    if (!parsed.success) {
-      throw new InvalidReplyAddressError(
-        `slack address: ${describeIssue(parsed.error, "address")}`,
-      );
-    }
-    const { channel, threadTs } = parsed.data;
+    const { channel, threadTs } = readAddress(directAddressSchema, target.address, "slack address");
     let first: string | undefined;
     for (const chunk of splitMessage(text, SLACK_MAX_MESSAGE_CHARS)) {
       const result = await this.client.chat.postMessage({
