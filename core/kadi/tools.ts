@@ -58,7 +58,7 @@ export const getKnowledgeToolInput = z.object({
 /** What the tools need; built once per listener session. */
 export interface KadiToolDeps {
   /**
-   * Runs one chat turn (`createChatTurn`): the tools pass jobs with `reply: {kind: "inline"}`,
+   * Runs one chat turn (`createChatTurn`): the tools pass jobs with `reply.via: "inline"`,
    * so nothing is posted and the answer comes back in the {@link ReplyRecord}.
    */
   runTurn: (job: ChatJob) => Promise<ReplyRecord>;

@@ -76,8 +76,8 @@ export interface KadiBinding {
 }
 
 /**
- * One chat platform's inbound side and KĀDI binding. `webhook` is undefined when the platform
- * is not configured (its endpoint then answers 503 through {@link unconfigured}).
+ * One chat platform's inbound side and KĀDI binding. Its webhook is always built: when the
+ * platform's credentials are not configured, its `verify` step answers 503 naming what to set.
  */
 export interface PlatformAdapter {
   readonly platform: Platform;
