@@ -7,6 +7,7 @@ import { MODEL_ALIASES, resolveModel } from "./constants/models";
 import { HEALTH_CHECK, KADI_LISTENER } from "./constants/timings";
 import {
   commaSeparated,
+  optionalInt,
   optionalMatching,
   optionalPem,
   optionalString,
@@ -148,6 +149,11 @@ const CONFIG_VARIABLES = {
     "MEMORY_ARCHIVE_HIGH_WATER",
     positiveInt(DEFAULT_ARCHIVE_HIGH_WATER, 200, ARCHIVE_KEEP_MESSAGES + 2),
   ),
+  /**
+   * `USER_DAILY_TOKEN_BUDGET`: tokens (input + output, as the providers report them) one user
+   * may use per UTC day; unset means no limit (docs/reliability/spend.md).
+   */
+  userDailyTokenBudget: read("USER_DAILY_TOKEN_BUDGET", optionalInt(1_000_000_000_000)),
   /** Admin side of the model gateway, used by `npm run gateway:bootstrap` and the health check. */
   gateway: {
     url: read(

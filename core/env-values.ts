@@ -87,3 +87,17 @@ export function commaSeparated(fallback: string, item: RegExp, error: string) {
       .pipe(z.array(z.string().regex(item, error))),
   );
 }
+
+/** An optional whole number in `[min, max]`; `undefined` when unset or blank. */
+export function optionalInt(max: number, min = 1) {
+  return optionalMatching(/^\d+$/, "must be a whole number")
+    .transform((v) => (v === undefined ? undefined : Number(v)))
+    .pipe(
+      z
+        .number()
+        .int()
+        .min(min, `must be at least ${min}`)
+        .max(max, `must be at most ${max}`)
+        .optional(),
+    );
+}

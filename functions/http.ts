@@ -12,7 +12,8 @@ import { runWebhook } from "../core/ingress/pipeline";
 export const MAX_BODY_BYTES = 1024 * 1024;
 
 /**
- * The HTTP ingress as a Hono app: `GET /health` (`?deep=1` adds the health-check records) and
+ * The HTTP ingress as a Hono app: `GET /health` (`?deep=1` adds the health-check records and
+ * today's tokens per provider) and
  * one `POST` route per webhook (`/slack/events`, `/discord/interactions`, `/kadi/events`), each
  * run through the shared ingress pipeline. The local stack serves this same app; Lambda runs
  * it through {@link handler}.
@@ -24,15 +25,28 @@ export function createApp(deps: IngressDeps): Hono {
     onError: (c) => c.json({ error: "payload_too_large", limitBytes: MAX_BODY_BYTES }, 413),
   });
 
-  // `?deep=1` adds the latest scheduled health-check records (one table read, cached briefly).
+  // `?deep=1` adds the latest scheduled health-check records and today's tokens per provider
+  // (two table reads in parallel, each cached briefly); plain `/health` reads nothing.
   app.get("/health", async (c) => {
     if (c.req.query("deep") !== "1") return c.json(deps.health());
-    try {
-      return c.json({ ...deps.health(), checks: await deps.healthRecords() });
-    } catch (error) {
-      deps.logger.error("health records unavailable", { error });
-      return c.json({ ...deps.health(), checks: null, error: "health_records_unavailable" }, 503);
+    const [checks, tokens] = await Promise.allSettled([deps.healthRecords(), deps.tokenUsage()]);
+    if (checks.status === "fulfilled" && tokens.status === "fulfilled") {
+      return c.json({ ...deps.health(), checks: checks.value, tokens: tokens.value });
     }
+    if (checks.status === "rejected") {
+      deps.logger.error("health records unavailable", { error: checks.reason });
+    }
+    if (tokens.status === "rejected") {
+      deps.logger.error("token counters unavailable", { error: tokens.reason });
+    }
+    const body = {
+      ...deps.health(),
+      checks: checks.status === "fulfilled" ? checks.value : null,
+      tokens: tokens.status === "fulfilled" ? tokens.value : null,
+      error:
+        checks.status === "rejected" ? "health_records_unavailable" : "token_counters_unavailable",
+    };
+    return c.json(body, 503);
   });
 
   // Every webhook is verified on its raw body, so each one gets the body as sent.

@@ -134,6 +134,7 @@ export async function startLocalStack(
     const memory = buildLongTermMemory(config, aws);
     const worker = buildWorkerDeps(config, aws, {
       memory,
+      metrics: null,
       breakerStore,
       healthSource: healthRecords,
       ...(kadiInvoker ? { kadiInvoker } : {}),
@@ -148,7 +149,7 @@ export async function startLocalStack(
     const archivePoller = startQueuePoller({
       sqs: aws.sqs,
       queueUrl: archiveQueueUrl,
-      handler: createArchiverHandler(buildArchiverDeps(config, aws)),
+      handler: createArchiverHandler(buildArchiverDeps(config, aws, { metrics: null })),
       logger,
       functionName: "archiver",
       batchSize: QUEUE_BATCH_SIZE,

@@ -10,11 +10,16 @@ import type { Recall } from "../memory/recall";
 import type { ChatJob } from "./job";
 import { buildMessages, buildSystemPrompt } from "./prompt";
 import type { Replier } from "./replier";
+import type { Spend } from "./spend";
 
 /** What one answered job produced; cached by the reply idempotency layer. */
 export interface ReplyRecord {
-  /** `answered` when a model produced the text; otherwise the text is our apology. */
-  outcome: "answered" | "unconfigured" | "failed";
+  /**
+   * `answered` when a model produced the text; `over_budget` when the user's daily token budget
+   * was used up (the text says when it resets; nothing of the turn is stored); otherwise the
+   * text is our apology.
+   */
+  outcome: "answered" | "unconfigured" | "failed" | "over_budget";
   text: string;
   model?: string;
   /** Platform id of the first posted message. */
@@ -54,6 +59,11 @@ export interface ChatTurnDeps {
    * Absent: no archival.
    */
   requestArchival?: ArchiveRequester;
+  /**
+   * The daily token budget check before the model call and the token accounting after it
+   * (`createSpend`). Absent: no budget and no accounting.
+   */
+  spend?: Spend;
 }
 
 /**
@@ -85,11 +95,23 @@ export const FAILURE_REPLY =
  * redelivers the job; a redelivered job never posts a second time (see
  * {@link ChatTurnDeps.once}) and finds its turn marker, so nothing is stored twice either. A
  * turn that leaves the conversation above the high-water mark requests one archive job
- * (coalesced).
+ * (coalesced). With {@link ChatTurnDeps.spend}, a user whose daily token budget is used up gets
+ * the refusal with the reset time instead: no memory read, no model call, nothing stored.
  */
 export function createChatTurn(deps: ChatTurnDeps): (job: ChatJob) => Promise<ReplyRecord> {
   const highWater = deps.archiveHighWater ?? DEFAULT_ARCHIVE_HIGH_WATER;
   const answerAndPost = deps.once(async (job, headRead) => {
+    // Before any memory read or model call: an exhausted budget costs one counter read.
+    const refusal = await deps.spend?.refusal(job.conversation);
+    if (refusal !== undefined) {
+      const posted = await deps.replier.post(job.reply, refusal);
+      return {
+        outcome: "over_budget",
+        text: refusal,
+        messageId: posted.messageId,
+        postedAt: deps.now(),
+      };
+    }
     const directive = parseModelDirective(job.text);
     const [head, history, preferences, recalled] = await Promise.all([
       headRead,
@@ -106,6 +128,7 @@ export function createChatTurn(deps: ChatTurnDeps): (job: ChatJob) => Promise<Re
     let outcome: ReplyRecord["outcome"] = "answered";
     let text: string;
     if (result.ok) {
+      await deps.spend?.record(result.completion, job.conversation);
       text = result.completion.text.trim() || "(the model returned an empty answer)";
     } else {
       outcome = result.error.kind === "unconfigured" ? "unconfigured" : "failed";
@@ -131,6 +154,9 @@ export function createChatTurn(deps: ChatTurnDeps): (job: ChatJob) => Promise<Re
     // Awaited below; this only keeps a rejection from going unhandled if `once` throws first.
     headRead.catch(() => undefined);
     const reply = await answerAndPost(job, headRead);
+    // A refused turn stores nothing, not even the question: it was never answered, and it
+    // would come back as context after the reset (docs/reliability/spend.md).
+    if (reply.outcome === "over_budget") return reply;
     const messages: NewMessage[] = [
       { role: "user", content: parseModelDirective(job.text).text, sentAt: job.sentAt },
     ];

@@ -1,3 +1,4 @@
+import { meterCompleter, type TokenMetricsPublisher } from "../chat/spend";
 import { type Config, ConfigError } from "../config";
 import { DEFAULT_SUMMARY_MODEL } from "../llm/models";
 import { createLogger, type Logger } from "../logger";
@@ -10,6 +11,7 @@ import { SqsArchiveQueue } from "../queue/archive-queue";
 import type { AwsClients } from "./aws";
 import { buildProviderManager } from "./llm";
 import { buildLongTermMemory, type LongTermMemory, memoryTable } from "./memory";
+import { buildSpend } from "./spend";
 
 /**
  * The coalescing archive requester on the configured archive queue, or `undefined` when
@@ -42,8 +44,9 @@ export interface ArchiverHandlerDeps {
 
 /**
  * Composition root of the archiver: the provider manager (summary model, fallback, shared
- * breaker state, {@link SUMMARY_LLM_BUDGET_MS} per summary), the durable summary store, the
- * long-term index and the archive queue for follow-up jobs.
+ * breaker state, {@link SUMMARY_LLM_BUDGET_MS} per summary, every summary's tokens counted toward
+ * its provider's daily total), the durable summary store, the long-term index and the archive
+ * queue for follow-up jobs.
  *
  * @param overrides - test seams: clock, logger, lease token, long-term memory (e.g. with a
  *   short ArcadeDB retry policy) and archiver tuning.
@@ -56,6 +59,8 @@ export function buildArchiverDeps(
     now?: () => number;
     logger?: Logger;
     memory?: LongTermMemory;
+    /** Token metrics; `null` disables them (the local stack). Default: Powertools Metrics. */
+    metrics?: TokenMetricsPublisher | null;
     tuning?: Pick<ArchiverDeps, "newToken" | "leaseMs" | "chunkMax" | "minRemainingMs">;
   } = {},
 ): ArchiverHandlerDeps {
@@ -64,7 +69,11 @@ export function buildArchiverDeps(
   const ledger = new ArchiveLedger(memoryTable(config, aws));
   const requestArchival = buildArchiveRequester(config, aws, now, ledger);
   if (!requestArchival) throw new ConfigError(["ARCHIVE_QUEUE_URL: is required by the archiver"]);
-  const llm = buildProviderManager(config, aws, { logger, budgetMs: SUMMARY_LLM_BUDGET_MS });
+  // Summaries count toward the providers' daily totals, never a user's budget.
+  const llm = meterCompleter(
+    buildProviderManager(config, aws, { logger, budgetMs: SUMMARY_LLM_BUDGET_MS }),
+    buildSpend(config, aws, { serviceName: "archiver", logger, now, metrics: overrides.metrics }),
+  );
   const memory = overrides.memory ?? buildLongTermMemory(config, aws);
   const archive = createArchiver({
     conversations: new ConversationStore(memoryTable(config, aws)),

@@ -7,6 +7,7 @@ import { type KadiIngressDeps, kadiWebhook } from "../kadi/ingress";
 import { createLogger } from "../logger";
 import { DedupeStore } from "../memory/dedupe";
 import { PreferenceStore } from "../memory/preferences";
+import { type DailyProviderTokens, TokenUsageStore } from "../memory/token-usage";
 import type { WebhookServices } from "../platforms/adapter";
 import { type ChatJobSink, SqsChatQueue } from "../queue/chat-queue";
 import type { AwsClients } from "./aws";
@@ -33,6 +34,8 @@ export interface IngressDeps {
   health: () => HealthReport;
   /** Latest health-check records for `GET /health?deep=1` (secret-free by construction). */
   healthRecords: () => Promise<HealthRecord[]>;
+  /** Today's tokens per provider for `GET /health?deep=1` (one Query, cached briefly). */
+  tokenUsage: () => Promise<DailyProviderTokens>;
   logger: Logger;
 }
 
@@ -49,6 +52,7 @@ export function buildIngressDeps(
     now?: () => number;
     logger?: Logger;
     healthRecords?: HealthRecordStore;
+    tokenUsage?: Pick<TokenUsageStore, "providerTotals">;
     queue?: ChatJobSink;
   } & Partial<WebhookServices> = {},
 ): IngressDeps {
@@ -59,6 +63,7 @@ export function buildIngressDeps(
   const records =
     overrides.healthRecords ??
     new HealthRecordStore({ client: aws.documents, tableName: config.memoryTableName });
+  const tokens = overrides.tokenUsage ?? new TokenUsageStore({ ...memoryTable(config, aws), now });
   const pipeline: PipelineDeps = {
     dedupe: new DedupeStore({ ...memoryTable(config, aws), now }),
     queue: overrides.queue ?? new SqsChatQueue(aws.sqs, config.chatQueueUrl),
@@ -82,6 +87,7 @@ export function buildIngressDeps(
     pipeline,
     health: () => report,
     healthRecords: () => records.readAll(),
+    tokenUsage: () => tokens.providerTotals(),
     logger,
   };
 }

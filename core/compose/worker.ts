@@ -3,6 +3,7 @@ import { DynamoDBPersistenceLayer } from "@aws-lambda-powertools/idempotency/dyn
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { ChatJob } from "../chat/job";
 import type { Replier } from "../chat/replier";
+import type { TokenMetricsPublisher } from "../chat/spend";
 import { type ChatTurnDeps, createChatTurn, type ReplyRecord } from "../chat/turn";
 import type { Config } from "../config";
 import { LLM_BUDGET_MS } from "../constants/timings";
@@ -19,6 +20,7 @@ import type { AwsClients } from "./aws";
 import { buildProviderManager } from "./llm";
 import { buildLongTermMemory, type LongTermMemory, memoryTable } from "./memory";
 import { buildReplyRouter } from "./repliers";
+import { buildSpend } from "./spend";
 
 /** How long a finished reply is remembered for redeliveries, seconds (SQS retention max is
  * 14 days, but redeliveries come within the visibility timeout × maxReceiveCount). */
@@ -41,7 +43,8 @@ export interface WorkerDeps {
  *
  * Recall reads the long-term index (ArcadeDB when `ARCADEDB_URL` is set, else the embedded
  * search); with `ARCHIVE_QUEUE_URL` set, a turn that leaves more live messages than
- * `MEMORY_ARCHIVE_HIGH_WATER` requests one archive job.
+ * `MEMORY_ARCHIVE_HIGH_WATER` requests one archive job. Every turn checks the user's daily token
+ * budget (`USER_DAILY_TOKEN_BUDGET`) and counts its tokens (see `buildSpend`).
  *
  * @param overrides.replier - replaces the whole reply router (tests).
  * @param overrides.breakerStore / overrides.healthSource - share the health check's stores
@@ -61,6 +64,8 @@ export function buildWorkerDeps(
     kadiInvoker?: KadiToolInvoker;
     /** Long-term memory for recall (default: built from `config`). */
     memory?: LongTermMemory;
+    /** Token metrics; `null` disables them (the local stack). Default: Powertools Metrics. */
+    metrics?: TokenMetricsPublisher | null;
   } = {},
 ): WorkerDeps {
   const logger = overrides.logger ?? createLogger("chat-worker", config.logLevel);
@@ -94,6 +99,12 @@ export function buildWorkerDeps(
   const runTurn = createChatTurn({
     recall: createRecall({ index: memory.index, budget: config.recall, logger }),
     ...(requestArchival ? { requestArchival } : {}),
+    spend: buildSpend(config, aws, {
+      serviceName: "chat-worker",
+      logger,
+      now,
+      metrics: overrides.metrics,
+    }),
     conversations: new ConversationStore(memoryTable(config, aws)),
     preferences: new PreferenceStore(memoryTable(config, aws)),
     archiveHighWater: config.archiveHighWater,

@@ -12,3 +12,6 @@ export const LOG_LEVELS = [
 
 /** One of {@link LOG_LEVELS}. */
 export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** CloudWatch namespace of the agent's EMF metrics (health checks, token counts). */
+export const METRICS_NAMESPACE = "ChatAgent";

@@ -6,6 +6,7 @@
  */
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { type Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+import { METRICS_NAMESPACE } from "../constants/logging";
 import { breakerAfterHealthCheck } from "../llm/breaker-policy";
 import type { BreakerStore } from "../llm/breaker-store";
 import type { LlmErrorKind, ProviderId } from "../llm/types";
@@ -13,8 +14,8 @@ import { sameBreakerState } from "../resilience/breaker";
 import { type Probe, runProbe } from "./probes";
 import type { HealthComponent, HealthRecord } from "./records";
 
-/** CloudWatch namespace of the agent's metrics. */
-export const METRICS_NAMESPACE = "ChatAgent";
+/** CloudWatch namespace of the agent's metrics (declared in `core/constants/logging.ts`). */
+export { METRICS_NAMESPACE };
 
 /** Dimension that names the component on every health metric. */
 export const COMPONENT_DIMENSION = "component";

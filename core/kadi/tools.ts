@@ -76,7 +76,8 @@ export interface KadiToolDeps {
  *   the same agent, with the same memory as the user's mentions in that channel (last messages,
  *   preferences, archived summaries); both turns are stored. `platform` (default `slack`)
  *   selects whose memory: conversations are keyed by platform, channel and user. `outcome` is
- *   `answered`, or `failed`/`unconfigured` when `text` is our apology.
+ *   `answered`, `failed`/`unconfigured` when `text` is our apology, or `over_budget` when the
+ *   user's daily token budget is used up (`text` says when it resets; nothing is stored).
  * - `memory_search {userId, query, limit?, platform?}` → `{hits: [{id, channelId, text, score,
  *   createdAt}]}`: that user's archived summaries, best first.
  * - `memory_store_knowledge {key, value, author?}` → `{key, updatedAt}`.

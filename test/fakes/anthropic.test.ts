@@ -42,6 +42,18 @@ describe("fake Anthropic Messages API", () => {
     expect(message._request_id).toMatch(/^req_/);
   });
 
+  it("reports usage with every field the SDK's Usage type declares as always present", async () => {
+    const message = await client.messages.create(params("count these three"));
+    expect(message.usage).toEqual({
+      input_tokens: 3,
+      output_tokens: 4,
+      cache_creation_input_tokens: 0,
+      cache_read_input_tokens: 0,
+      server_tool_use: null,
+      service_tier: "standard",
+    });
+  });
+
   it("records the headers and body the SDK sent", async () => {
     await client.messages.create(params("record me"));
 

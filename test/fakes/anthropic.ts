@@ -100,7 +100,7 @@ const ERROR_TYPES: Record<number, string> = {
  * API key (401), `anthropic-version` header and body (400), model (404). The models list
  * checks the API key (401) and `limit` (1-1000, default 20; 400 otherwise).
  * `usage` counts are whitespace-separated words: input over `system` plus all messages,
- * output over the reply.
+ * output over the reply; the cache counts are 0 (the fake caches nothing).
  */
 export async function startFakeAnthropic(
   options: FakeAnthropicOptions = {},
@@ -161,7 +161,16 @@ export async function startFakeAnthropic(
       const text = await reply(request);
       const messages = parsed.messages as { content: unknown }[];
       const prompt = [textOf(parsed.system), ...messages.map((m) => textOf(m.content))].join(" ");
-      const usage = { input_tokens: countTokens(prompt), output_tokens: countTokens(text) };
+      // Every field the SDK's `Usage` declares as always present (nullable), as the API sends
+      // them for a request without prompt caching or server tools.
+      const usage = {
+        input_tokens: countTokens(prompt),
+        output_tokens: countTokens(text),
+        cache_creation_input_tokens: 0,
+        cache_read_input_tokens: 0,
+        server_tool_use: null,
+        service_tier: "standard",
+      };
       const message = {
         id: fakeId("msg_"),
         type: "message",

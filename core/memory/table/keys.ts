@@ -82,3 +82,23 @@ export const KNOWLEDGE_SK_PREFIX = "ENTRY#";
 export function dedupeKey(scope: string, id: string): { pk: string; sk: string } {
   return { pk: `DEDUPE#${scope}#${id}`, sk: "DEDUPE" };
 }
+
+/**
+ * A user's token counter for one UTC day (`day` as `YYYY-MM-DD`): `USER#{platform}#{userId}` /
+ * `TOKENS#{day}`, next to the user's preferences and summaries.
+ */
+export function userTokensKey(
+  platform: Platform,
+  userId: string,
+  day: string,
+): { pk: string; sk: string } {
+  return { pk: userPk(platform, userId), sk: `TOKENS#${day}` };
+}
+
+/** Partition of one UTC day's per-provider token counters: `TOKENS#{day}`. */
+export function providerTokensPk(day: string): string {
+  return `TOKENS#${day}`;
+}
+
+/** Sort-key prefix of a provider's counter in {@link providerTokensPk}: `PROVIDER#{provider}`. */
+export const PROVIDER_TOKENS_SK_PREFIX = "PROVIDER#";
