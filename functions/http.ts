@@ -56,7 +56,7 @@ export function createApp(deps: IngressDeps): Hono {
         rawBody: await c.req.text(),
         headers: (name) => c.req.header(name),
       });
-      return c.json(result.body, result.status as ContentfulStatusCode);
+      return c.json(result.body, result.status as ContentfulStatusCode, result.headers);
     });
   }
 
@@ -131,17 +131,21 @@ async function webhookFromLambda(
       rawBody: bytes ? bytes.toString("utf8") : raw,
       headers: (name) => headers[name],
     });
-    return json(result.status, result.body);
+    return json(result.status, result.body, result.headers);
   } catch (error) {
     deps.logger.error("unhandled ingress error", { error, path: route.path });
     return json(500, { error: "internal_error" });
   }
 }
 
-function json(statusCode: number, body: unknown): HttpLambdaResult {
+function json(
+  statusCode: number,
+  body: unknown,
+  headers: Readonly<Record<string, string>> = {},
+): HttpLambdaResult {
   return {
     statusCode,
-    headers: { "content-type": "application/json" },
+    headers: { ...headers, "content-type": "application/json" },
     body: JSON.stringify(body),
   };
 }

@@ -5,6 +5,7 @@ import type { ChatJob } from "../chat/job";
 import type { Replier } from "../chat/replier";
 import type { TokenMetricsPublisher } from "../chat/spend";
 import { type ChatTurnDeps, createChatTurn, type ReplyRecord } from "../chat/turn";
+import { rememberUnrecordedReplies } from "../chat/unrecorded-replies";
 import type { Config } from "../config";
 import { LLM_BUDGET_MS } from "../constants/timings";
 import type { KadiToolInvoker } from "../kadi/replier";
@@ -90,8 +91,12 @@ export function buildWorkerDeps(
     staticPkValue: "IDEMPOTENCY#chat-reply",
     expiryAttr: TTL_ATTRIBUTE,
   });
-  const once: ChatTurnDeps["once"] = (fn) =>
-    makeIdempotent(fn, { persistenceStore, config: idempotency });
+  // A reply posted while the table was unreachable is remembered in memory, so its
+  // redelivery stores the turn without posting again (see `rememberUnrecordedReplies`).
+  const once: ChatTurnDeps["once"] = rememberUnrecordedReplies(
+    (fn) => makeIdempotent(fn, { persistenceStore, config: idempotency }),
+    { record: (job, reply) => persistenceStore.saveSuccess(job, { ...reply }), logger },
+  );
 
   const replier = overrides.replier ?? buildReplyRouter(config, logger, overrides.kadiInvoker);
   const memory = overrides.memory ?? buildLongTermMemory(config, aws);

@@ -13,6 +13,14 @@ export const CHAT_WORKER_TIMEOUT_MS = 90_000;
 /** Wall-time budget of the model call(s) of one chat turn, ms, retries and fallback included. */
 export const LLM_BUDGET_MS = 45_000;
 
+/**
+ * `Retry-After` of the ingress's 503 when the dedupe store or the chat queue failed, ms (sent
+ * in whole seconds). Slack retries on its own schedule (at once, after 1 and 5 minutes,
+ * https://api.slack.com/apis/events-api#retries); a KĀDI broker or any other sender that
+ * honours the header comes back after this.
+ */
+export const INGRESS_RETRY_AFTER_MS = 5_000;
+
 /** Lambda timeout of the archiver, ms: one summary call plus indexing and deletes. The archive
  * lease and the archive queue's visibility timeout are derived from it. */
 export const ARCHIVER_TIMEOUT_MS = 120_000;

@@ -7,6 +7,7 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type * as z from "zod";
 import { type ChatJob, chatJobSchema } from "../chat/job";
+import { INGRESS_RETRY_AFTER_MS } from "../constants/timings";
 import { type DedupeStore, runOnce } from "../memory/dedupe";
 import type { ChatJobSink } from "../queue/chat-queue";
 import type { IngressResponse, RawRequest } from "./types";
@@ -92,7 +93,10 @@ export interface Webhook<P> {
   parse(rawBody: string): { ok: true; value: P } | Refusal;
   /** The pure decision; `request` gives header values worth logging (e.g. Slack's retry number). */
   route(payload: P, request: RawRequest): WebhookRoute;
-  /** The answer when the dedupe store or the queue failed (mark released first). */
+  /**
+   * The answer when the dedupe store or the queue failed (mark released first):
+   * {@link retryLater} for senders that retry a 5xx, a platform-shaped apology for others.
+   */
   unavailable(error: Unavailable): IngressResponse;
 }
 
@@ -245,6 +249,19 @@ export function parseJsonBody<T>(
   const parsed = schema.safeParse(json);
   if (!parsed.success) return refuse(400, `${label}: ${describeIssue(parsed.error)}`);
   return { ok: true, value: parsed.data };
+}
+
+/**
+ * 503 `{error}` with `Retry-After` ({@link INGRESS_RETRY_AFTER_MS}, in seconds): the answer to a
+ * sender that retries on 5xx (Slack, a KĀDI broker) when the dedupe store or the queue failed.
+ * Nothing was kept (the mark is released or was never written), so the retry is taken.
+ */
+export function retryLater(error: Unavailable): IngressResponse {
+  return {
+    status: 503,
+    body: { error },
+    headers: { "retry-after": String(Math.ceil(INGRESS_RETRY_AFTER_MS / 1000)) },
+  };
 }
 
 /** A {@link Refusal} answering `{error}` with `status`; the error doubles as the log reason. */

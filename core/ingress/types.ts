@@ -11,8 +11,10 @@ export interface RawRequest {
   headers: (name: string) => string | undefined;
 }
 
-/** An HTTP answer: status code and a JSON-serialisable body. */
+/** An HTTP answer: status code, a JSON-serialisable body and any extra headers. */
 export interface IngressResponse {
   status: number;
   body: unknown;
+  /** Extra response headers, lower-case names (e.g. `retry-after` on a 503). */
+  headers?: Readonly<Record<string, string>>;
 }

@@ -8,6 +8,7 @@ import {
   type PipelineDeps,
   parseJsonBody,
   refuse,
+  retryLater,
   type Webhook,
 } from "../ingress/pipeline";
 import { verifyKadiCallback } from "./callback";
@@ -75,8 +76,8 @@ export async function acceptDelivery(
  *
  * Statuses: 200 queued, duplicate or deliberately ignored (body says which); 400 malformed JSON,
  * not `{channel, data}`, or an unusable chat event on a mention channel; 401 bad, stale or
- * missing signature; 503 `KADI_CALLBACK_SECRET` unset; 500 dedupe store or queue failed (safe
- * to resend).
+ * missing signature; 503 `KADI_CALLBACK_SECRET` unset, or `dedupe_unavailable` /
+ * `queue_unavailable` with `Retry-After` when the dedupe store or queue failed (safe to resend).
  */
 export function kadiWebhook(deps: KadiIngressDeps): Webhook<{ channel: string; data: unknown }> {
   return {
@@ -135,6 +136,6 @@ export function kadiWebhook(deps: KadiIngressDeps): Webhook<{ channel: string; d
           };
       }
     },
-    unavailable: (error) => ({ status: 500, body: { error } }),
+    unavailable: retryLater,
   };
 }

@@ -57,7 +57,10 @@ export interface RetryInput {
  * Whether to call the same provider again, and after how many ms. Permanent failures
  * (`retryable: false`) and the last allowed attempt stop silently. A retryable failure also
  * stops when it opened the breaker (the next turns skip the provider anyway) or when the wait
- * (backoff, or the server's `retry-after`) would reach the deadline; those stops carry a note.
+ * would reach the deadline; those stops carry a note. The wait checked against the deadline is
+ * the longer of our delay and the server's own `retry-after`, uncapped: a server that will not
+ * serve us before the deadline would only refuse a retry sent earlier (after the capped wait),
+ * so the fallback gets the time instead.
  */
 export function decideRetry(input: RetryInput): RetryDecision {
   const { provider, failure, attempt, policy } = input;
@@ -66,8 +69,15 @@ export function decideRetry(input: RetryInput): RetryDecision {
     return { retry: false, note: `${provider}: circuit breaker opened; no further retries` };
   }
   const delayMs = retryDelayMs(failure, attempt, { ...policy, random: input.random });
-  if (input.deadline !== undefined && input.nowMs + delayMs >= input.deadline) {
-    return { retry: false, note: `${provider}: no time left in the budget for another retry` };
+  const asked = Math.max(delayMs, failure.retryAfterMs ?? 0);
+  if (input.deadline !== undefined && input.nowMs + asked >= input.deadline) {
+    return {
+      retry: false,
+      note:
+        asked > delayMs
+          ? `${provider}: retry-after ${Math.ceil(asked / 1000)} s is past the budget; not retried`
+          : `${provider}: no time left in the budget for another retry`,
+    };
   }
   return { retry: true, delayMs };
 }

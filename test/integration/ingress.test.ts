@@ -196,7 +196,10 @@ describe("POST /slack/events", () => {
     const flakyApp = createApp(buildIngressDeps(config, aws, { queue: flaky }));
     const body = JSON.stringify(appMentionEnvelope({ eventId: "Ev-flaky", text: "x" }));
     const first = await post(body, signedHeaders(body), flakyApp);
-    expect(first.status).toBe(500);
+    // 503 (was 500 before issue 13): Slack retries a 5xx; Retry-After says when to come back.
+    expect(first.status).toBe(503);
+    expect(first.headers.get("retry-after")).toBe("5");
+    expect(await first.json()).toEqual({ error: "queue_unavailable" });
     const retry = await post(body, signedHeaders(body, { retryNum: 1 }), flakyApp);
     expect(retry.status).toBe(200);
     expect(accepted).toHaveLength(1);

@@ -138,7 +138,11 @@ describe("POST /kadi/events", () => {
     };
     const flakyApp = createApp(buildIngressDeps(config, aws, { queue: flaky }));
     const body = delivery(newTs());
-    expect((await post(body, signed(body), flakyApp)).status).toBe(500);
+    // 503 (was 500 before issue 13), with Retry-After, so a broker knows to resend.
+    const first = await post(body, signed(body), flakyApp);
+    expect(first.status).toBe(503);
+    expect(first.headers.get("retry-after")).toBe("5");
+    expect(await first.json()).toEqual({ error: "queue_unavailable" });
     expect((await post(body, signed(body), flakyApp)).status).toBe(200);
     expect(accepted).toHaveLength(1);
   });

@@ -7,12 +7,21 @@ import { testAws, testConfig } from "../support/aws";
 import { appMentionEnvelope, signedHeaders, TEST_SIGNING_SECRET } from "../support/slack";
 
 let deps: IngressDeps;
+/** The same ingress with a chat queue that refuses every job. */
+let queueDown: IngressDeps;
 
 beforeAll(async () => {
   const setup = await testAws(testConfig({ SLACK_SIGNING_SECRET: TEST_SIGNING_SECRET }), {
     queue: `lambda-http-${Date.now()}`,
   });
   deps = buildIngressDeps(setup.config, setup.aws);
+  queueDown = buildIngressDeps(setup.config, setup.aws, {
+    queue: {
+      enqueue: async () => {
+        throw new Error("queue down");
+      },
+    },
+  });
 });
 
 /** A Lambda function URL event (payload format 2.0), as AWS documents it. */
@@ -98,6 +107,32 @@ describe("Lambda handler parity with the Hono app", () => {
     )) as { statusCode: number; body: string };
     expect(lambdaRes.statusCode).toBe(appRes.status);
     expect(JSON.parse(lambdaRes.body)).toEqual(await appRes.json());
+  });
+
+  it("answers 503 with Retry-After on both paths when the queue is down", async () => {
+    const viaApp = JSON.stringify(appMentionEnvelope({ eventId: `Ev-${randomUUID()}`, text: "x" }));
+    const appRes = await createApp(queueDown).request("/slack/events", {
+      method: "POST",
+      body: viaApp,
+      headers: signedHeaders(viaApp),
+    });
+    const viaLambda = JSON.stringify(
+      appMentionEnvelope({ eventId: `Ev-${randomUUID()}`, text: "x" }),
+    );
+    const lambdaRes = (await createLambdaHandler(queueDown)(
+      functionUrlEvent("POST", "/slack/events", viaLambda, signedHeaders(viaLambda)),
+      context,
+    )) as { statusCode: number; headers: Record<string, string>; body: string };
+    for (const [status, retryAfter, body] of [
+      [appRes.status, appRes.headers.get("retry-after"), await appRes.json()],
+      [lambdaRes.statusCode, lambdaRes.headers["retry-after"], JSON.parse(lambdaRes.body)],
+    ]) {
+      expect({ status, retryAfter, body }).toEqual({
+        status: 503,
+        retryAfter: "5",
+        body: { error: "queue_unavailable" },
+      });
+    }
   });
 
   it("decodes base64 bodies and reads mixed-case headers (API Gateway v1 style)", async () => {

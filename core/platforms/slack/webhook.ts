@@ -5,7 +5,7 @@
  */
 import type { Config } from "../../config";
 import { verifyRequestSignature } from "../../ingress/hmac-signature";
-import { refuse, type Webhook } from "../../ingress/pipeline";
+import { refuse, retryLater, type Webhook } from "../../ingress/pipeline";
 import { describeIssue } from "../../ingress/zod-issue";
 import { routeSlackEnvelope, type SlackEnvelope, slackEnvelopeSchema } from "./events";
 
@@ -27,8 +27,9 @@ const SUPPORTED_TYPES = new Set(["url_verification", "event_callback", "app_rate
  * JSON, not a JSON object, has no string `type`, or is a `url_verification` without
  * `challenge` (the error names the field), or a message that makes no valid job (e.g. over
  * 40 000 characters); 401 bad, stale or missing signature; 503 Slack not configured
- * (`SLACK_SIGNING_SECRET` unset); 500 dedupe store or queue failed (the dedupe mark is released
- * first so Slack's retry is accepted).
+ * (`SLACK_SIGNING_SECRET` unset), or `dedupe_unavailable` / `queue_unavailable` with
+ * `Retry-After` when the dedupe store or the queue failed (the dedupe mark is released first, so
+ * Slack's retry, which a 5xx asks for, is accepted).
  */
 export function slackWebhook(config: Pick<Config, "slack">): Webhook<SlackEnvelope> {
   const { signingSecret, botUserId } = config.slack;
@@ -86,7 +87,7 @@ export function slackWebhook(config: Pick<Config, "slack">): Webhook<SlackEnvelo
           };
       }
     },
-    unavailable: (error) => ({ status: 500, body: { error } }),
+    unavailable: retryLater,
   };
 }
 

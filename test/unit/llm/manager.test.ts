@@ -466,6 +466,22 @@ describe("provider manager: defaults, logging, budget", () => {
     });
   });
 
+  it("does not wait a capped retry-after when the server's own wait is past the budget", async () => {
+    // The 20 s cap fits a 45 s budget, but the server asked for 60 s: a retry after 20 s
+    // would only be refused again, so the fallback gets the time.
+    const anthropic = fakeProvider("anthropic", [{ status: 429, retryAfterMs: 60_000 }]);
+    const mm = fakeProvider("openai-compatible");
+    const { manager, sleeps } = setup(
+      { anthropic: anthropic.provider, "openai-compatible": mm.provider },
+      { budgetMs: 45_000, maxRetryAfterMs: 20_000 },
+    );
+    const result = await manager.complete(turn);
+    expect(sleeps).toEqual([]);
+    expect(anthropic.calls).toHaveLength(1);
+    expect(result.ok && result.completion.provider).toBe("openai-compatible");
+    expect(result.notes).toContain("anthropic: retry-after 60 s is past the budget; not retried");
+  });
+
   it("skips retries that would overrun the budget", async () => {
     const anthropic = fakeProvider("anthropic", [{ status: 429, retryAfterMs: 10_000 }]);
     const mm = fakeProvider("openai-compatible");
