@@ -9,11 +9,11 @@ import software.amazon.dynamodb.services.local.server.DynamoDBProxyServer;
  * Starts AWS's DynamoDB Local listening on 127.0.0.1 only.
  *
  * <p>DynamoDB Local has no host option: its server builds a Jetty {@code Server(port)}, whose one
- * connector binds every interface. This launcher, run as a single-file source program (JEP 330:
- * {@code java -cp DynamoDBLocal.jar:DynamoDBLocal_lib/* LoopbackDynamoDbLocal.java -port N ...}),
+ * connector binds every interface. This launcher, compiled once by {@code launcher.ts} and run as
+ * {@code java -cp <classes>:DynamoDBLocal.jar:DynamoDBLocal_lib/* LoopbackDynamoDbLocal -port N ...},
  * builds the server from the same command-line options as {@code DynamoDBLocal.jar}, sets the
- * host of its (not yet opened) Jetty connectors to 127.0.0.1 and starts it. Telemetry is not
- * configured, so none is sent (as with {@code -disableTelemetry}).
+ * host of its (not yet opened) Jetty connectors to 127.0.0.1 and starts it. Unlike the jar's
+ * main class it does not configure DynamoDB Local's telemetry, so none is sent.
  */
 public final class LoopbackDynamoDbLocal {
   private static final String HOST = "127.0.0.1";

@@ -80,7 +80,9 @@ async function compiledLauncher(classpath: string, jar: string): Promise<string>
 
 /**
  * Starts DynamoDB Local bound to 127.0.0.1 with the jar's own options: `-port`, then `-dbPath`
- * (or `-inMemory` when `path` is null) and `-sharedDb`. stdout and stderr are piped.
+ * (or `-inMemory` when `path` is null; give an absolute `path`), `-sharedDb` and
+ * `-disableTelemetry` (a local emulator has nothing to report to AWS). It runs in the
+ * launcher's directory; stdout and stderr are piped.
  * @throws Error when the launcher cannot be compiled; a failure of `java` itself surfaces as
  *   the child's `error`/`exit` events.
  */
@@ -102,8 +104,10 @@ export async function spawnLoopbackDynamoDbLocal(options: {
       String(options.port),
       ...(options.path ? ["-dbPath", options.path] : ["-inMemory"]),
       "-sharedDb",
+      "-disableTelemetry",
     ],
-    { stdio: ["ignore", "pipe", "pipe"] },
+    // DynamoDB Local writes `dynamodb-local-metadata.json` into its working directory.
+    { cwd: classes, stdio: ["ignore", "pipe", "pipe"] },
   );
 }
 
