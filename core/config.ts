@@ -8,6 +8,7 @@ import { HEALTH_CHECK, KADI_LISTENER } from "./constants/timings";
 import {
   commaSeparated,
   optionalInt,
+  optionalIdList,
   optionalMatching,
   optionalPem,
   optionalString,
@@ -34,6 +35,9 @@ const modelSchema = optionalString.refine((v) => v === undefined || resolveModel
 });
 
 const snowflake = optionalMatching(/^\d{15,22}$/, "must be a Discord snowflake id");
+const SLACK_TEAMS = "must be comma-separated Slack team ids (T…, or E… for an Enterprise Grid)";
+const CHANNELS = "must be comma-separated Slack (C…, G…, D…) or Discord channel ids";
+const USERS = "must be comma-separated Slack (U…, W…) or Discord user ids";
 
 /** One configuration field: the variable it is read from and the schema that validates it. */
 interface Variable<Name extends string = string, Schema extends z.ZodType = z.ZodType> {
@@ -126,6 +130,20 @@ const CONFIG_VARIABLES = {
     ),
     /** How long one listener invocation holds its broker session, ms (default 240000). */
     sessionMs: read("KADI_SESSION_MS", positiveInt(KADI_LISTENER.sessionMs, 900_000)),
+    /** `*` serves `chat` and `memory_search` to every agent; unset serves neither (README). */
+    trustedAgents: read(
+      "KADI_TRUSTED_AGENTS",
+      optionalMatching(
+        /^\*$/,
+        "must be * or unset: the broker does not say which agent calls a tool, so a list of agents cannot be checked",
+      ),
+    ),
+  },
+  /** Who may talk to the agent: comma-separated ids, unset = everyone (`core/chat/access.ts`). */
+  access: {
+    slackTeams: read("ALLOWED_SLACK_TEAMS", optionalIdList(/^[TE][A-Z0-9]+$/, SLACK_TEAMS)),
+    channels: read("ALLOWED_CHANNELS", optionalIdList(/^([CGD][A-Z0-9]+|\d{15,22})$/, CHANNELS)),
+    users: read("ALLOWED_USERS", optionalIdList(/^([UW][A-Z0-9]+|\d{15,22})$/, USERS)),
   },
   arcadedb: {
     /** `http://host:2480/{database}`; unset selects the embedded search backend. */

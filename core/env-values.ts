@@ -101,3 +101,22 @@ export function optionalInt(max: number, min = 1) {
         .optional(),
     );
 }
+
+/**
+ * An optional comma-separated list of ids matching `item` (blank entries dropped): `undefined`
+ * when the variable is unset or blank, else at least one id.
+ */
+export function optionalIdList(item: RegExp, error: string) {
+  return optionalString.pipe(
+    z
+      .string()
+      .transform((v) =>
+        v
+          .split(",")
+          .map((n) => n.trim())
+          .filter(Boolean),
+      )
+      .pipe(z.array(z.string().regex(item, error)).min(1, error))
+      .optional(),
+  );
+}

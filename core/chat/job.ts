@@ -45,8 +45,15 @@ export const chatJobSchema = z.object({
   jobId: z.string().min(1).max(512),
   /** Where the job came from, for logs and dedupe: the platform's own id of the event. */
   source: z.discriminatedUnion("kind", [
-    /** Slack Events API `event_id`. */
-    z.object({ kind: z.literal("slack-events"), eventId: z.string().min(1) }),
+    /**
+     * Slack Events API `event_id`, and the envelope's `team_id` (the workspace, checked against
+     * `ALLOWED_SLACK_TEAMS`; optional, so jobs queued before it was added still parse).
+     */
+    z.object({
+      kind: z.literal("slack-events"),
+      eventId: z.string().min(1),
+      teamId: z.string().min(1).max(64).optional(),
+    }),
     /** Discord interaction `id` (snowflake). */
     z.object({ kind: z.literal("discord-interaction"), interactionId: z.string().min(1) }),
     /** A KĀDI `kadi.event.delivery` (or `POST /kadi/events`): the event's `id` and channel. */

@@ -136,7 +136,8 @@ export function buildKadiReplier(
 /**
  * Everything a listener session needs: the client options, the served tools (`chat` runs
  * `runTurn`, the same turn as the chat worker, memory tools use the table and the long-term
- * index of this configuration) and the delivery ingress.
+ * index of this configuration; `chat` and `memory_search` only with `KADI_TRUSTED_AGENTS=*`)
+ * and the delivery ingress.
  *
  * @param options.runTurn - the chat worker's turn (`buildWorkerDeps(...).runTurn`).
  * @throws {ConfigError} when `KADI_BROKER_URL` or `KADI_PRIVATE_KEY` is missing or malformed.
@@ -165,6 +166,7 @@ export function buildListenerDeps(
       longTerm: (options.memory ?? buildLongTermMemory(config, aws)).index,
       knowledge: new KnowledgeStore(memoryTable(config, aws)),
       now,
+      trustedAgents: config.kadi.trustedAgents,
     }),
     ingress: kadiIngressDeps(config, {
       dedupe: new DedupeStore({ ...memoryTable(config, aws), now }),

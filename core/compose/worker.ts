@@ -1,6 +1,7 @@
 import { IdempotencyConfig, makeIdempotent } from "@aws-lambda-powertools/idempotency";
 import { DynamoDBPersistenceLayer } from "@aws-lambda-powertools/idempotency/dynamodb";
 import type { Logger } from "@aws-lambda-powertools/logger";
+import { type AccessRefused, gateByAccess } from "../chat/access-gate";
 import type { ChatJob } from "../chat/job";
 import type { Replier } from "../chat/replier";
 import type { TokenMetricsPublisher } from "../chat/spend";
@@ -13,6 +14,7 @@ import type { ProviderHealthSource } from "../llm/breaker-policy";
 import type { BreakerStore } from "../llm/breaker-store";
 import { createLogger } from "../logger";
 import { ConversationStore } from "../memory/conversations";
+import { DedupeStore } from "../memory/dedupe";
 import { PreferenceStore } from "../memory/preferences";
 import { createRecall } from "../memory/recall";
 import { TTL_ATTRIBUTE } from "../memory/table/table";
@@ -29,8 +31,10 @@ export const REPLY_IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
 
 /** Everything the chat worker needs, built once per container. */
 export interface WorkerDeps {
-  /** Runs the agent turn for one job; see `createChatTurn`. */
+  /** Runs the agent turn for one job; see `createChatTurn`. Not gated (the `chat` tool's). */
   runTurn: (job: ChatJob) => Promise<ReplyRecord>;
+  /** One queued job: {@link WorkerDeps.runTurn} behind the allowlists (`gateByAccess`). */
+  runJob: (job: ChatJob) => Promise<ReplyRecord | AccessRefused>;
   /** Registered with each invocation's Lambda context (in-progress expiry). */
   idempotency: IdempotencyConfig;
   logger: Logger;
@@ -119,5 +123,14 @@ export function buildWorkerDeps(
     now,
     once,
   });
-  return { runTurn, idempotency, logger };
+  const runJob = gateByAccess(
+    {
+      lists: config.access,
+      marks: new DedupeStore({ ...memoryTable(config, aws), now }),
+      replier,
+      logger,
+    },
+    runTurn,
+  );
+  return { runTurn, runJob, idempotency, logger };
 }

@@ -80,3 +80,10 @@ export const KADI_LISTENER = {
   sessionMs: 240_000,
   timeoutMs: 360_000,
 } as const;
+
+/**
+ * Someone an allowlist leaves out (`ALLOWED_SLACK_TEAMS`, `ALLOWED_CHANNELS`, `ALLOWED_USERS`)
+ * is told so at most once per this interval, ms (1 hour), per user and channel; the messages in
+ * between get no answer (`core/chat/access-gate.ts`).
+ */
+export const ACCESS_REFUSAL_INTERVAL_MS = 60 * 60 * 1000;

@@ -67,7 +67,23 @@ export interface KadiToolDeps {
   knowledge: KnowledgeStore;
   /** Epoch milliseconds. */
   now: () => number;
+  /**
+   * `KADI_TRUSTED_AGENTS`: `"*"` serves the {@link MEMORY_READING_TOOLS} to every agent on the
+   * broker's networks; unset leaves them out (not registered, so not answered either).
+   */
+  trustedAgents?: string | undefined;
 }
+
+/**
+ * The tools that read a person's archived memory given only their user id: `memory_search`
+ * returns it and `chat` answers from it (storing the turn in that person's conversation). The
+ * broker forwards `kadi.ability.request` to the provider as `{toolName, toolInput}` alone,
+ * without the caller's agent id or key, so no caller can be told from another: these are served
+ * to every agent when `KADI_TRUSTED_AGENTS=*`, and to none otherwise. The knowledge tools stay
+ * open: the knowledge base holds what agents stored there, no one's conversation, and no turn
+ * reads it.
+ */
+export const MEMORY_READING_TOOLS: readonly string[] = ["chat", "memory_search"];
 
 /**
  * The tool definitions served to other agents (input JSON Schemas generated from the zod
@@ -85,9 +101,18 @@ export interface KadiToolDeps {
  *   updatedAt, author?}`.
  *
  * Invalid input rejects with `KadiError` kind `invalid_params` (JSON-RPC -32602, naming the
- * field); failures of the stores reject with their own error (JSON-RPC -32000).
+ * field); failures of the stores reject with their own error (JSON-RPC -32000). `chat` and
+ * `memory_search` are left out unless `deps.trustedAgents` is `"*"` (see
+ * {@link MEMORY_READING_TOOLS}); a call to a tool left out gets -32601 (unknown tool).
  */
 export function createKadiTools(deps: KadiToolDeps): KadiToolDefinition[] {
+  const trustEveryone = deps.trustedAgents === "*";
+  return allTools(deps).filter(
+    (tool) => trustEveryone || !MEMORY_READING_TOOLS.includes(tool.name),
+  );
+}
+
+function allTools(deps: KadiToolDeps): KadiToolDefinition[] {
   return [
     {
       name: "chat",

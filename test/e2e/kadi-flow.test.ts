@@ -100,6 +100,8 @@ beforeAll(async () => {
       DISCORD_BOT_USER_ID: DISCORD_BOT,
       KADI_BROKER_URL: broker.url,
       KADI_NETWORKS: NETWORK,
+      // The `chat` tool is served only when every agent on the broker is trusted.
+      KADI_TRUSTED_AGENTS: "*",
       DATA_DIR: dataDir,
       PORT: "0",
     }),

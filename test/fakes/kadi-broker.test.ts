@@ -273,6 +273,29 @@ describe("fake KĀDI broker", () => {
     expect(broker.agents().find((a) => a.agentId === providerId)?.displayName).toBe("slack");
   });
 
+  it("forwards a call without the caller's identity, whatever the caller claims", async () => {
+    const provider = await open();
+    const caller = await open();
+    await provider.login("memory", [
+      { name: "memory_search", description: "search", inputSchema: { type: "object" } },
+    ]);
+    await caller.login("chat");
+
+    await caller.request("kadi.ability.request", {
+      toolName: "memory_search",
+      toolInput: { userId: "U1", query: "q" },
+      callerAgentId: "trusted-agent",
+      agentId: "trusted-agent",
+      from: "trusted-agent",
+      publicKey: "MCowBQYDK2VwAyEA",
+    });
+    const forwarded = await provider.waitFor((f) => f.method === "kadi.ability.request");
+    expect(forwarded.params).toEqual({
+      toolName: "memory_search",
+      toolInput: { userId: "U1", query: "q" },
+    });
+  });
+
   it("forwards a provider's JSON-RPC error and rejects calls to tools nobody provides", async () => {
     const provider = await open();
     const caller = await open();

@@ -4,7 +4,9 @@
  * Ed25519 signature over the nonce's UTF-8 bytes against the base64 SPKI DER public key, assigns
  * agent ids, keeps a per-connection registry of tools and subscriptions, routes
  * `kadi.ability.request` between connected agents with the pending → `kadi.ability.response`
- * two-step, delivers events, and answers pings. Connections can be made a black hole (open but
+ * two-step, delivers events, and answers pings. Like the real broker, it forwards a call to its
+ * provider as `{toolName, toolInput}` alone: no caller agent id or key, and nothing else a caller
+ * put in its params (so a caller cannot claim an identity either). Connections can be made a black hole (open but
  * mute both ways) to stand for a TCP connection that died without a FIN. Like the real broker it uses string ids in its
  * own requests and leaves `"jsonrpc"` out of every other frame, to keep clients tolerant.
  */

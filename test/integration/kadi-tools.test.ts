@@ -9,6 +9,8 @@ import { createLongTermIndex, SummaryStore } from "../../core/memory/long-term";
 import { testAws, testConfig } from "../support/aws";
 
 let tools: Map<string, KadiToolDefinition>;
+/** The tools served without `KADI_TRUSTED_AGENTS`. */
+let knowledgeOnly: string[];
 const turns: ChatJob[] = [];
 const NOW = 1_700_000_000_000;
 
@@ -41,8 +43,14 @@ beforeAll(async () => {
     longTerm: createLongTermIndex(config, { summaries }),
     knowledge: new KnowledgeStore({ client: aws.documents, tableName: config.memoryTableName }),
     now: () => NOW,
+    trustedAgents: "*",
   });
   tools = new Map(list.map((t) => [t.name, t]));
+  knowledgeOnly = createKadiTools({
+    runTurn,
+    knowledge: new KnowledgeStore({ client: aws.documents, tableName: config.memoryTableName }),
+    now: () => NOW,
+  }).map((t) => t.name);
 });
 
 function call(name: string, input: unknown): Promise<unknown> {
@@ -59,7 +67,11 @@ async function invalid(name: string, input: unknown): Promise<KadiError> {
 }
 
 describe("KĀDI tools", () => {
-  it("registers chat and the memory tools with JSON Schemas of their inputs", () => {
+  it("leaves out chat and memory_search unless every caller is trusted", () => {
+    expect(knowledgeOnly).toEqual(["memory_store_knowledge", "memory_get_knowledge"]);
+  });
+
+  it("registers chat and the memory tools with JSON Schemas of their inputs (KADI_TRUSTED_AGENTS=*)", () => {
     expect([...tools.keys()]).toEqual([
       "chat",
       "memory_search",

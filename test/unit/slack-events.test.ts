@@ -41,6 +41,8 @@ describe("routeSlackEnvelope", () => {
       job: {
         v: 2,
         jobId: "slack:C1:1700000000.000100",
+        // The workspace travels with the job, for ALLOWED_SLACK_TEAMS.
+        source: { kind: "slack-events", eventId: "Ev123", teamId: "T1" },
         conversation: { platform: "slack", channelId: "C1", userId: "U1" },
         text: "what is DynamoDB?",
         sentAt: 1_700_000_000_000,

@@ -185,7 +185,7 @@ export function routeInteraction(interaction: Interaction): InteractionRoute {
       error: `invalid_command_data: ${describeIssue(data.error, "data", ["data"])}`,
     };
   }
-  const channelId = interaction.channel?.id ?? interaction.channel_id;
+  const channelId = interactionChannelId(interaction);
   const userId = interaction.member?.user.id ?? interaction.user?.id;
   if (!channelId) return { action: "reject", error: "invalid_interaction: channel missing" };
   if (!userId)
@@ -263,6 +263,11 @@ export function routeInteraction(interaction: Interaction): InteractionRoute {
         reason: "unknown_command",
       };
   }
+}
+
+/** The channel an interaction was sent from: the partial `channel`, else `channel_id`. */
+export function interactionChannelId(interaction: Interaction): string | undefined {
+  return interaction.channel?.id ?? interaction.channel_id ?? undefined;
 }
 
 /** The ephemeral answer to a finished `/forget`. */

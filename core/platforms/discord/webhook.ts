@@ -3,6 +3,7 @@
  * (https://discord.com/developers/docs/interactions/receiving-and-responding), as steps of the
  * shared ingress pipeline (`core/ingress/pipeline.ts`).
  */
+import { type AccessLists, decideAccess, refusalText } from "../../chat/access";
 import type { Config } from "../../config";
 import { parseJsonBody, refuse, type Webhook, type WebhookRoute } from "../../ingress/pipeline";
 import type { IngressResponse } from "../../ingress/types";
@@ -12,6 +13,7 @@ import {
   ephemeral,
   forgetMessage,
   type Interaction,
+  interactionChannelId,
   interactionSchema,
   modelSetMessage,
   routeInteraction,
@@ -37,7 +39,9 @@ export const DUPLICATE_MESSAGE = "This command was already handled.";
  * answer with an ephemeral message. They are deduplicated too, so a replayed interaction
  * cannot clear a conversation twice. Autocomplete (type 4) is answered with no choices (type
  * 8), button presses and modal submissions (types 3 and 5) with an ephemeral "not supported"
- * message: a 4xx would show "This interaction failed".
+ * message: a 4xx would show "This interaction failed". `/ask` and `/model` from someone the
+ * allowlists leave out (`core/chat/access.ts`) get an ephemeral refusal at once, every time
+ * (Discord needs an answer, and only that person sees it); nothing is queued or stored.
  *
  * Statuses: 200 with an interaction response; 400 malformed JSON or payload, or an interaction
  * type Discord has not defined (with the reason naming the field); 401 missing, malformed,
@@ -48,7 +52,7 @@ export const DUPLICATE_MESSAGE = "This command was already handled.";
  * show the user "interaction failed", while the apology says what to do.
  */
 export function discordWebhook(
-  config: Pick<Config, "discord">,
+  config: Pick<Config, "discord" | "access">,
   services: WebhookServices,
 ): Webhook<Interaction> {
   const { publicKey } = config.discord;
@@ -72,18 +76,48 @@ export function discordWebhook(
       return verified.ok ? verified : refuse(401, verified.reason);
     },
     parse: (rawBody) => parseJsonBody(rawBody, interactionSchema, "invalid_interaction"),
-    route: (interaction) => routeCommand(interaction, services),
+    route: (interaction) => routeCommand(interaction, services, config.access),
     unavailable: () => ok(ephemeral(UNAVAILABLE_MESSAGE)),
   };
 }
 
-function routeCommand(interaction: Interaction, services: WebhookServices): WebhookRoute {
+function routeCommand(
+  interaction: Interaction,
+  services: WebhookServices,
+  lists: AccessLists,
+): WebhookRoute {
   const route = routeInteraction(interaction);
   const keys = {
     interactionId: interaction.id,
     type: interaction.type,
     command: commandName(interaction),
   };
+  // Someone the allowlists leave out is told at once, only they see it, and nothing is queued
+  // or stored. `/forget` stays open: it only deletes what the caller already stored.
+  if (route.action === "ask" || route.action === "set-model") {
+    const subject =
+      route.action === "ask"
+        ? route.job.conversation
+        : {
+            platform: "discord" as const,
+            // routeInteraction rejects a command without a channel, so there is one.
+            channelId: interactionChannelId(interaction) ?? "",
+            userId: route.userId,
+          };
+    const decision = decideAccess(lists, subject);
+    if (!decision.allowed) {
+      return {
+        action: "respond",
+        response: ok(ephemeral(refusalText(subject, decision.missingFrom))),
+        log: {
+          level: "info",
+          outcome: "refused",
+          reason: `not in the ${decision.missingFrom} allowlist`,
+          keys,
+        },
+      };
+    }
+  }
   // A command answered inline, once per interaction id; a replay is told it was handled.
   const command = (work: Extract<WebhookRoute, { action: "once" }>["work"]): WebhookRoute => ({
     action: "once",

@@ -120,7 +120,11 @@ export function routeSlackEnvelope(envelope: SlackEnvelope, botUserId?: string):
   const threadTs = event.thread_ts || event.root?.thread_ts || (isMention ? event.ts : undefined);
   const job = slackChatJob(
     { channel: event.channel, user: event.user, ts: event.ts, text, threadTs },
-    { kind: "slack-events", eventId: envelope.event_id },
+    {
+      kind: "slack-events",
+      eventId: envelope.event_id,
+      ...(envelope.team_id ? { teamId: envelope.team_id } : {}),
+    },
     "direct",
   );
   return { action: "enqueue", eventId: envelope.event_id, job };
