@@ -7,8 +7,8 @@ import { MODEL_ALIASES, resolveModel } from "./constants/models";
 import { HEALTH_CHECK, KADI_LISTENER } from "./constants/timings";
 import {
   commaSeparated,
-  optionalInt,
   optionalIdList,
+  optionalInt,
   optionalMatching,
   optionalPem,
   optionalString,

@@ -6,10 +6,8 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { createAwsClients } from "../core/compose/aws";
 import { buildIngressDeps, type IngressDeps, type WebhookRoute } from "../core/compose/ingress";
 import { loadConfig } from "../core/config";
+import { MAX_BODY_BYTES } from "../core/constants/limits";
 import { runWebhook } from "../core/ingress/pipeline";
-
-/** Largest request body accepted, in bytes (1 MiB); larger bodies get 413. */
-export const MAX_BODY_BYTES = 1024 * 1024;
 
 /**
  * The HTTP ingress as a Hono app: `GET /health` (`?deep=1` adds the health-check records and

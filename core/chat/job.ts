@@ -1,5 +1,7 @@
 import * as z from "zod";
+import { KEY_ID_MAX_BYTES, MESSAGE_TEXT_MAX_CHARS } from "../constants/limits";
 import { PLATFORMS } from "../constants/platforms";
+import { conversationRefSchema } from "../memory/archival";
 
 /**
  * How a reply reaches the person (docs/architecture.md, "Platforms and transports"):
@@ -40,9 +42,16 @@ export const chatJobSchema = z.object({
   /**
    * Stable id of the user message being answered, e.g. `slack:C1:1700000000.000100` (channel
    * and message ts), built by the platform's folder. The worker's reply idempotency and the
-   * stored turns' ids derive from it.
+   * stored turns' ids derive from it; it is part of the turn marker's sort key, hence the bound
+   * in bytes.
    */
-  jobId: z.string().min(1).max(512),
+  jobId: z
+    .string()
+    .min(1)
+    .max(512)
+    .refine((id) => Buffer.byteLength(id, "utf8") <= KEY_ID_MAX_BYTES, {
+      message: `Too big: expected at most ${KEY_ID_MAX_BYTES} bytes of UTF-8`,
+    }),
   /** Where the job came from, for logs and dedupe: the platform's own id of the event. */
   source: z.discriminatedUnion("kind", [
     /**
@@ -65,13 +74,10 @@ export const chatJobSchema = z.object({
     /** The agent's own `chat` tool invoked by another KĀDI agent. */
     z.object({ kind: z.literal("kadi-tool"), callerAgent: z.string().optional() }),
   ]),
-  conversation: z.object({
-    platform: z.enum(PLATFORMS),
-    channelId: z.string().min(1),
-    userId: z.string().min(1),
-  }),
+  /** Whose conversation: its ids are bounded, they make the conversation's partition key. */
+  conversation: conversationRefSchema,
   /** The user's text with the bot mention removed. */
-  text: z.string().max(40_000),
+  text: z.string().max(MESSAGE_TEXT_MAX_CHARS),
   /** When the user sent the message, epoch milliseconds. */
   sentAt: z.number().int().nonnegative(),
   /** Where the answer goes. */

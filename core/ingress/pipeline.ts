@@ -7,9 +7,11 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type * as z from "zod";
 import { type ChatJob, chatJobSchema } from "../chat/job";
+import { KEY_ID_MAX_BYTES } from "../constants/limits";
 import { INGRESS_RETRY_AFTER_MS } from "../constants/timings";
 import { type DedupeStore, runOnce } from "../memory/dedupe";
 import type { ChatJobSink } from "../queue/chat-queue";
+import { loggableKeys, loggableReason } from "./log-fields";
 import type { IngressResponse, RawRequest } from "./types";
 import { describeIssue } from "./zod-issue";
 
@@ -113,12 +115,17 @@ export async function runWebhook<P>(
   const { logger } = deps;
   const verified = await webhook.verify(request, Math.floor(deps.now() / 1000));
   if (!verified.ok) {
-    logger[verified.level ?? "warn"](`${webhook.name} refused`, { reason: verified.reason });
+    logger[verified.level ?? "warn"](`${webhook.name} refused`, {
+      reason: loggableReason(verified.reason),
+    });
     return verified.response;
   }
   const parsed = webhook.parse(request.rawBody);
   if (!parsed.ok) {
-    logger[parsed.level ?? "warn"](`${webhook.name} refused: body`, { reason: parsed.reason });
+    logger[parsed.level ?? "warn"](`${webhook.name} refused: body`, {
+      reason: loggableReason(parsed.reason),
+      bodyBytes: Buffer.byteLength(request.rawBody, "utf8"),
+    });
     return parsed.response;
   }
   const route = webhook.route(parsed.value, request);
@@ -126,8 +133,8 @@ export async function runWebhook<P>(
     case "respond":
       if (route.log) {
         logger[route.log.level](`${webhook.name} ${route.log.outcome}`, {
-          ...route.log.keys,
-          reason: route.log.reason,
+          ...loggableKeys(route.log.keys),
+          reason: loggableReason(route.log.reason),
         });
       }
       return route.response;
@@ -146,9 +153,9 @@ export async function runWebhook<P>(
       break;
     }
     case "once": {
-      const done = await claimAndRun(deps, webhook, route.id, route.keys, route.work);
+      const done = await claimAndRun(deps, webhook, route.id, loggableKeys(route.keys), route.work);
       if (done.status === "done") {
-        logger.info(`${webhook.name} handled`, { ...route.keys, ...done.value.keys });
+        logger.info(`${webhook.name} handled`, loggableKeys({ ...route.keys, ...done.value.keys }));
         return done.value.response;
       }
       return done.status === "duplicate" ? route.duplicate : webhook.unavailable(done.error);
@@ -169,7 +176,8 @@ export type AdmitOutcome =
 
 /**
  * Validates `job` (the queue is a trust boundary: what is enqueued must parse on the other
- * side), claims `id` under `source.scope` (conditional write) and enqueues it. A delivery seen
+ * side) and the length of `id` (at most `KEY_ID_MAX_BYTES`, 960 bytes: it goes into a key),
+ * claims `id` under `source.scope` (conditional write) and enqueues the job. A delivery seen
  * before is a `duplicate` and enqueues nothing; when enqueueing fails the mark is released, so
  * a redelivery is accepted rather than dropped. Never throws; logs each outcome with the ids.
  *
@@ -183,11 +191,25 @@ export async function admitJob(
   const parsed = chatJobSchema.safeParse(offer.job);
   if (!parsed.success) {
     const error = `invalid_job: ${describeIssue(parsed.error, "job")}`;
-    deps.logger.warn(`${source.name} refused: job`, { ...offer.keys, reason: error });
+    deps.logger.warn(`${source.name} refused: job`, {
+      ...loggableKeys(offer.keys),
+      reason: loggableReason(error),
+    });
+    return { outcome: "invalid", error };
+  }
+  // The id becomes part of the dedupe mark's key; the platforms' bounds keep it far shorter.
+  const idBytes = Buffer.byteLength(offer.id, "utf8");
+  if (idBytes > KEY_ID_MAX_BYTES) {
+    const error = `invalid_event: id Too big: expected at most ${KEY_ID_MAX_BYTES} bytes of UTF-8`;
+    deps.logger.warn(`${source.name} refused: id`, {
+      ...loggableKeys(offer.keys),
+      idBytes,
+      reason: error,
+    });
     return { outcome: "invalid", error };
   }
   const job = parsed.data;
-  const keys = { ...offer.keys, jobId: job.jobId };
+  const keys = loggableKeys({ ...offer.keys, jobId: job.jobId });
   const done = await claimAndRun(deps, source, offer.id, keys, () => deps.queue.enqueue(job));
   switch (done.status) {
     case "done":

@@ -8,6 +8,7 @@
  */
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type * as z from "zod";
+import { loggableOrShape } from "../ingress/log-fields";
 import {
   KADI_CONNECTION_DEFAULTS,
   KadiConnection,
@@ -302,7 +303,7 @@ class WsKadiClient implements KadiClient {
       this.#dispatchDelivery({ channel: parsed.data.channel, data: parsed.data.data });
       return;
     }
-    this.#logger.debug("KADI notification ignored", { method });
+    this.#logger.debug("KADI notification ignored", { method: loggableOrShape(method) });
   }
 
   #dispatchDelivery(delivery: KadiDelivery): void {
@@ -312,14 +313,17 @@ class WsKadiClient implements KadiClient {
     }
     if (handlers.size === 0) {
       this.#logger.info("KADI delivery on a channel with no subscriber", {
-        channel: delivery.channel,
+        channel: loggableOrShape(delivery.channel),
       });
     }
     for (const handler of handlers) {
       try {
         handler(delivery);
       } catch (error) {
-        this.#logger.error("KADI delivery handler threw", { channel: delivery.channel, error });
+        this.#logger.error("KADI delivery handler threw", {
+          channel: loggableOrShape(delivery.channel),
+          error,
+        });
       }
     }
   }

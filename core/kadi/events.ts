@@ -7,10 +7,20 @@
 import * as z from "zod";
 import type { ChatJob } from "../chat/job";
 import type { Platform } from "../constants/platforms";
+import { loggableOrShape } from "../ingress/log-fields";
 import type { PlatformAdapter } from "../platforms/adapter";
 
+/**
+ * Longest channel name accepted: a mention channel is a prefix of about 20 characters and a
+ * bot user id (at most `PLATFORM_ID_MAX_CHARS`, 64).
+ */
+const KADI_CHANNEL_MAX_CHARS = 128;
+
 /** A delivery as `POST /kadi/events` carries it (and `kadi.event.delivery` params). */
-export const kadiDeliverySchema = z.object({ channel: z.string().min(1), data: z.unknown() });
+export const kadiDeliverySchema = z.object({
+  channel: z.string().min(1).max(KADI_CHANNEL_MAX_CHARS),
+  data: z.unknown(),
+});
 
 /** The bot's own user id on each platform (`SLACK_BOT_USER_ID`, `DISCORD_BOT_USER_ID`). */
 export type BotUserIds = Partial<Record<Platform, string | undefined>>;
@@ -73,7 +83,7 @@ export function routeKadiDelivery(
 ): KadiRoute {
   const { channel } = delivery;
   const adapter = routing.adapters.find((a) => channel.startsWith(a.kadi.channelPrefix));
-  if (!adapter) return { action: "ignore", reason: `channel ${channel}` };
+  if (!adapter) return { action: "ignore", reason: `channel ${loggableOrShape(channel)}` };
   const botUserId = routing.bots[adapter.platform];
   const addressee = channel.slice(adapter.kadi.channelPrefix.length);
   if (botUserId && addressee !== botUserId) return { action: "ignore", reason: "another bot" };

@@ -3,6 +3,8 @@
  * `POST /kadi/events` take from a delivery to a queued chat job, through the shared ingress
  * pipeline (`core/ingress/pipeline.ts`).
  */
+
+import { loggableOrShape } from "../ingress/log-fields";
 import {
   admitJob,
   type PipelineDeps,
@@ -48,15 +50,16 @@ export async function acceptDelivery(
   delivery: { channel: string; data: unknown },
 ): Promise<DeliveryOutcome> {
   const { logger } = deps;
+  const channel = loggableOrShape(delivery.channel);
   const route = routeKadiDelivery(delivery, deps.routing, deps.now());
   if (route.action === "ignore") {
-    logger.debug("kadi event ignored", { channel: delivery.channel, reason: route.reason });
+    logger.debug("kadi event ignored", { channel, reason: route.reason });
     return { outcome: "ignored", reason: route.reason };
   }
   if (route.action === "invalid") {
     // The reason names a field and its expected type; the payload's values never reach the log.
     logger.warn("kadi event refused", {
-      channel: delivery.channel,
+      channel,
       eventId: route.eventId,
       reason: route.error,
     });

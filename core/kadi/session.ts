@@ -3,6 +3,7 @@
  * deliveries into chat jobs (`./ingress`), and serves the agent's tools (`./tools`).
  */
 import type { Logger } from "@aws-lambda-powertools/logger";
+import { loggableOrShape } from "../ingress/log-fields";
 import { mentionChannels } from "./events";
 import { acceptDelivery, type DeliveryOutcome, type KadiIngressDeps } from "./ingress";
 import type {
@@ -112,7 +113,7 @@ export async function openListenerSession(deps: ListenerSessionDeps): Promise<Li
       },
       (error: unknown) => {
         stats.deliveries.failed++;
-        logger.error("kadi delivery failed", { channel: delivery.channel, error });
+        logger.error("kadi delivery failed", { channel: loggableOrShape(delivery.channel), error });
       },
     );
     deliveries.add(accepted);

@@ -1,4 +1,5 @@
 import * as z from "zod";
+import { CONVERSATION_ID_MAX_CHARS } from "../constants/limits";
 import { ARCHIVE_KEEP_MESSAGES, DEFAULT_ARCHIVE_HIGH_WATER } from "../constants/memory";
 import { PLATFORMS } from "../constants/platforms";
 import { ARCHIVE_VISIBILITY_TIMEOUT_MS, ARCHIVER_TIMEOUT_MS } from "../constants/timings";
@@ -59,11 +60,14 @@ export const SUMMARY_LLM_BUDGET_MS = 45_000;
  */
 export const ARCHIVE_CHUNK_MIN_REMAINING_MS = SUMMARY_LLM_BUDGET_MS + 15_000;
 
-/** A conversation reference as it travels on the archive queue. */
+/**
+ * A conversation reference as it travels on the chat and archive queues. Its ids make the
+ * conversation's partition key, so each is at most `CONVERSATION_ID_MAX_CHARS` (128).
+ */
 export const conversationRefSchema = z.object({
   platform: z.enum(PLATFORMS),
-  channelId: z.string().min(1),
-  userId: z.string().min(1),
+  channelId: z.string().min(1).max(CONVERSATION_ID_MAX_CHARS),
+  userId: z.string().min(1).max(CONVERSATION_ID_MAX_CHARS),
 });
 
 /**

@@ -1,15 +1,30 @@
 /**
  * Field conventions shared by the mentions the broker's platform agents publish
  * (docs/architecture.md, "Platforms and transports"): required ids and text are non-empty strings,
- * optional fields arrive absent or `null`, times come in several notations.
+ * optional fields arrive absent or `null`, times come in several notations. Ids, times and
+ * names are platform values, so they are bounded like the platform's own
+ * (`PLATFORM_ID_MAX_CHARS`, 64 characters); texts by the platform's message limit.
  */
 import * as z from "zod";
+import { PLATFORM_ID_MAX_CHARS } from "../constants/limits";
+import { loggable } from "../ingress/log-fields";
 
 /** A required field: a non-empty string. */
 export const requiredText = z.string().min(1);
 
-/** An optional field: publishers send it absent or `null` when they have no value. */
-export const optionalText = z.string().nullish();
+/** A required id (event, user, channel): 1–64 characters. */
+export const requiredId = z.string().min(1).max(PLATFORM_ID_MAX_CHARS);
+
+/**
+ * An optional id, time or short name: publishers send it absent or `null` when they have no
+ * value; at most 64 characters.
+ */
+export const optionalId = z.string().max(PLATFORM_ID_MAX_CHARS).nullish();
+
+/** A required message text of 1 to `maxChars` characters. */
+export function messageText(maxChars: number) {
+  return z.string().min(1).max(maxChars);
+}
 
 /**
  * Epoch ms of a publisher's time field: Slack-style `seconds.micros`, epoch seconds, epoch ms,
@@ -24,11 +39,7 @@ export function instantMs(value: string | null | undefined): number | undefined 
   return Number.isNaN(parsed) ? undefined : parsed;
 }
 
-/** Longest `id` copied into a refusal's log record: real ids are under 30 characters. */
-const MAX_LOGGED_ID = 64;
-
-/** The payload's `id` when it is a plausible id, for the log of a refusal. */
+/** The payload's `id` when it is a plausible id (see `loggable`), for the log of a refusal. */
 export function loggableId(data: unknown): string | undefined {
-  const id = (data as { id?: unknown } | null)?.id;
-  return typeof id === "string" && id.length > 0 && id.length <= MAX_LOGGED_ID ? id : undefined;
+  return loggable((data as { id?: unknown } | null)?.id);
 }

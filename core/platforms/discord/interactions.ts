@@ -12,10 +12,16 @@ import {
 } from "discord-interactions";
 import * as z from "zod";
 import type { ChatJob } from "../../chat/job";
+import { TOKEN_MAX_CHARS } from "../../constants/limits";
 import { describeIssue } from "../../ingress/zod-issue";
 import { MODEL_ALIASES, resolveModel } from "../../llm/models";
 import type { ConversationRef } from "../../memory/table/keys";
 import { ASK_COMMAND, FORGET_COMMAND, MODEL_COMMAND } from "./commands";
+import {
+  DISCORD_MAX_COMMAND_NAME_CHARS,
+  DISCORD_MAX_OPTION_VALUE_CHARS,
+  DISCORD_MAX_OPTIONS,
+} from "./limits";
 
 /** Discord's epoch, 2015-01-01T00:00:00Z, in epoch milliseconds. */
 export const DISCORD_EPOCH_MS = 1_420_070_400_000n;
@@ -34,19 +40,25 @@ const snowflake = z.string().regex(/^\d{1,20}$/, "must be a snowflake");
 const userSchema = z.object({ id: snowflake });
 
 /**
- * One top-level option of a slash command as sent (`name`, `type`, `value`). Sub-command
- * options (`options`) are not read: none of our commands has sub-commands.
+ * One top-level option of a slash command as sent (`name`, `type`, `value`), within Discord's
+ * documented bounds (a name of at most 32 characters, a string value of at most 6000).
+ * Sub-command options (`options`) are not read: none of our commands has sub-commands.
  */
 const commandOptionSchema = z.object({
-  name: z.string(),
+  name: z.string().max(DISCORD_MAX_COMMAND_NAME_CHARS),
   type: z.number().int(),
-  value: z.union([z.string(), z.number(), z.boolean()]).nullish(),
+  value: z
+    .union([z.string().max(DISCORD_MAX_OPTION_VALUE_CHARS), z.number(), z.boolean()])
+    .nullish(),
 });
 
-/** `data` of an `APPLICATION_COMMAND` interaction (application command data structure). */
+/**
+ * `data` of an `APPLICATION_COMMAND` interaction (application command data structure): a name
+ * of 1–32 characters and at most 25 options.
+ */
 const commandDataSchema = z.object({
-  name: z.string().min(1),
-  options: z.array(commandOptionSchema).nullish(),
+  name: z.string().min(1).max(DISCORD_MAX_COMMAND_NAME_CHARS),
+  options: z.array(commandOptionSchema).max(DISCORD_MAX_OPTIONS).nullish(),
 });
 
 /**
@@ -60,7 +72,7 @@ export const interactionSchema = z.object({
   application_id: snowflake,
   type: z.number().int(),
   /** Continuation token for the interaction webhook, valid 15 minutes. */
-  token: z.string().min(1).max(1000),
+  token: z.string().min(1).max(TOKEN_MAX_CHARS),
   /** Kept loose: `data` differs by interaction type; commands are parsed further. */
   data: z.unknown().optional(),
   guild_id: snowflake.nullish(),
@@ -136,9 +148,13 @@ export type InteractionRoute =
   /** Malformed for its type: answer 400 with `error`. */
   | { action: "reject"; error: string };
 
-/** Text of the ephemeral answer to an unknown model name, listing the aliases. */
+/**
+ * Text of the ephemeral answer to an unknown model name, listing the aliases; the name is
+ * quoted up to 64 characters, so the answer stays within Discord's 2000.
+ */
 export function unknownModelMessage(name: string): string {
-  return `\`${name}\` is not a model I can route. Use an alias (${Object.keys(MODEL_ALIASES)
+  const shown = name.length <= 64 ? name : `${name.slice(0, 64)}…`;
+  return `\`${shown}\` is not a model I can route. Use an alias (${Object.keys(MODEL_ALIASES)
     .map((a) => `\`${a}\``)
     .join(", ")}) or a \`claude…\`, \`gpt…\` or \`o1…/o3…/o4…\` model id.`;
 }

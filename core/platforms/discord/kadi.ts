@@ -7,9 +7,20 @@ import * as z from "zod";
 import { describeIssue } from "../../ingress/zod-issue";
 import type { KadiBinding, ParsedMention, RelayCall } from "../adapter";
 import { readAddress } from "../address";
-import { instantMs, loggableId, optionalText, requiredText } from "../kadi-fields";
+import {
+  instantMs,
+  loggableId,
+  messageText,
+  optionalId,
+  requiredId,
+  requiredText,
+} from "../kadi-fields";
 import { snowflakeTime } from "./interactions";
-import { DISCORD_MAX_MESSAGE_CHARS } from "./limits";
+import {
+  DISCORD_MAX_CHANNEL_NAME_CHARS,
+  DISCORD_MAX_INCOMING_MESSAGE_CHARS,
+  DISCORD_MAX_MESSAGE_CHARS,
+} from "./limits";
 
 /**
  * A Discord mention as the broker's Discord agent publishes it: `{id, user, username, text,
@@ -17,19 +28,20 @@ import { DISCORD_MAX_MESSAGE_CHARS } from "./limits";
  * `message_id` that `discord_send_reply` answers), `bot_id` the mentioned bot's user id;
  * `guild` and `channelName` are `null` in direct messages. Only `id`, `user`, `text` and
  * `channel` are required (non-empty strings); every other field may be absent or `null`, and
- * unknown fields are ignored.
+ * unknown fields are ignored. Ids, names and times are at most 64 characters (`channelName`
+ * 100), `text` at most 4000 (Discord's own bounds).
  */
 export const kadiDiscordEventSchema = z.looseObject({
-  id: requiredText,
-  user: requiredText,
-  username: optionalText,
-  text: requiredText,
-  channel: requiredText,
-  channelName: optionalText,
-  guild: optionalText,
-  ts: optionalText,
-  bot_id: optionalText,
-  timestamp: optionalText,
+  id: requiredId,
+  user: requiredId,
+  username: optionalId,
+  text: messageText(DISCORD_MAX_INCOMING_MESSAGE_CHARS),
+  channel: requiredId,
+  channelName: z.string().max(DISCORD_MAX_CHANNEL_NAME_CHARS).nullish(),
+  guild: optionalId,
+  ts: optionalId,
+  bot_id: optionalId,
+  timestamp: optionalId,
 });
 
 /** See {@link kadiDiscordEventSchema}. */

@@ -1,6 +1,13 @@
 import * as z from "zod";
 import type { ChatJob, ReplyVia } from "../../chat/job";
+import {
+  MESSAGE_TEXT_MAX_CHARS,
+  PLATFORM_ID_MAX_CHARS,
+  TOKEN_MAX_CHARS,
+} from "../../constants/limits";
+import { loggableOrShape } from "../../ingress/log-fields";
 import { describeIssue } from "../../ingress/zod-issue";
+import { SLACK_MAX_FILE_NAME_CHARS, SLACK_MAX_FILES } from "./limits";
 
 /**
  * A file attached to a message (https://api.slack.com/types/file): `name` and `title` are
@@ -11,25 +18,30 @@ const slackFileSchema = z
   .looseObject({ name: z.string().nullish(), title: z.string().nullish() })
   .catch({});
 
+/** An id, `ts` or type name: Slack's are short (docs/architecture.md, "Accepted payloads"). */
+const slackId = z.string().max(PLATFORM_ID_MAX_CHARS).nullish();
+
 /**
  * The fields of an `app_mention` or `message` event the agent reads
  * (https://api.slack.com/events/app_mention, https://api.slack.com/events/message and its
  * subtypes `file_share` and `thread_broadcast`). Every field but `type` may be absent or `null`;
  * unknown fields pass through untouched. `root` is the thread's parent, sent with
- * `thread_broadcast`.
+ * `thread_broadcast`. Ids, `ts` and type names are at most `PLATFORM_ID_MAX_CHARS` (64)
+ * characters, `text` at most 40 000 (Slack truncates longer texts) and `files` at most
+ * `SLACK_MAX_FILES` entries: longer ones are not Slack's and are refused (`too_big`).
  */
 const slackMessageEventSchema = z.looseObject({
-  type: z.string(),
-  subtype: z.string().nullish(),
-  user: z.string().nullish(),
-  bot_id: z.string().nullish(),
-  text: z.string().nullish(),
-  ts: z.string().nullish(),
-  thread_ts: z.string().nullish(),
-  channel: z.string().nullish(),
-  channel_type: z.string().nullish(),
-  files: z.array(slackFileSchema).nullish(),
-  root: z.looseObject({ thread_ts: z.string().nullish() }).nullish(),
+  type: z.string().max(PLATFORM_ID_MAX_CHARS),
+  subtype: slackId,
+  user: slackId,
+  bot_id: slackId,
+  text: z.string().max(MESSAGE_TEXT_MAX_CHARS).nullish(),
+  ts: slackId,
+  thread_ts: slackId,
+  channel: slackId,
+  channel_type: slackId,
+  files: z.array(slackFileSchema).max(SLACK_MAX_FILES).nullish(),
+  root: z.looseObject({ thread_ts: slackId }).nullish(),
 });
 
 /**
@@ -37,14 +49,18 @@ const slackMessageEventSchema = z.looseObject({
  * (https://api.slack.com/apis/events-api#callback-field). Only `url_verification` needs a field
  * beyond `type` (its `challenge`); an `event_callback`'s `event` is read by
  * {@link routeSlackEnvelope}, which ignores what it cannot use rather than refusing it, and
- * `event_id` may be missing on old-style events the agent ignores anyway.
+ * `event_id` may be missing on old-style events the agent ignores anyway. `team_id` and
+ * `event_id` longer than `PLATFORM_ID_MAX_CHARS` (64) are refused: the event id becomes a key.
  */
 export const slackEnvelopeSchema = z.discriminatedUnion("type", [
-  z.looseObject({ type: z.literal("url_verification"), challenge: z.string() }),
+  z.looseObject({
+    type: z.literal("url_verification"),
+    challenge: z.string().max(TOKEN_MAX_CHARS),
+  }),
   z.looseObject({
     type: z.literal("event_callback"),
-    team_id: z.string().nullish(),
-    event_id: z.string().nullish(),
+    team_id: z.string().max(PLATFORM_ID_MAX_CHARS).nullish(),
+    event_id: z.string().max(PLATFORM_ID_MAX_CHARS).nullish(),
     event_time: z.number().nullish(),
     event: z.unknown().optional(),
   }),
@@ -63,6 +79,11 @@ export type SlackRoute =
    * acknowledged like an ignored event, and logged as a warning. `reason` names the field.
    */
   | { action: "unreadable"; reason: string }
+  /**
+   * A field longer than Slack ever sends (an id over 64 characters, a text over 40 000): refused
+   * with 400, `error` naming the field.
+   */
+  | { action: "refuse"; error: string }
   | { action: "enqueue"; eventId: string; job: ChatJob };
 
 /** A Slack message ts, `seconds.micros` (https://api.slack.com/events/message). */
@@ -80,6 +101,8 @@ const ANSWERED_SUBTYPES = new Set(["file_share", "thread_broadcast"]);
  * channel (`thread_broadcast`) are answered: the job's text is the message text followed by
  * `\n\n[attached: a.pdf, b.png]` listing each file's `name` (else `title`, else
  * `unnamed file`); the files' contents are not read.
+ * A mention or direct message with a field longer than Slack sends (an id or `ts` over 64
+ * characters, a text over 40 000, more than 100 files) is `refuse`d, naming the field.
  *
  * @param botUserId - the bot's Slack user id (`SLACK_BOT_USER_ID`), if known; its mentions are
  *   stripped from the text and its own messages are ignored.
@@ -95,15 +118,24 @@ export function routeSlackEnvelope(envelope: SlackEnvelope, botUserId?: string):
   if (typeof raw.type !== "string") return { action: "ignore", reason: "event without type" };
   const isMention = raw.type === "app_mention";
   const isDirectMessage = raw.type === "message" && raw.channel_type === "im";
-  if (!isMention && !isDirectMessage) return { action: "ignore", reason: `event ${raw.type}` };
+  if (!isMention && !isDirectMessage) {
+    return { action: "ignore", reason: `event ${loggableOrShape(raw.type)}` };
+  }
   const parsed = slackMessageEventSchema.safeParse(envelope.event);
   if (!parsed.success) {
-    return { action: "unreadable", reason: describeIssue(parsed.error, "event", ["event"]) };
+    // An over-long field is no Slack event; a field of another type may be Slack evolving.
+    const tooLong = parsed.error.issues.find((issue) => issue.code === "too_big");
+    const issue = describeIssue(tooLong ? new z.ZodError([tooLong]) : parsed.error, "event", [
+      "event",
+    ]);
+    return tooLong
+      ? { action: "refuse", error: `invalid_event: ${issue}` }
+      : { action: "unreadable", reason: issue };
   }
   const event = parsed.data;
   if (event.bot_id || event.subtype === "bot_message") return { action: "ignore", reason: "bot" };
   if (event.subtype && !ANSWERED_SUBTYPES.has(event.subtype)) {
-    return { action: "ignore", reason: `subtype ${event.subtype}` };
+    return { action: "ignore", reason: `subtype ${loggableOrShape(event.subtype)}` };
   }
   if (!event.user || !event.channel || !event.ts || !SLACK_TS.test(event.ts)) {
     return { action: "ignore", reason: "incomplete event" };
@@ -172,7 +204,9 @@ export function slackChatJob(
 /** `[attached: a.pdf, b.png]` for a message's files, or "" when it has none. */
 function attachedLine(files: z.infer<typeof slackFileSchema>[] | null | undefined): string {
   if (!files?.length) return "";
-  const names = files.map((file) => file.name || file.title || "unnamed file");
+  const names = files.map((file) =>
+    (file.name || file.title || "unnamed file").slice(0, SLACK_MAX_FILE_NAME_CHARS),
+  );
   return `[attached: ${names.join(", ")}]`;
 }
 

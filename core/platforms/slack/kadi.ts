@@ -4,10 +4,18 @@
  * (docs/architecture.md, "Platforms and transports").
  */
 import * as z from "zod";
+import { MESSAGE_TEXT_MAX_CHARS } from "../../constants/limits";
 import { describeIssue } from "../../ingress/zod-issue";
 import type { KadiBinding, ParsedMention } from "../adapter";
 import { readAddress } from "../address";
-import { instantMs, loggableId, optionalText, requiredText } from "../kadi-fields";
+import {
+  instantMs,
+  loggableId,
+  messageText,
+  optionalId,
+  requiredId,
+  requiredText,
+} from "../kadi-fields";
 import { SLACK_TS, slackChatJob, stripMentions } from "./events";
 import { SLACK_MAX_MESSAGE_CHARS } from "./limits";
 
@@ -16,17 +24,18 @@ import { SLACK_MAX_MESSAGE_CHARS } from "./limits";
  * thread_ts, ts, bot_id, timestamp}`. `id` is the message `ts` (unique within its channel),
  * `bot_id` the Slack user id of the mentioned bot (the channel suffix), `timestamp` the ISO 8601
  * time of publication. Only `id`, `user`, `text` and `channel` are required (non-empty
- * strings); every other field may be absent or `null`, and unknown fields are ignored.
+ * strings); every other field may be absent or `null`, and unknown fields are ignored. Ids and
+ * times are at most 64 characters, `text` at most 40 000 (Slack's own bounds).
  */
 export const kadiSlackEventSchema = z.looseObject({
-  id: requiredText,
-  user: requiredText,
-  text: requiredText,
-  channel: requiredText,
-  thread_ts: optionalText,
-  ts: optionalText,
-  bot_id: optionalText,
-  timestamp: optionalText,
+  id: requiredId,
+  user: requiredId,
+  text: messageText(MESSAGE_TEXT_MAX_CHARS),
+  channel: requiredId,
+  thread_ts: optionalId,
+  ts: optionalId,
+  bot_id: optionalId,
+  timestamp: optionalId,
 });
 
 /** See {@link kadiSlackEventSchema}. */

@@ -22,14 +22,16 @@ const SUPPORTED_TYPES = new Set(["url_verification", "event_callback", "app_rate
  * to queue is queued now.
  *
  * Statuses: 200 handled or deliberately ignored (including events of unknown types, events
- * without `event_id`, and mentions or DMs whose fields cannot be read: a 4xx counts toward
- * Slack's failure limit, which disables the app's events); 400 only for a body that is not
- * JSON, not a JSON object, has no string `type`, or is a `url_verification` without
- * `challenge` (the error names the field), or a message that makes no valid job (e.g. over
- * 40 000 characters); 401 bad, stale or missing signature; 503 Slack not configured
- * (`SLACK_SIGNING_SECRET` unset), or `dedupe_unavailable` / `queue_unavailable` with
- * `Retry-After` when the dedupe store or the queue failed (the dedupe mark is released first, so
- * Slack's retry, which a 5xx asks for, is accepted).
+ * without `event_id`, and mentions or DMs whose fields have another type than documented: a
+ * 4xx counts toward Slack's failure limit, which disables the app's events); 400 only for a
+ * body that is not JSON, not a JSON object, has no string `type`, or is a `url_verification`
+ * without `challenge`, for an id or text longer than Slack sends (`event_id`, `team_id`, the
+ * event's ids and `ts` over 64 characters, `text` over 40 000; see `routeSlackEnvelope`), or a
+ * message that makes no valid job (the error names the field in each case); 401 bad, stale or
+ * missing signature; 503 Slack not configured (`SLACK_SIGNING_SECRET` unset), or
+ * `dedupe_unavailable` / `queue_unavailable` with `Retry-After` when the dedupe store or the
+ * queue failed (the dedupe mark is released first, so Slack's retry, which a 5xx asks for, is
+ * accepted).
  */
 export function slackWebhook(config: Pick<Config, "slack">): Webhook<SlackEnvelope> {
   const { signingSecret, botUserId } = config.slack;
@@ -74,6 +76,19 @@ export function slackWebhook(config: Pick<Config, "slack">): Webhook<SlackEnvelo
               level: "warn",
               outcome: "unreadable",
               reason: route.reason,
+              keys: { eventId: eventIdOf(envelope) },
+            },
+          };
+        case "refuse":
+          // Slack never sends such a field (its ids are about 11 characters, its texts end at
+          // 40 000), so no real traffic counts toward the failure limit; a 400 says what is wrong.
+          return {
+            action: "respond",
+            response: { status: 400, body: { error: route.error } },
+            log: {
+              level: "warn",
+              outcome: "refused",
+              reason: route.error,
               keys: { eventId: eventIdOf(envelope) },
             },
           };
