@@ -4,6 +4,7 @@ import { GATEWAY_DIALECTS } from "./constants/gateway";
 import { LOG_LEVELS } from "./constants/logging";
 import { ARCHIVE_KEEP_MESSAGES, DEFAULT_ARCHIVE_HIGH_WATER } from "./constants/memory";
 import { MODEL_ALIASES, resolveModel } from "./constants/models";
+import { LOCAL_CHAT_CONCURRENCY } from "./constants/queues";
 import { HEALTH_CHECK, KADI_LISTENER } from "./constants/timings";
 import {
   commaSeparated,
@@ -222,6 +223,15 @@ const CONFIG_VARIABLES = {
     ),
   ),
   dataDir: read("DATA_DIR", withDefault("./.data", z.string())),
+  /** Chat jobs the local stack runs at once; one conversation's jobs run in order. */
+  localChatConcurrency: read(
+    "LOCAL_CHAT_CONCURRENCY",
+    positiveInt(
+      LOCAL_CHAT_CONCURRENCY.default,
+      LOCAL_CHAT_CONCURRENCY.max,
+      LOCAL_CHAT_CONCURRENCY.min,
+    ),
+  ),
   logLevel: read(
     "LOG_LEVEL",
     withDefault(

@@ -113,7 +113,8 @@ export function startQueuePoller(options: QueuePollerOptions): { stop(): Promise
   };
 }
 
-async function readQueueArn(sqs: SQSClient, queueUrl: string): Promise<string> {
+/** The queue's ARN (`QueueArn` attribute), for the records' `eventSourceARN`. */
+export async function readQueueArn(sqs: SQSClient, queueUrl: string): Promise<string> {
   const out = await sqs.send(
     new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["QueueArn"] }),
   );

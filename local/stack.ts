@@ -1,5 +1,7 @@
 import { join } from "node:path";
+import type { Message } from "@aws-sdk/client-sqs";
 import { serve } from "@hono/node-server";
+import { chatJobSchema } from "../core/chat/job";
 import { buildArchiverDeps } from "../core/compose/archiver";
 import { createAwsClients } from "../core/compose/aws";
 import { buildHealthCheckDeps } from "../core/compose/health-check";
@@ -9,7 +11,11 @@ import { buildLongTermMemory } from "../core/compose/memory";
 import { buildWorkerDeps } from "../core/compose/worker";
 import type { Config } from "../core/config";
 import { MAX_RECEIVE_COUNT, QUEUE_BATCH_SIZE } from "../core/constants/queues";
-import { ARCHIVE_VISIBILITY_TIMEOUT_MS, ARCHIVER_TIMEOUT_MS } from "../core/constants/timings";
+import {
+  ARCHIVE_VISIBILITY_TIMEOUT_MS,
+  ARCHIVER_TIMEOUT_MS,
+  CHAT_WORKER_TIMEOUT_MS,
+} from "../core/constants/timings";
 import { runHealthCheck } from "../core/health-check/check";
 import { type HealthRecord, HealthRecordStore } from "../core/health-check/records";
 import { startHealthCheckSchedule } from "../core/health-check/schedule";
@@ -22,7 +28,15 @@ import { SqsChatQueue } from "../core/queue/chat-queue";
 import { createArchiverHandler } from "../functions/archiver";
 import { createChatWorkerHandler } from "../functions/chat-worker";
 import { createApp } from "../functions/http";
+import { startConversationPoller } from "./conversation-poller";
 import { loadOrCreateAgentKey } from "./kadi-key";
+import {
+  ChatOutbox,
+  conversationKey,
+  OutboxChatSink,
+  redeliverOutbox,
+  removingFromOutbox,
+} from "./outbox";
 import { startQueuePoller } from "./poller";
 import {
   ensureQueueWithDlq,
@@ -63,6 +77,11 @@ export interface LocalStack {
  * `KADI_BROKER_URL` set, the KĀDI listener runs continuously (mention channels and the agent's
  * tools) with the key from `KADI_PRIVATE_KEY`, else one generated and kept in
  * `{DATA_DIR}/kadi-agent.pem` (its public key is logged); the worker replies through the broker.
+ *
+ * Nothing acked is lost with the process: every chat job is also written to the outbox in
+ * DynamoDB, and at start, before taking events, the jobs left there are re-enqueued (see
+ * `redeliverOutbox`). Up to `LOCAL_CHAT_CONCURRENCY` chat jobs run at once, one conversation's
+ * in the order received (see `startConversationPoller`).
  *
  * @param options.inMemory - keep DynamoDB Local in memory instead of `DATA_DIR` (tests).
  * @throws {ServiceStartError} when an emulator cannot start; whatever started is stopped.
@@ -139,12 +158,32 @@ export async function startLocalStack(
       healthSource: healthRecords,
       ...(kadiInvoker ? { kadiInvoker } : {}),
     });
-    const poller = startQueuePoller({
+    const chatQueue = new SqsChatQueue(aws.sqs, chatQueueUrl);
+    const outbox = new ChatOutbox(table);
+    // Before anything can enqueue: whatever is in the outbox now was acked by an earlier process.
+    const redelivered = await redeliverOutbox({
+      outbox,
+      queue: chatQueue,
+      replyState: worker.replyState,
+      logger,
+    });
+    if (redelivered.redelivered + redelivered.dropped > 0) {
+      logger.info("outbox re-enqueued unanswered jobs", { ...redelivered });
+    }
+    const chatSink = new OutboxChatSink(outbox, chatQueue, logger);
+    const poller = startConversationPoller({
       sqs: aws.sqs,
       queueUrl: chatQueueUrl,
-      handler: createChatWorkerHandler(worker),
+      handler: createChatWorkerHandler({
+        ...worker,
+        // The queue record handler runs `runJob` (the turn behind the allowlists).
+        runJob: removingFromOutbox(outbox, worker.runJob),
+      }),
       logger,
       functionName: "chat-worker",
+      concurrency: config.localChatConcurrency,
+      orderKey: chatOrderKey,
+      timeoutMs: CHAT_WORKER_TIMEOUT_MS,
     });
     const archivePoller = startQueuePoller({
       sqs: aws.sqs,
@@ -162,14 +201,14 @@ export async function startLocalStack(
       ? startListenerLoop(
           buildListenerDeps(config, aws, {
             runTurn: worker.runTurn,
-            queue: new SqsChatQueue(aws.sqs, chatQueueUrl),
+            queue: chatSink,
             logger,
             memory,
           }),
         )
       : undefined;
 
-    const ingress = buildIngressDeps(config, aws, { healthRecords });
+    const ingress = buildIngressDeps(config, aws, { healthRecords, queue: chatSink });
     const app = createApp(ingress);
     const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
       const s = serve({ fetch: app.fetch, port: config.port, hostname: "127.0.0.1" }, () =>
@@ -228,4 +267,21 @@ export async function startLocalStack(
     await stopStarted();
     throw error;
   }
+}
+
+/**
+ * The ordering lane of a chat-queue message: its job's conversation, so one person's messages
+ * in one channel are answered one after another; a body that is not a chat job gets a lane of
+ * its own (the worker rejects it).
+ */
+function chatOrderKey(message: Message): string {
+  try {
+    const job = chatJobSchema
+      .pick({ conversation: true })
+      .safeParse(JSON.parse(message.Body ?? ""));
+    if (job.success) return conversationKey(job.data);
+  } catch {
+    // not JSON: falls through to a lane of its own
+  }
+  return `message:${message.MessageId ?? ""}`;
 }

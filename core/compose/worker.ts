@@ -1,4 +1,9 @@
-import { IdempotencyConfig, makeIdempotent } from "@aws-lambda-powertools/idempotency";
+import {
+  IdempotencyConfig,
+  IdempotencyItemNotFoundError,
+  IdempotencyRecordStatus,
+  makeIdempotent,
+} from "@aws-lambda-powertools/idempotency";
 import { DynamoDBPersistenceLayer } from "@aws-lambda-powertools/idempotency/dynamodb";
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { type AccessRefused, gateByAccess } from "../chat/access-gate";
@@ -29,12 +34,30 @@ import { buildSpend } from "./spend";
  * 14 days, but redeliveries come within the visibility timeout × maxReceiveCount). */
 export const REPLY_IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
 
+/**
+ * Where a job's reply stands in the reply idempotency store: never started (or its record
+ * expired), posted (`completed`), or started and not finished (`in_progress`). An in-progress
+ * record blocks every other run of the job (`IdempotencyAlreadyInProgressError`) until
+ * `expiresAtMs` (epoch ms: when it was written plus the invocation's remaining time), then the
+ * next run takes it over; without `expiresAtMs` it blocks until the record's TTL.
+ */
+export type ReplyState =
+  | { status: "none" }
+  | { status: "completed" }
+  | { status: "in_progress"; expiresAtMs?: number };
+
 /** Everything the chat worker needs, built once per container. */
 export interface WorkerDeps {
   /** Runs the agent turn for one job; see `createChatTurn`. Not gated (the `chat` tool's). */
   runTurn: (job: ChatJob) => Promise<ReplyRecord>;
   /** One queued job: {@link WorkerDeps.runTurn} behind the allowlists (`gateByAccess`). */
   runJob: (job: ChatJob) => Promise<ReplyRecord | AccessRefused>;
+  /**
+   * Reads the reply idempotency record of `jobId` (one consistent read). The local stack uses
+   * it to re-enqueue a job left in progress by a killed process no sooner than it can run.
+   * @throws the SDK's error when DynamoDB fails.
+   */
+  replyState: (jobId: string) => Promise<ReplyState>;
   /** Registered with each invocation's Lambda context (in-progress expiry). */
   idempotency: IdempotencyConfig;
   logger: Logger;
@@ -101,6 +124,26 @@ export function buildWorkerDeps(
     (fn) => makeIdempotent(fn, { persistenceStore, config: idempotency }),
     { record: (job, reply) => persistenceStore.saveSuccess(job, { ...reply }), logger },
   );
+  const replyState = async (jobId: string): Promise<ReplyState> => {
+    // What makeIdempotent does before its first call; later calls keep this configuration.
+    persistenceStore.configure({ config: idempotency });
+    try {
+      const record = await persistenceStore.getRecord({ jobId });
+      switch (record.getStatus()) {
+        case IdempotencyRecordStatus.COMPLETED:
+          return { status: "completed" };
+        case IdempotencyRecordStatus.INPROGRESS:
+          return record.inProgressExpiryTimestamp === undefined
+            ? { status: "in_progress" }
+            : { status: "in_progress", expiresAtMs: record.inProgressExpiryTimestamp };
+        default:
+          return { status: "none" };
+      }
+    } catch (error) {
+      if (error instanceof IdempotencyItemNotFoundError) return { status: "none" };
+      throw error;
+    }
+  };
 
   const replier = overrides.replier ?? buildReplyRouter(config, logger, overrides.kadiInvoker);
   const memory = overrides.memory ?? buildLongTermMemory(config, aws);
@@ -132,5 +175,5 @@ export function buildWorkerDeps(
     },
     runTurn,
   );
-  return { runTurn, runJob, idempotency, logger };
+  return { runTurn, runJob, replyState, idempotency, logger };
 }

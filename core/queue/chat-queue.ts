@@ -18,12 +18,18 @@ export class SqsChatQueue implements ChatJobSink {
     private readonly queueUrl: string,
   ) {}
 
-  /** Sends the job as the message body. @throws the SDK's error on failure. */
-  async enqueue(job: ChatJob): Promise<void> {
+  /**
+   * Sends the job as the message body.
+   * @param options.delaySeconds - keep the message invisible this long first, 0–900 s (SQS
+   *   `DelaySeconds`); the local stack's outbox uses it to wait out a stale in-progress record.
+   * @throws the SDK's error on failure.
+   */
+  async enqueue(job: ChatJob, options: { delaySeconds?: number } = {}): Promise<void> {
     await this.sqs.send(
       new SendMessageCommand({
         QueueUrl: this.queueUrl,
         MessageBody: toQueueBody(job),
+        ...(options.delaySeconds ? { DelaySeconds: options.delaySeconds } : {}),
         MessageAttributes: { jobId: { DataType: "String", StringValue: job.jobId } },
       }),
     );

@@ -45,8 +45,10 @@ export function createSqsJobHandler<Job>(
   options: SqsJobHandlerOptions<Job>,
 ): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
   const { name, logger } = options;
-  const processor = new BatchProcessor(EventType.SQS);
   return async (event, context) => {
+    // One processor per invocation: it keeps the batch's records and results in fields, and
+    // the local stack runs invocations of one handler concurrently (Lambda never does).
+    const processor = new BatchProcessor(EventType.SQS);
     options.onInvocation?.(context);
     const processRecord = async (record: SQSRecord) => {
       const facts = {

@@ -25,6 +25,16 @@ describe("loadConfig", () => {
     }
   });
 
+  it("runs 10 local chat jobs at once unless LOCAL_CHAT_CONCURRENCY says 1 to 100", () => {
+    expect(loadConfig({ env: {} }).localChatConcurrency).toBe(10);
+    expect(loadConfig({ env: { LOCAL_CHAT_CONCURRENCY: "100" } }).localChatConcurrency).toBe(100);
+    for (const value of ["0", "101", "ten"]) {
+      expect(() => loadConfig({ env: { LOCAL_CHAT_CONCURRENCY: value } })).toThrowError(
+        /LOCAL_CHAT_CONCURRENCY/,
+      );
+    }
+  });
+
   it("names every malformed or missing variable without echoing secret values", () => {
     const secret = "xoxq-super-secret-value";
     let error: unknown;

@@ -102,3 +102,15 @@ export function providerTokensPk(day: string): string {
 
 /** Sort-key prefix of a provider's counter in {@link providerTokensPk}: `PROVIDER#{provider}`. */
 export const PROVIDER_TOKENS_SK_PREFIX = "PROVIDER#";
+
+/**
+ * Partition of the local stack's chat outbox: one item per acked chat job not yet answered
+ * (`sk` = the job id), so a restart re-enqueues what its in-memory queue lost (`local/outbox.ts`).
+ * The Lambda path never writes it.
+ */
+export const CHAT_OUTBOX_PK = "OUTBOX#chat";
+
+/** The outbox item of one chat job: `OUTBOX#chat` / `{jobId}`. */
+export function chatOutboxKey(jobId: string): { pk: string; sk: string } {
+  return { pk: CHAT_OUTBOX_PK, sk: jobId };
+}

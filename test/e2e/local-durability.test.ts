@@ -1,0 +1,138 @@
+import { randomUUID } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type FakeAnthropic, startFakeAnthropic } from "../fakes/anthropic";
+import { lastUserText } from "../fakes/http-fake";
+import { type FakeSlack, startFakeSlack } from "../fakes/slack";
+import { type LocalProcess, startLocalProcess } from "../support/local-process";
+import { appMentionEnvelope, signedHeaders, TEST_SIGNING_SECRET } from "../support/slack";
+import { waitFor } from "../support/wait";
+
+/**
+ * `npm start` killed with SIGKILL while the model is answering, then started again on the same
+ * `DATA_DIR`: every mention it acked is answered exactly once (docs/reliability/local.md). The
+ * stack runs as a child process with its own DynamoDB Local (on disk) and SQS emulator (in
+ * memory, so the kill empties the queue), against the wire-level Slack and Anthropic fakes.
+ */
+
+const BOT = "UBOTDURABLE";
+const TOKEN = "xoxb-durable";
+const KEY = "sk-ant-durable";
+/** Jobs running at once in the killed process: 3 are killed mid-answer, 3 never start. */
+const CONCURRENCY = 3;
+const MENTIONS = 6;
+
+let anthropic: FakeAnthropic;
+let slack: FakeSlack;
+let dataDir: string;
+let stack: LocalProcess | undefined;
+/** Releases the model answers held while the first process is killed. */
+let releaseHeld: () => void = () => {};
+
+beforeAll(async () => {
+  anthropic = await startFakeAnthropic({ apiKey: KEY });
+  slack = await startFakeSlack({ token: TOKEN, botUserId: BOT });
+  dataDir = await mkdtemp(join(tmpdir(), "local-durability-"));
+});
+
+afterAll(async () => {
+  releaseHeld();
+  await stack?.stop();
+  await Promise.all([anthropic?.close(), slack?.close()]);
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+});
+
+function start(): Promise<LocalProcess> {
+  return startLocalProcess(
+    {
+      DATA_DIR: join(dataDir, "data"),
+      ANTHROPIC_API_KEY: KEY,
+      ANTHROPIC_BASE_URL: anthropic.url,
+      SLACK_SIGNING_SECRET: TEST_SIGNING_SECRET,
+      SLACK_BOT_TOKEN: TOKEN,
+      SLACK_BOT_USER_ID: BOT,
+      SLACK_API_URL: slack.url,
+      LOCAL_CHAT_CONCURRENCY: String(CONCURRENCY),
+      LOG_LEVEL: "INFO",
+    },
+    { cwd: dataDir },
+  );
+}
+
+async function post(url: string, envelope: Record<string, unknown>, retryNum?: number) {
+  const body = JSON.stringify(envelope);
+  const res = await fetch(`${url}/slack/events`, {
+    method: "POST",
+    body,
+    headers: signedHeaders(body, retryNum ? { retryNum } : {}),
+  });
+  return res.status;
+}
+
+describe("local stack durability", () => {
+  it("answers every acked mention exactly once after a SIGKILL mid-answer and a restart", async () => {
+    // First process: the model holds every answer until the process is dead.
+    const held = new Promise<void>((resolve) => {
+      releaseHeld = resolve;
+    });
+    anthropic.setReply(async () => {
+      await held;
+      return "too late: the process that asked is gone";
+    });
+    stack = await start();
+
+    const base = Math.floor(Date.now() / 1000);
+    const mentions = Array.from({ length: MENTIONS }, (_, i) => {
+      const text = `durable question ${i + 1}`;
+      const ts = `${base}.${String(i + 1).padStart(6, "0")}`;
+      const envelope = appMentionEnvelope({
+        eventId: `Ev-durable-${randomUUID()}`,
+        text,
+        botUserId: BOT,
+        // Two conversations with several messages each, and some alone.
+        user: `U0DURABLE${i % 4}`,
+        channel: "C0DURABLE",
+        ts,
+      });
+      return { text, ts, envelope };
+    });
+    for (const m of mentions) expect(await post(stack.url, m.envelope)).toBe(200);
+
+    // Killed while the model is answering (the first CONCURRENCY jobs; the rest are queued).
+    await waitFor(() => (anthropic.requests.length > 0 ? true : undefined), 30_000);
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(slack.posted()).toHaveLength(0);
+    await stack.kill();
+    releaseHeld();
+
+    // Second process on the same DATA_DIR; the model now answers in 200 ms.
+    anthropic.setReply(async ({ body }) => {
+      await new Promise((r) => setTimeout(r, 200));
+      return `answer to: ${lastUserText(body.messages)}`;
+    });
+    stack = await start();
+    // The jobs killed mid-answer left in-progress reply records; they wait those out.
+    expect(stack.output()).toContain('"replyState":"in_progress"');
+    // Slack retries each of them (it saw no reply); every retry is acked, none answered twice.
+    for (const m of mentions) expect(await post(stack.url, m.envelope, 1)).toBe(200);
+
+    const repliesTo = (ts: string) => slack.posted().filter((p) => p.thread_ts === ts);
+    // In-progress replies wait out their record's expiry (the chat worker's 90 s timeout).
+    await waitFor(
+      () => (mentions.every((m) => repliesTo(m.ts).length > 0) ? true : undefined),
+      150_000,
+    ).catch((error: unknown) => {
+      throw new Error(`not every mention was answered:\n${stack?.output()}`, { cause: error });
+    });
+    // Time for a second answer to any of them to show up, if one were coming.
+    await new Promise((r) => setTimeout(r, 3_000));
+    for (const m of mentions) {
+      const replies = repliesTo(m.ts);
+      expect(replies, m.text).toHaveLength(1);
+      expect(String(replies[0]?.text)).toBe(`answer to: ${m.text}`);
+    }
+    expect(slack.posted()).toHaveLength(MENTIONS);
+  }, 300_000);
+});
