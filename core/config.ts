@@ -3,20 +3,24 @@ import * as z from "zod";
 import { GATEWAY_DIALECTS } from "./constants/gateway";
 import { LOG_LEVELS } from "./constants/logging";
 import { ARCHIVE_KEEP_MESSAGES, DEFAULT_ARCHIVE_HIGH_WATER } from "./constants/memory";
-import { MODEL_ALIASES, resolveModel } from "./constants/models";
 import { LOCAL_CHAT_CONCURRENCY } from "./constants/queues";
 import { HEALTH_CHECK, KADI_LISTENER } from "./constants/timings";
 import {
+  channelList,
   commaSeparated,
-  optionalIdList,
+  modelSchema,
   optionalInt,
   optionalMatching,
   optionalPem,
   optionalString,
   optionalUrl,
   optionalWsUrl,
+  portNumber,
   positiveInt,
+  slackTeamList,
+  snowflake,
   urlWithDefault,
+  userList,
   withDefault,
   withoutTrailingSlashes,
 } from "./env-values";
@@ -30,15 +34,6 @@ import {
  * its name and its schema. The environment schema, the mapping to `Config` and the `Config`
  * type are all derived from that table.
  */
-
-const modelSchema = optionalString.refine((v) => v === undefined || resolveModel(v) !== undefined, {
-  error: `must be an alias (${Object.keys(MODEL_ALIASES).join(", ")}) or a claude*, gpt* or o<digit>* model id`,
-});
-
-const snowflake = optionalMatching(/^\d{15,22}$/, "must be a Discord snowflake id");
-const SLACK_TEAMS = "must be comma-separated Slack team ids (T…, or E… for an Enterprise Grid)";
-const CHANNELS = "must be comma-separated Slack (C…, G…, D…) or Discord channel ids";
-const USERS = "must be comma-separated Slack (U…, W…) or Discord user ids";
 
 /** One configuration field: the variable it is read from and the schema that validates it. */
 interface Variable<Name extends string = string, Schema extends z.ZodType = z.ZodType> {
@@ -142,9 +137,9 @@ const CONFIG_VARIABLES = {
   },
   /** Who may talk to the agent: comma-separated ids, unset = everyone (`core/chat/access.ts`). */
   access: {
-    slackTeams: read("ALLOWED_SLACK_TEAMS", optionalIdList(/^[TE][A-Z0-9]+$/, SLACK_TEAMS)),
-    channels: read("ALLOWED_CHANNELS", optionalIdList(/^([CGD][A-Z0-9]+|\d{15,22})$/, CHANNELS)),
-    users: read("ALLOWED_USERS", optionalIdList(/^([UW][A-Z0-9]+|\d{15,22})$/, USERS)),
+    slackTeams: read("ALLOWED_SLACK_TEAMS", slackTeamList),
+    channels: read("ALLOWED_CHANNELS", channelList),
+    users: read("ALLOWED_USERS", userList),
   },
   arcadedb: {
     /** `http://host:2480/{database}`; unset selects the embedded search backend. */
@@ -211,17 +206,7 @@ const CONFIG_VARIABLES = {
   chatQueueUrl: read("CHAT_QUEUE_URL", optionalUrl),
   archiveQueueUrl: read("ARCHIVE_QUEUE_URL", optionalUrl),
   /** HTTP port of the local stack; 0 picks a free port. */
-  port: read(
-    "PORT",
-    withDefault(
-      "3000",
-      z
-        .string()
-        .regex(/^\d{1,5}$/, "must be a port number")
-        .transform(Number)
-        .pipe(z.number().max(65535, "must be a port number")),
-    ),
-  ),
+  port: read("PORT", portNumber),
   dataDir: read("DATA_DIR", withDefault("./.data", z.string())),
   /** Chat jobs the local stack runs at once; one conversation's jobs run in order. */
   localChatConcurrency: read(

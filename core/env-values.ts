@@ -1,4 +1,5 @@
 import * as z from "zod";
+import { MODEL_ALIASES, resolveModel } from "./constants/models";
 
 /**
  * Schemas of environment-variable values, the building blocks of `CONFIG_VARIABLES` in
@@ -120,3 +121,42 @@ export function optionalIdList(item: RegExp, error: string) {
       .optional(),
   );
 }
+
+/** An optional model alias or id that `resolveModel` can route (`DEFAULT_MODEL`, …). */
+export const modelSchema = optionalString.refine(
+  (v) => v === undefined || resolveModel(v) !== undefined,
+  {
+    error: `must be an alias (${Object.keys(MODEL_ALIASES).join(", ")}) or a claude*, gpt* or o<digit>* model id`,
+  },
+);
+
+/** An optional Discord snowflake id (https://discord.com/developers/docs/reference#snowflakes). */
+export const snowflake = optionalMatching(/^\d{15,22}$/, "must be a Discord snowflake id");
+
+/** `ALLOWED_SLACK_TEAMS`: Slack team ids (`T…`, or `E…` for an Enterprise Grid). */
+export const slackTeamList = optionalIdList(
+  /^[TE][A-Z0-9]+$/,
+  "must be comma-separated Slack team ids (T…, or E… for an Enterprise Grid)",
+);
+
+/** `ALLOWED_CHANNELS`: Slack (`C…`, `G…`, `D…`) or Discord channel ids. */
+export const channelList = optionalIdList(
+  /^([CGD][A-Z0-9]+|\d{15,22})$/,
+  "must be comma-separated Slack (C…, G…, D…) or Discord channel ids",
+);
+
+/** `ALLOWED_USERS`: Slack (`U…`, `W…`) or Discord user ids. */
+export const userList = optionalIdList(
+  /^([UW][A-Z0-9]+|\d{15,22})$/,
+  "must be comma-separated Slack (U…, W…) or Discord user ids",
+);
+
+/** A TCP port, 0–65535 (0 picks a free port); default 3000. */
+export const portNumber = withDefault(
+  "3000",
+  z
+    .string()
+    .regex(/^\d{1,5}$/, "must be a port number")
+    .transform(Number)
+    .pipe(z.number().max(65535, "must be a port number")),
+);

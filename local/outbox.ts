@@ -3,7 +3,6 @@ import type { Logger } from "@aws-lambda-powertools/logger";
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { DeleteCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { type ChatJob, chatJobSchema } from "../core/chat/job";
-import type { ReplyRecord } from "../core/chat/turn";
 import { REPLY_IDEMPOTENCY_TTL_SECONDS, type ReplyState } from "../core/compose/worker";
 import { CHAT_OUTBOX_PK, chatOutboxKey } from "../core/memory/table/keys";
 import { type TableOptions, TTL_ATTRIBUTE } from "../core/memory/table/table";
