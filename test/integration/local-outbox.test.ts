@@ -89,7 +89,7 @@ describe("local chat outbox", () => {
     const worker = buildWorkerDeps(config, aws);
     const handler = createChatWorkerHandler({
       ...worker,
-      runTurn: removingFromOutbox(outbox, worker.runTurn),
+      runJob: removingFromOutbox(outbox, worker.runJob),
     });
     const [body] = await receiveJson(aws.sqs, queue.url);
     const result = await handler(sqsEvent([body]), localLambdaContext("chat-worker", 30_000));
