@@ -15,9 +15,9 @@ import { PreferenceStore } from "../memory/preferences";
 import { createRecall } from "../memory/recall";
 import { TTL_ATTRIBUTE } from "../memory/table/table";
 import { buildArchiveRequester } from "./archiver";
-import type { AwsClients } from "./aws";
+import { type AwsClients, memoryTable } from "./aws";
 import { buildProviderManager } from "./llm";
-import { buildLongTermMemory, type LongTermMemory, memoryTable } from "./memory";
+import { buildLongTermMemory, type LongTermMemory } from "./memory";
 import { buildReplyRouter } from "./repliers";
 
 /** How long a finished reply is remembered for redeliveries, seconds (SQS retention max is

@@ -8,8 +8,8 @@ import { describeIssue } from "../../ingress/zod-issue";
 import type { KadiBinding, ParsedMention, RelayCall } from "../adapter";
 import { readAddress } from "../address";
 import { instantMs, loggableId, optionalText, requiredText } from "../kadi-fields";
-import { snowflakeTime } from "./interactions";
 import { DISCORD_MAX_MESSAGE_CHARS } from "./limits";
+import { snowflakeTime } from "./snowflake";
 
 /**
  * A Discord mention as the broker's Discord agent publishes it: `{id, user, username, text,
