@@ -373,7 +373,9 @@ export function loadConfig(
   const linked = linkedVariables(resources);
   const env = { ...(options.env ?? process.env), ...linked.values };
   const problems: string[] = [...linked.problems];
-  const parsed = envSchema.safeParse(env);
+  // Parsed once per container, so without zod's JIT: compiling a fast parser for this object
+  // first made the first call take about 13 ms instead of 6 ms on the bench VM.
+  const parsed = envSchema.safeParse(env, { jitless: true });
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const variable = String(issue.path[0] ?? "environment");

@@ -50,7 +50,7 @@ export function createApp(deps: IngressDeps): Hono {
   // Every webhook is verified on its raw body, so each one gets the body as sent.
   for (const route of deps.webhooks) {
     app.post(route.path, limit, async (c: Context) => {
-      const result = await runWebhook(route.webhook, deps.pipeline, {
+      const result = await runWebhook(await route.webhook(), deps.pipeline, {
         rawBody: await c.req.text(),
         headers: (name) => c.req.header(name),
       });
@@ -98,13 +98,17 @@ interface HttpLambdaResult {
 export function createLambdaHandler(
   deps: IngressDeps,
 ): (event: LambdaEvent, context: LambdaContext) => Promise<unknown> {
-  const viaHono = handle(createApp(deps));
+  // Built on the first request that needs it: a cold start serving a webhook never does.
+  let viaHono: ReturnType<typeof handle> | undefined;
   const routes = new Map(deps.webhooks.map((route) => [route.path, route]));
   return async (event, context) => {
     const http = event as unknown as HttpLambdaEvent;
     const method = http.requestContext?.http?.method ?? http.httpMethod;
     const route = routes.get(http.rawPath ?? http.path ?? "");
-    if (method !== "POST" || !route) return viaHono(event, context);
+    if (method !== "POST" || !route) {
+      viaHono ??= handle(createApp(deps));
+      return viaHono(event, context);
+    }
     return webhookFromLambda(deps, route, http);
   };
 }
@@ -125,7 +129,7 @@ async function webhookFromLambda(
     if (value !== undefined) headers[name.toLowerCase()] = value;
   }
   try {
-    const result = await runWebhook(route.webhook, deps.pipeline, {
+    const result = await runWebhook(await route.webhook(), deps.pipeline, {
       rawBody: bytes ? bytes.toString("utf8") : raw,
       headers: (name) => headers[name],
     });
@@ -150,7 +154,11 @@ function json(
 
 let lambdaHandler: ReturnType<typeof createLambdaHandler> | undefined;
 
-/** Lambda entry point (function URL or API Gateway); dependencies built once per container. */
+/**
+ * Lambda entry point (function URL or API Gateway). The shared dependencies are built on the
+ * first invocation and each route's own on its first request, once per container (see
+ * `buildIngressDeps`).
+ */
 export function handler(event: LambdaEvent, context: LambdaContext) {
   if (!lambdaHandler) {
     const config = loadConfig({ required: ["CHAT_QUEUE_URL"] });

@@ -1,4 +1,5 @@
 import { loadConfig } from "../core/config";
+import { NODEJS_BUNDLING } from "./bundling";
 
 /**
  * Non-secret variables taken from the deploying shell (`process.env` when `sst deploy` runs)
@@ -57,9 +58,11 @@ export function functionEnvironment(
 /**
  * Settings every function shares. Node.js 22: Node.js 20 left upstream support in April 2026,
  * and the code targets ES2022. arm64 (Graviton) costs about 20 % less per GB-second than x86
- * and every dependency is plain JavaScript.
+ * and every dependency is plain JavaScript. Bundling (AWS SDK bundled in, module-first
+ * resolution, code splitting, minified): see {@link NODEJS_BUNDLING}.
  */
 export const FUNCTION_DEFAULTS = {
   runtime: "nodejs22.x",
   architecture: "arm64",
+  nodejs: NODEJS_BUNDLING,
 } as const;

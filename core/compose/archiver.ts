@@ -8,9 +8,9 @@ import { type ArchiveRequester, createArchiveRequester } from "../memory/archive
 import { type ArchiveOutcome, type ArchiverDeps, createArchiver } from "../memory/archiver";
 import { ConversationStore } from "../memory/conversations";
 import { SqsArchiveQueue } from "../queue/archive-queue";
-import type { AwsClients } from "./aws";
+import { type AwsClients, memoryTable } from "./aws";
 import { buildProviderManager } from "./llm";
-import { buildLongTermMemory, type LongTermMemory, memoryTable } from "./memory";
+import { buildLongTermMemory, type LongTermMemory } from "./memory";
 import { buildSpend } from "./spend";
 
 /**

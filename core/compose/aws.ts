@@ -2,6 +2,7 @@ import { DynamoDBClient, type DynamoDBClientConfig } from "@aws-sdk/client-dynam
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { Config } from "../config";
+import type { TableOptions } from "../memory/table/table";
 
 /** The AWS clients one container shares. */
 export interface AwsClients {
@@ -35,4 +36,12 @@ export function createAwsClients(
     ...(config.aws.sqsEndpoint ? { endpoint: config.aws.sqsEndpoint } : {}),
   });
   return { dynamodb, documents, sqs };
+}
+
+/** The single table every memory store lives in (`MEMORY_TABLE_NAME`), as the stores take it. */
+export function memoryTable(
+  config: Pick<Config, "memoryTableName">,
+  aws: AwsClients,
+): TableOptions {
+  return { client: aws.documents, tableName: config.memoryTableName };
 }

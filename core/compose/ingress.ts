@@ -1,26 +1,34 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { type Config, ConfigError } from "../config";
 import { configuredComponents, type HealthReport } from "../health";
-import { type HealthRecord, HealthRecordStore } from "../health-check/records";
+import type { HealthRecord, HealthRecordStore } from "../health-check/records";
 import type { PipelineDeps, Webhook } from "../ingress/pipeline";
-import { type KadiIngressDeps, kadiWebhook } from "../kadi/ingress";
+import type { KadiIngressDeps } from "../kadi/ingress";
 import { createLogger } from "../logger";
 import { DedupeStore } from "../memory/dedupe";
-import { PreferenceStore } from "../memory/preferences";
-import { type DailyProviderTokens, TokenUsageStore } from "../memory/token-usage";
-import type { WebhookServices } from "../platforms/adapter";
+import type { PreferenceStore } from "../memory/preferences";
+import type { DailyProviderTokens, TokenUsageStore } from "../memory/token-usage";
+import type { ForgetConversation, WebhookServices } from "../platforms/adapter";
 import { type ChatJobSink, SqsChatQueue } from "../queue/chat-queue";
-import type { AwsClients } from "./aws";
-import { buildForgetConversation, memoryTable } from "./memory";
+import { once } from "../resilience/once";
+import { type AwsClients, memoryTable } from "./aws";
 import { botUserIds, PLATFORM_ADAPTERS } from "./platforms";
 
 /** The route of broker deliveries pushed over HTTP. */
 export const KADI_EVENTS_PATH = "/kadi/events";
 
-/** One webhook route: `POST {path}` runs `webhook` through the shared pipeline. */
+/**
+ * One webhook route: `POST {path}` runs the route's webhook through the shared pipeline. The
+ * webhook is built on the route's first request, once per container (see
+ * {@link buildIngressDeps}); a failed build is not kept, so the next request tries again.
+ */
 export interface WebhookRoute {
   path: string;
-  webhook: Webhook<unknown>;
+  /**
+   * The route's webhook, built (its modules loaded) on the first call and shared after that.
+   * @throws whatever building it threw; callers answer 500.
+   */
+  webhook: () => Promise<Webhook<unknown>>;
 }
 
 /** Everything the HTTP ingress needs. Deliberately free of LLM and platform Web API clients,
@@ -43,6 +51,15 @@ export interface IngressDeps {
  * Composition root of the ingress: one call per container (Lambda) or per process (local
  * stack, tests), with the clients passed in. `overrides` replace what would be built from
  * `config` (tests: a failing queue, a counting `/forget`).
+ *
+ * Only what every route shares (config, logger, dedupe store, chat queue) is built here. Each
+ * route's own pieces are built on its first request, once per container: a webhook's module
+ * (schemas, signature library) is loaded then, `/forget`'s long-term memory (with its embedded
+ * index) on the first `/forget`, the health-check record store on the first `/health?deep=1`.
+ * A cold start serving a Slack mention therefore loads and builds nothing of Discord, KĀDI or
+ * the health check (docs/benchmarks.md, "Cold start: import + first mention, as deployed").
+ * Each build is logged at debug level as `ingress route built` with its path and duration in
+ * ms. Routes, and which requests reach them, are the same as when everything was built here.
  * @throws {ConfigError} when `CHAT_QUEUE_URL` is missing.
  */
 export function buildIngressDeps(
@@ -59,36 +76,80 @@ export function buildIngressDeps(
   if (!config.chatQueueUrl) throw new ConfigError(["CHAT_QUEUE_URL: is required"]);
   const logger = overrides.logger ?? createLogger("ingress", config.logLevel);
   const now = overrides.now ?? Date.now;
-  const report = configuredComponents(config);
-  const records =
-    overrides.healthRecords ??
-    new HealthRecordStore({ client: aws.documents, tableName: config.memoryTableName });
-  const tokens = overrides.tokenUsage ?? new TokenUsageStore({ ...memoryTable(config, aws), now });
   const pipeline: PipelineDeps = {
     dedupe: new DedupeStore({ ...memoryTable(config, aws), now }),
     queue: overrides.queue ?? new SqsChatQueue(aws.sqs, config.chatQueueUrl),
     logger,
     now,
   };
-  const services: WebhookServices = {
-    forget: overrides.forget ?? buildForgetConversation(config, aws),
-    preferences: overrides.preferences ?? new PreferenceStore(memoryTable(config, aws)),
-  };
-  const webhooks: WebhookRoute[] = Object.values(PLATFORM_ADAPTERS).map((adapter) => ({
-    path: adapter.path,
-    webhook: adapter.webhook(config, services),
-  }));
-  webhooks.push({
-    path: KADI_EVENTS_PATH,
-    webhook: kadiWebhook(kadiIngressDeps(config, pipeline)),
+  const services = lazyServices(config, aws, overrides);
+  const route = (path: string, build: () => Promise<Webhook<unknown>>): WebhookRoute => ({
+    path,
+    webhook: once(async () => {
+      const started = performance.now();
+      const webhook = await build();
+      logger.debug("ingress route built", { path, ms: performance.now() - started });
+      return webhook;
+    }),
+  });
+  const webhooks = Object.values(PLATFORM_ADAPTERS).map((adapter) =>
+    route(adapter.path, () => adapter.webhook(config, services)),
+  );
+  webhooks.push(
+    route(KADI_EVENTS_PATH, async () => {
+      const { kadiWebhook } = await import("../kadi/ingress");
+      return kadiWebhook(kadiIngressDeps(config, pipeline));
+    }),
+  );
+  let report: HealthReport | undefined;
+  const records = once(async () => {
+    if (overrides.healthRecords) return overrides.healthRecords;
+    const { HealthRecordStore } = await import("../health-check/records");
+    return new HealthRecordStore(memoryTable(config, aws));
+  });
+  const tokens = once(async (): Promise<Pick<TokenUsageStore, "providerTotals">> => {
+    if (overrides.tokenUsage) return overrides.tokenUsage;
+    const { TokenUsageStore } = await import("../memory/token-usage");
+    return new TokenUsageStore({ ...memoryTable(config, aws), now });
   });
   return {
     webhooks,
     pipeline,
-    health: () => report,
-    healthRecords: () => records.readAll(),
-    tokenUsage: () => tokens.providerTotals(),
+    health: () => {
+      report ??= configuredComponents(config);
+      return report;
+    },
+    healthRecords: async () => (await records()).readAll(),
+    tokenUsage: async () => (await tokens()).providerTotals(),
     logger,
+  };
+}
+
+/**
+ * The services platform commands use, each built on its first use: `/forget` loads and builds
+ * the long-term memory (summaries and index) on its first call, `/model` its preference store.
+ */
+function lazyServices(
+  config: Config,
+  aws: AwsClients,
+  overrides: Partial<WebhookServices>,
+): WebhookServices {
+  const forget = once(async (): Promise<ForgetConversation> => {
+    if (overrides.forget) return overrides.forget;
+    const { buildForgetConversation } = await import("./memory");
+    return buildForgetConversation(config, aws);
+  });
+  const preferences = once(async (): Promise<WebhookServices["preferences"]> => {
+    if (overrides.preferences) return overrides.preferences;
+    const { PreferenceStore } = await import("../memory/preferences");
+    return new PreferenceStore(memoryTable(config, aws));
+  });
+  return {
+    forget: async (ref) => (await forget())(ref),
+    preferences: {
+      put: async (...args: Parameters<PreferenceStore["put"]>) =>
+        (await preferences()).put(...args),
+    },
   };
 }
 

@@ -13,9 +13,9 @@ import type { KadiClient, KadiClientOptions } from "../kadi/types";
 import { DedupeStore } from "../memory/dedupe";
 import { KnowledgeStore } from "../memory/knowledge";
 import type { ChatJobSink } from "../queue/chat-queue";
-import type { AwsClients } from "./aws";
+import { type AwsClients, memoryTable } from "./aws";
 import { kadiIngressDeps } from "./ingress";
-import { buildLongTermMemory, type LongTermMemory, memoryTable } from "./memory";
+import { buildLongTermMemory, type LongTermMemory } from "./memory";
 import { PLATFORM_ADAPTERS } from "./platforms";
 
 /**

@@ -5,19 +5,10 @@ import { createLongTermIndex, type LongTermIndexDeps } from "../memory/long-term
 import { SummaryStore } from "../memory/long-term/summaries";
 import type { LongTermIndex } from "../memory/long-term/types";
 import type { ConversationRef } from "../memory/table/keys";
-import type { TableOptions } from "../memory/table/table";
-import type { AwsClients } from "./aws";
+import { type AwsClients, memoryTable } from "./aws";
 
 // Kept apart from compose/archiver.ts (which pulls in the LLM SDKs) so the ingress can build
 // `/forget` without bundling them.
-
-/** The single table every memory store lives in (`MEMORY_TABLE_NAME`), as the stores take it. */
-export function memoryTable(
-  config: Pick<Config, "memoryTableName">,
-  aws: AwsClients,
-): TableOptions {
-  return { client: aws.documents, tableName: config.memoryTableName };
-}
 
 /** The long-term memory pieces every entry point shares: durable copies and the index. */
 export interface LongTermMemory {

@@ -4,8 +4,7 @@ import { createSpend, type Spend, type TokenMetricsPublisher } from "../chat/spe
 import type { Config } from "../config";
 import { METRICS_NAMESPACE } from "../constants/logging";
 import { TokenUsageStore } from "../memory/token-usage";
-import type { AwsClients } from "./aws";
-import { memoryTable } from "./memory";
+import { type AwsClients, memoryTable } from "./aws";
 
 /**
  * The token budget and accounting of one entry point (chat worker, KĀDI listener, archiver):

@@ -24,9 +24,9 @@ import { PreferenceStore } from "../memory/preferences";
 import { createRecall } from "../memory/recall";
 import { TTL_ATTRIBUTE } from "../memory/table/table";
 import { buildArchiveRequester } from "./archiver";
-import type { AwsClients } from "./aws";
+import { type AwsClients, memoryTable } from "./aws";
 import { buildProviderManager } from "./llm";
-import { buildLongTermMemory, type LongTermMemory, memoryTable } from "./memory";
+import { buildLongTermMemory, type LongTermMemory } from "./memory";
 import { buildReplyRouter } from "./repliers";
 import { buildSpend } from "./spend";
 

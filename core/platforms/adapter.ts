@@ -18,7 +18,10 @@ export type ForgetConversation = (
   ref: ConversationRef,
 ) => Promise<{ messages: number; summaries: number }>;
 
-/** What a platform's webhook may use besides the configuration, built once per container. */
+/**
+ * What a platform's webhook may use besides the configuration, one per container; the ingress
+ * builds each service on its first use.
+ */
 export interface WebhookServices {
   /** Backs commands that clear a conversation (Discord's `/forget`). */
   forget: ForgetConversation;
@@ -83,7 +86,11 @@ export interface PlatformAdapter {
   readonly platform: Platform;
   /** Route of the webhook, e.g. `/slack/events`. */
   readonly path: string;
-  /** Builds the webhook from the configuration; see {@link Webhook}. */
-  webhook(config: Config, services: WebhookServices): Webhook<unknown>;
+  /**
+   * Builds the webhook from the configuration; see {@link Webhook}. Loads the webhook's module
+   * (schemas, signature library) on the call, so that a cold start evaluates only the webhooks
+   * it serves: the ingress calls this on the route's first request.
+   */
+  webhook(config: Config, services: WebhookServices): Promise<Webhook<unknown>>;
   readonly kadi: KadiBinding;
 }

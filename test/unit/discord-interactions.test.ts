@@ -11,8 +11,8 @@ import {
   modelSetMessage,
   PONG,
   routeInteraction,
-  snowflakeTime,
 } from "../../core/platforms/discord/interactions";
+import { snowflakeTime } from "../../core/platforms/discord/snowflake";
 import {
   askInteraction,
   commandInteraction,

@@ -5,12 +5,11 @@
  */
 import type { PlatformAdapter } from "../adapter";
 import { discordKadiBinding } from "./kadi";
-import { discordWebhook } from "./webhook";
 
 /** Discord's {@link PlatformAdapter}. */
 export const discordPlatform: PlatformAdapter = {
   platform: "discord",
   path: "/discord/interactions",
-  webhook: (config, services) => discordWebhook(config, services),
+  webhook: async (config, services) => (await import("./webhook")).discordWebhook(config, services),
   kadi: discordKadiBinding,
 };

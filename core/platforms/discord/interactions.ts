@@ -2,8 +2,7 @@
  * Discord interaction payloads and the pure decision of what to do with one.
  *
  * Formats: https://discord.com/developers/docs/interactions/receiving-and-responding
- * (interaction object, interaction response object) and
- * https://discord.com/developers/docs/reference#snowflakes (snowflake timestamps).
+ * (interaction object, interaction response object).
  */
 import {
   InteractionResponseFlags,
@@ -23,17 +22,7 @@ import {
   DISCORD_MAX_OPTIONS,
 } from "./limits";
 
-/** Discord's epoch, 2015-01-01T00:00:00Z, in epoch milliseconds. */
-export const DISCORD_EPOCH_MS = 1_420_070_400_000n;
-
-/**
- * When a snowflake was created, epoch milliseconds: the top 42 bits count milliseconds since
- * {@link DISCORD_EPOCH_MS}. An interaction id therefore tells when the user ran the command.
- * @throws {SyntaxError} if `id` is not a decimal integer string.
- */
-export function snowflakeTime(id: string): number {
-  return Number((BigInt(id) >> 22n) + DISCORD_EPOCH_MS);
-}
+import { snowflakeTime } from "./snowflake";
 
 const snowflake = z.string().regex(/^\d{1,20}$/, "must be a snowflake");
 

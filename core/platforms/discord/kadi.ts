@@ -15,12 +15,12 @@ import {
   requiredId,
   requiredText,
 } from "../kadi-fields";
-import { snowflakeTime } from "./interactions";
 import {
   DISCORD_MAX_CHANNEL_NAME_CHARS,
   DISCORD_MAX_INCOMING_MESSAGE_CHARS,
   DISCORD_MAX_MESSAGE_CHARS,
 } from "./limits";
+import { snowflakeTime } from "./snowflake";
 
 /**
  * A Discord mention as the broker's Discord agent publishes it: `{id, user, username, text,

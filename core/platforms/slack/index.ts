@@ -5,12 +5,11 @@
  */
 import type { PlatformAdapter } from "../adapter";
 import { slackKadiBinding } from "./kadi";
-import { slackWebhook } from "./webhook";
 
 /** Slack's {@link PlatformAdapter}. */
 export const slackPlatform: PlatformAdapter = {
   platform: "slack",
   path: "/slack/events",
-  webhook: (config) => slackWebhook(config),
+  webhook: async (config) => (await import("./webhook")).slackWebhook(config),
   kadi: slackKadiBinding,
 };
