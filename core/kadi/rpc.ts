@@ -7,6 +7,7 @@
  * `String(id)`). Behaviour: README.md, "Connecting to a KĀDI broker".
  */
 import type { Logger } from "@aws-lambda-powertools/logger";
+import { loggableOrShape } from "../ingress/log-fields";
 import { KadiError } from "./errors";
 import {
   AbilityPendingResultSchema,
@@ -161,7 +162,8 @@ export class RpcCorrelator {
       case "failure": {
         const settle = answer.id === null ? undefined : this.#pending.get(String(answer.id));
         if (settle === undefined) {
-          this.#logger.warn("KADI error without a matching request", { error: answer.error });
+          // The broker's error may carry `data` of any shape: its code is what is worth a line.
+          this.#logger.warn("KADI error without a matching request", { code: answer.error.code });
           return;
         }
         settle({ ok: false, error: errorFromWire(answer.error) });
@@ -192,7 +194,9 @@ export class RpcCorrelator {
     const settle = this.#abilityWaiters.get(String(requestId));
     if (settle === undefined) {
       // Typically the answer to a call that already timed out on our side.
-      this.#logger.info("KADI ability response without a waiting call", { requestId });
+      this.#logger.info("KADI ability response without a waiting call", {
+        requestId: loggableOrShape(requestId),
+      });
       return;
     }
     if (error === undefined || error === null) {

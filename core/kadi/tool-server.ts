@@ -6,6 +6,7 @@
  * other failure of the handler.
  */
 import type { Logger } from "@aws-lambda-powertools/logger";
+import { loggableOrShape } from "../ingress/log-fields";
 import { isKadiError, JSON_RPC_ERRORS } from "./errors";
 import {
   AbilityRequestParamsSchema,
@@ -70,7 +71,11 @@ export class ToolServer {
       return encodeResult(id, result);
     } catch (error) {
       const invalidParams = isKadiError(error) && error.kind === "invalid_params";
-      this.#logger.warn("KADI tool failed", { toolName, requestId: id, error });
+      this.#logger.warn("KADI tool failed", {
+        toolName,
+        requestId: loggableOrShape(id),
+        error,
+      });
       return encodeError(id, {
         code: invalidParams ? JSON_RPC_ERRORS.invalidParams : JSON_RPC_ERRORS.toolFailed,
         message: error instanceof Error ? error.message : String(error),

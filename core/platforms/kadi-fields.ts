@@ -27,6 +27,26 @@ export function messageText(maxChars: number) {
 }
 
 /**
+ * The fields every published mention has, whatever the platform: `{id, user, text, channel,
+ * ts, bot_id, timestamp}`. Only `id`, `user`, `text` and `channel` are required; `bot_id` names
+ * the mentioned bot, `timestamp` is the time of publication. Unknown fields are ignored. A
+ * platform extends it with its own fields and its text bound.
+ *
+ * @param maxTextChars - the platform's longest message, characters.
+ */
+export function mentionSchema(maxTextChars: number) {
+  return z.looseObject({
+    id: requiredId,
+    user: requiredId,
+    text: messageText(maxTextChars),
+    channel: requiredId,
+    ts: optionalId,
+    bot_id: optionalId,
+    timestamp: optionalId,
+  });
+}
+
+/**
  * Epoch ms of a publisher's time field: Slack-style `seconds.micros`, epoch seconds, epoch ms,
  * or an ISO 8601 time; `undefined` for anything else.
  */

@@ -7,14 +7,7 @@ import * as z from "zod";
 import { describeIssue } from "../../ingress/zod-issue";
 import type { KadiBinding, ParsedMention, RelayCall } from "../adapter";
 import { readAddress } from "../address";
-import {
-  instantMs,
-  loggableId,
-  messageText,
-  optionalId,
-  requiredId,
-  requiredText,
-} from "../kadi-fields";
+import { instantMs, loggableId, mentionSchema, optionalId, requiredText } from "../kadi-fields";
 import {
   DISCORD_MAX_CHANNEL_NAME_CHARS,
   DISCORD_MAX_INCOMING_MESSAGE_CHARS,
@@ -31,17 +24,10 @@ import { snowflakeTime } from "./snowflake";
  * unknown fields are ignored. Ids, names and times are at most 64 characters (`channelName`
  * 100), `text` at most 4000 (Discord's own bounds).
  */
-export const kadiDiscordEventSchema = z.looseObject({
-  id: requiredId,
-  user: requiredId,
+export const kadiDiscordEventSchema = mentionSchema(DISCORD_MAX_INCOMING_MESSAGE_CHARS).extend({
   username: optionalId,
-  text: messageText(DISCORD_MAX_INCOMING_MESSAGE_CHARS),
-  channel: requiredId,
   channelName: z.string().max(DISCORD_MAX_CHANNEL_NAME_CHARS).nullish(),
   guild: optionalId,
-  ts: optionalId,
-  bot_id: optionalId,
-  timestamp: optionalId,
 });
 
 /** See {@link kadiDiscordEventSchema}. */

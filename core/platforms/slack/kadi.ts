@@ -8,14 +8,7 @@ import { MESSAGE_TEXT_MAX_CHARS } from "../../constants/limits";
 import { describeIssue } from "../../ingress/zod-issue";
 import type { KadiBinding, ParsedMention } from "../adapter";
 import { readAddress } from "../address";
-import {
-  instantMs,
-  loggableId,
-  messageText,
-  optionalId,
-  requiredId,
-  requiredText,
-} from "../kadi-fields";
+import { instantMs, loggableId, mentionSchema, optionalId, requiredText } from "../kadi-fields";
 import { SLACK_TS, slackChatJob, stripMentions } from "./events";
 import { SLACK_MAX_MESSAGE_CHARS } from "./limits";
 
@@ -27,15 +20,8 @@ import { SLACK_MAX_MESSAGE_CHARS } from "./limits";
  * strings); every other field may be absent or `null`, and unknown fields are ignored. Ids and
  * times are at most 64 characters, `text` at most 40 000 (Slack's own bounds).
  */
-export const kadiSlackEventSchema = z.looseObject({
-  id: requiredId,
-  user: requiredId,
-  text: messageText(MESSAGE_TEXT_MAX_CHARS),
-  channel: requiredId,
+export const kadiSlackEventSchema = mentionSchema(MESSAGE_TEXT_MAX_CHARS).extend({
   thread_ts: optionalId,
-  ts: optionalId,
-  bot_id: optionalId,
-  timestamp: optionalId,
 });
 
 /** See {@link kadiSlackEventSchema}. */
