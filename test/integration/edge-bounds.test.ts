@@ -1,19 +1,10 @@
-/**
- * Issue 13, item 3: bad input at the edge gets a clear 4xx naming the field, never a 500, and
- * nothing of a payload's values reaches the log. Through the real app (`createApp`) against
- * DynamoDB Local and the SQS emulator, with a real Powertools logger whose records are captured
- * (so what it cannot serialise fails here as in production).
- */
-import { PurgeQueueCommand } from "@aws-sdk/client-sqs";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { ChatJob } from "../../core/chat/job";
 import type { AwsClients } from "../../core/compose/aws";
-import { buildIngressDeps } from "../../core/compose/ingress";
 import type { Config } from "../../core/config";
 import { KEY_ID_MAX_BYTES, PLATFORM_ID_MAX_CHARS } from "../../core/constants/limits";
-import { SqsChatQueue } from "../../core/queue/chat-queue";
-import { createApp } from "../../functions/http";
-import { queueDepth, testAws, testConfig } from "../support/aws";
+import type { createApp } from "../../functions/http";
+import { queueDepth } from "../support/aws";
 import { askInteraction, type DiscordTestKeys } from "../support/discord";
 import { captureLog } from "../support/log-capture";
 import { appMentionEnvelope } from "../support/slack";
@@ -21,8 +12,9 @@ import {
   deeplyNested,
   EDGE_DISCORD_BOT,
   EDGE_SLACK_BOT,
-  edgeWebhookEnv,
+  type EdgeIngress,
   signFor,
+  startEdgeIngress,
   type WebhookPath,
   withRawJson,
 } from "../support/webhooks";
@@ -34,34 +26,18 @@ let aws: AwsClients;
 let config: Config;
 let keys: DiscordTestKeys;
 let app: ReturnType<typeof createApp>;
+let ingress: EdgeIngress;
 const log = captureLog("edge-test");
-const enqueued: ChatJob[] = [];
+let enqueued: ChatJob[] = [];
 
 beforeAll(async () => {
-  const webhookEnv = edgeWebhookEnv();
-  keys = webhookEnv.keys;
-  const setup = await testAws(testConfig(webhookEnv.env), { queue: `edge-${Date.now()}` });
-  aws = setup.aws;
-  config = setup.config;
-  const queue = new SqsChatQueue(aws.sqs, config.chatQueueUrl as string);
-  app = createApp(
-    buildIngressDeps(config, aws, {
-      logger: log.logger,
-      // The real queue, counted: what the ingress enqueued is on the emulator's queue too.
-      queue: {
-        enqueue: async (job) => {
-          enqueued.push(job);
-          await queue.enqueue(job);
-        },
-      },
-    }),
-  );
+  ingress = await startEdgeIngress("edge", log.logger);
+  ({ aws, config, keys, app, enqueued } = ingress);
 });
 
 beforeEach(async () => {
-  enqueued.length = 0;
   log.lines.length = 0;
-  await aws.sqs.send(new PurgeQueueCommand({ QueueUrl: config.chatQueueUrl }));
+  await ingress.reset();
 });
 
 async function post(path: WebhookPath, body: string) {

@@ -1,27 +1,11 @@
-/**
- * Property-based suite over the three webhooks (issue 13, item 3), through the real app
- * (`createApp(buildIngressDeps(…))`) against DynamoDB Local and the SQS emulator. Every body is
- * signed with the test secrets, so it passes verification and reaches parsing and routing.
- *
- * For any byte string, any JSON value, and any mutation of a real envelope (a field dropped,
- * nulled, retyped, made too long, nested 10 000 levels deep, or filled with emoji, astral
- * characters, controls or lone surrogates), the answer is never a 5xx; a job is enqueued only
- * when the answer says so (Slack and KĀDI `{ok: true}`, Discord's deferred `{type: 5}`), and
- * that job is valid with ids short enough for DynamoDB keys; anything answered otherwise
- * (4xx, or a platform's 200-ack of an ignored event) enqueues nothing; no log record carries a
- * long payload value or fails to serialise. Fixed seed, bounded runs (docs/reliability/edge.md).
- */
-import { PurgeQueueCommand } from "@aws-sdk/client-sqs";
 import fc from "fast-check";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type ChatJob, chatJobSchema } from "../../core/chat/job";
 import type { AwsClients } from "../../core/compose/aws";
-import { buildIngressDeps } from "../../core/compose/ingress";
 import type { Config } from "../../core/config";
 import { CONVERSATION_ID_MAX_CHARS, KEY_ID_MAX_BYTES } from "../../core/constants/limits";
-import { SqsChatQueue } from "../../core/queue/chat-queue";
-import { createApp } from "../../functions/http";
-import { queueDepth, testAws, testConfig } from "../support/aws";
+import type { createApp } from "../../functions/http";
+import { queueDepth } from "../support/aws";
 import {
   askInteraction,
   type DiscordTestKeys,
@@ -34,8 +18,9 @@ import {
   deeplyNested,
   EDGE_DISCORD_BOT,
   EDGE_SLACK_BOT,
-  edgeWebhookEnv,
+  type EdgeIngress,
   signFor,
+  startEdgeIngress,
   type WebhookPath,
   withRawJson,
 } from "../support/webhooks";
@@ -53,34 +38,19 @@ let aws: AwsClients;
 let config: Config;
 let keys: DiscordTestKeys;
 let app: ReturnType<typeof createApp>;
+let ingress: EdgeIngress;
 const log = captureLog("properties");
-const enqueued: ChatJob[] = [];
+let enqueued: ChatJob[] = [];
 /** Outcomes of every request, for the summary printed at the end (docs/reliability/edge.md). */
 const tally = new Map<string, number>();
 
 beforeAll(async () => {
-  const webhookEnv = edgeWebhookEnv();
-  keys = webhookEnv.keys;
-  const setup = await testAws(testConfig(webhookEnv.env), { queue: `props-${Date.now()}` });
-  aws = setup.aws;
-  config = setup.config;
-  const queue = new SqsChatQueue(aws.sqs, config.chatQueueUrl as string);
-  app = createApp(
-    buildIngressDeps(config, aws, {
-      logger: log.logger,
-      queue: {
-        enqueue: async (job) => {
-          await queue.enqueue(job);
-          enqueued.push(job);
-        },
-      },
-    }),
-  );
+  ingress = await startEdgeIngress("props", log.logger);
+  ({ aws, config, keys, app, enqueued } = ingress);
 });
 
 beforeEach(async () => {
-  enqueued.length = 0;
-  await aws.sqs.send(new PurgeQueueCommand({ QueueUrl: config.chatQueueUrl }));
+  await ingress.reset();
 });
 
 afterAll(() => {

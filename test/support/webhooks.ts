@@ -6,7 +6,16 @@
  * body for Discord. Bodies may be any bytes; each is signed exactly as sent.
  */
 import { createHmac, sign } from "node:crypto";
+import type { Logger } from "@aws-lambda-powertools/logger";
+import { PurgeQueueCommand } from "@aws-sdk/client-sqs";
+import type { ChatJob } from "../../core/chat/job";
+import type { AwsClients } from "../../core/compose/aws";
+import { buildIngressDeps } from "../../core/compose/ingress";
+import type { Config } from "../../core/config";
 import { KADI_SIGNATURE_HEADER, KADI_TIMESTAMP_HEADER } from "../../core/kadi/callback";
+import { SqsChatQueue } from "../../core/queue/chat-queue";
+import { createApp } from "../../functions/http";
+import { testAws, testConfig } from "./aws";
 import { type DiscordTestKeys, discordTestKeys, TEST_APPLICATION_ID } from "./discord";
 import { TEST_SIGNING_SECRET } from "./slack";
 
@@ -83,4 +92,51 @@ export function deeplyNested(depth: number): string {
  */
 export function withRawJson(payload: unknown, marker: string, replacement: string): string {
   return JSON.stringify(payload).split(JSON.stringify(marker)).join(replacement);
+}
+
+/** The real ingress app of the edge suites, with what it enqueued counted. */
+export interface EdgeIngress {
+  aws: AwsClients;
+  config: Config;
+  keys: DiscordTestKeys;
+  app: ReturnType<typeof createApp>;
+  /** Jobs the ingress enqueued (each also sent to the emulator's queue), in order. */
+  enqueued: ChatJob[];
+  /** Empties {@link EdgeIngress.enqueued} and purges the chat queue. */
+  reset(): Promise<void>;
+}
+
+/**
+ * The real app (`createApp(buildIngressDeps(...))`) on DynamoDB Local and its own emulator
+ * queue, with the edge suites' secrets and `logger`; a job is counted once the queue took it.
+ */
+export async function startEdgeIngress(name: string, logger: Logger): Promise<EdgeIngress> {
+  const webhookEnv = edgeWebhookEnv();
+  const { aws, config } = await testAws(testConfig(webhookEnv.env), {
+    queue: `${name}-${Date.now()}`,
+  });
+  const queue = new SqsChatQueue(aws.sqs, config.chatQueueUrl as string);
+  const enqueued: ChatJob[] = [];
+  const app = createApp(
+    buildIngressDeps(config, aws, {
+      logger,
+      queue: {
+        enqueue: async (job) => {
+          await queue.enqueue(job);
+          enqueued.push(job);
+        },
+      },
+    }),
+  );
+  return {
+    aws,
+    config,
+    keys: webhookEnv.keys,
+    app,
+    enqueued,
+    async reset() {
+      enqueued.length = 0;
+      await aws.sqs.send(new PurgeQueueCommand({ QueueUrl: config.chatQueueUrl }));
+    },
+  };
 }
