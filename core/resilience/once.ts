@@ -1,6 +1,7 @@
 /**
- * A load done once and shared: what a container builds lazily (the ingress's per-route pieces,
- * `core/compose/ingress.ts`) without letting one failed build fail it for the rest of its life.
+ * A load done once and shared: what a container builds lazily (the ingress's per-route pieces
+ * in `core/compose/ingress.ts`, the ArcadeDB schema setup) without letting one failed build fail
+ * it for the rest of its life.
  */
 
 /**

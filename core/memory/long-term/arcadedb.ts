@@ -8,6 +8,7 @@
  */
 import * as z from "zod";
 import { PLATFORMS } from "../../constants/platforms";
+import { once } from "../../resilience/once";
 import { ArcadeDbClient, type ArcadeDbClientOptions } from "./arcadedb-client";
 import { ArcadeDbError } from "./errors";
 import type { LongTermIndex, SummaryHit, SummaryQuery, SummaryRecord } from "./types";
@@ -123,7 +124,7 @@ export type ArcadeDbIndexOptions = ArcadeDbClientOptions;
 export class ArcadeDbLongTermIndex implements LongTermIndex {
   readonly backend = "arcadedb" as const;
   readonly client: ArcadeDbClient;
-  #ready: Promise<void> | undefined;
+  readonly #ready = once(() => this.#setup());
 
   constructor(options: ArcadeDbIndexOptions) {
     this.client = new ArcadeDbClient(options);
@@ -134,11 +135,7 @@ export class ArcadeDbLongTermIndex implements LongTermIndex {
    * concurrent creator), then runs {@link schemaStatements}. Idempotent.
    */
   ensureReady(): Promise<void> {
-    this.#ready ??= this.#setup().catch((error: unknown) => {
-      this.#ready = undefined;
-      throw error;
-    });
-    return this.#ready;
+    return this.#ready();
   }
 
   /** `UPDATE Summary SET … UPSERT WHERE id = :id`: one record per id however often it runs. */
