@@ -4,8 +4,10 @@ import { GATEWAY_DIALECTS } from "./constants/gateway";
 import { LOG_LEVELS } from "./constants/logging";
 import { ARCHIVE_KEEP_MESSAGES, DEFAULT_ARCHIVE_HIGH_WATER } from "./constants/memory";
 import { LOCAL_CHAT_CONCURRENCY } from "./constants/queues";
-import { HEALTH_CHECK, KADI_LISTENER } from "./constants/timings";
+import { SLACK_ASSISTANT } from "./constants/platforms";
+import { HEALTH_CHECK, KADI_LISTENER, STREAMING } from "./constants/timings";
 import {
+  booleanWithDefault,
   channelList,
   commaSeparated,
   modelSchema,
@@ -15,6 +17,7 @@ import {
   optionalString,
   optionalUrl,
   optionalWsUrl,
+  pipeSeparated,
   portNumber,
   positiveInt,
   slackTeamList,
@@ -86,6 +89,18 @@ const CONFIG_VARIABLES = {
     apiUrl: read(
       "SLACK_API_URL",
       urlWithDefault("https://slack.com/api/").transform((v) => (v.endsWith("/") ? v : `${v}/`)),
+    ),
+    /**
+     * Suggested prompts shown when a person opens the agent's assistant thread, `|`-separated
+     * (Slack shows at most 4); default `SLACK_ASSISTANT.suggestedPrompts`.
+     */
+    suggestedPrompts: read(
+      "SLACK_SUGGESTED_PROMPTS",
+      pipeSeparated(
+        SLACK_ASSISTANT.suggestedPrompts,
+        SLACK_ASSISTANT.maxPrompts,
+        SLACK_ASSISTANT.maxPromptChars,
+      ),
     ),
   },
   discord: {
@@ -168,6 +183,19 @@ const CONFIG_VARIABLES = {
    * may use per UTC day; unset means no limit (docs/reliability/spend.md).
    */
   userDailyTokenBudget: read("USER_DAILY_TOKEN_BUDGET", optionalInt(1_000_000_000_000)),
+  /** How answers are shown while and after they are written (README, "What people see"). */
+  reply: {
+    /** `REPLY_MODEL_FOOTER`: a footer line naming the model (and any fallback); default on. */
+    modelFooter: read("REPLY_MODEL_FOOTER", booleanWithDefault(true)),
+    /**
+     * `LLM_STREAM_IDLE_TIMEOUT_MS`: longest silence between two streamed events before the
+     * stream counts as failed, ms (default 20000).
+     */
+    streamIdleTimeoutMs: read(
+      "LLM_STREAM_IDLE_TIMEOUT_MS",
+      positiveInt(STREAMING.idleTimeoutMs, 120_000, 100),
+    ),
+  },
   /** Admin side of the model gateway, used by `npm run gateway:bootstrap` and the health check. */
   gateway: {
     url: read(

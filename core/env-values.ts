@@ -50,6 +50,39 @@ export function positiveInt(fallback: number, max: number, min = 1) {
   );
 }
 
+/** `true` or `false` (any case), `fallback` when unset. */
+export function booleanWithDefault(fallback: boolean) {
+  return withDefault(
+    String(fallback),
+    z
+      .string()
+      .transform((v) => v.toLowerCase())
+      .pipe(z.enum(["true", "false"], { error: "must be true or false" }))
+      .transform((v) => v === "true"),
+  );
+}
+
+/**
+ * Up to `maxItems` texts separated by `|` (texts may hold commas), each at most `maxChars`
+ * characters; blank entries are dropped; `fallback` when unset.
+ */
+export function pipeSeparated(fallback: readonly string[], maxItems: number, maxChars: number) {
+  return optionalString
+    .transform((v) =>
+      v === undefined
+        ? [...fallback]
+        : v
+            .split("|")
+            .map((item) => item.trim())
+            .filter(Boolean),
+    )
+    .pipe(
+      z
+        .array(z.string().max(maxChars, `each entry must be at most ${maxChars} characters`))
+        .max(maxItems, `must list at most ${maxItems} entries`),
+    );
+}
+
 /** An `http(s)://` URL, `fallback` when unset. */
 export function urlWithDefault(fallback: string) {
   return withDefault(fallback, z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }));

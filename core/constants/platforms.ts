@@ -7,3 +7,23 @@ export const PLATFORMS = ["slack", "discord"] as const;
 
 /** One of {@link PLATFORMS}. */
 export type Platform = (typeof PLATFORMS)[number];
+
+/**
+ * Slack's AI-app surface (https://docs.slack.dev/ai/developing-ai-apps): the default suggested
+ * prompts of `SLACK_SUGGESTED_PROMPTS`, how many Slack shows
+ * (`assistant.threads.setSuggestedPrompts` takes at most 4) and the longest prompt we accept,
+ * the title set when a person opens a new assistant thread, and the loading messages of
+ * `assistant.threads.setStatus` while the agent works.
+ */
+export const SLACK_ASSISTANT = {
+  suggestedPrompts: [
+    "What can you do?",
+    "Summarise what we talked about last time",
+    "Explain this error message to me",
+  ],
+  maxPrompts: 4,
+  maxPromptChars: 200,
+  threadTitle: "New chat",
+  status: "is thinking…",
+  loadingMessages: ["Thinking…", "Reading our earlier conversation…", "Writing the answer…"],
+} as const;

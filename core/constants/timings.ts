@@ -87,3 +87,24 @@ export const KADI_LISTENER = {
  * between get no answer (`core/chat/access-gate.ts`).
  */
 export const ACCESS_REFUSAL_INTERVAL_MS = 60 * 60 * 1000;
+
+/**
+ * Pacing of streamed replies, ms. `idleTimeoutMs` is the default of
+ * `LLM_STREAM_IDLE_TIMEOUT_MS`: the longest silence between two streamed model events before
+ * the stream counts as failed. `editIntervalMs` is the least time between two edits of one
+ * message (Discord allows 5 edits per 5 s per message; Slack's `chat.update` is Tier 3, about
+ * 50 per minute). `appendIntervalMs` is the least time between two `chat.appendStream` calls:
+ * an 8-s answer then costs start + at most 9 appends + stop (≤ 12 calls, issue #11's goal).
+ * `thinkingAfterMs`: with no token by then, a live reply shows that the agent is working.
+ * `discordTokenMs` is how long an interaction token authorises follow-ups (15 minutes,
+ * https://discord.com/developers/docs/interactions/receiving-and-responding#interaction-callback);
+ * `discordTokenMarginMs` is kept free at its end for the answer itself.
+ */
+export const STREAMING = {
+  idleTimeoutMs: 20_000,
+  editIntervalMs: 1_000,
+  appendIntervalMs: 900,
+  thinkingAfterMs: 700,
+  discordTokenMs: 15 * 60 * 1000,
+  discordTokenMarginMs: 60_000,
+} as const;

@@ -66,6 +66,39 @@ export interface Completer {
 }
 
 /**
+ * What the provider manager's `stream` resolves to. On success, `fellBackFrom` is the model the
+ * turn asked for first when another one answered (for the reply's footer). On failure,
+ * `cutOff` tells whether text had already been streamed (`partialText`) when the stream failed:
+ * a cut-off answer is never retried or handed to the other provider, so the person sees one
+ * message, ended with a note.
+ */
+export type StreamResult =
+  | {
+      ok: true;
+      completion: Completion;
+      /** Concrete model id of the failed or skipped first choice, when a fallback answered. */
+      fellBackFrom?: string;
+    }
+  | {
+      ok: false;
+      error: Error & { kind: LlmErrorKind };
+      /** `true` when at least one text delta had been passed to `onText` before the failure. */
+      cutOff: boolean;
+      /** The text streamed before the failure ("" when `cutOff` is false). */
+      partialText: string;
+    };
+
+/**
+ * The streaming slice of the provider manager, which the chat turn depends on. `onText` gets
+ * each text delta as it arrives (never an empty string), only from the provider that answers:
+ * retries and the fallback to the other provider happen only before the first delta. Never
+ * rejects (failures are {@link StreamResult} values); `onText` must not throw.
+ */
+export interface Streamer {
+  stream(input: CompleteInput, onText: (delta: string) => void): Promise<StreamResult>;
+}
+
+/**
  * Failure categories. `auth`, `invalid_request` and `model_not_found` are permanent
  * (never retried); `rate_limit`, `server` (5xx, including Anthropic's 529 overloaded),
  * `timeout` and `network` are transient; `unconfigured` means the provider has no
@@ -91,4 +124,20 @@ export type LlmErrorKind =
 export interface LlmProvider {
   readonly id: ProviderId;
   complete(req: CompletionRequest): Promise<Completion>;
+  /**
+   * Sends one streaming request (Anthropic `messages.stream`, OpenAI chat completions with
+   * `stream: true`), calling `onText` with each non-empty text delta in order, and resolves with
+   * the whole completion, token counts from the stream's final usage event (0 when the server
+   * sent none). A gap of more than `idleTimeoutMs` between two stream events aborts the request
+   * and rejects with an `LlmError` of kind `timeout`; any other failure rejects with the
+   * `LlmError` its HTTP status or network error maps to (`toLlmError`), before or after the
+   * first delta.
+   */
+  stream(req: StreamRequest, onText: (delta: string) => void): Promise<Completion>;
+}
+
+/** A {@link CompletionRequest} sent as a stream. */
+export interface StreamRequest extends CompletionRequest {
+  /** Longest silence between two stream events, ms (`LLM_STREAM_IDLE_TIMEOUT_MS`). */
+  idleTimeoutMs: number;
 }
