@@ -3,8 +3,8 @@ import * as z from "zod";
 import { GATEWAY_DIALECTS } from "./constants/gateway";
 import { LOG_LEVELS } from "./constants/logging";
 import { ARCHIVE_KEEP_MESSAGES, DEFAULT_ARCHIVE_HIGH_WATER } from "./constants/memory";
-import { LOCAL_CHAT_CONCURRENCY } from "./constants/queues";
 import { SLACK_ASSISTANT } from "./constants/platforms";
+import { LOCAL_CHAT_CONCURRENCY } from "./constants/queues";
 import { HEALTH_CHECK, KADI_LISTENER, STREAMING } from "./constants/timings";
 import {
   booleanWithDefault,

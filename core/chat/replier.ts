@@ -1,11 +1,12 @@
 import type { Platform } from "../constants/platforms";
+import { bufferedLiveReply, type LiveReply, type LiveReplyJob } from "../reply/live-reply";
 import type { ReplyTarget } from "./job";
 
 /**
  * Posts answers to a {@link ReplyTarget}: a platform's direct replier
  * (`core/platforms/{platform}/replier.ts`), the KĀDI relay (`core/kadi/replier.ts`), or the
  * {@link createReplyRouter} in front of them. Streaming replies plug in here, one replier per
- * platform (docs/architecture.md, "Adding a platform").
+ * platform (docs/architecture.md, "Adding a platform", "Live replies").
  */
 export interface Replier {
   /**
@@ -14,6 +15,14 @@ export interface Replier {
    * @throws the platform client's error; a partial post is possible if a later chunk fails.
    */
   post(target: ReplyTarget, text: string): Promise<{ messageId: string }>;
+  /**
+   * Opens the live reply of one job: shows at once that the agent is working (a status, a
+   * placeholder, an opening stream) and resumes the messages an earlier run of the job posted
+   * (its reply ledger) instead of posting new ones. Repliers that cannot edit (the KĀDI relay)
+   * post once, at `finish`.
+   * @throws the platform client's or the ledger's error when the opening call fails.
+   */
+  open(target: ReplyTarget, job: LiveReplyJob): Promise<LiveReply>;
 }
 
 /** Thrown when a job needs a platform or a relay whose credentials are not configured. */
@@ -38,22 +47,25 @@ export interface ReplyRoutes {
  * @throws {PlatformNotConfiguredError} (from `post`) for a route with no replier.
  */
 export function createReplyRouter(routes: ReplyRoutes): Replier {
+  function route(target: ReplyTarget): Replier {
+    const replier = target.via === "kadi" ? routes.kadi : routes.direct[target.platform];
+    if (replier) return replier;
+    const hint =
+      (target.via === "kadi" ? routes.missing?.kadi : routes.missing?.direct?.[target.platform]) ??
+      "it is not configured";
+    throw new PlatformNotConfiguredError(
+      `cannot reply to ${target.platform} (${target.via}): ${hint}`,
+    );
+  }
+  const inline = async () => ({ messageId: "inline" });
   return {
-    post(target, text) {
-      if (target.via === "inline") return Promise.resolve({ messageId: "inline" });
-      const replier = target.via === "kadi" ? routes.kadi : routes.direct[target.platform];
-      if (!replier) {
-        const hint =
-          (target.via === "kadi"
-            ? routes.missing?.kadi
-            : routes.missing?.direct?.[target.platform]) ?? "it is not configured";
-        return Promise.reject(
-          new PlatformNotConfiguredError(
-            `cannot reply to ${target.platform} (${target.via}): ${hint}`,
-          ),
-        );
-      }
-      return replier.post(target, text);
+    async post(target, text) {
+      if (target.via === "inline") return inline();
+      return route(target).post(target, text);
+    },
+    async open(target, job) {
+      if (target.via === "inline") return bufferedLiveReply(inline);
+      return route(target).open(target, job);
     },
   };
 }

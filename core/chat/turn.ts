@@ -1,6 +1,6 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { parseModelDirective } from "../llm/models";
-import type { Completer } from "../llm/types";
+import type { Streamer } from "../llm/types";
 import { contextLimit, DEFAULT_ARCHIVE_HIGH_WATER } from "../memory/archival";
 import type { ArchiveRequester } from "../memory/archive-requester";
 import type { ConversationHead, NewMessage } from "../memory/conversation-items";
@@ -10,19 +10,26 @@ import type { Recall } from "../memory/recall";
 import type { ChatJob } from "./job";
 import { buildMessages, buildSystemPrompt } from "./prompt";
 import type { Replier } from "./replier";
+import { CUT_OFF_NOTE, modelFooter, withFooter } from "./reply-text";
 import type { Spend } from "./spend";
 
 /** What one answered job produced; cached by the reply idempotency layer. */
 export interface ReplyRecord {
   /**
-   * `answered` when a model produced the text; `over_budget` when the user's daily token budget
-   * was used up (the text says when it resets; nothing of the turn is stored); otherwise the
-   * text is our apology.
+   * `answered` when a model produced the text; `cut_off` when its stream failed after the first
+   * words (the text is what was shown, ended with {@link CUT_OFF_NOTE}); `over_budget` when the
+   * user's daily token budget was used up (the text says when it resets; nothing of the turn is
+   * stored); `expired` when the platform no longer accepted a reply when the job started (a
+   * Discord interaction token past its 15 minutes; no model call, nothing stored); otherwise
+   * the text is our apology.
    */
-  outcome: "answered" | "unconfigured" | "failed" | "over_budget";
+  outcome: "answered" | "cut_off" | "unconfigured" | "failed" | "over_budget" | "expired";
+  /** The answer as stored, without the model footer. */
   text: string;
   model?: string;
-  /** Platform id of the first posted message. */
+  /** Tokens the model reported for the turn (the stream's final usage event). */
+  tokens?: { input: number; output: number };
+  /** Platform id of the first posted message ("" when nothing was posted). */
   messageId: string;
   /** When the reply was posted, epoch milliseconds. */
   postedAt: number;
@@ -32,8 +39,11 @@ export interface ReplyRecord {
 export interface ChatTurnDeps {
   conversations: ConversationStore;
   preferences: PreferenceStore;
-  llm: Completer;
+  /** The provider manager's streaming call (`createProviderManager`). */
+  llm: Streamer;
   replier: Replier;
+  /** `REPLY_MODEL_FOOTER`: end each answer with the model's name (default `true`). */
+  modelFooter?: boolean;
   logger: Logger;
   now: () => number;
   /**
@@ -86,12 +96,16 @@ export const FAILURE_REPLY =
  * the live messages (all of them, up to `contextLimit`), the user's preferences and the archived
  * summaries relevant to the new message (recall; a search failure means no recall, never a
  * failed turn), pick the model (`[model]` in the text, else the `model` preference, else the
- * default), ask the provider manager, post the answer where the message came from, and store the
- * question and the answer under the conversation's next two sequence numbers, adjacent.
+ * default), stream the provider manager's answer into the platform's live reply (opened
+ * first, so the person sees at once that the agent is working), finish it with the model
+ * footer, and store the question and the answer under the conversation's next two sequence
+ * numbers, adjacent. Token usage from the stream's final event is logged and counted.
  *
- * Failure behaviour: if every provider fails (or none is configured) the user gets a short
- * explanation and the job completes (no endless retries); the error is logged with its cause,
- * and only the question is stored. Errors from the platform or DynamoDB propagate so the queue
+ * Failure behaviour: if every provider fails (or none is configured) before the first word the
+ * user gets a short explanation and the job completes (no endless retries); the error is logged
+ * with its cause, and only the question is stored. A stream that fails after its first words
+ * ends the one message with {@link CUT_OFF_NOTE}; that answer is stored. A Discord job whose
+ * interaction token has expired is not answered (`expired`, nothing stored). Errors from the platform or DynamoDB propagate so the queue
  * redelivers the job; a redelivered job never posts a second time (see
  * {@link ChatTurnDeps.once}) and finds its turn marker, so nothing is stored twice either. A
  * turn that leaves the conversation above the high-water mark requests one archive job
@@ -101,10 +115,15 @@ export const FAILURE_REPLY =
 export function createChatTurn(deps: ChatTurnDeps): (job: ChatJob) => Promise<ReplyRecord> {
   const highWater = deps.archiveHighWater ?? DEFAULT_ARCHIVE_HIGH_WATER;
   const answerAndPost = deps.once(async (job, headRead) => {
+    // First, so the person sees at once that the agent is working.
+    const live = await deps.replier.open(job.reply, { jobId: job.jobId, sentAt: job.sentAt });
+    if (live.state === "expired") {
+      return { outcome: "expired", text: "", messageId: "", postedAt: deps.now() };
+    }
     // Before any memory read or model call: an exhausted budget costs one counter read.
     const refusal = await deps.spend?.refusal(job.conversation);
     if (refusal !== undefined) {
-      const posted = await deps.replier.post(job.reply, refusal);
+      const posted = await live.finish(refusal);
       return {
         outcome: "over_budget",
         text: refusal,
@@ -120,16 +139,31 @@ export function createChatTurn(deps: ChatTurnDeps): (job: ChatJob) => Promise<Re
       deps.recall ? deps.recall(job.conversation, directive.text) : [],
     ]);
     const model = directive.model ?? preferences.model;
-    const result = await deps.llm.complete({
-      ...(model ? { model } : {}),
-      system: buildSystemPrompt({ runningSummary: head.runningSummary?.text, recalled }),
-      messages: buildMessages(history, directive.text),
-    });
+    const result = await deps.llm.stream(
+      {
+        ...(model ? { model } : {}),
+        system: buildSystemPrompt({ runningSummary: head.runningSummary?.text, recalled }),
+        messages: buildMessages(history, directive.text),
+      },
+      (delta) => live.append(delta),
+    );
     let outcome: ReplyRecord["outcome"] = "answered";
     let text: string;
+    let footer: string | undefined;
     if (result.ok) {
-      await deps.spend?.record(result.completion, job.conversation);
-      text = result.completion.text.trim() || "(the model returned an empty answer)";
+      const { completion } = result;
+      await deps.spend?.record(completion, job.conversation);
+      text = completion.text.trim() || "(the model returned an empty answer)";
+      if (deps.modelFooter ?? true) footer = modelFooter(completion.model, result.fellBackFrom);
+    } else if (result.cutOff) {
+      outcome = "cut_off";
+      text = withFooter(result.partialText.trimEnd(), CUT_OFF_NOTE);
+      deps.logger.error("the model stopped mid-answer; ending the reply with a note", {
+        jobId: job.jobId,
+        kind: result.error.kind,
+        shownChars: result.partialText.length,
+        error: result.error,
+      });
     } else {
       outcome = result.error.kind === "unconfigured" ? "unconfigured" : "failed";
       text = outcome === "unconfigured" ? UNCONFIGURED_REPLY : FAILURE_REPLY;
@@ -139,11 +173,19 @@ export function createChatTurn(deps: ChatTurnDeps): (job: ChatJob) => Promise<Re
         error: result.error,
       });
     }
-    const posted = await deps.replier.post(job.reply, text);
+    const posted = await live.finish(withFooter(text, footer));
     return {
       outcome,
       text,
-      ...(result.ok ? { model: result.completion.model } : {}),
+      ...(result.ok
+        ? {
+            model: result.completion.model,
+            tokens: {
+              input: result.completion.inputTokens,
+              output: result.completion.outputTokens,
+            },
+          }
+        : {}),
       messageId: posted.messageId,
       postedAt: deps.now(),
     };
@@ -155,13 +197,15 @@ export function createChatTurn(deps: ChatTurnDeps): (job: ChatJob) => Promise<Re
     headRead.catch(() => undefined);
     const reply = await answerAndPost(job, headRead);
     // A refused turn stores nothing, not even the question: it was never answered, and it
-    // would come back as context after the reset (docs/reliability/spend.md).
-    if (reply.outcome === "over_budget") return reply;
+    // would come back as context after the reset (docs/reliability/spend.md). Nor does one
+    // that came too late to be answered.
+    if (reply.outcome === "over_budget" || reply.outcome === "expired") return reply;
     const messages: NewMessage[] = [
       { role: "user", content: parseModelDirective(job.text).text, sentAt: job.sentAt },
     ];
     // An apology is not part of the conversation; storing it would feed it back as context.
-    if (reply.outcome === "answered") {
+    // A cut-off answer is: the person read it.
+    if (reply.outcome === "answered" || reply.outcome === "cut_off") {
       messages.push({
         role: "assistant",
         content: reply.text,
@@ -190,6 +234,8 @@ export function createChatTurn(deps: ChatTurnDeps): (job: ChatJob) => Promise<Re
       jobId: job.jobId,
       outcome: reply.outcome,
       model: reply.model,
+      inputTokens: reply.tokens?.input,
+      outputTokens: reply.tokens?.output,
       stored: stored.stored,
     });
     return reply;

@@ -7,12 +7,20 @@ import type { Logger } from "@aws-lambda-powertools/logger";
 import { createReplyRouter, type Replier, type ReplyRoutes } from "../chat/replier";
 import type { Config } from "../config";
 import type { KadiToolInvoker } from "../kadi/replier";
+import { ReplyLedgerStore } from "../memory/reply-ledger";
 import { DiscordInteractionReplier } from "../platforms/discord/replier";
 import { SlackReplier } from "../platforms/slack/replier";
+import { type AwsClients, memoryTable } from "./aws";
 import { buildKadiReplier } from "./kadi";
 
 /** Each platform's direct replier, or `undefined` (with what to set) when not configured. */
-function directRepliers(config: Config): Pick<ReplyRoutes, "direct" | "missing"> {
+function directRepliers(
+  config: Config,
+  aws: AwsClients,
+  logger: Logger,
+): Pick<ReplyRoutes, "direct" | "missing"> {
+  const ledger = new ReplyLedgerStore(memoryTable(config, aws));
+  const warn = (message: string, fields: Record<string, unknown>) => logger.warn(message, fields);
   return {
     direct: {
       ...(config.slack.botToken
@@ -20,13 +28,27 @@ function directRepliers(config: Config): Pick<ReplyRoutes, "direct" | "missing">
             slack: new SlackReplier({
               botToken: config.slack.botToken,
               apiUrl: config.slack.apiUrl,
+              ledger,
+              warn,
             }),
           }
         : {}),
       // Interaction webhooks are authorised by the interaction token the job carries, with the
       // interaction's own application id, so no Discord credential is needed to answer; a
       // Discord job only exists once the ingress verified its signature.
-      discord: new DiscordInteractionReplier({ apiUrl: config.discord.apiUrl }),
+      discord: new DiscordInteractionReplier(
+        { apiUrl: config.discord.apiUrl },
+        {
+          ledger,
+          warn,
+          bot: config.discord.botToken
+            ? {
+                apiUrl: config.discord.apiUrl,
+                authorization: `Bot ${config.discord.botToken}`,
+              }
+            : undefined,
+        },
+      ),
     },
     missing: {
       direct: { slack: "SLACK_BOT_TOKEN is not set" },
@@ -42,10 +64,11 @@ function directRepliers(config: Config): Pick<ReplyRoutes, "direct" | "missing">
  */
 export function buildReplyRouter(
   config: Config,
+  aws: AwsClients,
   logger: Logger,
   kadiInvoker?: KadiToolInvoker,
 ): Replier {
-  const { direct, missing } = directRepliers(config);
+  const { direct, missing } = directRepliers(config, aws, logger);
   return createReplyRouter({
     direct,
     kadi: buildKadiReplier(config, logger, kadiInvoker),

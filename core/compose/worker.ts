@@ -145,7 +145,7 @@ export function buildWorkerDeps(
     }
   };
 
-  const replier = overrides.replier ?? buildReplyRouter(config, logger, overrides.kadiInvoker);
+  const replier = overrides.replier ?? buildReplyRouter(config, aws, logger, overrides.kadiInvoker);
   const memory = overrides.memory ?? buildLongTermMemory(config, aws);
   const requestArchival = buildArchiveRequester(config, aws, now);
   const runTurn = createChatTurn({
@@ -160,6 +160,7 @@ export function buildWorkerDeps(
     conversations: new ConversationStore(memoryTable(config, aws)),
     preferences: new PreferenceStore(memoryTable(config, aws)),
     archiveHighWater: config.archiveHighWater,
+    modelFooter: config.reply.modelFooter,
     llm,
     replier,
     logger,

@@ -6,9 +6,10 @@
  */
 import type { ReplyTarget } from "../chat/job";
 import { PlatformNotConfiguredError, type Replier } from "../chat/replier";
-import { splitMessage } from "../chat/split";
 import type { Platform } from "../constants/platforms";
 import type { KadiBinding } from "../platforms/adapter";
+import { bufferedLiveReply, type LiveReply } from "../reply/live-reply";
+import { splitMessage } from "../reply/split";
 import {
   admitCall,
   type BreakerPolicy,
@@ -123,6 +124,14 @@ export class KadiReplier implements Replier {
   /** Current breaker state (for logs and tests). */
   get breakerState(): Readonly<BreakerState> {
     return this.breaker;
+  }
+
+  /**
+   * The relay cannot edit what it posted (the broker's reply tools only post): the live reply
+   * shows nothing while the answer is written and posts it once, at `finish`.
+   */
+  async open(target: ReplyTarget): Promise<LiveReply> {
+    return bufferedLiveReply((text) => this.post(target, text));
   }
 
   /**

@@ -7,6 +7,7 @@ import { ACCESS_REFUSAL_INTERVAL_MS } from "../../core/constants/timings";
 import { createLogger } from "../../core/logger";
 import { DedupeStore } from "../../core/memory/dedupe";
 import type { TableOptions } from "../../core/memory/table/table";
+import { bufferedLiveReply } from "../../core/reply/live-reply";
 import { testAws, testConfig } from "../support/aws";
 
 /** The worker's gate with its refusal marks in DynamoDB Local and a clock the test moves. */
@@ -28,6 +29,9 @@ const replier: Replier = {
     }
     posts.push({ target, text });
     return { messageId: `m${posts.length}` };
+  },
+  async open(target) {
+    return bufferedLiveReply((text) => this.post(target, text));
   },
 };
 

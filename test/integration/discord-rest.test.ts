@@ -5,6 +5,7 @@ import { DISCORD_MAX_MESSAGE_CHARS } from "../../core/platforms/discord/limits";
 import { DiscordInteractionReplier } from "../../core/platforms/discord/replier";
 import { DiscordApiError } from "../../core/platforms/discord/rest";
 import { type FakeDiscord, startFakeDiscord } from "../fakes/discord";
+import { inMemoryLedger } from "../support/ledger";
 import { rejection } from "../support/rejection";
 
 let fake: FakeDiscord;
@@ -24,12 +25,15 @@ const target = (interactionToken = "tok-abc") => ({
 });
 
 function replier(sleeps: number[] = []) {
-  return new DiscordInteractionReplier({
-    apiUrl: fake.url,
-    sleep: async (ms) => {
-      sleeps.push(ms);
+  return new DiscordInteractionReplier(
+    {
+      apiUrl: fake.url,
+      sleep: async (ms) => {
+        sleeps.push(ms);
+      },
     },
-  });
+    { ledger: inMemoryLedger(), warn: () => undefined },
+  );
 }
 
 describe("DiscordInteractionReplier", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { buildMessages } from "../../core/chat/prompt";
-import { splitMessage } from "../../core/chat/split";
+import { splitMessage } from "../../core/reply/split";
 
 describe("splitMessage", () => {
   it("leaves short text alone", () => {

@@ -114,3 +114,11 @@ export const CHAT_OUTBOX_PK = "OUTBOX#chat";
 export function chatOutboxKey(jobId: string): { pk: string; sk: string } {
   return { pk: CHAT_OUTBOX_PK, sk: jobId };
 }
+
+/**
+ * The reply ledger of a chat job: `REPLY#{jobId}` / `MESSAGES`, the platform ids of the
+ * messages its reply posted (`ReplyLedgerStore`).
+ */
+export function replyLedgerKey(jobId: string): { pk: string; sk: string } {
+  return { pk: `REPLY#${jobId}`, sk: "MESSAGES" };
+}

@@ -233,6 +233,7 @@ export function routeInteraction(interaction: Interaction): InteractionRoute {
             address: {
               applicationId: interaction.application_id,
               interactionToken: interaction.token,
+              channelId,
             },
           },
         },

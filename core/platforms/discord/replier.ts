@@ -1,16 +1,48 @@
 import * as z from "zod";
 import type { ReplyTarget } from "../../chat/job";
 import type { Replier } from "../../chat/replier";
-import { splitMessage } from "../../chat/split";
+import { STREAMING } from "../../constants/timings";
+import { openEditedReply } from "../../reply/edited-reply";
+import {
+  bufferedLiveReply,
+  type LiveReply,
+  type LiveReplyJob,
+  type ReplyLedger,
+} from "../../reply/live-reply";
+import { splitMessage } from "../../reply/split";
 import { readAddress } from "../address";
 import { DISCORD_MAX_MESSAGE_CHARS } from "./limits";
 import { type DiscordRestOptions, discordRequest } from "./rest";
 
-/** A `via: "direct"` Discord address: the interaction whose deferred response is answered. */
+/**
+ * A `via: "direct"` Discord address: the interaction whose deferred response is answered, and
+ * its channel (where a bot token can still speak once the interaction token has expired).
+ */
 const directAddressSchema = z.object({
   applicationId: z.string().min(1),
   interactionToken: z.string().min(1),
+  channelId: z.string().min(1).optional(),
 });
+
+/** What the person is told in the channel when a job starts after its token expired. */
+export const TOO_LATE_NOTE =
+  "Sorry, I could not answer your /ask in time: Discord only lets me reply for 15 minutes. " +
+  "Please ask again.";
+
+/** Options of {@link DiscordInteractionReplier} besides the REST base. */
+export interface DiscordReplierOptions {
+  /** Where each job's follow-up ids are recorded, so a redelivery edits them. */
+  ledger: ReplyLedger;
+  /**
+   * REST options carrying `Authorization: Bot …` (`DISCORD_BOT_TOKEN`), for the channel
+   * message of a job that starts too late; absent: that is only logged.
+   */
+  bot?: DiscordRestOptions | undefined;
+  /** Told about a job that starts too late, or a ledger write that failed. Must not throw. */
+  warn: (message: string, fields: Record<string, unknown>) => void;
+  /** Epoch-ms clock; default `Date.now`. */
+  now?: () => number;
+}
 
 /** The message object fields we read from Discord's answers. */
 interface DiscordMessage {
@@ -32,7 +64,79 @@ interface DiscordMessage {
  * again.
  */
 export class DiscordInteractionReplier implements Replier {
-  constructor(private readonly rest: DiscordRestOptions) {}
+  constructor(
+    private readonly rest: DiscordRestOptions,
+    private readonly options: DiscordReplierOptions,
+  ) {}
+
+  /**
+   * Opens the live reply of `job`: the deferred "thinking…" already shows, so text arriving is
+   * shown by editing `@original` at most once per `STREAMING.editIntervalMs` (Discord allows 5
+   * edits per 5 s per message), continuing in follow-ups past 2000 characters; follow-up ids go
+   * to the ledger, and a redelivery edits the messages it finds there. A job that starts when
+   * less than `STREAMING.discordTokenMarginMs` of the token's 15 minutes is left gets an
+   * `expired` reply: the person is told in the channel when a bot token is configured, else
+   * the job is only logged.
+   * @throws {InvalidReplyAddressError} for an address without the interaction's ids; the
+   *   ledger's error when it cannot be read.
+   */
+  async open(target: ReplyTarget, job: LiveReplyJob): Promise<LiveReply> {
+    const address = readAddress(directAddressSchema, target.address, "discord address");
+    const now = this.options.now ?? Date.now;
+    const left = job.sentAt + STREAMING.discordTokenMs - now();
+    if (left < STREAMING.discordTokenMarginMs) return this.tooLate(address.channelId, job);
+    const webhook = `/webhooks/${address.applicationId}/${encodeURIComponent(address.interactionToken)}`;
+    const earlier = await this.options.ledger.read(job.jobId);
+    return openEditedReply({
+      editor: {
+        create: async (text) =>
+          (
+            await discordRequest<DiscordMessage>(this.rest, {
+              method: "POST",
+              path: webhook,
+              route: "/webhooks/{application_id}/{token}",
+              body: message(text),
+            })
+          ).id,
+        edit: async (id, text) => {
+          await discordRequest<DiscordMessage>(this.rest, {
+            method: "PATCH",
+            path: `${webhook}/messages/${id === ORIGINAL ? ORIGINAL : encodeURIComponent(id)}`,
+            route: "/webhooks/{application_id}/{token}/messages/{message_id}",
+            body: message(text),
+          });
+        },
+      },
+      maxChars: DISCORD_MAX_MESSAGE_CHARS,
+      intervalMs: STREAMING.editIntervalMs,
+      existing: earlier.length > 0 ? earlier : [ORIGINAL],
+      record: (ids) => this.options.ledger.write(job.jobId, ids),
+      onRecordError: (error) =>
+        this.options.warn("reply ledger not written; a redelivery may post again", {
+          jobId: job.jobId,
+          error,
+        }),
+      now,
+    });
+  }
+
+  /** The `expired` reply of a job whose interaction token is (nearly) spent. */
+  private async tooLate(channelId: string | undefined, job: LiveReplyJob): Promise<LiveReply> {
+    const bot = this.options.bot;
+    if (bot && channelId) {
+      await discordRequest<DiscordMessage>(bot, {
+        method: "POST",
+        path: `/channels/${encodeURIComponent(channelId)}/messages`,
+        route: "/channels/{channel_id}/messages",
+        body: message(TOO_LATE_NOTE),
+      });
+    }
+    this.options.warn("interaction token expired before the job started; not answered", {
+      jobId: job.jobId,
+      toldInChannel: Boolean(bot && channelId),
+    });
+    return { ...bufferedLiveReply(async () => ({ messageId: "" })), state: "expired" };
+  }
 
   /**
    * @returns the id of the `@original` message.
@@ -66,6 +170,9 @@ export class DiscordInteractionReplier implements Replier {
     return { messageId: original.id };
   }
 }
+
+/** The interaction's first message, addressed by this alias instead of an id. */
+const ORIGINAL = "@original";
 
 function message(content: string) {
   return { content, allowed_mentions: { parse: [] } };

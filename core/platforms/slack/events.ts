@@ -188,8 +188,9 @@ export function slackChatJob(
   via: Exclude<ReplyVia, "inline">,
   sentAt = Math.round(Number(message.ts) * 1000),
 ): ChatJob {
-  const address: Record<string, string> = { channel: message.channel };
+  const address: Record<string, string> = { channel: message.channel, userId: message.user };
   if (message.threadTs) address.threadTs = message.threadTs;
+  if (source.kind === "slack-events" && source.teamId) address.teamId = source.teamId;
   return {
     v: 2,
     jobId: `slack:${message.channel}:${message.ts}`,

@@ -2,15 +2,36 @@ import { WebClient } from "@slack/web-api";
 import * as z from "zod";
 import type { ReplyTarget } from "../../chat/job";
 import type { Replier } from "../../chat/replier";
-import { splitMessage } from "../../chat/split";
+import type { LiveReply, LiveReplyJob, ReplyLedger } from "../../reply/live-reply";
+import { splitMessage } from "../../reply/split";
 import { readAddress } from "../address";
 import { SLACK_MAX_MESSAGE_CHARS } from "./limits";
+import { openSlackLiveReply } from "./live-reply";
 
-/** A `via: "direct"` Slack address: the channel, and the thread when answering in one. */
+/**
+ * A `via: "direct"` Slack address: the channel, the thread when answering in one, and the
+ * workspace and person asking (a stream outside a DM is shown to them:
+ * `recipient_team_id` / `recipient_user_id` of `chat.startStream`).
+ */
 const directAddressSchema = z.object({
   channel: z.string().min(1),
   threadTs: z.string().min(1).optional(),
+  teamId: z.string().min(1).optional(),
+  userId: z.string().min(1).optional(),
 });
+
+/** Options of {@link SlackReplier}. */
+export interface SlackReplierOptions {
+  botToken: string;
+  /** `SLACK_API_URL`, ending in `/`. */
+  apiUrl: string;
+  /** Per-call timeout, ms; default 10 000. */
+  timeoutMs?: number;
+  /** Where each job's posted messages are recorded (see `openSlackLiveReply`). */
+  ledger: ReplyLedger;
+  /** Told about failures that do not stop a reply. Must not throw. */
+  warn: (message: string, fields: Record<string, unknown>) => void;
+}
 
 /**
  * Slack replies through the official `@slack/web-api` client (`chat.postMessage`,
@@ -18,12 +39,17 @@ const directAddressSchema = z.object({
  * tests and self-hosted proxies can stand in for Slack. The client's own retry policy is
  * limited to two quick retries, and a 429 is not waited out (`rejectRateLimitedCalls`): the
  * queue's redelivery is the long-term retry, and a Lambda must not sleep through a
- * `Retry-After` of many seconds.
+ * `Retry-After` of many seconds. Texts go out as `markdown_text`, so the model's Markdown
+ * renders. Live replies stream (see `openSlackLiveReply`).
  */
 export class SlackReplier implements Replier {
   private readonly client: WebClient;
+  private readonly options: SlackReplierOptions;
+  // Channels that refused `chat.startStream`, for this container's life.
+  private readonly refusedChannels = new Set<string>();
 
-  constructor(options: { botToken: string; apiUrl: string; timeoutMs?: number }) {
+  constructor(options: SlackReplierOptions) {
+    this.options = options;
     this.client = new WebClient(options.botToken, {
       slackApiUrl: options.apiUrl,
       timeout: options.timeoutMs ?? 10_000,
@@ -45,12 +71,27 @@ export class SlackReplier implements Replier {
     for (const chunk of splitMessage(text, SLACK_MAX_MESSAGE_CHARS)) {
       const result = await this.client.chat.postMessage({
         channel,
-        text: chunk,
+        markdown_text: chunk,
         ...(threadTs ? { thread_ts: threadTs } : {}),
       });
       first ??= result.ts;
     }
     if (!first) throw new Error("chat.postMessage returned no ts");
     return { messageId: first };
+  }
+
+  /**
+   * Opens the live reply of `job` (see `openSlackLiveReply`).
+   * @throws {InvalidReplyAddressError} for an address without `channel`; the Web API's or the
+   *   ledger's error when the opening call fails.
+   */
+  async open(target: ReplyTarget, job: LiveReplyJob): Promise<LiveReply> {
+    const place = readAddress(directAddressSchema, target.address, "slack address");
+    return openSlackLiveReply(place, job, {
+      client: this.client,
+      ledger: this.options.ledger,
+      refusedChannels: this.refusedChannels,
+      warn: this.options.warn,
+    });
   }
 }
