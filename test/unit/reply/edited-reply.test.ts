@@ -82,7 +82,8 @@ describe("openEditedReply", () => {
     }
     const final = words.join(" ");
     await reply.finish(final);
-    const shown = ["@original", ...recorded.at(-1)!.slice(1)].map((id) => messages.get(id));
+    const ids = recorded.at(-1) ?? [];
+    const shown = ["@original", ...ids.slice(1)].map((id) => messages.get(id));
     expect(shown.join(" ")).toBe(final);
     expect(shown.every((t) => (t ?? "").length <= 50)).toBe(true);
     expect(recorded.at(-1)?.[0]).toBe("@original");
