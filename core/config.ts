@@ -1,4 +1,3 @@
-import { Resource } from "sst/resource";
 import * as z from "zod";
 import { GATEWAY_DIALECTS } from "./constants/gateway";
 import { LOG_LEVELS } from "./constants/logging";
@@ -27,6 +26,7 @@ import {
   withDefault,
   withoutTrailingSlashes,
 } from "./env-values";
+import { LINKED_RESOURCES, linkedVariables, sstLinkedResources } from "./linked-resources";
 
 /**
  * The one reader of `process.env`. Variable names follow `docs/architecture.md` and the README
@@ -302,71 +302,10 @@ const envSchema = z.object(
   Object.fromEntries(variablesOf(CONFIG_VARIABLES).map((v) => [v.variable, v.schema])),
 );
 
-/**
- * SST-linked resources (https://sst.dev/docs/linking/) that stand in for a variable: the link
- * name given in `infra/`, the property SST exposes for it (`Dynamo` → `name`, `Queue` → `url`,
- * `Secret` → `value`) and the variable it supplies. On Lambda every one of these arrives through
- * linking, so no secret needs a plain environment variable there; locally the variables apply.
- */
-export const LINKED_RESOURCES = {
-  Memory: { property: "name", variable: "MEMORY_TABLE_NAME" },
-  ChatQueue: { property: "url", variable: "CHAT_QUEUE_URL" },
-  ArchiveQueue: { property: "url", variable: "ARCHIVE_QUEUE_URL" },
-  AnthropicApiKey: { property: "value", variable: "ANTHROPIC_API_KEY" },
-  ModelManagerApiKey: { property: "value", variable: "MODEL_MANAGER_API_KEY" },
-  SlackSigningSecret: { property: "value", variable: "SLACK_SIGNING_SECRET" },
-  SlackBotToken: { property: "value", variable: "SLACK_BOT_TOKEN" },
-  DiscordPublicKey: { property: "value", variable: "DISCORD_PUBLIC_KEY" },
-  DiscordBotToken: { property: "value", variable: "DISCORD_BOT_TOKEN" },
-  ArcadedbPassword: { property: "value", variable: "ARCADEDB_PASSWORD" },
-  KadiPrivateKey: { property: "value", variable: "KADI_PRIVATE_KEY" },
-  KadiCallbackSecret: { property: "value", variable: "KADI_CALLBACK_SECRET" },
-  GatewayAdminKey: { property: "value", variable: "GATEWAY_ADMIN_KEY" },
-} as const satisfies Record<string, { property: "name" | "url" | "value"; variable: VariableName }>;
+export { LINKED_RESOURCES, type LinkedResourceName } from "./linked-resources";
 
-/** Link name of an SST resource that {@link loadConfig} understands. */
-export type LinkedResourceName = keyof typeof LINKED_RESOURCES;
-
-/**
- * The resources SST links to this process: on Lambda the encrypted `resource.enc` bundled with
- * the function (`SST_KEY`, `SST_KEY_FILE`), under `sst dev`/`sst shell` the `SST_RESOURCE_<Name>`
- * variables. Read through SST's own reader (`sst/resource`, about 1.7 KB minified), so the
- * format stays the CLI's business; outside SST it yields nothing.
- */
-function sstLinkedResources(): Record<string, unknown> {
-  const linked: Record<string, unknown> = {};
-  for (const name of Object.keys(LINKED_RESOURCES)) {
-    if (name in Resource) linked[name] = Reflect.get(Resource, name);
-  }
-  return linked;
-}
-
-/** Variables supplied by linked resources (blank values skipped), and where each came from. */
-function linkedVariables(resources: Record<string, unknown>): {
-  values: Record<string, string>;
-  sources: Map<string, string>;
-  problems: string[];
-} {
-  const values: Record<string, string> = {};
-  const sources = new Map<string, string>();
-  const problems: string[] = [];
-  for (const [name, { property, variable }] of Object.entries(LINKED_RESOURCES)) {
-    const resource = resources[name];
-    if (resource === undefined) continue;
-    const value =
-      typeof resource === "object" && resource !== null
-        ? Reflect.get(resource, property)
-        : undefined;
-    if (typeof value !== "string") {
-      problems.push(`${variable}: linked SST resource ${name} has no string "${property}"`);
-      continue;
-    }
-    if (!value.trim()) continue;
-    values[variable] = value;
-    sources.set(variable, name);
-  }
-  return { values, sources, problems };
-}
+// Every variable a linked resource supplies is one `loadConfig` declares.
+LINKED_RESOURCES satisfies Record<string, { variable: VariableName }>;
 
 /** Thrown by {@link loadConfig}; `problems` lists every bad variable as `NAME: reason`. */
 export class ConfigError extends Error {
