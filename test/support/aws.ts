@@ -13,7 +13,8 @@ import { ensureQueueWithDlq, LOCAL_CREDENTIALS } from "../../local/services";
 
 /**
  * A config pointing at the run's DynamoDB Local and fauxqs, with a fresh table name so test
- * files do not see each other's items. `env` adds or overrides variables.
+ * files do not see each other's items, and no model footer (`REPLY_MODEL_FOOTER=false`). `env`
+ * adds or overrides variables.
  */
 export function testConfig(env: Record<string, string | undefined> = {}): Config {
   return loadConfig({
@@ -22,6 +23,9 @@ export function testConfig(env: Record<string, string | undefined> = {}): Config
       AWS_ENDPOINT_URL_SQS: inject("sqsEndpoint"),
       MEMORY_TABLE_NAME: `test-${randomUUID()}`,
       LOG_LEVEL: "SILENT",
+      // Suites assert answers word for word; the footer has tests of its own
+      // (test/e2e/reply-streaming.test.ts), which turn it back on.
+      REPLY_MODEL_FOOTER: "false",
       ...env,
     },
   });
