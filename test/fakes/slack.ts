@@ -216,7 +216,9 @@ const MAX_PROMPTS = 4;
 const TS = /^\d+\.\d+$/;
 
 /** A Slack answer: the body sent with HTTP 200. */
-type Answer = { ok: true; [key: string]: unknown } | { ok: false; error: string };
+type Answer =
+  | { ok: true; [key: string]: unknown }
+  | { ok: false; error: string; [key: string]: unknown };
 
 /**
  * Starts the fake on 127.0.0.1. Every call is answered in Slack's style: HTTP 200 with
@@ -623,7 +625,7 @@ function invalid(message: string): Answer {
     ok: false,
     error: "invalid_arguments",
     response_metadata: { messages: [`[ERROR] ${message}`] },
-  } as Answer;
+  };
 }
 
 function optionalString(value: unknown): string | undefined {
