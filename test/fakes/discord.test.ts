@@ -216,3 +216,199 @@ describe("fake Discord REST: injected failures", () => {
     expect((await edit("tok", "hi")).status).toBe(200);
   });
 });
+
+const editById = (token: string, id: string, body: Record<string, unknown>) =>
+  call("PATCH", `/webhooks/${APP}/${token}/messages/${id}`, body);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe("fake Discord REST: message revisions", () => {
+  it("keeps every edit of @original as a timestamped revision of one message", async () => {
+    for (const content of ["Par", "Paris is", "Paris is the capital."]) {
+      expect((await edit("tok-live", content)).status).toBe(200);
+    }
+
+    const [original] = fake.messages("tok-live");
+    expect(original).toMatchObject({
+      kind: "original",
+      interactionToken: "tok-live",
+      content: "Paris is the capital.",
+    });
+    expect(original?.revisions.map((r) => r.content)).toEqual([
+      "Par",
+      "Paris is",
+      "Paris is the capital.",
+    ]);
+    const times = original?.revisions.map((r) => r.at) ?? [];
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+    expect(times[0]).toBe(fake.requests[0]?.at);
+    expect(fake.edits("tok-live").map((e) => e.at)).toEqual(times);
+  });
+
+  it("edits a follow-up by id, and the original by its id, within the same token only", async () => {
+    const original = (await (await edit("tok", "part 1")).json()) as { id: string };
+    const posted = (await (await followUp("tok", "part 2")).json()) as { id: string };
+
+    const edited = await editById("tok", posted.id, { content: "part 2, more" });
+    expect(edited.status).toBe(200);
+    expect(await edited.json()).toMatchObject({ id: posted.id, content: "part 2, more", type: 0 });
+    expect(fake.message(posted.id)?.revisions.map((r) => r.content)).toEqual([
+      "part 2",
+      "part 2, more",
+    ]);
+    expect(fake.followUps("tok").map((m) => m.content)).toEqual(["part 2"]);
+
+    expect((await editById("tok", original.id, { content: "part 1!" })).status).toBe(200);
+    expect(fake.edits("tok").map((e) => e.content)).toEqual(["part 1", "part 1!"]);
+
+    const foreign = await editById("other-tok", posted.id, { content: "x" });
+    expect(foreign.status).toBe(404);
+    expect(await foreign.json()).toEqual({ code: 10008, message: "Unknown Message" });
+    expect((await editById("tok", "123", { content: "x" })).status).toBe(404);
+    expect(fake.messages("tok").map((m) => m.kind)).toEqual(["original", "followUp"]);
+  });
+
+  it("keeps the content of an edit that leaves it out, and checks the limits on edits", async () => {
+    const posted = (await (await followUp("tok", "kept")).json()) as { id: string };
+
+    await editById("tok", posted.id, { allowed_mentions: { parse: [] } });
+    expect(fake.message(posted.id)?.content).toBe("kept");
+    const long = await editById("tok", posted.id, { content: "x".repeat(2001) });
+    expect(long.status).toBe(400);
+    expect(await long.json()).toMatchObject({ code: 50035 });
+    const empty = await call("PATCH", `/webhooks/${APP}/tok-new/messages/@original`, {
+      tts: false,
+    });
+    expect(await empty.json()).toEqual({ code: 50006, message: "Cannot send an empty message" });
+  });
+});
+
+describe("fake Discord REST: edit rate limit", () => {
+  it("allows 5 edits per message in 5 s, then answers 429 with retry_after and headers", async () => {
+    for (let i = 0; i < 5; i++) {
+      const res = await edit("tok-eager", `v${i}`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get("x-ratelimit-limit")).toBe("5");
+      expect(res.headers.get("x-ratelimit-remaining")).toBe(String(4 - i));
+    }
+
+    const limited = await edit("tok-eager", "v5");
+    expect(limited.status).toBe(429);
+    const body = (await limited.json()) as { retry_after: number; global: boolean };
+    expect(body).toMatchObject({ message: "You are being rate limited.", global: false });
+    expect(body.retry_after).toBeGreaterThan(4);
+    expect(body.retry_after).toBeLessThanOrEqual(5);
+    expect(limited.headers.get("retry-after")).toBe("5");
+    expect(limited.headers.get("x-ratelimit-remaining")).toBe("0");
+    expect(limited.headers.get("x-ratelimit-scope")).toBe("user");
+    expect(Number(limited.headers.get("x-ratelimit-reset-after"))).toBeCloseTo(body.retry_after, 2);
+    expect(fake.messages("tok-eager")[0]?.content).toBe("v4");
+    expect(fake.requests.map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 429]);
+
+    // The window is per message: a follow-up of the same interaction is still editable.
+    const other = (await (await followUp("tok-eager", "next")).json()) as { id: string };
+    expect((await editById("tok-eager", other.id, { content: "next!" })).status).toBe(200);
+  });
+
+  it("frees a slot once the oldest edit leaves the window, and can be turned off", async () => {
+    const short = await startFakeDiscord({
+      applicationId: APP,
+      editRateLimit: { limit: 2, windowMs: 300 },
+    });
+    const unlimited = await startFakeDiscord({ applicationId: APP, editRateLimit: false });
+    const patch = (base: string, content: string) =>
+      fetch(`${base}/webhooks/${APP}/tok/messages/@original`, {
+        method: "PATCH",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ content }),
+      });
+    try {
+      expect((await patch(short.url, "a")).status).toBe(200);
+      expect((await patch(short.url, "b")).status).toBe(200);
+      expect((await patch(short.url, "c")).status).toBe(429);
+      await sleep(350);
+      expect((await patch(short.url, "d")).status).toBe(200);
+
+      for (let i = 0; i < 10; i++) expect((await patch(unlimited.url, `v${i}`)).status).toBe(200);
+    } finally {
+      await short.close();
+      await unlimited.close();
+    }
+  });
+});
+
+describe("fake Discord REST: interaction token lifetime", () => {
+  it("refuses a token issued 15 minutes ago on every webhook route", async () => {
+    const posted = (await (await followUp("tok-old", "early")).json()) as { id: string };
+    fake.setTokenAge("tok-old", 15 * 60_000);
+
+    for (const res of [
+      await edit("tok-old", "late"),
+      await followUp("tok-old", "late"),
+      await editById("tok-old", posted.id, { content: "late" }),
+    ]) {
+      expect(res.status).toBe(401);
+      expect(await res.json()).toEqual({ code: 50027, message: "Invalid Webhook Token" });
+    }
+    fake.setTokenAge("tok-young", 14 * 60_000);
+    expect((await edit("tok-young", "still in time")).status).toBe(200);
+  });
+
+  it("counts a token's age from its first use, with a configurable lifetime", async () => {
+    const brief = await startFakeDiscord({ applicationId: APP, interactionTokenLifetimeMs: 200 });
+    const patch = () =>
+      fetch(`${brief.url}/webhooks/${APP}/tok/messages/@original`, {
+        method: "PATCH",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ content: "hi" }),
+      });
+    try {
+      expect((await patch()).status).toBe(200);
+      await sleep(250);
+      expect((await patch()).status).toBe(401);
+      brief.reset();
+      expect((await patch()).status).toBe(200);
+    } finally {
+      await brief.close();
+    }
+  });
+});
+
+describe("fake Discord REST: channel messages", () => {
+  const post = (channel: string, body: unknown, auth?: string) =>
+    call("POST", `/channels/${channel}/messages`, body, auth ? { authorization: auth } : {});
+
+  it("posts a message with the bot token", async () => {
+    const res = await post(
+      "400000000000000004",
+      { content: "Too late to answer." },
+      "Bot bot-secret",
+    );
+
+    expect(res.status).toBe(200);
+    const message = (await res.json()) as Record<string, unknown>;
+    expect(message).toMatchObject({
+      content: "Too late to answer.",
+      channel_id: "400000000000000004",
+      type: 0,
+      author: { bot: true },
+    });
+    expect(message.webhook_id).toBeUndefined();
+    expect(fake.channelMessages("400000000000000004")).toMatchObject([
+      { id: message.id, kind: "channel", content: "Too late to answer." },
+    ]);
+    expect(fake.channelMessages("1")).toEqual([]);
+    expect(fake.edits()).toEqual([]);
+  });
+
+  it("requires the bot token and checks the content", async () => {
+    expect((await post("4", { content: "hi" })).status).toBe(401);
+    expect((await post("4", { content: "hi" }, "Bot wrong")).status).toBe(401);
+    expect(
+      await (await post("4", { content: "x".repeat(2001) }, "Bot bot-secret")).json(),
+    ).toMatchObject({
+      code: 50035,
+    });
+    expect((await post("4", { content: "" }, "Bot bot-secret")).status).toBe(400);
+    expect(fake.channelMessages()).toEqual([]);
+  });
+});

@@ -212,3 +212,386 @@ describe("fake Slack Web API", () => {
     await expect(client.auth.test()).resolves.toMatchObject({ ok: true });
   });
 });
+
+const THREAD = "1700000000.000100";
+const RECIPIENT = { recipient_team_id: "T0TEAM", recipient_user_id: "U0ASKER" };
+const errorOf = async (promise: Promise<unknown>) =>
+  ((await rejection(promise)) as { code?: string; data?: { error?: string } }).data?.error;
+
+describe("fake Slack Web API: streaming", () => {
+  it("records chatStream() as start → appends → stop, with the Markdown text intact", async () => {
+    const streamer = client.chatStream({
+      channel: "C1",
+      thread_ts: THREAD,
+      ...RECIPIENT,
+      buffer_size: 10,
+    });
+
+    await streamer.append({ markdown_text: "Hello **wor" });
+    await streamer.append({ markdown_text: "ld**!" });
+    await streamer.append({ markdown_text: " More _text_." });
+    await streamer.append({ markdown_text: "\n# End" });
+    await streamer.stop();
+
+    const methods = fake.calls.map((c) => c.method);
+    expect(methods).toEqual(["chat.startStream", "chat.appendStream", "chat.stopStream"]);
+    const [message] = fake.messages({ channel: "C1", threadTs: THREAD });
+    expect(message).toMatchObject({
+      channel: "C1",
+      ts: streamer.ts,
+      threadTs: THREAD,
+      user: "U0BOT",
+      text: "Hello **world**! More _text_.\n# End",
+      markdown: true,
+      streaming: false,
+      streamMode: "chunks",
+    });
+    expect(message?.events.map((e) => [e.method, e.text])).toEqual([
+      ["chat.startStream", "Hello **wor"],
+      ["chat.appendStream", "Hello **world**! More _text_."],
+      ["chat.stopStream", "Hello **world**! More _text_.\n# End"],
+    ]);
+    expect(fake.firstTextAt({ channel: "C1" })).toBe(fake.calls[0]?.at);
+    expect(fake.finishedAt({ channel: "C1" })).toBe(fake.calls[2]?.at);
+  });
+
+  it("decodes the JSON-encoded chunks of WebClient's form body", async () => {
+    await client.chat.startStream({
+      channel: "D1",
+      thread_ts: THREAD,
+      chunks: [{ type: "markdown_text", text: "*hi*" }],
+    });
+
+    const [call] = fake.calls;
+    expect(call?.headers["content-type"]).toBe("application/x-www-form-urlencoded");
+    expect(call?.args.chunks).toEqual([{ type: "markdown_text", text: "*hi*" }]);
+  });
+
+  it("accepts a JSON body with markdown_text and locks the stream to that mode", async () => {
+    const res = await fetch(`${fake.url}chat.startStream`, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${fake.token}`,
+        "content-type": "application/json; charset=utf-8",
+      },
+      body: JSON.stringify({ channel: "D1", thread_ts: THREAD, markdown_text: "**a**" }),
+    });
+    const started = (await res.json()) as { ok: boolean; channel: string; ts: string };
+    expect(started).toEqual({ ok: true, channel: "D1", ts: expect.stringMatching(/^\d+\.\d+$/) });
+
+    const chunks = [{ type: "markdown_text" as const, text: "b" }];
+    expect(await errorOf(client.chat.appendStream({ channel: "D1", ts: started.ts, chunks }))).toBe(
+      "streaming_mode_mismatch",
+    );
+    await client.chat.appendStream({ channel: "D1", ts: started.ts, markdown_text: " b" });
+    expect(fake.message("D1", started.ts)).toMatchObject({
+      text: "**a** b",
+      streamMode: "markdown_text",
+      streaming: true,
+    });
+    expect(fake.finishedAt()).toBeUndefined();
+  });
+
+  it("requires both recipient ids outside a DM, and none in a DM", async () => {
+    const start = (args: Record<string, string>) =>
+      client.apiCall("chat.startStream", { channel: "C1", thread_ts: THREAD, ...args });
+
+    expect(await errorOf(start({}))).toBe("missing_recipient_team_id");
+    expect(await errorOf(start({ recipient_team_id: "T0TEAM" }))).toBe("missing_recipient_user_id");
+    expect(await errorOf(start({ recipient_user_id: "U1" }))).toBe("missing_recipient_team_id");
+    await expect(start(RECIPIENT)).resolves.toMatchObject({ ok: true, channel: "C1" });
+    await expect(
+      client.chat.startStream({ channel: "D9", thread_ts: THREAD }),
+    ).resolves.toMatchObject({ ok: true, channel: "D9" });
+    expect(await errorOf(client.apiCall("chat.startStream", { thread_ts: THREAD }))).toBe(
+      "channel_not_found",
+    );
+    expect(fake.messages()).toHaveLength(2);
+  });
+
+  it("refuses appends and stops of a stopped, unknown or foreign message", async () => {
+    const { ts } = await client.chat.startStream({ channel: "D1", thread_ts: THREAD });
+    await client.chat.stopStream({ channel: "D1", ts: ts as string, markdown_text: "done" });
+    const question = fake.seedMessage({ channel: "D1", text: "a question" });
+
+    const append = (at: string) =>
+      client.chat.appendStream({ channel: "D1", ts: at, markdown_text: "more" });
+    expect(await errorOf(append(ts as string))).toBe("message_not_in_streaming_state");
+    expect(await errorOf(client.chat.stopStream({ channel: "D1", ts: ts as string }))).toBe(
+      "message_not_in_streaming_state",
+    );
+    expect(await errorOf(append("1.000001"))).toBe("message_not_found");
+    expect(await errorOf(append(question))).toBe("message_not_owned_by_app");
+    expect(fake.message("D1", ts as string)?.text).toBe("done");
+    expect(fake.callsTo("chat.appendStream").map((c) => c.error)).toEqual([
+      "message_not_in_streaming_state",
+      "message_not_found",
+      "message_not_owned_by_app",
+    ]);
+  });
+
+  it("checks the content arguments of stream calls", async () => {
+    const { ts } = await client.chat.startStream({ channel: "D1", thread_ts: THREAD });
+    const append = (args: Record<string, unknown>) =>
+      client.apiCall("chat.appendStream", { channel: "D1", ts, ...args });
+
+    expect(await errorOf(append({}))).toBe("markdown_text_or_chunks_required");
+    expect(
+      await errorOf(append({ markdown_text: "a", chunks: [{ type: "markdown_text", text: "b" }] })),
+    ).toBe("cannot_provide_both_markdown_text_and_chunks");
+    expect(await errorOf(append({ chunks: [{ type: "markdown_text" }] }))).toBe("invalid_chunks");
+    expect(await errorOf(append({ chunks: [{ type: "sparkles", text: "b" }] }))).toBe(
+      "invalid_chunks",
+    );
+    expect(await errorOf(append({ markdown_text: "x".repeat(12_001) }))).toBe("msg_too_long");
+    await expect(append({ markdown_text: "a" })).resolves.toMatchObject({ ok: true });
+  });
+
+  it("keeps task updates out of the text and closing blocks on the final message", async () => {
+    const { ts } = await client.chat.startStream({
+      channel: "D1",
+      thread_ts: THREAD,
+      chunks: [{ type: "task_update", id: "t1", title: "Searching", status: "in_progress" }],
+    });
+    const blocks = [{ type: "context", elements: [{ type: "mrkdwn", text: "model x" }] }];
+
+    const stopped = await client.chat.stopStream({
+      channel: "D1",
+      ts: ts as string,
+      chunks: [{ type: "markdown_text", text: "Answer." }],
+      blocks,
+    });
+
+    expect(stopped.message).toMatchObject({
+      text: "Answer.",
+      blocks,
+      streaming_state: "completed",
+    });
+    expect(fake.message("D1", ts as string)).toMatchObject({ text: "Answer.", blocks });
+  });
+});
+
+describe("fake Slack Web API: streaming refused", () => {
+  it.each(["not_allowed", "channel_type_not_supported", "unknown_method"])(
+    "answers chat.startStream with %s, surfacing as a platform error",
+    async (code) => {
+      fake.setStreaming(code);
+      const streamer = client.chatStream({ channel: "C1", thread_ts: THREAD, ...RECIPIENT });
+
+      const err = await rejection(streamer.stop({ markdown_text: "hello" }));
+
+      expect(err).toMatchObject({
+        code: ErrorCode.PlatformError,
+        data: { ok: false, error: code },
+      });
+      expect(fake.messages()).toEqual([]);
+      expect(fake.calls.map((c) => [c.method, c.error])).toEqual([["chat.startStream", code]]);
+      await expect(
+        client.chat.postMessage({ channel: "C1", text: "fallback" }),
+      ).resolves.toBeTruthy();
+    },
+  );
+
+  it("takes the mode as an option, and reset() restores it", async () => {
+    const refusing = await startFakeSlack({ streaming: "not_allowed" });
+    try {
+      const c = new WebClient(refusing.token, {
+        slackApiUrl: refusing.url,
+        retryConfig: { retries: 0 },
+        logLevel: LogLevel.ERROR,
+      });
+      const start = () => c.chat.startStream({ channel: "D1", thread_ts: THREAD });
+      expect(await errorOf(start())).toBe("not_allowed");
+      refusing.setStreaming("ok");
+      await expect(start()).resolves.toMatchObject({ ok: true });
+      refusing.setStreaming("unknown_method");
+      refusing.reset();
+      expect(await errorOf(start())).toBe("not_allowed");
+    } finally {
+      await refusing.close();
+    }
+  });
+});
+
+describe("fake Slack Web API: markdown posts and chat.update", () => {
+  it("posts markdown_text, but not together with text or blocks", async () => {
+    const posted = await client.chat.postMessage({ channel: "C1", markdown_text: "# Title" });
+
+    expect(posted.message?.text).toBe("# Title");
+    expect(fake.message("C1", posted.ts as string)).toMatchObject({
+      text: "# Title",
+      markdown: true,
+      streaming: false,
+    });
+    expect(
+      await errorOf(
+        client.apiCall("chat.postMessage", { channel: "C1", markdown_text: "a", text: "a" }),
+      ),
+    ).toBe("markdown_text_conflict");
+    expect(
+      await errorOf(client.chat.postMessage({ channel: "C1", markdown_text: "x".repeat(12_001) })),
+    ).toBe("msg_too_long");
+    expect(fake.messages()).toHaveLength(1);
+  });
+
+  it("edits a placeholder in place, recording each version", async () => {
+    const placeholder = await client.chat.postMessage({
+      channel: "C1",
+      thread_ts: THREAD,
+      text: "…",
+    });
+    const ts = placeholder.ts as string;
+
+    await client.chat.update({ channel: "C1", ts, markdown_text: "**Par" });
+    const updated = await client.chat.update({ channel: "C1", ts, markdown_text: "**Paris**" });
+
+    expect(updated).toMatchObject({ ok: true, channel: "C1", ts, text: "**Paris**" });
+    const message = fake.message("C1", ts);
+    expect(message?.events.map((e) => [e.method, e.text])).toEqual([
+      ["chat.postMessage", "…"],
+      ["chat.update", "**Par"],
+      ["chat.update", "**Paris**"],
+    ]);
+    expect(message?.markdown).toBe(true);
+    const realText = fake.firstTextAt({ threadTs: THREAD }, (text) => text !== "…");
+    expect(realText).toBe(fake.callsTo("chat.update")[0]?.at);
+    expect(fake.firstTextAt({ threadTs: THREAD })).toBe(fake.calls[0]?.at);
+    expect(fake.finishedAt({ threadTs: THREAD })).toBe(fake.calls[2]?.at);
+  });
+
+  it("refuses to update an unknown, foreign or still-streaming message", async () => {
+    const question = fake.seedMessage({ channel: "C1", text: "hi", user: "U0ASKER" });
+    const { ts } = await client.chat.startStream({
+      channel: "C1",
+      thread_ts: THREAD,
+      ...RECIPIENT,
+    });
+    const update = (at: string) => client.chat.update({ channel: "C1", ts: at, text: "edited" });
+
+    expect(await errorOf(update("1.000001"))).toBe("message_not_found");
+    expect(await errorOf(update(question))).toBe("cant_update_message");
+    expect(await errorOf(update(ts as string))).toBe("streaming_state_conflict");
+    await client.chat.stopStream({ channel: "C1", ts: ts as string, markdown_text: "final" });
+    await expect(update(ts as string)).resolves.toMatchObject({ ok: true, text: "edited" });
+  });
+
+  it("checks chat.update's content arguments", async () => {
+    const { ts } = await client.chat.postMessage({ channel: "C1", text: "x" });
+    const update = (args: Record<string, unknown>) =>
+      client.apiCall("chat.update", { channel: "C1", ts, ...args });
+
+    expect(await errorOf(update({}))).toBe("no_text");
+    expect(await errorOf(update({ text: "a", markdown_text: "a" }))).toBe("markdown_text_conflict");
+    expect(await errorOf(update({ text: "x".repeat(4001) }))).toBe("msg_too_long");
+    expect(await errorOf(client.apiCall("chat.update", { channel: "C1", text: "a" }))).toBe(
+      "invalid_arguments",
+    );
+    expect(fake.message("C1", ts as string)?.text).toBe("x");
+  });
+});
+
+describe("fake Slack Web API: assistant threads", () => {
+  it("sets a status with loading messages, cleared by the bot's reply in the thread", async () => {
+    await client.assistant.threads.setStatus({
+      channel_id: "D1",
+      thread_ts: THREAD,
+      status: "is thinking…",
+      loading_messages: ["Reading", "Thinking"],
+    });
+
+    expect(fake.calls[0]?.args.loading_messages).toEqual(["Reading", "Thinking"]);
+    expect(fake.assistantThread("D1", THREAD)).toEqual({
+      status: "is thinking…",
+      loadingMessages: ["Reading", "Thinking"],
+    });
+    await client.chat.postMessage({ channel: "D1", thread_ts: THREAD, markdown_text: "Hi" });
+    expect(fake.assistantThread("D1", THREAD)?.status).toBe("");
+  });
+
+  it("sets suggested prompts (at most four) and a title", async () => {
+    const prompts = [
+      { title: "Summarise", message: "Summarise this channel" },
+      { title: "Explain", message: "Explain like I'm five" },
+    ];
+    await client.assistant.threads.setSuggestedPrompts({
+      channel_id: "D1",
+      thread_ts: THREAD,
+      prompts,
+      title: "Try these",
+    });
+    await client.assistant.threads.setTitle({ channel_id: "D1", thread_ts: THREAD, title: "Q&A" });
+
+    expect(fake.assistantThread("D1", THREAD)).toEqual({
+      prompts,
+      promptsTitle: "Try these",
+      title: "Q&A",
+    });
+    const five = Array.from({ length: 5 }, (_, i) => ({ title: `t${i}`, message: `m${i}` }));
+    const tooMany = await rejection(
+      client.assistant.threads.setSuggestedPrompts({
+        channel_id: "D1",
+        thread_ts: THREAD,
+        prompts: five,
+      }),
+    );
+    expect(tooMany).toMatchObject({
+      code: ErrorCode.PlatformError,
+      data: { error: "invalid_arguments", response_metadata: { messages: [expect.any(String)] } },
+    });
+    expect(fake.assistantThread("D1", THREAD)?.prompts).toEqual(prompts);
+  });
+
+  it("checks the assistant methods' arguments", async () => {
+    const call = (method: string, args: Record<string, unknown>) =>
+      errorOf(client.apiCall(method, args));
+
+    expect(await call("assistant.threads.setStatus", { channel_id: "D1", thread_ts: THREAD })).toBe(
+      "invalid_arguments",
+    );
+    expect(await call("assistant.threads.setStatus", { channel_id: "D1", status: "x" })).toBe(
+      "invalid_arguments",
+    );
+    expect(
+      await call("assistant.threads.setStatus", { channel_id: "D1", thread_ts: "x", status: "x" }),
+    ).toBe("invalid_thread_ts");
+    expect(await call("assistant.threads.setStatus", { thread_ts: THREAD, status: "x" })).toBe(
+      "channel_not_found",
+    );
+    expect(
+      await call("assistant.threads.setStatus", {
+        channel_id: "D1",
+        thread_ts: THREAD,
+        status: "x",
+        loading_messages: Array(11).fill("m"),
+      }),
+    ).toBe("invalid_arguments");
+    expect(
+      await call("assistant.threads.setSuggestedPrompts", {
+        channel_id: "D1",
+        prompts: [{ title: "no message" }],
+      }),
+    ).toBe("invalid_arguments");
+    expect(await call("assistant.threads.setTitle", { channel_id: "D1", thread_ts: THREAD })).toBe(
+      "invalid_arguments",
+    );
+    expect(fake.assistantThread("D1", THREAD)).toBeUndefined();
+  });
+});
+
+describe("fake Slack Web API: call log", () => {
+  it("timestamps calls in arrival order and reset() clears messages and threads", async () => {
+    const before = Date.now();
+    await client.chat.postMessage({ channel: "C1", text: "one" });
+    await client.assistant.threads.setTitle({ channel_id: "D1", thread_ts: THREAD, title: "t" });
+
+    const [first, second] = fake.calls;
+    expect(first?.at).toBeGreaterThanOrEqual(before - 1);
+    expect(second?.at).toBeGreaterThan(first?.at ?? Infinity);
+    expect(fake.callsTo(["chat.postMessage", "auth.test"])).toEqual([first]);
+
+    fake.reset();
+    expect(fake.messages()).toEqual([]);
+    expect(fake.assistantThread("D1", THREAD)).toBeUndefined();
+    expect(fake.firstTextAt()).toBeUndefined();
+  });
+});
