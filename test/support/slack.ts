@@ -1,4 +1,6 @@
 import { signRequest } from "../../core/ingress/hmac-signature";
+import { THINKING_PLACEHOLDER } from "../../core/platforms/slack/live-reply";
+import type { FakeSlack } from "../fakes/slack";
 
 /** Signing secret used by tests. */
 export const TEST_SIGNING_SECRET = "test-signing-secret-0123456789abcdef";
@@ -67,4 +69,33 @@ export async function postSlackEvent(
     headers: signedHeaders(body),
   });
   return res.status;
+}
+
+/** A reply as the person sees it once it is done (see {@link answers}). */
+export interface SlackAnswer {
+  channel: string;
+  ts: string;
+  thread_ts?: string;
+  text: string;
+}
+
+/**
+ * The bot's messages in `slack` that are done, oldest first: not streaming any more, and not
+ * the `_Thinking…_` placeholder still waiting for its first words. Whichever way a reply was
+ * written (`chat.postMessage`, a stream, a placeholder edited with `chat.update`), its `text`
+ * is what it shows at the end.
+ */
+export function answers(slack: FakeSlack): SlackAnswer[] {
+  return (
+    slack
+      .messages()
+      // Seeded messages (someone else's) have no events.
+      .filter((m) => m.events.length > 0 && !m.streaming && m.text !== THINKING_PLACEHOLDER)
+      .map((m) => ({
+        channel: m.channel,
+        ts: m.ts,
+        ...(m.threadTs ? { thread_ts: m.threadTs } : {}),
+        text: m.text,
+      }))
+  );
 }

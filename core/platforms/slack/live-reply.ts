@@ -112,7 +112,7 @@ export async function openSlackLiveReply(
   return openStream(place, place.threadTs, deps, {
     record,
     onRecordError,
-    fallback: () => edited([]),
+    fallback: (placeholder) => edited([], placeholder),
     jobId: job.jobId,
   });
 }
@@ -170,7 +170,8 @@ async function openStream(
   options: {
     record: (ids: string[]) => Promise<void>;
     onRecordError: (error: unknown) => void;
-    fallback: () => Promise<LiveReply>;
+    /** An edited reply, opened with `placeholder` posted when given. */
+    fallback: (placeholder?: string) => Promise<LiveReply>;
     jobId: string;
   },
 ): Promise<LiveReply> {
@@ -198,7 +199,7 @@ async function openStream(
         jobId: options.jobId,
         code,
       });
-      fallback = await options.fallback();
+      fallback = await options.fallback(THINKING_PLACEHOLDER);
       if (text) fallback.append(text);
       return;
     }
