@@ -303,6 +303,30 @@ describe("thread follow-ups without a mention", () => {
   });
 });
 
+describe("ThreadParticipationStore", () => {
+  it("counts a mark as gone once its TTL passed, though DynamoDB has not deleted it yet", async () => {
+    let nowMs = Date.parse("2026-01-01T00:00:00Z");
+    const store = new ThreadParticipationStore({
+      client: aws.documents,
+      tableName: config.memoryTableName,
+      now: () => nowMs,
+      ttlMs: 60_000,
+    });
+    const thread = { platform: "slack" as const, channelId: newChannel(), threadId: "1.000001" };
+    expect(await store.joined(thread)).toBe(false);
+    await store.join(thread);
+    nowMs += 59_000;
+    expect(await store.joined(thread)).toBe(true);
+    // A later join extends the mark from its own time.
+    await store.join(thread);
+    nowMs += 59_000;
+    expect(await store.joined(thread)).toBe(true);
+    nowMs += 2_000;
+    expect(await store.joined(thread)).toBe(false);
+    expect(await store.joined({ ...thread, platform: "discord" })).toBe(false);
+  });
+});
+
 /** `assistant_thread_started` as https://docs.slack.dev/reference/events/assistant_thread_started shows it. */
 function threadStarted(eventId: string, channel: string, threadTs: string) {
   return {

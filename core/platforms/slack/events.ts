@@ -94,8 +94,9 @@ export type SlackRoute =
   | { action: "challenge"; challenge: string }
   | { action: "ignore"; reason: string }
   /**
-   * A mention or direct message the agent would answer, but whose shape it cannot read;
-   * acknowledged like an ignored event, and logged as a warning. `reason` names the field.
+   * An event the agent would act on (a mention, a direct or channel message, a new assistant
+   * thread) whose shape it cannot read; acknowledged like an ignored event, and logged as a
+   * warning. `reason` names the field.
    */
   | { action: "unreadable"; reason: string }
   /**
