@@ -5,10 +5,11 @@ import type { Secrets } from "./secrets";
 /**
  * The HTTP ingress (`functions/http.ts`: Slack events, Discord interactions, KĀDI callbacks,
  * health) behind a Lambda function URL. It only verifies, deduplicates and enqueues, so it is
- * linked to the table, the chat queue, the three verification secrets and the ArcadeDB
- * password (for `/forget`), nothing else.
- * Its work (a conditional write and a SendMessage) ends well inside the 3 s Slack and Discord
- * wait; the 10 s timeout only bounds a stuck invocation.
+ * linked to the table, the chat queue, the three verification secrets, the ArcadeDB password
+ * (for `/forget`) and the Slack bot token (for `assistant_thread_started`), nothing else.
+ * Its work (a conditional write and a SendMessage; two bounded Slack calls on a new assistant
+ * thread) ends well inside the 3 s Slack and Discord wait; the 10 s timeout only bounds a
+ * stuck invocation.
  */
 export function createHttpApi(deps: {
   memoryTable: sst.aws.Dynamo;
@@ -26,6 +27,8 @@ export function createHttpApi(deps: {
       deps.memoryTable,
       deps.queues.chatQueue,
       deps.secrets.slackSigningSecret,
+      // A new assistant thread gets its title and suggested prompts from the ingress.
+      deps.secrets.slackBotToken,
       deps.secrets.discordPublicKey,
       deps.secrets.kadiCallbackSecret,
       // Discord `/forget` also removes the conversation's summaries from ArcadeDB.

@@ -7,6 +7,7 @@ import type { KadiIngressDeps } from "../kadi/ingress";
 import { createLogger } from "../logger";
 import { DedupeStore } from "../memory/dedupe";
 import type { PreferenceStore } from "../memory/preferences";
+import { ThreadParticipationStore } from "../memory/threads";
 import type { DailyProviderTokens, TokenUsageStore } from "../memory/token-usage";
 import type { ForgetConversation, WebhookServices } from "../platforms/adapter";
 import { type ChatJobSink, SqsChatQueue } from "../queue/chat-queue";
@@ -82,7 +83,7 @@ export function buildIngressDeps(
     logger,
     now,
   };
-  const services = lazyServices(config, aws, overrides);
+  const services = lazyServices(config, aws, now, overrides);
   const route = (path: string, build: () => Promise<Webhook<unknown>>): WebhookRoute => ({
     path,
     webhook: once(async () => {
@@ -126,12 +127,14 @@ export function buildIngressDeps(
 }
 
 /**
- * The services platform commands use, each built on its first use: `/forget` loads and builds
+ * The services platform webhooks use, each built on its first use: `/forget` loads and builds
  * the long-term memory (summaries and index) on its first call, `/model` its preference store.
+ * The thread marks Slack reads and writes on a mention are a small store built at once.
  */
 function lazyServices(
   config: Config,
   aws: AwsClients,
+  now: () => number,
   overrides: Partial<WebhookServices>,
 ): WebhookServices {
   const forget = once(async (): Promise<ForgetConversation> => {
@@ -145,6 +148,8 @@ function lazyServices(
     return new PreferenceStore(memoryTable(config, aws));
   });
   return {
+    threads:
+      overrides.threads ?? new ThreadParticipationStore({ ...memoryTable(config, aws), now }),
     forget: async (ref) => (await forget())(ref),
     preferences: {
       put: async (...args: Parameters<PreferenceStore["put"]>) =>

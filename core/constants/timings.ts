@@ -89,6 +89,26 @@ export const KADI_LISTENER = {
 export const ACCESS_REFUSAL_INTERVAL_MS = 60 * 60 * 1000;
 
 /**
+ * How long the agent counts as taking part in a Slack thread after it was last asked there
+ * (a mention, or a follow-up it answered), ms (30 days): within it a person's follow-up in the
+ * thread is answered without a new mention; the thread's mark then expires by TTL
+ * (`core/memory/threads.ts`).
+ */
+export const THREAD_PARTICIPATION_TTL_MS = 30 * 24 * 60 * 60 * 1000;
+
+/**
+ * Bounds of the ingress's Web API calls on `assistant_thread_started` (set the thread's title
+ * and suggested prompts), so the ack stays inside Slack's 3-s wait: each attempt is cut after
+ * `timeoutMs`, and a failed attempt is retried at most `retries` times after
+ * `retryDelayMs` (worst case 2 × 800 + 100 = 1700 ms; both calls run in parallel).
+ */
+export const SLACK_ASSISTANT_CALLS = {
+  timeoutMs: 800,
+  retries: 1,
+  retryDelayMs: 100,
+} as const;
+
+/**
  * Pacing of streamed replies, ms. `idleTimeoutMs` is the default of
  * `LLM_STREAM_IDLE_TIMEOUT_MS`: the longest silence between two streamed model events before
  * the stream counts as failed. `editIntervalMs` is the least time between two edits of one

@@ -33,8 +33,12 @@ export interface Refusal {
   level?: "debug" | "warn";
 }
 
-/** Why a claim-and-enqueue (or claim-and-work) step failed; the mark is never left behind. */
-export type Unavailable = "dedupe_unavailable" | "queue_unavailable";
+/**
+ * Why a request could not be taken now: the claim-and-enqueue (or claim-and-work) step failed
+ * (the mark is never left behind), or a store the route's decision needed failed
+ * (`store_unavailable`, e.g. Slack's thread participation; nothing was claimed).
+ */
+export type Unavailable = "dedupe_unavailable" | "queue_unavailable" | "store_unavailable";
 
 /** Log fields of one request: ids only. */
 export type LogKeys = Record<string, string | number | undefined>;
@@ -74,10 +78,16 @@ export type WebhookRoute =
   | {
       action: "once";
       id: string;
-      work: () => Promise<{ response: IngressResponse; keys?: LogKeys }>;
+      work: () => Promise<{ response: IngressResponse; keys?: LogKeys; level?: "info" | "warn" }>;
       duplicate: IngressResponse;
       keys: LogKeys;
-    };
+    }
+  /**
+   * A store the decision needed could not be read or written (the route's own I/O, see
+   * {@link Webhook.route}): logged as `{name} store failed` with `cause`, answered with
+   * {@link Webhook.unavailable}(`store_unavailable`). Nothing was claimed or queued.
+   */
+  | { action: "unavailable"; error: "store_unavailable"; cause: unknown; keys: LogKeys };
 
 /**
  * One webhook as a platform describes it. `name` prefixes its log lines (`slack event`,
@@ -93,8 +103,13 @@ export interface Webhook<P> {
   ): Promise<{ ok: true } | Refusal> | { ok: true } | Refusal;
   /** Body → payload; refuses malformed bodies with a 4xx naming the field. */
   parse(rawBody: string): { ok: true; value: P } | Refusal;
-  /** The pure decision; `request` gives header values worth logging (e.g. Slack's retry number). */
-  route(payload: P, request: RawRequest): WebhookRoute;
+  /**
+   * The decision; `request` gives header values worth logging (e.g. Slack's retry number). Pure,
+   * unless the decision needs a stored fact (Slack: did the agent take part in this thread?):
+   * then the webhook's shell does that I/O around a pure decision and resolves to the route,
+   * answering a store failure with the `unavailable` action rather than throwing.
+   */
+  route(payload: P, request: RawRequest): WebhookRoute | Promise<WebhookRoute>;
   /**
    * The answer when the dedupe store or the queue failed (mark released first):
    * {@link retryLater} for senders that retry a 5xx, a platform-shaped apology for others.
@@ -104,8 +119,9 @@ export interface Webhook<P> {
 
 /**
  * Runs one request through a webhook: verify, parse, route, then claim and enqueue (or claim
- * and work), and answer. Never throws: a failure of the dedupe store, the queue or a command's
- * work is logged with the request's ids and answered with {@link Webhook.unavailable}.
+ * and work), and answer. Never throws: a failure of the dedupe store, the queue, a store the
+ * route read, or a command's work is logged with the request's ids and answered with
+ * {@link Webhook.unavailable}.
  */
 export async function runWebhook<P>(
   webhook: Webhook<P>,
@@ -128,7 +144,7 @@ export async function runWebhook<P>(
     });
     return parsed.response;
   }
-  const route = webhook.route(parsed.value, request);
+  const route = await webhook.route(parsed.value, request);
   switch (route.action) {
     case "respond":
       if (route.log) {
@@ -155,11 +171,20 @@ export async function runWebhook<P>(
     case "once": {
       const done = await claimAndRun(deps, webhook, route.id, loggableKeys(route.keys), route.work);
       if (done.status === "done") {
-        logger.info(`${webhook.name} handled`, loggableKeys({ ...route.keys, ...done.value.keys }));
+        logger[done.value.level ?? "info"](
+          `${webhook.name} handled`,
+          loggableKeys({ ...route.keys, ...done.value.keys }),
+        );
         return done.value.response;
       }
       return done.status === "duplicate" ? route.duplicate : webhook.unavailable(done.error);
     }
+    case "unavailable":
+      logger.error(`${webhook.name} store failed`, {
+        ...loggableKeys(route.keys),
+        error: route.cause,
+      });
+      return webhook.unavailable(route.error);
   }
   // Unreachable while the switches above are exhaustive; a 500 is the honest answer if not.
   return { status: 500, body: { error: "internal_error" } };
@@ -172,7 +197,7 @@ export type AdmitOutcome =
   /** The job does not parse as a {@link ChatJob}: `invalid_job: {path} {message}`. */
   | { outcome: "invalid"; error: string }
   /** The dedupe store or the queue failed; the mark was released so a redelivery is taken. */
-  | { outcome: "failed"; error: Unavailable };
+  | { outcome: "failed"; error: Exclude<Unavailable, "store_unavailable"> };
 
 /**
  * Validates `job` (the queue is a trust boundary: what is enqueued must parse on the other
@@ -230,7 +255,9 @@ async function claimAndRun<T>(
   keys: LogKeys,
   work: () => Promise<T>,
 ): Promise<
-  { status: "done"; value: T } | { status: "duplicate" } | { status: "failed"; error: Unavailable }
+  | { status: "done"; value: T }
+  | { status: "duplicate" }
+  | { status: "failed"; error: Exclude<Unavailable, "store_unavailable"> }
 > {
   const { logger } = deps;
   const outcome = await runOnce(deps.dedupe, source.scope, id, work);
@@ -275,7 +302,8 @@ export function parseJsonBody<T>(
 
 /**
  * 503 `{error}` with `Retry-After` ({@link INGRESS_RETRY_AFTER_MS}, in seconds): the answer to a
- * sender that retries on 5xx (Slack, a KĀDI broker) when the dedupe store or the queue failed.
+ * sender that retries on 5xx (Slack, a KĀDI broker) when the dedupe store, the queue or another
+ * store the route needed failed.
  * Nothing was kept (the mark is released or was never written), so the retry is taken.
  */
 export function retryLater(error: Unavailable): IngressResponse {

@@ -4,7 +4,8 @@
  * webhook (signature check, payload schemas, message → {@link ChatJob}) and its binding to the
  * KĀDI transport (the mentions a broker relays, the broker tools that post replies). Its direct
  * replier (`replier.ts`, a {@link Replier}) is built by the chat worker's composition only, so
- * the ingress bundle never carries the platform's Web API client.
+ * the ingress loads no Web API client for a message (Slack's webhook loads one on
+ * `assistant_thread_started` only, in a chunk of its own).
  */
 import type { ChatJob } from "../chat/job";
 import type { Config } from "../config";
@@ -12,6 +13,7 @@ import type { Platform } from "../constants/platforms";
 import type { Webhook } from "../ingress/pipeline";
 import type { PreferenceStore } from "../memory/preferences";
 import type { ConversationRef } from "../memory/table/keys";
+import type { ThreadParticipationStore } from "../memory/threads";
 
 /** Clears one conversation; resolves to how many messages and summaries were removed. */
 export type ForgetConversation = (
@@ -27,6 +29,8 @@ export interface WebhookServices {
   forget: ForgetConversation;
   /** Backs commands that store a preference (Discord's `/model`). */
   preferences: Pick<PreferenceStore, "put">;
+  /** Which threads the agent takes part in (Slack's thread follow-ups without a mention). */
+  threads: Pick<ThreadParticipationStore, "join" | "joined">;
 }
 
 /** One broker tool call that posts part of a reply: tool name and its input. */

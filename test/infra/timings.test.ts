@@ -10,6 +10,7 @@ import {
   HEALTH_CHECK,
   KADI_LISTENER,
   LLM_BUDGET_MS,
+  SLACK_ASSISTANT_CALLS,
 } from "../../core/constants/timings";
 import { SESSION_RESERVE_MS } from "../../functions/kadi-listener";
 
@@ -42,6 +43,14 @@ describe("infra timings (core/constants)", () => {
     // SQS event sources take 1–10 records per batch without a batching window.
     expect(QUEUE_BATCH_SIZE).toBeGreaterThanOrEqual(1);
     expect(QUEUE_BATCH_SIZE).toBeLessThanOrEqual(10);
+  });
+
+  it("bounds the ingress's assistant-thread calls well inside Slack's 3-s ack", () => {
+    const { timeoutMs, retries, retryDelayMs } = SLACK_ASSISTANT_CALLS;
+    const worstCaseMs = (retries + 1) * timeoutMs + retries * retryDelayMs;
+    // Leaves a second for a cold start, the dedupe claim and the answer itself.
+    expect(worstCaseMs).toBeLessThanOrEqual(2_000);
+    expect(retries).toBeLessThanOrEqual(1);
   });
 
   it("leaves the chat worker time after its model budget to reply and store", () => {

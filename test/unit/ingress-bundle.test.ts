@@ -26,10 +26,18 @@ beforeAll(async () => {
 
 /** Source files in the output chunks that importing `bundle.mjs` loads (static imports). */
 function loadedAtImport(): string[] {
+  return loadedWith((output) => basename(output) === "bundle.mjs");
+}
+
+/**
+ * Source files in the output chunks that loading the chunks `start` picks loads with them
+ * (their static imports, transitively).
+ */
+function loadedWith(start: (output: string) => boolean): string[] {
   const outputs = metafile.outputs;
   const byName = new Map(Object.keys(outputs).map((path) => [basename(path), path]));
   const loaded = new Set<string>();
-  const pending = [byName.get("bundle.mjs")];
+  const pending: (string | undefined)[] = Object.keys(outputs).filter(start);
   for (let path = pending.pop(); path !== undefined; path = pending.pop()) {
     if (loaded.has(path)) continue;
     loaded.add(path);
@@ -71,6 +79,19 @@ describe("the deployed ingress bundle", () => {
     ];
     for (const pattern of notLoaded) {
       expect(loaded.filter((path) => pattern.test(path))).toEqual([]);
+    }
+  });
+
+  it("loads the Slack Web API client on assistant_thread_started only, not with the Slack webhook", () => {
+    const holds = (pattern: RegExp) => (output: string) =>
+      Object.keys(metafile.outputs[output]?.inputs ?? {}).some((path) => pattern.test(path));
+    const withWebhook = loadedWith(holds(/core\/platforms\/slack\/webhook\.ts$/));
+    expect(withWebhook.some((path) => path.endsWith("core/platforms/slack/events.ts"))).toBe(true);
+    const lazy = [/core\/platforms\/slack\/assistant\.ts$/, /node_modules\/@slack\/web-api\//];
+    for (const pattern of lazy) {
+      expect(withWebhook.filter((path) => pattern.test(path))).toEqual([]);
+      // …but it is in the bundle, in a chunk of its own.
+      expect(Object.keys(metafile.inputs).some((path) => pattern.test(path))).toBe(true);
     }
   });
 });

@@ -84,6 +84,18 @@ export function dedupeKey(scope: string, id: string): { pk: string; sk: string }
 }
 
 /**
+ * The mark that the agent takes part in a thread: `THREAD#{platform}#{channelId}#{threadId}`
+ * with `sk = "THREAD"` (a Slack thread's id is its parent message's `ts`).
+ */
+export function threadKey(
+  platform: Platform,
+  channelId: string,
+  threadId: string,
+): { pk: string; sk: string } {
+  return { pk: `THREAD#${platform}#${channelId}#${threadId}`, sk: "THREAD" };
+}
+
+/**
  * A user's token counter for one UTC day (`day` as `YYYY-MM-DD`): `USER#{platform}#{userId}` /
  * `TOKENS#{day}`, next to the user's preferences and summaries.
  */

@@ -70,13 +70,33 @@ export const slackEnvelopeSchema = z.discriminatedUnion("type", [
 /** A parsed Slack envelope. */
 export type SlackEnvelope = z.infer<typeof slackEnvelopeSchema>;
 
+/**
+ * The fields of an `assistant_thread_started` event the agent reads
+ * (https://docs.slack.dev/reference/events/assistant_thread_started): the assistant thread's DM
+ * channel and parent `ts`. `user_id` and `context` (the channel the person was viewing) are read
+ * by nobody; every field may be absent or `null`, and over-long ids are refused like a
+ * message's.
+ */
+const assistantThreadStartedSchema = z.looseObject({
+  assistant_thread: z
+    .looseObject({ user_id: slackId, channel_id: slackId, thread_ts: slackId })
+    .nullish(),
+});
+
+/** A thread in a Slack channel: its channel and the parent message's `ts`. */
+export interface SlackThread {
+  channel: string;
+  threadTs: string;
+}
+
 /** What ingress does with an envelope. Pure data, decided by {@link routeSlackEnvelope}. */
 export type SlackRoute =
   | { action: "challenge"; challenge: string }
   | { action: "ignore"; reason: string }
   /**
-   * A mention or direct message the agent would answer, but whose shape it cannot read;
-   * acknowledged like an ignored event, and logged as a warning. `reason` names the field.
+   * An event the agent would act on (a mention, a direct or channel message, a new assistant
+   * thread) whose shape it cannot read; acknowledged like an ignored event, and logged as a
+   * warning. `reason` names the field.
    */
   | { action: "unreadable"; reason: string }
   /**
@@ -84,7 +104,21 @@ export type SlackRoute =
    * with 400, `error` naming the field.
    */
   | { action: "refuse"; error: string }
-  | { action: "enqueue"; eventId: string; job: ChatJob };
+  /**
+   * Queue `job`. `joinThread`, when set, is the channel thread the answer goes to: the agent
+   * takes part in it from now on, so the ingress records it before queueing.
+   */
+  | { action: "enqueue"; eventId: string; job: ChatJob; joinThread?: SlackThread }
+  /**
+   * A person's reply in a channel thread with no mention: queue `job` only if the agent took
+   * part in `thread` (the ingress looks it up, and extends the mark when it queues).
+   */
+  | { action: "enqueue_if_thread_joined"; eventId: string; job: ChatJob; thread: SlackThread }
+  /**
+   * A person opened the agent's assistant thread (`assistant_thread_started`): set its title
+   * and suggested prompts, once per `eventId`.
+   */
+  | { action: "set_up_assistant_thread"; eventId: string; thread: SlackThread };
 
 /** A Slack message ts, `seconds.micros` (https://api.slack.com/events/message). */
 export const SLACK_TS = /^\d{1,12}\.\d{1,9}$/;
@@ -94,18 +128,27 @@ const ANSWERED_SUBTYPES = new Set(["file_share", "thread_broadcast"]);
 
 /**
  * Decides what to do with a verified Slack envelope: answer the `url_verification` handshake,
- * turn an `app_mention` or a direct message (`message` with `channel_type: "im"`) from a human
- * into a {@link ChatJob}, and ignore everything else — the bot's own messages, other bots,
- * edits/deletions and other subtypes, events of other types, and empty texts — with a reason
- * for the log. Messages that share files (`file_share`) and thread replies also sent to the
- * channel (`thread_broadcast`) are answered: the job's text is the message text followed by
- * `\n\n[attached: a.pdf, b.png]` listing each file's `name` (else `title`, else
+ * turn an `app_mention` or a direct message (`message` with `channel_type: "im"`, including
+ * the messages of the agent's assistant thread) from a human into a {@link ChatJob}, turn a
+ * person's reply in a channel thread (`message` with `channel_type` `channel` or `group`) into
+ * a job queued only if the agent took part in that thread, set up an assistant thread when one
+ * is opened (`assistant_thread_started`), and ignore everything else — the bot's own messages,
+ * other bots, edits/deletions and other subtypes, events of other types, and empty texts —
+ * with a reason for the log. Messages that share files (`file_share`) and thread replies also
+ * sent to the channel (`thread_broadcast`) are answered: the job's text is the message text
+ * followed by `\n\n[attached: a.pdf, b.png]` listing each file's `name` (else `title`, else
  * `unnamed file`); the files' contents are not read.
- * A mention or direct message with a field longer than Slack sends (an id or `ts` over 64
- * characters, a text over 40 000, more than 100 files) is `refuse`d, naming the field.
+ *
+ * A channel message is a follow-up only inside a thread (`thread_ts` set and not its own `ts`)
+ * and only when it mentions no one: one that mentions the bot is answered through its
+ * `app_mention` event (Slack sends both), one that mentions another person is a side
+ * conversation between people. Top-level channel chatter is never answered without a mention.
+ * A mention or message with a field longer than Slack sends (an id or `ts` over 64 characters,
+ * a text over 40 000, more than 100 files) is `refuse`d, naming the field.
  *
  * @param botUserId - the bot's Slack user id (`SLACK_BOT_USER_ID`), if known; its mentions are
- *   stripped from the text and its own messages are ignored.
+ *   stripped from the text and its own messages are ignored. Unknown, every channel message
+ *   that mentions anyone is left alone.
  */
 export function routeSlackEnvelope(envelope: SlackEnvelope, botUserId?: string): SlackRoute {
   if (envelope.type === "url_verification") {
@@ -116,22 +159,11 @@ export function routeSlackEnvelope(envelope: SlackEnvelope, botUserId?: string):
   const raw: { type?: unknown; channel_type?: unknown } =
     typeof envelope.event === "object" && envelope.event !== null ? envelope.event : {};
   if (typeof raw.type !== "string") return { action: "ignore", reason: "event without type" };
-  const isMention = raw.type === "app_mention";
-  const isDirectMessage = raw.type === "message" && raw.channel_type === "im";
-  if (!isMention && !isDirectMessage) {
-    return { action: "ignore", reason: `event ${loggableOrShape(raw.type)}` };
-  }
+  if (raw.type === "assistant_thread_started") return routeAssistantThread(envelope);
+  const kind = messageKind(raw);
+  if (!kind) return { action: "ignore", reason: `event ${loggableOrShape(raw.type)}` };
   const parsed = slackMessageEventSchema.safeParse(envelope.event);
-  if (!parsed.success) {
-    // An over-long field is no Slack event; a field of another type may be Slack evolving.
-    const tooLong = parsed.error.issues.find((issue) => issue.code === "too_big");
-    const issue = describeIssue(tooLong ? new z.ZodError([tooLong]) : parsed.error, "event", [
-      "event",
-    ]);
-    return tooLong
-      ? { action: "refuse", error: `invalid_event: ${issue}` }
-      : { action: "unreadable", reason: issue };
-  }
+  if (!parsed.success) return unparsed(parsed.error);
   const event = parsed.data;
   if (event.bot_id || event.subtype === "bot_message") return { action: "ignore", reason: "bot" };
   if (event.subtype && !ANSWERED_SUBTYPES.has(event.subtype)) {
@@ -141,6 +173,11 @@ export function routeSlackEnvelope(envelope: SlackEnvelope, botUserId?: string):
     return { action: "ignore", reason: "incomplete event" };
   }
   if (botUserId && event.user === botUserId) return { action: "ignore", reason: "own message" };
+  const threadTs = event.thread_ts || event.root?.thread_ts || undefined;
+  if (kind === "channel") {
+    const skip = followUpSkipReason(event.text ?? "", event.ts, threadTs, botUserId);
+    if (skip) return { action: "ignore", reason: skip };
+  }
   // Without event_id Slack's retries cannot be told apart from new events.
   if (!envelope.event_id) return { action: "unreadable", reason: "event_id missing" };
 
@@ -149,9 +186,10 @@ export function routeSlackEnvelope(envelope: SlackEnvelope, botUserId?: string):
     .join("\n\n");
   if (!text) return { action: "ignore", reason: "empty text" };
 
-  const threadTs = event.thread_ts || event.root?.thread_ts || (isMention ? event.ts : undefined);
+  // A mention outside a thread is answered in a thread under it.
+  const replyTs = threadTs ?? (kind === "mention" ? event.ts : undefined);
   const job = slackChatJob(
-    { channel: event.channel, user: event.user, ts: event.ts, text, threadTs },
+    { channel: event.channel, user: event.user, ts: event.ts, text, threadTs: replyTs },
     {
       kind: "slack-events",
       eventId: envelope.event_id,
@@ -159,7 +197,87 @@ export function routeSlackEnvelope(envelope: SlackEnvelope, botUserId?: string):
     },
     "direct",
   );
-  return { action: "enqueue", eventId: envelope.event_id, job };
+  const eventId = envelope.event_id;
+  if (kind === "channel" && replyTs) {
+    return {
+      action: "enqueue_if_thread_joined",
+      eventId,
+      job,
+      thread: { channel: event.channel, threadTs: replyTs },
+    };
+  }
+  if (kind === "mention" && replyTs) {
+    return {
+      action: "enqueue",
+      eventId,
+      job,
+      joinThread: { channel: event.channel, threadTs: replyTs },
+    };
+  }
+  return { action: "enqueue", eventId, job };
+}
+
+/** Which of the message events the agent reads `raw` is, if any. */
+function messageKind(raw: {
+  type?: unknown;
+  channel_type?: unknown;
+}): "mention" | "direct" | "channel" | undefined {
+  if (raw.type === "app_mention") return "mention";
+  if (raw.type !== "message") return undefined;
+  if (raw.channel_type === "im") return "direct";
+  return raw.channel_type === "channel" || raw.channel_type === "group" ? "channel" : undefined;
+}
+
+/** A mention pattern: `<@U123>` or `<@U123|name>` (https://docs.slack.dev/messaging/formatting-message-text). */
+const USER_MENTION = /<@([UW][A-Z0-9]+)(?:\|[^>]*)?>/g;
+
+/**
+ * Why a person's channel message is no follow-up for the agent, or `undefined` when it is one:
+ * outside a thread, or mentioning the bot (answered through `app_mention`) or someone else.
+ */
+function followUpSkipReason(
+  text: string,
+  ts: string,
+  threadTs: string | undefined,
+  botUserId: string | undefined,
+): string | undefined {
+  if (!threadTs || threadTs === ts) return "top-level channel message";
+  const mentioned = [...text.matchAll(USER_MENTION)].map((match) => match[1]);
+  if (mentioned.length === 0) return undefined;
+  if (!botUserId) return "mentions a user";
+  return mentioned.includes(botUserId)
+    ? "mentions the bot: answered as app_mention"
+    : "mentions another user";
+}
+
+/** `assistant_thread_started` → set the thread up, when it names its channel and thread. */
+function routeAssistantThread(
+  envelope: Extract<SlackEnvelope, { type: "event_callback" }>,
+): SlackRoute {
+  const parsed = assistantThreadStartedSchema.safeParse(envelope.event);
+  if (!parsed.success) return unparsed(parsed.error);
+  const thread = parsed.data.assistant_thread;
+  if (!thread?.channel_id || !thread.thread_ts || !SLACK_TS.test(thread.thread_ts)) {
+    return { action: "ignore", reason: "incomplete event" };
+  }
+  if (!envelope.event_id) return { action: "unreadable", reason: "event_id missing" };
+  return {
+    action: "set_up_assistant_thread",
+    eventId: envelope.event_id,
+    thread: { channel: thread.channel_id, threadTs: thread.thread_ts },
+  };
+}
+
+/**
+ * The route of an event the agent reads but whose shape does not parse: an over-long field is
+ * no Slack event (`refuse`); a field of another type may be Slack evolving (`unreadable`).
+ */
+function unparsed(error: z.ZodError): SlackRoute {
+  const tooLong = error.issues.find((issue) => issue.code === "too_big");
+  const issue = describeIssue(tooLong ? new z.ZodError([tooLong]) : error, "event", ["event"]);
+  return tooLong
+    ? { action: "refuse", error: `invalid_event: ${issue}` }
+    : { action: "unreadable", reason: issue };
 }
 
 /** A Slack message the agent answers, whichever way it arrived (webhook or KĀDI relay). */

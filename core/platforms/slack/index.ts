@@ -10,6 +10,6 @@ import { slackKadiBinding } from "./kadi";
 export const slackPlatform: PlatformAdapter = {
   platform: "slack",
   path: "/slack/events",
-  webhook: async (config) => (await import("./webhook")).slackWebhook(config),
+  webhook: async (config, services) => (await import("./webhook")).slackWebhook(config, services),
   kadi: slackKadiBinding,
 };

@@ -3,11 +3,28 @@
  * (https://api.slack.com/apis/events-api#receiving-events), as steps of the shared ingress
  * pipeline (`core/ingress/pipeline.ts`).
  */
+import type { ChatJob } from "../../chat/job";
 import type { Config } from "../../config";
 import { verifyRequestSignature } from "../../ingress/hmac-signature";
-import { refuse, retryLater, type Webhook } from "../../ingress/pipeline";
+import {
+  type LogKeys,
+  refuse,
+  retryLater,
+  type Webhook,
+  type WebhookRoute,
+} from "../../ingress/pipeline";
+import type { IngressResponse } from "../../ingress/types";
 import { describeIssue } from "../../ingress/zod-issue";
-import { routeSlackEnvelope, type SlackEnvelope, slackEnvelopeSchema } from "./events";
+import type { ThreadRef } from "../../memory/threads";
+import { once } from "../../resilience/once";
+import type { WebhookServices } from "../adapter";
+import type { SlackAssistantThreads } from "./assistant";
+import {
+  routeSlackEnvelope,
+  type SlackEnvelope,
+  type SlackThread,
+  slackEnvelopeSchema,
+} from "./events";
 
 /** Dedupe scope of Slack `event_id`s. */
 export const SLACK_EVENT_SCOPE = "slack-event";
@@ -21,6 +38,14 @@ const SUPPORTED_TYPES = new Set(["url_verification", "event_callback", "app_rate
  * of an event we already queued is acked without a second job, while a retry of one we failed
  * to queue is queued now.
  *
+ * The routing is `routeSlackEnvelope`'s (pure); this shell adds the I/O it asks for. A
+ * mention marks its thread as one the agent takes part in (`services.threads.join`, before
+ * the claim); a person's reply in a channel thread without a mention is looked up
+ * (`services.threads.joined`, one GetItem) and queued, extending the mark, only if the agent
+ * took part, else acked as ignored. `assistant_thread_started` sets the thread's title and
+ * suggested prompts through the Web API (`./assistant.ts`, loaded on that event only), once per
+ * `event_id`; without `SLACK_BOT_TOKEN`, or when a call fails, it is logged and acked.
+ *
  * Statuses: 200 handled or deliberately ignored (including events of unknown types, events
  * without `event_id`, and mentions or DMs whose fields have another type than documented: a
  * 4xx counts toward Slack's failure limit, which disables the app's events); 400 only for a
@@ -31,10 +56,39 @@ const SUPPORTED_TYPES = new Set(["url_verification", "event_callback", "app_rate
  * missing signature; 503 Slack not configured (`SLACK_SIGNING_SECRET` unset), or
  * `dedupe_unavailable` / `queue_unavailable` with `Retry-After` when the dedupe store or the
  * queue failed (the dedupe mark is released first, so Slack's retry, which a 5xx asks for, is
- * accepted).
+ * accepted), or `store_unavailable` when the thread marks could not be read or written.
  */
-export function slackWebhook(config: Pick<Config, "slack">): Webhook<SlackEnvelope> {
-  const { signingSecret, botUserId } = config.slack;
+export function slackWebhook(
+  config: Pick<Config, "slack">,
+  services: Pick<WebhookServices, "threads">,
+): Webhook<SlackEnvelope> {
+  const { signingSecret, botUserId, botToken, apiUrl, suggestedPrompts } = config.slack;
+  // Its chunk (the Web API client) is loaded on the first assistant_thread_started only.
+  const assistant =
+    botToken &&
+    once(async () => {
+      const { SlackAssistantThreads } = await import("./assistant");
+      return new SlackAssistantThreads({ botToken, apiUrl, prompts: suggestedPrompts });
+    });
+  /** The job route of `eventId`, with the answers and log keys every Slack job shares. */
+  const enqueue = (eventId: string, job: ChatJob, retryNum: string | undefined): WebhookRoute => ({
+    action: "enqueue",
+    id: eventId,
+    job,
+    answers: { queued: ok({ ok: true }), duplicate: ok({ ok: true, duplicate: true }) },
+    keys: { eventId, retryNum },
+  });
+  /** Runs the thread-mark I/O `work`; a failure becomes the `unavailable` route. */
+  const withThreads = async (
+    keys: LogKeys,
+    work: () => Promise<WebhookRoute>,
+  ): Promise<WebhookRoute> => {
+    try {
+      return await work();
+    } catch (cause) {
+      return { action: "unavailable", error: "store_unavailable", cause, keys };
+    }
+  };
   return {
     name: "slack event",
     scope: SLACK_EVENT_SCOPE,
@@ -55,8 +109,9 @@ export function slackWebhook(config: Pick<Config, "slack">): Webhook<SlackEnvelo
       return verified.ok ? verified : refuse(401, verified.reason);
     },
     parse: parseEnvelope,
-    route(envelope, request) {
+    async route(envelope, request) {
       const route = routeSlackEnvelope(envelope, botUserId);
+      const retryNum = request.headers("x-slack-retry-num");
       switch (route.action) {
         case "challenge":
           return { action: "respond", response: ok({ challenge: route.challenge }) };
@@ -92,18 +147,76 @@ export function slackWebhook(config: Pick<Config, "slack">): Webhook<SlackEnvelo
               keys: { eventId: eventIdOf(envelope) },
             },
           };
-        case "enqueue":
+        case "enqueue": {
+          const { eventId, job, joinThread } = route;
+          if (!joinThread) return enqueue(eventId, job, retryNum);
+          return withThreads({ eventId, retryNum }, async () => {
+            await services.threads.join(threadRef(joinThread));
+            return enqueue(eventId, job, retryNum);
+          });
+        }
+        case "enqueue_if_thread_joined": {
+          const { eventId, job, thread } = route;
+          return withThreads({ eventId, retryNum }, async () => {
+            if (!(await services.threads.joined(threadRef(thread)))) {
+              return {
+                action: "respond",
+                response: ok({ ok: true, ignored: "thread not joined" }),
+                log: { level: "debug", outcome: "ignored", reason: "thread not joined" },
+              };
+            }
+            await services.threads.join(threadRef(thread));
+            return enqueue(eventId, job, retryNum);
+          });
+        }
+        case "set_up_assistant_thread": {
+          const keys = { eventId: route.eventId, retryNum };
+          if (!assistant) {
+            return {
+              action: "respond",
+              response: ok({ ok: true, ignored: "slack_bot_token_not_set" }),
+              log: {
+                level: "warn",
+                outcome: "ignored",
+                reason: "assistant thread not set up: SLACK_BOT_TOKEN is not set",
+                keys,
+              },
+            };
+          }
           return {
-            action: "enqueue",
+            action: "once",
             id: route.eventId,
-            job: route.job,
-            answers: { queued: ok({ ok: true }), duplicate: ok({ ok: true, duplicate: true }) },
-            keys: { eventId: route.eventId, retryNum: request.headers("x-slack-retry-num") },
+            work: () => setUpAssistantThread(assistant, route.thread),
+            duplicate: ok({ ok: true, duplicate: true }),
+            keys,
           };
+        }
       }
     },
     unavailable: retryLater,
   };
+}
+
+/**
+ * Sets up an assistant thread and answers 200 whatever happens: Slack shows the thread all the
+ * same, and a 5xx would only make it retry. Each call's outcome (`ok` or an error code) joins
+ * the log line, at `warn` when one failed.
+ */
+async function setUpAssistantThread(
+  assistant: () => Promise<SlackAssistantThreads>,
+  thread: SlackThread,
+): Promise<{ response: IngressResponse; keys: LogKeys; level: "info" | "warn" }> {
+  try {
+    const { outcomes, failed } = await (await assistant()).setUp(thread);
+    return { response: ok({ ok: true }), keys: outcomes, level: failed ? "warn" : "info" };
+  } catch {
+    // Only loading the client's chunk can throw here; setUp itself never does.
+    return { response: ok({ ok: true }), keys: { setUp: "client_unavailable" }, level: "warn" };
+  }
+}
+
+function threadRef(thread: SlackThread): ThreadRef {
+  return { platform: "slack", channelId: thread.channel, threadId: thread.threadTs };
 }
 
 function eventIdOf(envelope: SlackEnvelope): string | undefined {
