@@ -142,7 +142,9 @@ describe("SlackReplier live replies", () => {
     const updates = (message?.events ?? []).filter((e) => e.method === "chat.update");
     for (let i = 1; i < updates.length - 1; i++) {
       expect((updates[i]?.at ?? 0) - (updates[i - 1]?.at ?? 0)).toBeGreaterThanOrEqual(
-        STREAMING.editIntervalMs - 50,
+        // Calls start an interval apart; a request's travel time (the first one opens a
+        // connection) may shorten the gap between arrivals.
+        STREAMING.editIntervalMs - 150,
       );
     }
   });
