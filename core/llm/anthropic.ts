@@ -72,6 +72,8 @@ export function createAnthropicProvider(options: AnthropicProviderOptions): LlmP
             signal,
           });
           let stopped = false;
+          // The SDK drops `ping` events, so only content and message events reset the idle
+          // clock: the API's pings keep a connection alive, they do not make progress.
           for await (const event of stream) {
             touch();
             if (event.type === "content_block_delta" && event.delta.type === "text_delta") {

@@ -17,7 +17,7 @@ import type {
  * only; `complete` sends no deltas and just fails) stream some text and then fail.
  */
 export type Failure = number | { status: number; retryAfterMs: number } | LlmError;
-export type Step = "ok" | Failure | { deltas: string[]; then: Failure };
+export type Step = "ok" | Failure | { deltas: string[]; thenFail: Failure };
 
 function errorOf(id: ProviderId, step: Failure): LlmError {
   if (step instanceof LlmError) return step;
@@ -47,7 +47,7 @@ export function fakeProvider(id: ProviderId, script: Step[] = []) {
       calls.push(req);
       const step = script.shift() ?? "ok";
       if (step === "ok") return answer(req);
-      throw errorOf(id, typeof step === "object" && "deltas" in step ? step.then : step);
+      throw errorOf(id, typeof step === "object" && "deltas" in step ? step.thenFail : step);
     },
     async stream(req, onText) {
       calls.push(req);
@@ -59,7 +59,7 @@ export function fakeProvider(id: ProviderId, script: Step[] = []) {
       }
       if (typeof step === "object" && "deltas" in step) {
         for (const delta of step.deltas) onText(delta);
-        throw errorOf(id, step.then);
+        throw errorOf(id, step.thenFail);
       }
       throw errorOf(id, step);
     },

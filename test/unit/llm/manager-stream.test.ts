@@ -64,7 +64,7 @@ describe("provider manager: stream", () => {
   });
 
   it("a failure after the first token is cut off: no retry, no fallback, breaker counts it", async () => {
-    const anthropic = fakeProvider("anthropic", [{ deltas: ["Hello", " wor"], then: 529 }]);
+    const anthropic = fakeProvider("anthropic", [{ deltas: ["Hello", " wor"], thenFail: 529 }]);
     const mm = fakeProvider("openai-compatible");
     const { manager, sleeps, store } = setup({
       anthropic: anthropic.provider,
@@ -86,7 +86,7 @@ describe("provider manager: stream", () => {
 
   it("an idle timeout after the first token is a cut-off timeout", async () => {
     const anthropic = fakeProvider("anthropic", [
-      { deltas: ["partial"], then: timeout("anthropic") },
+      { deltas: ["partial"], thenFail: timeout("anthropic") },
     ]);
     const mm = fakeProvider("openai-compatible");
     const { manager } = setup({ anthropic: anthropic.provider, "openai-compatible": mm.provider });
@@ -98,7 +98,7 @@ describe("provider manager: stream", () => {
 
   it("a cut-off answer from the fallback is not handed back or retried either", async () => {
     const anthropic = fakeProvider("anthropic", [401]);
-    const mm = fakeProvider("openai-compatible", [{ deltas: ["a"], then: 503 }]);
+    const mm = fakeProvider("openai-compatible", [{ deltas: ["a"], thenFail: 503 }]);
     const { manager } = setup({ anthropic: anthropic.provider, "openai-compatible": mm.provider });
     const { result } = await streamed(manager);
     expect(mm.calls).toHaveLength(1);
