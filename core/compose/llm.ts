@@ -34,6 +34,7 @@ export function buildProviderManager(
     breakerStore: options.breakerStore ?? new DynamoBreakerStore(table),
     healthSource: options.healthSource ?? new HealthRecordStore(table),
     budgetMs: options.budgetMs,
+    streamIdleTimeoutMs: config.reply.streamIdleTimeoutMs,
     onAttempt: (attempt) => logger.info("llm attempt", { ...attempt }),
     onStoreError: (info) =>
       logger.warn(

@@ -1,14 +1,15 @@
 /**
- * The Anthropic Messages API provider (`POST /v1/messages`, non-streaming) via the official
- * `@anthropic-ai/sdk`.
+ * The Anthropic Messages API provider (`POST /v1/messages`, plain and streamed) via the
+ * official `@anthropic-ai/sdk`.
  */
 import Anthropic from "@anthropic-ai/sdk";
 import type {
   Message,
   MessageCreateParamsNonStreaming,
 } from "@anthropic-ai/sdk/resources/messages";
-import { toLlmError } from "./errors";
-import type { Completion, CompletionRequest, LlmProvider } from "./types";
+import { LlmError, toLlmError } from "./errors";
+import { watchStream } from "./stream-idle";
+import type { Completion, CompletionRequest, LlmProvider, StreamRequest } from "./types";
 
 /** The SDK's own default host, passed explicitly so the SDK never falls back to reading env. */
 export const ANTHROPIC_DEFAULT_BASE_URL = "https://api.anthropic.com";
@@ -33,7 +34,9 @@ export interface AnthropicProviderOptions {
  * retried up to 3 × 3 times with two independent backoffs. Credentials and base URL are passed
  * explicitly so the SDK does not read `ANTHROPIC_*` variables behind config's back.
  *
- * `complete` rejects with an `LlmError` (see `toLlmError`) on any failure.
+ * `complete` and `stream` reject with an `LlmError` (see `toLlmError`) on any failure; `stream`
+ * also on an idle or whole-call timeout (see `watchStream`) and on a stream that ends without
+ * `message_stop` (kind `network`: the connection closed early).
  */
 export function createAnthropicProvider(options: AnthropicProviderOptions): LlmProvider {
   const now = options.now ?? Date.now;
@@ -56,6 +59,40 @@ export function createAnthropicProvider(options: AnthropicProviderOptions): LlmP
         throw toLlmError("anthropic", err, now());
       }
       return fromAnthropicMessage(message, req.model);
+    },
+    stream(req: StreamRequest, onText: (delta: string) => void): Promise<Completion> {
+      return watchStream(
+        "anthropic",
+        req,
+        async (signal, touch) => {
+          // https://docs.anthropic.com/en/docs/build-with-claude/streaming: message_start,
+          // content blocks with their deltas, message_delta (final usage), message_stop.
+          const stream = client.messages.stream(toAnthropicParams(req), {
+            timeout: req.timeoutMs,
+            signal,
+          });
+          let stopped = false;
+          // The SDK drops `ping` events, so only content and message events reset the idle
+          // clock: the API's pings keep a connection alive, they do not make progress.
+          for await (const event of stream) {
+            touch();
+            if (event.type === "content_block_delta" && event.delta.type === "text_delta") {
+              if (event.delta.text) onText(event.delta.text);
+            } else if (event.type === "message_stop") {
+              stopped = true;
+            }
+          }
+          if (!stopped) {
+            throw new LlmError({
+              kind: "network",
+              provider: "anthropic",
+              message: "anthropic: stream ended before message_stop",
+            });
+          }
+          return fromAnthropicMessage(await stream.finalMessage(), req.model);
+        },
+        now,
+      );
     },
   };
 }

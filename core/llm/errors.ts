@@ -88,6 +88,35 @@ export function kindForStatus(status: number): LlmErrorKind {
   return "unknown";
 }
 
+/**
+ * Error `type`s as both APIs name them in error bodies and in-stream error events, by kind
+ * (Anthropic: https://docs.anthropic.com/en/api/errors; OpenAI:
+ * https://platform.openai.com/docs/guides/error-codes). Anthropic reports an overload or an
+ * internal error in the middle of a stream as an `event: error` with these types.
+ */
+const KIND_BY_ERROR_TYPE: ReadonlyMap<string, LlmErrorKind> = new Map([
+  ["invalid_request_error", "invalid_request"],
+  ["request_too_large", "invalid_request"],
+  ["authentication_error", "auth"],
+  ["permission_error", "auth"],
+  ["billing_error", "auth"],
+  ["not_found_error", "model_not_found"],
+  ["rate_limit_error", "rate_limit"],
+  ["rate_limit_exceeded", "rate_limit"],
+  ["api_error", "server"],
+  ["overloaded_error", "server"],
+  ["server_error", "server"],
+  ["timeout_error", "timeout"],
+]);
+
+/**
+ * The kind of an error reported by its `type` alone (an error event inside a stream, which has
+ * no HTTP status of its own), or `undefined` for a type neither API documents.
+ */
+export function kindForErrorType(type: string | null | undefined): LlmErrorKind | undefined {
+  return type ? KIND_BY_ERROR_TYPE.get(type) : undefined;
+}
+
 /** Header bags as the SDKs expose them (`Headers`) or as plain records (tests, other clients). */
 export type HeaderSource = Headers | Record<string, string | string[] | undefined>;
 
@@ -173,6 +202,9 @@ export function toLlmError(
     });
   }
   if (err instanceof AnthropicApiError || err instanceof OpenAIApiError) {
+    // No status: an error event inside a 200 stream; its error `type` says what failed.
+    const kind = err.status === undefined ? kindForErrorType(err.type) : undefined;
+    if (kind) return new LlmError({ ...base, kind, message: `${provider}: ${describe(err)}` });
     return fromStatus(provider, err.status, err.headers, describe(err), err, nowMs);
   }
   // Duck typing covers SDK copies from another module instance (bundling, dual ESM/CJS load).

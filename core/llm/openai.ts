@@ -9,8 +9,10 @@ import type {
   ChatCompletionCreateParamsNonStreaming,
   ChatCompletionMessageParam,
 } from "openai/resources/chat/completions";
+import type { CompletionUsage } from "openai/resources/completions";
 import { LlmError, toLlmError } from "./errors";
-import type { Completion, CompletionRequest, LlmProvider } from "./types";
+import { watchStream } from "./stream-idle";
+import type { Completion, CompletionRequest, LlmProvider, StreamRequest } from "./types";
 
 /**
  * Sent as the bearer token when no `MODEL_MANAGER_API_KEY` is configured: local Ollama or an
@@ -45,7 +47,9 @@ export interface OpenAICompatibleProviderOptions {
  * are pinned to `null` so the SDK does not pick up `OPENAI_*` variables meant for other tools.
  *
  * `complete` rejects with an `LlmError`: SDK errors via `toLlmError`, and a response without
- * any choice as kind `unknown`.
+ * any choice as kind `unknown`. `stream` rejects the same way, plus on an idle or whole-call
+ * timeout (see `watchStream`), on an error chunk inside the stream, and on a stream that ends
+ * without a `finish_reason` (kind `network`: the connection closed early).
  */
 export function createOpenAICompatibleProvider(
   options: OpenAICompatibleProviderOptions,
@@ -65,6 +69,56 @@ export function createOpenAICompatibleProvider(
         throw toLlmError("openai-compatible", err, now());
       }
       return fromChatCompletion(response, req.model);
+    },
+    stream(req: StreamRequest, onText: (delta: string) => void): Promise<Completion> {
+      return watchStream(
+        "openai-compatible",
+        req,
+        async (signal, touch) => {
+          // https://platform.openai.com/docs/api-reference/chat-streaming: chunks with
+          // `choices[0].delta.content`, then (include_usage) a usage chunk with no choices.
+          // Servers that ignore include_usage send no usage: counts are then 0.
+          const stream = await client.chat.completions.create(
+            {
+              ...toChatCompletionParams(req, field),
+              stream: true,
+              stream_options: { include_usage: true },
+            },
+            { timeout: req.timeoutMs, signal },
+          );
+          let text = "";
+          let model = "";
+          let finished = false;
+          let usage: CompletionUsage | undefined;
+          for await (const chunk of stream) {
+            touch();
+            model ||= chunk.model;
+            const choice = chunk.choices?.[0];
+            const delta = choice?.delta?.content;
+            if (delta) {
+              text += delta;
+              onText(delta);
+            }
+            if (choice?.finish_reason) finished = true;
+            if (chunk.usage) usage = chunk.usage;
+          }
+          if (!finished) {
+            throw new LlmError({
+              kind: "network",
+              provider: "openai-compatible",
+              message: "openai-compatible: stream ended before a finish_reason",
+            });
+          }
+          return {
+            text,
+            model: model || req.model,
+            provider: "openai-compatible",
+            inputTokens: usage?.prompt_tokens ?? 0,
+            outputTokens: usage?.completion_tokens ?? 0,
+          } satisfies Completion;
+        },
+        now,
+      );
     },
   };
 }

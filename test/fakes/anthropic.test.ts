@@ -338,3 +338,104 @@ describe("fake Anthropic restart", () => {
     }
   });
 });
+
+describe("fake Anthropic streaming: pacing and failures", () => {
+  const TEN_WORDS = "one two three four five six seven eight nine ten";
+
+  /** Streams through the SDK, timing each text delta from the call. */
+  function timedStream(text = "go") {
+    const started = Date.now();
+    const deltas: { text: string; at: number }[] = [];
+    const stream = client.messages.stream(params(text)).on("text", (delta) => {
+      deltas.push({ text: delta, at: Date.now() - started });
+    });
+    return { stream, deltas, started };
+  }
+
+  it("waits firstTokenMs, then sends about tokensPerSecond deltas", async () => {
+    fake.setReply(() => TEN_WORDS);
+    fake.setStream({ firstTokenMs: 150, tokensPerSecond: 50 });
+    const { stream, deltas, started } = timedStream();
+    const message = await stream.finalMessage();
+    const total = Date.now() - started;
+
+    expect(deltas.map((d) => d.text).join("")).toBe(TEN_WORDS);
+    expect(deltas).toHaveLength(10);
+    // Lower bounds only: the first delta not before 150 ms, the tenth 9 × 20 ms later.
+    expect(deltas[0]?.at).toBeGreaterThanOrEqual(140);
+    expect(deltas[9]?.at).toBeGreaterThanOrEqual(310);
+    expect(total).toBeGreaterThanOrEqual(310);
+    expect(message.usage).toMatchObject({ output_tokens: 10 });
+  });
+
+  it("streamNext applies to the next streamed request only, over the default", async () => {
+    fake.setStream({ firstTokenMs: 100 });
+    fake.streamNext({ failAfterTokens: 1 });
+    await expect(timedStream().stream.finalMessage()).rejects.toBeInstanceOf(Anthropic.APIError);
+    const { stream, deltas } = timedStream();
+    await stream.finalMessage();
+    expect(deltas[0]?.at).toBeGreaterThanOrEqual(90);
+  });
+
+  it("fails mid-stream with the documented overloaded_error event after N tokens", async () => {
+    fake.setReply(() => TEN_WORDS);
+    fake.streamNext({ failAfterTokens: 3 });
+    const { stream, deltas } = timedStream();
+
+    const err = await rejection(stream.finalMessage());
+
+    expect(deltas.map((d) => d.text).join("")).toBe("one two three ");
+    expect(err).toBeInstanceOf(Anthropic.APIError);
+    const apiError = err as InstanceType<typeof Anthropic.APIError>;
+    expect(apiError.status).toBeUndefined();
+    expect(apiError.type).toBe("overloaded_error");
+    expect(apiError.error).toMatchObject({ type: "error", error: { type: "overloaded_error" } });
+  });
+
+  it("puts the error event on the wire as `event: error`", async () => {
+    fake.streamNext({ failAfterTokens: 0 });
+    const res = await fetch(`${fake.url}/v1/messages`, {
+      method: "POST",
+      headers: {
+        "x-api-key": fake.apiKey,
+        "anthropic-version": "2023-06-01",
+        "content-type": "application/json",
+      },
+      body: JSON.stringify({ ...params("hi"), stream: true }),
+    });
+    const events = [...(await res.text()).matchAll(/^event: (\w+)$/gm)].map((m) => m[1]);
+    expect(res.status).toBe(200);
+    expect(events).toEqual(["message_start", "content_block_start", "ping", "error"]);
+  });
+
+  it("drops the connection mid-stream with failWith drop", async () => {
+    fake.setReply(() => TEN_WORDS);
+    fake.streamNext({ failAfterTokens: 2, failWith: "drop" });
+    const { stream, deltas } = timedStream();
+
+    const err = await rejection(stream.finalMessage());
+
+    expect(deltas).toHaveLength(2);
+    expect(err).toBeInstanceOf(Anthropic.AnthropicError);
+    expect(err).not.toBeInstanceOf(Anthropic.APIError);
+  });
+
+  it("stalls after N tokens and holds the connection until the client gives up", async () => {
+    fake.setReply(() => TEN_WORDS);
+    fake.streamNext({ stallAfterTokens: 2 });
+    const { stream, deltas } = timedStream();
+    setTimeout(() => stream.abort(), 300);
+
+    const err = await rejection(stream.finalMessage());
+
+    expect(err).toBeInstanceOf(Anthropic.APIUserAbortError);
+    expect(deltas.map((d) => d.text)).toEqual(["one ", "two "]);
+  });
+
+  it("leaves non-streamed answers unpaced", async () => {
+    fake.setStream({ firstTokenMs: 5_000 });
+    const started = Date.now();
+    await client.messages.create(params("quick"));
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+});

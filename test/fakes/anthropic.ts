@@ -28,6 +28,7 @@ import {
   textOf,
   writeSse,
 } from "./http-fake";
+import { playStream, type StreamBehaviour, StreamSettings } from "./llm-stream";
 
 /** Produces the assistant text for a request that passed all checks. */
 export type AnthropicReplyFn = ReplyFn;
@@ -49,6 +50,12 @@ export interface FakeAnthropicOptions {
   port?: number;
   /** Reply text; default {@link defaultAnthropicReply}. */
   reply?: AnthropicReplyFn;
+  /**
+   * Pacing and failure of streamed answers (`stream: true`), e.g.
+   * `{ firstTokenMs: 300, tokensPerSecond: 50 }`; default everything at once. See
+   * {@link StreamBehaviour}; change it later with `setStream` / `streamNext`.
+   */
+  stream?: StreamBehaviour;
 }
 
 /** Models `GET /v1/models` lists when {@link FakeAnthropicOptions.models} is not given. */
@@ -115,8 +122,11 @@ export async function startFakeAnthropic(
   const listRequests: RecordedRequest[] = [];
   const listed = options.models ?? DEFAULT_LISTED_ANTHROPIC_MODELS;
 
+  const streaming = new StreamSettings(options.stream);
+
   const http = await startHttpFake(
     async (req, res, raw) => {
+      const startedAt = Date.now();
       const requestId = fakeId("req_");
       const fail = (status: number, message: string, headers: Record<string, string> = {}) => {
         const error = { type: ERROR_TYPES[status] ?? "api_error", message };
@@ -181,8 +191,11 @@ export async function startFakeAnthropic(
         stop_sequence: null,
         usage,
       };
-      if (parsed.stream === true) streamMessage(res, requestId, message, text);
-      else sendJson(res, 200, message, { "request-id": requestId });
+      if (parsed.stream === true) {
+        await streamMessage(res, requestId, message, text, streaming.take(), startedAt);
+      } else {
+        sendJson(res, 200, message, { "request-id": requestId });
+      }
     },
     options.port === undefined ? {} : { port: options.port },
   );
@@ -197,10 +210,13 @@ export async function startFakeAnthropic(
     setReply: (fn) => {
       reply = fn ?? initialReply;
     },
+    setStream: (behaviour) => streaming.set(behaviour),
+    streamNext: (behaviour, times) => streaming.next(behaviour, times),
     reset: () => {
       requests.length = 0;
       listRequests.length = 0;
       failures.clear();
+      streaming.reset();
       reply = initialReply;
       http.setDown(false);
     },
@@ -247,13 +263,22 @@ function validate(body: Record<string, unknown>): string | undefined {
   return undefined;
 }
 
-/** Replays a finished message as the documented SSE event sequence. */
-function streamMessage(
+/**
+ * Replays a finished message as the documented SSE event sequence
+ * (https://docs.anthropic.com/en/docs/build-with-claude/streaming): `message_start`,
+ * `content_block_start`, `ping`, one `content_block_delta` (`text_delta`) per word,
+ * `content_block_stop`, `message_delta` (stop reason, final output usage), `message_stop`;
+ * paced and failed as `behaviour` says, a failure being the documented `event: error` with an
+ * `overloaded_error`.
+ */
+async function streamMessage(
   res: ServerResponse,
   requestId: string,
   message: { usage: { input_tokens: number; output_tokens: number } } & Record<string, unknown>,
   text: string,
-): void {
+  behaviour: StreamBehaviour,
+  startedAt: number,
+): Promise<void> {
   res.writeHead(200, {
     "content-type": "text/event-stream; charset=utf-8",
     "cache-control": "no-cache",
@@ -272,14 +297,27 @@ function streamMessage(
   });
   send("content_block_start", { index: 0, content_block: { type: "text", text: "" } });
   send("ping", {});
-  for (const chunk of streamChunks(text)) {
-    send("content_block_delta", { index: 0, delta: { type: "text_delta", text: chunk } });
-  }
-  send("content_block_stop", { index: 0 });
-  send("message_delta", {
-    delta: { stop_reason: "end_turn", stop_sequence: null },
-    usage: { output_tokens: message.usage.output_tokens },
-  });
-  send("message_stop", {});
-  res.end();
+  await playStream(
+    res,
+    streamChunks(text),
+    behaviour,
+    {
+      token: (piece) =>
+        send("content_block_delta", { index: 0, delta: { type: "text_delta", text: piece } }),
+      error: () =>
+        send("error", {
+          error: { type: "overloaded_error", message: "Overloaded" },
+          request_id: requestId,
+        }),
+      finish: () => {
+        send("content_block_stop", { index: 0 });
+        send("message_delta", {
+          delta: { stop_reason: "end_turn", stop_sequence: null },
+          usage: { output_tokens: message.usage.output_tokens },
+        });
+        send("message_stop", {});
+      },
+    },
+    startedAt,
+  );
 }

@@ -10,6 +10,7 @@ import {
   type ServerResponse,
 } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { StreamBehaviour } from "./llm-stream";
 
 /** One request as a fake received it: Node's lower-cased headers and the parsed JSON body. */
 export interface RecordedRequest {
@@ -198,7 +199,20 @@ export interface LlmFakeControls {
   setDown(down: boolean): void;
   /** Replaces the reply function; no argument restores the one from the options/default. */
   setReply(reply?: ReplyFn): void;
-  /** Clears recorded requests and pending failures, restores the reply, brings the fake up. */
+  /**
+   * Replaces how every later stream is paced and fails (see `StreamBehaviour`); no argument
+   * restores the fake's `stream` option.
+   */
+  setStream(behaviour?: StreamBehaviour): void;
+  /**
+   * The next `times` (default 1) streamed requests use `behaviour`, laid over the current one,
+   * e.g. `streamNext({ failAfterTokens: 3 })` keeps the pacing and fails after 3 words.
+   */
+  streamNext(behaviour: StreamBehaviour, times?: number): void;
+  /**
+   * Clears recorded requests, pending failures and queued stream behaviours, restores the
+   * reply and the `stream` option, brings the fake up.
+   */
   reset(): void;
   /** Stops the server and drops open connections. */
   close(): Promise<void>;

@@ -237,3 +237,89 @@ describe("fake OpenAI chat completions", () => {
     expect(normal.choices[0]?.message.content).toBe(`fake-openai(${MODEL}): x`);
   });
 });
+
+describe("fake OpenAI streaming: pacing and failures", () => {
+  const TEN_WORDS = "one two three four five six seven eight nine ten";
+
+  /** Streams through the SDK, timing each content delta from the call; rejects as the SDK does. */
+  async function timedStream(deltas: { text: string; at: number }[], signal?: AbortSignal) {
+    const started = Date.now();
+    const stream = await client.chat.completions.create(
+      { ...params("go"), stream: true, stream_options: { include_usage: true } },
+      signal ? { signal } : {},
+    );
+    let usage: OpenAI.CompletionUsage | null | undefined;
+    let finish: string | null | undefined;
+    for await (const chunk of stream) {
+      const choice = chunk.choices[0];
+      if (choice?.delta.content)
+        deltas.push({ text: choice.delta.content, at: Date.now() - started });
+      if (choice?.finish_reason) finish = choice.finish_reason;
+      if (chunk.usage) usage = chunk.usage;
+    }
+    return { usage, finish, total: Date.now() - started };
+  }
+
+  it("waits firstTokenMs, then sends about tokensPerSecond deltas, then usage", async () => {
+    fake.setReply(() => TEN_WORDS);
+    fake.setStream({ firstTokenMs: 150, tokensPerSecond: 50 });
+    const deltas: { text: string; at: number }[] = [];
+    const { usage, finish, total } = await timedStream(deltas);
+
+    expect(deltas.map((d) => d.text).join("")).toBe(TEN_WORDS);
+    expect(deltas).toHaveLength(10);
+    expect(deltas[0]?.at).toBeGreaterThanOrEqual(140);
+    expect(deltas[9]?.at).toBeGreaterThanOrEqual(310);
+    expect(total).toBeGreaterThanOrEqual(310);
+    expect(finish).toBe("stop");
+    expect(usage).toMatchObject({ completion_tokens: 10 });
+  });
+
+  it("fails mid-stream with an error chunk that the SDK raises as an APIError", async () => {
+    fake.setReply(() => TEN_WORDS);
+    fake.streamNext({ failAfterTokens: 3 });
+    const deltas: { text: string; at: number }[] = [];
+
+    const err = await rejection(timedStream(deltas));
+
+    expect(deltas.map((d) => d.text).join("")).toBe("one two three ");
+    expect(err).toBeInstanceOf(OpenAI.APIError);
+    const apiError = err as InstanceType<typeof OpenAI.APIError>;
+    expect(apiError.status).toBeUndefined();
+    expect(apiError.type).toBe("server_error");
+  });
+
+  it("drops the connection mid-stream with failWith drop", async () => {
+    fake.setReply(() => TEN_WORDS);
+    fake.streamNext({ failAfterTokens: 2, failWith: "drop" });
+    const deltas: { text: string; at: number }[] = [];
+
+    const err = await rejection(timedStream(deltas));
+
+    expect(deltas).toHaveLength(2);
+    expect(err).toBeInstanceOf(Error);
+    expect(err).not.toBeInstanceOf(OpenAI.APIError);
+  });
+
+  it("stalls after N tokens until the client gives up", async () => {
+    fake.setReply(() => TEN_WORDS);
+    fake.streamNext({ stallAfterTokens: 2 });
+    const deltas: { text: string; at: number }[] = [];
+    const started = Date.now();
+
+    // The SDK ends an aborted stream quietly: no finish_reason, no usage.
+    const result = await timedStream(deltas, AbortSignal.timeout(300));
+
+    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+    expect(deltas.map((d) => d.text)).toEqual(["one ", "two "]);
+    expect(result.finish).toBeUndefined();
+    expect(result.usage).toBeUndefined();
+  });
+
+  it("streamNext applies once, then the default returns; reset clears it", async () => {
+    fake.streamNext({ failAfterTokens: 0 }, 2);
+    await expect(timedStream([])).rejects.toBeInstanceOf(OpenAI.APIError);
+    fake.reset();
+    await expect(timedStream([])).resolves.toMatchObject({ finish: "stop" });
+  });
+});

@@ -25,6 +25,7 @@ import {
   textOf,
   writeSse,
 } from "./http-fake";
+import { playStream, type StreamBehaviour, StreamSettings } from "./llm-stream";
 
 /** Produces the assistant text for a request that passed all checks. */
 export type OpenAIReplyFn = ReplyFn;
@@ -43,6 +44,12 @@ export interface FakeOpenAIOptions {
   models?: string[];
   /** Reply text; default {@link defaultOpenAIReply}. */
   reply?: OpenAIReplyFn;
+  /**
+   * Pacing and failure of streamed answers (`stream: true`), e.g.
+   * `{ firstTokenMs: 300, tokensPerSecond: 50 }`; default everything at once. See
+   * {@link StreamBehaviour}; change it later with `setStream` / `streamNext`.
+   */
+  stream?: StreamBehaviour;
 }
 
 /** Options for {@link FakeOpenAI.failNext}. */
@@ -91,8 +98,10 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
   let reply = initialReply;
   const failures = new FailureQueue<{ status: number } & OpenAIFailureOptions>();
   const requests: RecordedRequest[] = [];
+  const streaming = new StreamSettings(options.stream);
 
   const http = await startHttpFake(async (req, res, raw) => {
+    const startedAt = Date.now();
     const headers = { "x-request-id": fakeId("req_") };
     const fail = (status: number, message: string, extra: Record<string, string> = {}) =>
       sendJson(res, status, errorBody(status, message), { ...headers, ...extra });
@@ -140,7 +149,8 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     if (parsed.stream === true) {
       const streamOptions = parsed.stream_options as { include_usage?: unknown } | undefined;
       const includeUsage = streamOptions?.include_usage === true;
-      return streamCompletion(res, headers, base, text, includeUsage ? usage : null);
+      const usageOrNull = includeUsage ? usage : null;
+      return streamCompletion(res, headers, base, text, usageOrNull, streaming.take(), startedAt);
     }
     const message = { role: "assistant", content: text, refusal: null };
     const choice = { index: 0, message, finish_reason: "stop", logprobs: null };
@@ -156,9 +166,12 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     setReply: (fn) => {
       reply = fn ?? initialReply;
     },
+    setStream: (behaviour) => streaming.set(behaviour),
+    streamNext: (behaviour, times) => streaming.next(behaviour, times),
     reset: () => {
       requests.length = 0;
       failures.clear();
+      streaming.reset();
       reply = initialReply;
       http.setDown(false);
     },
@@ -167,16 +180,22 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
 }
 
 /**
- * Writes `chat.completion.chunk` events (role, word deltas, finish, optional usage-only chunk),
- * then `data: [DONE]`.
+ * Writes `chat.completion.chunk` events
+ * (https://platform.openai.com/docs/api-reference/chat-streaming): the role chunk, one content
+ * delta per word, the finish chunk, the usage-only chunk (empty `choices`) when asked, then
+ * `data: [DONE]`; paced and failed as `behaviour` says. A failure is an error chunk
+ * `data: {"error": {…}}` and the connection closing without `[DONE]`, as OpenAI-compatible
+ * servers report a failure after the 200 (the SDK raises it as an `APIError`).
  */
-function streamCompletion(
+async function streamCompletion(
   res: ServerResponse,
   headers: Record<string, string>,
   base: { id: string; created: number; model: string },
   text: string,
   usage: Record<string, number> | null,
-): void {
+  behaviour: StreamBehaviour,
+  startedAt: number,
+): Promise<void> {
   res.writeHead(200, {
     "content-type": "text/event-stream; charset=utf-8",
     "cache-control": "no-cache",
@@ -195,11 +214,33 @@ function streamCompletion(
       }),
     );
   chunk({ role: "assistant", content: "", refusal: null }, null);
-  for (const piece of streamChunks(text)) chunk({ content: piece }, null);
-  chunk({}, "stop");
-  if (usage) {
-    writeSse(res, JSON.stringify({ ...base, object: "chat.completion.chunk", choices: [], usage }));
-  }
-  writeSse(res, "[DONE]");
-  res.end();
+  await playStream(
+    res,
+    streamChunks(text),
+    behaviour,
+    {
+      token: (piece) => chunk({ content: piece }, null),
+      error: () =>
+        writeSse(
+          res,
+          JSON.stringify({
+            error: {
+              message: "The server had an error while processing your request.",
+              type: "server_error",
+              param: null,
+              code: null,
+            },
+          }),
+        ),
+      finish: () => {
+        chunk({}, "stop");
+        if (usage) {
+          const last = { ...base, object: "chat.completion.chunk", choices: [], usage };
+          writeSse(res, JSON.stringify(last));
+        }
+        writeSse(res, "[DONE]");
+      },
+    },
+    startedAt,
+  );
 }

@@ -29,6 +29,41 @@ function openaiError(status: number, headers: Record<string, string> = {}) {
   );
 }
 
+describe("toLlmError for error events inside a 200 stream (no HTTP status)", () => {
+  it("maps Anthropic's in-stream overloaded_error to server, as the SDK raises it", () => {
+    // What the SDK throws for `event: error` (core/streaming: APIError without a status).
+    const body = { type: "error", error: { type: "overloaded_error", message: "Overloaded" } };
+    const err = new Anthropic.APIError(
+      undefined,
+      body,
+      undefined,
+      new Headers(),
+      "overloaded_error",
+    );
+    expect(toLlmError("anthropic", err, NOW)).toMatchObject({ kind: "server", retryable: true });
+  });
+
+  it("maps an OpenAI-compatible error chunk by its type", () => {
+    const err = new OpenAI.APIError(
+      undefined,
+      { message: "boom", type: "server_error" },
+      undefined,
+      new Headers(),
+    );
+    expect(toLlmError("openai-compatible", err, NOW)).toMatchObject({ kind: "server" });
+  });
+
+  it("leaves an undocumented type unknown", () => {
+    const err = new OpenAI.APIError(
+      undefined,
+      { message: "?", type: "weird" },
+      undefined,
+      new Headers(),
+    );
+    expect(toLlmError("openai-compatible", err, NOW).kind).toBe("unknown");
+  });
+});
+
 describe("toLlmError with real SDK error classes", () => {
   const cases: Array<[number, string]> = [
     [400, "invalid_request"],

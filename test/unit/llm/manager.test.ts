@@ -1,66 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { ProviderCheck, ProviderHealthSource } from "../../../core/llm/breaker-policy";
-import { type BreakerStore, InMemoryBreakerStore } from "../../../core/llm/breaker-store";
-import { kindForStatus, LlmError } from "../../../core/llm/errors";
-import { createProviderManager, type ProviderManagerOptions } from "../../../core/llm/manager";
-import type { CompletionRequest, LlmProvider, ProviderId } from "../../../core/llm/types";
-
-/** A step of a fake provider's script: answer, or fail with this HTTP status / error. */
-type Step = "ok" | number | { status: number; retryAfterMs: number } | LlmError;
-
-/** An in-process provider that plays a script, then answers "ok" forever. */
-function fakeProvider(id: ProviderId, script: Step[] = []) {
-  const calls: CompletionRequest[] = [];
-  const provider: LlmProvider = {
-    id,
-    async complete(req) {
-      calls.push(req);
-      const step = script.shift() ?? "ok";
-      if (step === "ok") {
-        return {
-          text: `${id}:${req.model}`,
-          model: req.model,
-          provider: id,
-          inputTokens: 1,
-          outputTokens: 1,
-        };
-      }
-      if (step instanceof LlmError) throw step;
-      const status = typeof step === "number" ? step : step.status;
-      const init = { kind: kindForStatus(status), provider: id, status, message: `HTTP ${status}` };
-      throw new LlmError(
-        typeof step === "number" ? init : { ...init, retryAfterMs: step.retryAfterMs },
-      );
-    },
-  };
-  return { provider, calls, script };
-}
-
-/** Manager with a fake clock that the fake sleep advances, and pinned jitter. */
-function setup(
-  providers: ProviderManagerOptions["providers"],
-  extra: Partial<ProviderManagerOptions> = {},
-) {
-  const clock = { now: 1_700_000_000_000 };
-  const sleeps: number[] = [];
-  const store = new InMemoryBreakerStore();
-  const manager = createProviderManager({
-    providers,
-    breakerStore: store,
-    now: () => clock.now,
-    sleep: async (ms) => {
-      sleeps.push(ms);
-      clock.now += ms;
-    },
-    random: () => 0.5,
-    baseDelayMs: 100,
-    maxDelayMs: 1_000,
-    ...extra,
-  });
-  return { manager, clock, sleeps, store };
-}
-
-const turn = { system: "be brief", messages: [{ role: "user" as const, content: "hi" }] };
+import type { BreakerStore } from "../../../core/llm/breaker-store";
+import type { ProviderId } from "../../../core/llm/types";
+import { fakeProvider, setup, turn } from "../../support/llm-provider";
 
 describe("provider manager: retries", () => {
   it("retries 500 and 529 with backoff and then answers", async () => {
