@@ -25,7 +25,12 @@ import { startLocalStack } from "../local/stack";
 import { startFakeAnthropic } from "../test/fakes/anthropic";
 import { lastUserText } from "../test/fakes/http-fake";
 import { startFakeSlack } from "../test/fakes/slack";
-import { appMentionEnvelope, signedHeaders, TEST_SIGNING_SECRET } from "../test/support/slack";
+import {
+  answers,
+  appMentionEnvelope,
+  signedHeaders,
+  TEST_SIGNING_SECRET,
+} from "../test/support/slack";
 
 const PEOPLE = 20;
 const TARGET_RATIO = 2;
@@ -102,7 +107,7 @@ async function runOnce(
     const deadline = burst + PEOPLE * modelMs + 60_000;
     while (seen.length < PEOPLE) {
       if (Date.now() > deadline) throw new Error(`only ${seen.length} of ${PEOPLE} answered`);
-      const posted = fakes.slack.posted().length;
+      const posted = answers(fakes.slack).length;
       while (seen.length < posted) seen.push((Date.now() - burst) / 1000);
       await new Promise((r) => setTimeout(r, 20));
     }

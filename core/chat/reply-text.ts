@@ -8,7 +8,7 @@ export const CUT_OFF_NOTE = "_(answer cut off: the model stopped responding)_";
 
 /**
  * The footer line under a finished answer: `_claude-sonnet-5-5_`, or
- * `_gpt-5.2 · fell back from claude-sonnet-5-5_` when the first choice failed or was skipped.
+ * `_gpt-5.4 · fell back from claude-sonnet-5-5_` when the first choice failed or was skipped.
  * Italic Markdown, which Slack's `markdown_text` and Discord both render.
  * @param model - concrete id of the model that answered.
  * @param fellBackFrom - concrete id of the model asked first, when another one answered.

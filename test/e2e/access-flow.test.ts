@@ -16,7 +16,7 @@ import {
   discordTestKeys,
   signInteraction,
 } from "../support/discord";
-import { appMentionEnvelope, postSlackEvent, TEST_SIGNING_SECRET } from "../support/slack";
+import { answers, appMentionEnvelope, postSlackEvent, TEST_SIGNING_SECRET } from "../support/slack";
 import { waitFor } from "../support/wait";
 
 /**
@@ -91,9 +91,9 @@ function mention(text: string, where: { team?: string; channel?: string; user?: 
 
 /** Waits for `count` Slack posts, then long enough for the worker to post anything more. */
 async function slackPostsAfterSettling(count: number) {
-  await waitFor(() => (slack.posted().length >= count ? true : undefined));
+  await waitFor(() => (answers(slack).length >= count ? true : undefined));
   await new Promise((r) => setTimeout(r, 2_000));
-  return slack.posted();
+  return answers(slack);
 }
 
 function stored(ref: ConversationRef) {

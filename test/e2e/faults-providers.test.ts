@@ -19,7 +19,7 @@ import { type FakeArcadeDb, startFakeArcadeDb } from "../fakes/arcadedb";
 import { type FakeOpenAI, startFakeOpenAI } from "../fakes/openai";
 import { type FakeSlack, startFakeSlack } from "../fakes/slack";
 import { testAws, testConfig } from "../support/aws";
-import { appMentionEnvelope, signedHeaders, TEST_SIGNING_SECRET } from "../support/slack";
+import { answers, appMentionEnvelope, signedHeaders, TEST_SIGNING_SECRET } from "../support/slack";
 import { waitFor } from "../support/wait";
 
 const BOT = "UBOTSTORM";
@@ -86,7 +86,7 @@ async function turn(user: string, text: string): Promise<{ reply: string; ms: nu
   });
   expect(res.status).toBe(200);
   const reply = await waitFor(
-    () => slack.posted().find((post) => post.thread_ts === ts)?.text as string | undefined,
+    () => answers(slack).find((post) => post.thread_ts === ts)?.text as string | undefined,
     15_000,
   );
   return { reply, ms: Date.now() - started };

@@ -28,7 +28,7 @@ import { defaultAnthropicReply, type FakeAnthropic, startFakeAnthropic } from ".
 import { type FakeSlack, startFakeSlack } from "../fakes/slack";
 import { queueDepth, testConfig } from "../support/aws";
 import { slackMentionChannel } from "../support/kadi";
-import { appMentionEnvelope, signedHeaders, TEST_SIGNING_SECRET } from "../support/slack";
+import { answers, appMentionEnvelope, signedHeaders, TEST_SIGNING_SECRET } from "../support/slack";
 import { waitFor } from "../support/wait";
 
 const BOT = "UBOTFAULT";
@@ -239,9 +239,9 @@ describe("DynamoDB Local stopped mid-run", () => {
     const refuseMs = (Date.now() - downStarted) / 3;
 
     // The held turn was posted (Slack is up) but could not be recorded; nothing else is.
-    await waitFor(() => (fakes.slack.posted().length >= 1 ? true : undefined));
+    await waitFor(() => (answers(fakes.slack).length >= 1 ? true : undefined));
     const outageMs = Date.now() - downStarted;
-    expect(fakes.slack.posted()).toHaveLength(1);
+    expect(answers(fakes.slack)).toHaveLength(1);
 
     const restartStarted = Date.now();
     dynamo = await startDynamoDbLocal({ dataDir, port, startTimeoutMs: 90_000 });
@@ -272,7 +272,7 @@ describe("DynamoDB Local stopped mid-run", () => {
     // A little longer, to catch a second post of any job.
     await new Promise((resolve) => setTimeout(resolve, 1_500));
 
-    const posts = fakes.slack.posted().map((post) => post.text);
+    const posts = answers(fakes.slack).map((post) => post.text);
     expect(posts.sort()).toEqual(
       [reply("answer me mid-outage"), reply("first while down"), reply("second while down")].sort(),
     );
@@ -329,7 +329,7 @@ describe("SQS emulator restarted", () => {
     const url = (stack as LocalStack).url;
     const before = mentionOf("Ev-sqs-before", "U0SQS0", "before the restart");
     expect((await deliverSlack(url, before)).status).toBe(200);
-    await waitFor(() => (fakes.slack.posted().length >= 1 ? true : undefined));
+    await waitFor(() => (answers(fakes.slack).length >= 1 ? true : undefined));
 
     await sqs?.stop();
     sqs = undefined;
@@ -355,9 +355,9 @@ describe("SQS emulator restarted", () => {
     });
 
     expect((await deliverSlack(url, refused, 1)).status).toBe(200);
-    await waitFor(() => (fakes.slack.posted().length >= 2 ? true : undefined));
+    await waitFor(() => (answers(fakes.slack).length >= 2 ? true : undefined));
     await new Promise((resolve) => setTimeout(resolve, 1_000));
-    expect(fakes.slack.posted().map((post) => post.text)).toEqual([
+    expect(answers(fakes.slack).map((post) => post.text)).toEqual([
       reply("before the restart"),
       reply("while the queue is down"),
     ]);

@@ -9,7 +9,7 @@ import { type FakeAnthropic, startFakeAnthropic } from "../fakes/anthropic";
 import { type FakeOpenAI, startFakeOpenAI } from "../fakes/openai";
 import { type FakeSlack, startFakeSlack } from "../fakes/slack";
 import { testAws, testConfig } from "../support/aws";
-import { appMentionEnvelope, postSlackEvent, TEST_SIGNING_SECRET } from "../support/slack";
+import { answers, appMentionEnvelope, postSlackEvent, TEST_SIGNING_SECRET } from "../support/slack";
 
 const BOT = "UBOTHEALTH";
 const ANTHROPIC_KEY = "sk-ant-health-e2e";
@@ -70,11 +70,11 @@ async function mentionAndReply(eventId: string, text: string): Promise<string | 
   const envelope = appMentionEnvelope({ eventId, text, botUserId: BOT, user: "U0HEALTH" });
   expect(await postSlackEvent(stack.url, envelope)).toBe(200);
   const deadline = Date.now() + 20_000;
-  while (slack.posted().length === 0) {
+  while (answers(slack).length === 0) {
     if (Date.now() > deadline) throw new Error("timed out waiting for the reply");
     await new Promise((r) => setTimeout(r, 50));
   }
-  const reply = slack.posted()[0]?.text;
+  const reply = answers(slack)[0]?.text;
   return typeof reply === "string" ? reply : undefined;
 }
 

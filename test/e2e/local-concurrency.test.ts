@@ -8,7 +8,7 @@ import { type FakeAnthropic, startFakeAnthropic } from "../fakes/anthropic";
 import { lastUserText } from "../fakes/http-fake";
 import { type FakeSlack, startFakeSlack } from "../fakes/slack";
 import { testAws, testConfig } from "../support/aws";
-import { appMentionEnvelope, postSlackEvent, TEST_SIGNING_SECRET } from "../support/slack";
+import { answers, appMentionEnvelope, postSlackEvent, TEST_SIGNING_SECRET } from "../support/slack";
 import { waitFor } from "../support/wait";
 
 /**
@@ -80,7 +80,7 @@ describe("local chat concurrency", () => {
       });
       expect(await postSlackEvent(stack.url, envelope)).toBe(200);
     }
-    await waitFor(() => (slack.posted().length >= sent.length ? true : undefined), 30_000);
+    await waitFor(() => (answers(slack).length >= sent.length ? true : undefined), 30_000);
 
     const call = (text: string) => {
       const c = calls.get(text);
@@ -90,8 +90,7 @@ describe("local chat concurrency", () => {
     // One conversation: each answer is done before the next question reaches the model.
     expect(call("alice 2").start).toBeGreaterThanOrEqual(call("alice 1").end);
     expect(call("alice 3").start).toBeGreaterThanOrEqual(call("alice 2").end);
-    const aliceReplies = slack
-      .posted()
+    const aliceReplies = answers(slack)
       .map((p) => String(p.text))
       .filter((t) => t.startsWith("answer to: alice"));
     expect(aliceReplies).toEqual([
@@ -102,7 +101,7 @@ describe("local chat concurrency", () => {
     // Other conversations: answered while alice's first question was.
     expect(call("bob 1").start).toBeLessThan(call("alice 1").end);
     expect(call("carol 1").start).toBeLessThan(call("alice 1").end);
-    expect(slack.posted()).toHaveLength(sent.length);
+    expect(answers(slack)).toHaveLength(sent.length);
 
     // Every answered job has left the outbox, so a restart would re-enqueue none of them.
     const aws = createAwsClients(stack.config, LOCAL_CREDENTIALS);

@@ -7,14 +7,17 @@ import { type FakeAnthropic, startFakeAnthropic } from "../fakes/anthropic";
 import { lastUserText } from "../fakes/http-fake";
 import { type FakeSlack, startFakeSlack } from "../fakes/slack";
 import { type LocalProcess, startLocalProcess } from "../support/local-process";
-import { appMentionEnvelope, signedHeaders, TEST_SIGNING_SECRET } from "../support/slack";
+import { answers, appMentionEnvelope, signedHeaders, TEST_SIGNING_SECRET } from "../support/slack";
 import { waitFor } from "../support/wait";
 
 /**
  * `npm start` killed with SIGKILL while the model is answering, then started again on the same
  * `DATA_DIR`: every mention it acked is answered exactly once (docs/reliability/local.md). The
- * stack runs as a child process with its own DynamoDB Local (on disk) and SQS emulator (in
- * memory, so the kill empties the queue), against the wire-level Slack and Anthropic fakes.
+ * jobs killed mid-stream had already opened their Slack stream and shown the first words; their
+ * redelivery finishes that same message instead of posting another (docs/architecture.md,
+ * "Live replies"). The stack runs as a child process with its own DynamoDB Local (on disk) and
+ * SQS emulator (in memory, so the kill empties the queue), against the wire-level Slack and
+ * Anthropic fakes.
  */
 
 const BOT = "UBOTDURABLE";
@@ -28,8 +31,6 @@ let anthropic: FakeAnthropic;
 let slack: FakeSlack;
 let dataDir: string;
 let stack: LocalProcess | undefined;
-/** Releases the model answers held while the first process is killed. */
-let releaseHeld: () => void = () => {};
 
 beforeAll(async () => {
   anthropic = await startFakeAnthropic({ apiKey: KEY });
@@ -38,7 +39,6 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  releaseHeld();
   await stack?.stop();
   await Promise.all([anthropic?.close(), slack?.close()]);
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
@@ -55,6 +55,7 @@ function start(): Promise<LocalProcess> {
       SLACK_BOT_USER_ID: BOT,
       SLACK_API_URL: slack.url,
       LOCAL_CHAT_CONCURRENCY: String(CONCURRENCY),
+      REPLY_MODEL_FOOTER: "false",
       LOG_LEVEL: "INFO",
     },
     { cwd: dataDir },
@@ -72,15 +73,10 @@ async function post(url: string, envelope: Record<string, unknown>, retryNum?: n
 }
 
 describe("local stack durability", () => {
-  it("answers every acked mention exactly once after a SIGKILL mid-answer and a restart", async () => {
-    // First process: the model holds every answer until the process is dead.
-    const held = new Promise<void>((resolve) => {
-      releaseHeld = resolve;
-    });
-    anthropic.setReply(async () => {
-      await held;
-      return "too late: the process that asked is gone";
-    });
+  it("answers every acked mention exactly once, in one message, after a SIGKILL mid-stream and a restart", async () => {
+    // First process: each answer streams its first words, then the model goes silent.
+    anthropic.setReply(async () => "too late: the process that asked is gone");
+    anthropic.setStream({ firstTokenMs: 50, tokensPerSecond: 20, stallAfterTokens: 3 });
     stack = await start();
 
     const base = Math.floor(Date.now() / 1000);
@@ -100,25 +96,24 @@ describe("local stack durability", () => {
     });
     for (const m of mentions) expect(await post(stack.url, m.envelope)).toBe(200);
 
-    // Killed while the model is answering (the first CONCURRENCY jobs; the rest are queued).
-    await waitFor(() => (anthropic.requests.length > 0 ? true : undefined), 30_000);
-    await new Promise((r) => setTimeout(r, 1_000));
-    expect(slack.posted()).toHaveLength(0);
+    // Killed mid-stream: CONCURRENCY streams show their first words (the rest are queued).
+    const streaming = () => slack.messages().filter((m) => m.streaming && m.text);
+    await waitFor(() => (streaming().length >= CONCURRENCY ? true : undefined), 30_000);
+    expect(answers(slack)).toHaveLength(0);
     await stack.kill();
-    releaseHeld();
+    const killedMidStream = streaming().map((m) => m.threadTs);
+    expect(killedMidStream).toHaveLength(CONCURRENCY);
 
     // Second process on the same DATA_DIR; the model now answers in 200 ms.
-    anthropic.setReply(async ({ body }) => {
-      await new Promise((r) => setTimeout(r, 200));
-      return `answer to: ${lastUserText(body.messages)}`;
-    });
+    anthropic.setStream({ firstTokenMs: 200, tokensPerSecond: 100 });
+    anthropic.setReply(async ({ body }) => `answer to: ${lastUserText(body.messages)}`);
     stack = await start();
     // The jobs killed mid-answer left in-progress reply records; they wait those out.
     expect(stack.output()).toContain('"replyState":"in_progress"');
     // Slack retries each of them (it saw no reply); every retry is acked, none answered twice.
     for (const m of mentions) expect(await post(stack.url, m.envelope, 1)).toBe(200);
 
-    const repliesTo = (ts: string) => slack.posted().filter((p) => p.thread_ts === ts);
+    const repliesTo = (ts: string) => answers(slack).filter((p) => p.thread_ts === ts);
     // In-progress replies wait out their record's expiry (the chat worker's 90 s timeout).
     await waitFor(
       () => (mentions.every((m) => repliesTo(m.ts).length > 0) ? true : undefined),
@@ -133,6 +128,13 @@ describe("local stack durability", () => {
       expect(replies, m.text).toHaveLength(1);
       expect(String(replies[0]?.text)).toBe(`answer to: ${m.text}`);
     }
-    expect(slack.posted()).toHaveLength(MENTIONS);
+    // One message per mention in all: the streams the kill left open were finished, not
+    // joined by a second message.
+    expect(slack.messages()).toHaveLength(MENTIONS);
+    for (const threadTs of killedMidStream) {
+      const [message] = slack.messages({ channel: "C0DURABLE", threadTs: threadTs ?? "" });
+      expect(message?.events.map((e) => e.method)).toContain("chat.stopStream");
+      expect(message?.events.at(-1)?.method).toBe("chat.update");
+    }
   }, 300_000);
 });

@@ -10,7 +10,7 @@ import { type FakeAnthropic, startFakeAnthropic } from "../fakes/anthropic";
 import { type FakeOpenAI, startFakeOpenAI } from "../fakes/openai";
 import { type FakeSlack, startFakeSlack } from "../fakes/slack";
 import { testAws, testConfig } from "../support/aws";
-import { appMentionEnvelope, signedHeaders, TEST_SIGNING_SECRET } from "../support/slack";
+import { answers, appMentionEnvelope, signedHeaders, TEST_SIGNING_SECRET } from "../support/slack";
 import { waitFor } from "../support/wait";
 
 const BOT = "UBOTE2E";
@@ -78,9 +78,9 @@ async function mention(
 
 /** Waits for `count` posts, then a little longer to catch any extra post. */
 async function postsAfterSettling(count: number) {
-  await waitFor(() => (slack.posted().length >= count ? true : undefined));
+  await waitFor(() => (answers(slack).length >= count ? true : undefined));
   await new Promise((r) => setTimeout(r, 1_500));
-  return slack.posted();
+  return answers(slack);
 }
 
 describe("Slack mention → model → threaded reply (local stack)", () => {

@@ -6,7 +6,7 @@ import { countTokens, type RecordedRequest, textOf } from "../fakes/http-fake";
 import { type FakeOpenAI, startFakeOpenAI } from "../fakes/openai";
 import { type FakeSlack, startFakeSlack } from "../fakes/slack";
 import { testAws, testConfig } from "../support/aws";
-import { appMentionEnvelope, postSlackEvent, TEST_SIGNING_SECRET } from "../support/slack";
+import { answers, appMentionEnvelope, postSlackEvent, TEST_SIGNING_SECRET } from "../support/slack";
 import { waitFor } from "../support/wait";
 
 const BOT = "UBOTSPEND";
@@ -45,11 +45,11 @@ afterAll(async () => {
 
 /** Sends a signed mention from `user` and resolves with the reply Slack receives for it. */
 async function mention(eventId: string, user: string, text: string): Promise<string> {
-  const before = slack.posted().length;
+  const before = answers(slack).length;
   const envelope = appMentionEnvelope({ eventId, text, botUserId: BOT, user });
   expect(await postSlackEvent(stack.url, envelope)).toBe(200);
   return waitFor(() => {
-    const posted = slack.posted();
+    const posted = answers(slack);
     return posted.length > before ? String(posted[before]?.text) : undefined;
   });
 }

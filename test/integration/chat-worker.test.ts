@@ -14,6 +14,7 @@ import { LOCAL_CREDENTIALS } from "../../local/services";
 import { type FakeAnthropic, startFakeAnthropic } from "../fakes/anthropic";
 import { type FakeSlack, startFakeSlack } from "../fakes/slack";
 import { testAws, testConfig } from "../support/aws";
+import { answers } from "../support/slack";
 import { sqsEvent } from "../support/sqs";
 
 let anthropic: FakeAnthropic;
@@ -68,7 +69,7 @@ describe("chat worker handler", () => {
       const result = await handler(sqsEvent([theJob]), localLambdaContext("chat-worker", 30_000));
       expect(result.batchItemFailures).toEqual([]);
     }
-    expect(slack.posted()).toHaveLength(1);
+    expect(answers(slack)).toHaveLength(1);
     expect(anthropic.requests).toHaveLength(1);
     const aws = createAwsClients(config, LOCAL_CREDENTIALS);
     const conversations = new ConversationStore({
@@ -87,7 +88,7 @@ describe("chat worker handler", () => {
       );
       await handler(sqsEvent([theJob]), localLambdaContext("chat-worker", 30_000));
     }
-    expect(slack.posted()).toHaveLength(1);
+    expect(answers(slack)).toHaveLength(1);
   });
 
   it("uses the user's preferred model and lets a [model] directive override it", async () => {
@@ -136,10 +137,10 @@ describe("chat worker handler", () => {
     slack.failNext("chat.postMessage", { status: 500, times: 3 });
     const first = await handler(sqsEvent([theJob]), localLambdaContext("chat-worker", 30_000));
     expect(first.batchItemFailures).toHaveLength(1);
-    expect(slack.posted()).toHaveLength(0);
+    expect(answers(slack)).toHaveLength(0);
     const second = await handler(sqsEvent([theJob]), localLambdaContext("chat-worker", 30_000));
     expect(second.batchItemFailures).toHaveLength(0);
-    expect(slack.posted()).toHaveLength(1);
+    expect(answers(slack)).toHaveLength(1);
   });
 
   it("explains that no provider is configured instead of failing", async () => {
@@ -153,7 +154,7 @@ describe("chat worker handler", () => {
       localLambdaContext("chat-worker", 30_000),
     );
     expect(result.batchItemFailures).toEqual([]);
-    expect(slack.posted()[0]?.text).toBe(UNCONFIGURED_REPLY);
+    expect(answers(slack)[0]?.text).toBe(UNCONFIGURED_REPLY);
   });
 
   it("splits a long answer into several messages in the same thread", async () => {
@@ -169,7 +170,7 @@ describe("chat worker handler", () => {
     } finally {
       anthropic.setReply();
     }
-    const posts = slack.posted();
+    const posts = answers(slack);
     expect(long.length).toBeGreaterThan(SLACK_MAX_MESSAGE_CHARS);
     expect(posts.length).toBe(Math.ceil(long.length / SLACK_MAX_MESSAGE_CHARS));
     for (const post of posts) {
@@ -188,7 +189,7 @@ describe("chat worker handler", () => {
       sqsEvent([job("default model?", "U-default")]),
       localLambdaContext("chat-worker", 30_000),
     );
-    expect(slack.posted()[0]?.text).toBe(
+    expect(answers(slack)[0]?.text).toBe(
       `fake-anthropic(${DEFAULT_ANTHROPIC_MODEL}): default model?`,
     );
   });

@@ -12,7 +12,12 @@ import { createApp } from "../../functions/http";
 import { type FakeSlack, startFakeSlack } from "../fakes/slack";
 import { queueDepth, receiveJson, receiveOneJob, testAws, testConfig } from "../support/aws";
 import { captureLog } from "../support/log-capture";
-import { appMentionEnvelope, signedHeaders, TEST_SIGNING_SECRET } from "../support/slack";
+import {
+  appMentionEnvelope,
+  channelMessageEnvelope,
+  signedHeaders,
+  TEST_SIGNING_SECRET,
+} from "../support/slack";
 
 // Thread follow-ups without a mention and the assistant thread (issue 11), through the real
 // ingress (signed requests, Hono app) with DynamoDB Local, fauxqs and the Slack Web API fake.
@@ -72,41 +77,6 @@ function newTs(): string {
   return `${Math.floor(lastMicros / 1e6)}.${String(lastMicros % 1e6).padStart(6, "0")}`;
 }
 
-/**
- * A person's `message` in a channel as `message.channels` delivers it
- * (https://docs.slack.dev/reference/events/message.channels), in `threadTs`'s thread when given.
- */
-function channelMessage(options: {
-  eventId: string;
-  text: string;
-  channel: string;
-  threadTs?: string;
-  ts?: string;
-  user?: string;
-}): Record<string, unknown> {
-  const ts = options.ts ?? newTs();
-  return {
-    token: "deprecated-verification-token",
-    team_id: "T0TEST",
-    api_app_id: "A0TEST",
-    type: "event_callback",
-    event_id: options.eventId,
-    event_time: Math.floor(Number(ts)),
-    event: {
-      type: "message",
-      channel_type: "channel",
-      channel: options.channel,
-      user: options.user ?? "U0ALICE",
-      text: options.text,
-      ts,
-      event_ts: ts,
-      client_msg_id: "0b0e4c52-0000-4000-8000-000000000000",
-      team: "T0TEST",
-      ...(options.threadTs ? { thread_ts: options.threadTs, parent_user_id: "U0ALICE" } : {}),
-    },
-  };
-}
-
 /** A channel of its own per test, so thread marks never leak between tests. */
 function newChannel(): string {
   return `C${Math.random().toString(36).slice(2, 10).toUpperCase()}`;
@@ -116,7 +86,7 @@ describe("thread follow-ups without a mention", () => {
   it("answers a follow-up in a thread only after the agent was mentioned in it", async () => {
     const channel = newChannel();
     const parent = newTs();
-    const before = channelMessage({
+    const before = channelMessageEnvelope({
       eventId: "Ev-fu-before",
       text: "anyone?",
       channel,
@@ -138,7 +108,7 @@ describe("thread follow-ups without a mention", () => {
     expect(await receiveJson(aws.sqs, config.chatQueueUrl as string)).toHaveLength(1);
 
     const ts = newTs();
-    const after = channelMessage({
+    const after = channelMessageEnvelope({
       eventId: "Ev-fu-after",
       text: "and for Postgres?",
       channel,
@@ -181,7 +151,7 @@ describe("thread follow-ups without a mention", () => {
     });
     await post(mention);
     await receiveJson(aws.sqs, config.chatQueueUrl as string);
-    const followUp = channelMessage({
+    const followUp = channelMessageEnvelope({
       eventId: "Ev-inner-fu",
       text: "why?",
       channel,
@@ -198,7 +168,11 @@ describe("thread follow-ups without a mention", () => {
       appMentionEnvelope({ eventId: "Ev-top-mention", text: "hello", channel, ts: parent }),
     );
     await receiveJson(aws.sqs, config.chatQueueUrl as string);
-    const chatter = channelMessage({ eventId: "Ev-top-chatter", text: "lunch at noon?", channel });
+    const chatter = channelMessageEnvelope({
+      eventId: "Ev-top-chatter",
+      text: "lunch at noon?",
+      channel,
+    });
     expect(await post(chatter)).toMatchObject({
       status: 200,
       body: { ok: true, ignored: "top-level channel message" },
@@ -213,7 +187,7 @@ describe("thread follow-ups without a mention", () => {
       appMentionEnvelope({ eventId: "Ev-side-mention", text: "hello", channel, ts: parent }),
     );
     await receiveJson(aws.sqs, config.chatQueueUrl as string);
-    const side = channelMessage({
+    const side = channelMessageEnvelope({
       eventId: "Ev-side-talk",
       text: "<@U0BOB> can you check this?",
       channel,
@@ -235,7 +209,7 @@ describe("thread follow-ups without a mention", () => {
     await receiveJson(aws.sqs, config.chatQueueUrl as string);
     const ts = newTs();
     // Slack sends both events for one message that mentions the bot in a channel it is in.
-    const asMessage = channelMessage({
+    const asMessage = channelMessageEnvelope({
       eventId: "Ev-both-message",
       text: `<@${BOT}> and now?`,
       channel,
@@ -288,7 +262,7 @@ describe("thread follow-ups without a mention", () => {
     expect((await post(mention, app, 1)).body).toEqual({ ok: true });
     await receiveJson(aws.sqs, config.chatQueueUrl as string);
 
-    const followUp = channelMessage({
+    const followUp = channelMessageEnvelope({
       eventId: "Ev-broken-fu",
       text: "more",
       channel,

@@ -28,6 +28,7 @@ import {
   testArchiveQueue,
 } from "../support/archive";
 import { testAws, testConfig } from "../support/aws";
+import { answers } from "../support/slack";
 import { sqsEvent } from "../support/sqs";
 
 let anthropic: FakeAnthropic;
@@ -116,8 +117,8 @@ describe("daily token budget (DynamoDB Local, fake Anthropic, fake Slack)", () =
     await run(handler, [job("hello there", user.userId)]);
     await run(handler, [job("and again", user.userId)]);
 
-    expect(slack.posted()).toHaveLength(2);
-    expect(slack.posted()[1]?.text).toContain("and again");
+    expect(answers(slack)).toHaveLength(2);
+    expect(answers(slack)[1]?.text).toContain("and again");
     const expected = anthropic.requests.reduce((sum, r) => sum + reportedTokens(r), 0);
     expect(expected).toBeGreaterThan(0);
     const usage = store(() => LATE);
@@ -169,7 +170,7 @@ describe("daily token budget (DynamoDB Local, fake Anthropic, fake Slack)", () =
     const result = await run(handler, [refused]);
     expect(result.batchItemFailures).toEqual([]);
     expect(anthropic.requests).toHaveLength(1);
-    const refusal = slack.posted()[1]?.text;
+    const refusal = answers(slack)[1]?.text;
     expect(refusal).toBe(overBudgetReply(5, MIDNIGHT_S * 1000, LATE));
     expect(refusal).toContain("resets at 2026-03-15 00:00 UTC (in 1 min)");
     // Nothing of the refused turn is stored, and the counters did not move.
@@ -178,12 +179,12 @@ describe("daily token budget (DynamoDB Local, fake Anthropic, fake Slack)", () =
     expect(await store(() => now).userTokens(user)).toBe(used);
     // A redelivery of the refused job posts nothing again.
     await run(handler, [refused]);
-    expect(slack.posted()).toHaveLength(2);
+    expect(answers(slack)).toHaveLength(2);
 
     now = Date.UTC(2026, 2, 15, 0, 0, 30);
     await run(handler, [job("good morning", user.userId)]);
     expect(anthropic.requests).toHaveLength(2);
-    expect(slack.posted()[2]?.text).toContain("good morning");
+    expect(answers(slack)[2]?.text).toContain("good morning");
     expect(await store(() => now).userTokens(user)).toBe(reportedTokens(anthropic.requests[1]));
   });
 

@@ -38,6 +38,43 @@ export function appMentionEnvelope(options: {
   };
 }
 
+/**
+ * A person's `message` in a channel as `message.channels` delivers it
+ * (https://docs.slack.dev/reference/events/message.channels), in `threadTs`'s thread when given.
+ */
+export function channelMessageEnvelope(options: {
+  eventId: string;
+  text: string;
+  channel: string;
+  threadTs?: string;
+  ts?: string;
+  user?: string;
+}): Record<string, unknown> {
+  const ts =
+    options.ts ??
+    `${Math.floor(Date.now() / 1000)}.${String(Math.floor(Math.random() * 1e6)).padStart(6, "0")}`;
+  return {
+    token: "deprecated-verification-token",
+    team_id: "T0TEST",
+    api_app_id: "A0TEST",
+    type: "event_callback",
+    event_id: options.eventId,
+    event_time: Math.floor(Number(ts)),
+    event: {
+      type: "message",
+      channel_type: "channel",
+      channel: options.channel,
+      user: options.user ?? "U0ALICE",
+      text: options.text,
+      ts,
+      event_ts: ts,
+      client_msg_id: "0b0e4c52-0000-4000-8000-000000000000",
+      team: "T0TEST",
+      ...(options.threadTs ? { thread_ts: options.threadTs, parent_user_id: "U0ALICE" } : {}),
+    },
+  };
+}
+
 /** Headers Slack sends with a signed request; `retryNum` adds `X-Slack-Retry-Num`. */
 export function signedHeaders(
   rawBody: string,

@@ -13,10 +13,3 @@ export const SLACK_MAX_FILES = 100;
 
 /** Longest file `name` or `title` put into the job's `[attached: …]` line. */
 export const SLACK_MAX_FILE_NAME_CHARS = 255;
-
-/**
- * Characters one streamed message holds: Slack's limit of `markdown_text`
- * (https://docs.slack.dev/reference/methods/chat.startStream). A longer answer ends the stream
- * and continues in ordinary messages of {@link SLACK_MAX_MESSAGE_CHARS}.
- */
-export const SLACK_MAX_STREAM_CHARS = 12_000;

@@ -11,7 +11,7 @@ import { STREAMING } from "../../constants/timings";
 import { openEditedReply } from "../../reply/edited-reply";
 import type { LiveReply, LiveReplyJob, ReplyLedger } from "../../reply/live-reply";
 import { createPacer } from "../../reply/pacer";
-import { SLACK_MAX_MESSAGE_CHARS, SLACK_MAX_STREAM_CHARS } from "./limits";
+import { SLACK_MAX_MESSAGE_CHARS } from "./limits";
 
 /**
  * `chat.startStream` errors that mean "this channel does not stream": the workspace or channel
@@ -214,7 +214,9 @@ async function openStream(
 
   async function flush(): Promise<void> {
     if (fallback) return;
-    const pending = text.slice(sent, SLACK_MAX_STREAM_CHARS);
+    // A stream holds one message's worth (the same limit as every other reply, so a long
+    // answer splits at the same points however it was posted); the rest waits for `finish`.
+    const pending = text.slice(sent, SLACK_MAX_MESSAGE_CHARS);
     if (!pending) return;
     if (streamer.ts === undefined) await start({ markdown_text: pending });
     else await streamer.append({ markdown_text: pending });
@@ -264,7 +266,7 @@ async function openStream(
       const streamed = text.slice(0, sent);
       const fits =
         failure === undefined &&
-        final.length <= SLACK_MAX_STREAM_CHARS &&
+        final.length <= SLACK_MAX_MESSAGE_CHARS &&
         final.startsWith(streamed);
       const done = thinkingShown ? [{ ...THINKING_TASK, status: "complete" as const }] : [];
       if (fits) {
