@@ -70,7 +70,11 @@ describe("routeInteraction", () => {
         reply: {
           platform: "discord",
           via: "direct",
-          address: { applicationId: TEST_APPLICATION_ID, interactionToken: "tok-1" },
+          address: {
+            applicationId: TEST_APPLICATION_ID,
+            interactionToken: "tok-1",
+            channelId: "910000000000000001",
+          },
         },
       },
     });

@@ -49,7 +49,7 @@ describe("routeSlackEnvelope", () => {
         reply: {
           platform: "slack",
           via: "direct",
-          address: { channel: "C1", threadTs: "1700000000.000100" },
+          address: { channel: "C1", threadTs: "1700000000.000100", userId: "U1", teamId: "T1" },
         },
       },
     });
@@ -69,7 +69,7 @@ describe("routeSlackEnvelope", () => {
     expect(route.action === "enqueue" && route.job.reply).toEqual({
       platform: "slack",
       via: "direct",
-      address: { channel: "C1", threadTs: "1700000000.000100" },
+      address: { channel: "C1", threadTs: "1700000000.000100", userId: "U1", teamId: "T1" },
     });
   });
 

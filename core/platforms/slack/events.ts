@@ -306,9 +306,13 @@ export function slackChatJob(
   via: Exclude<ReplyVia, "inline">,
   sentAt = Math.round(Number(message.ts) * 1000),
 ): ChatJob {
-  const address: Record<string, string> = { channel: message.channel, userId: message.user };
+  const address: Record<string, string> = { channel: message.channel };
   if (message.threadTs) address.threadTs = message.threadTs;
-  if (source.kind === "slack-events" && source.teamId) address.teamId = source.teamId;
+  if (via === "direct") {
+    // Whom a stream outside a DM is shown to (`chat.startStream` recipients).
+    address.userId = message.user;
+    if (source.kind === "slack-events" && source.teamId) address.teamId = source.teamId;
+  }
   return {
     v: 2,
     jobId: `slack:${message.channel}:${message.ts}`,
