@@ -123,9 +123,10 @@ describe("conversation order (local stack)", () => {
     const user = "U0REDELIVER";
     const conversation: ConversationRef = { platform: "slack", channelId: "C0ORDER", userId: user };
     const now = Date.now() / 1000;
-    // The first job's reply fails once: the job returns to the queue and comes back only after
-    // the visibility timeout, by which time the second job has been answered and stored.
-    slack.failNext("chat.postMessage", { error: "fatal_error" });
+    // The first job's reply fails once (ending its stream): the job returns to the queue and
+    // comes back only after the visibility timeout, by which time the second job has been
+    // answered and stored.
+    slack.failNext("chat.stopStream", { error: "fatal_error" });
     await mention(user, "first, delivered twice", now);
     await new Promise((r) => setTimeout(r, 300));
     await mention(user, "second, answered first", now + 1);

@@ -60,10 +60,13 @@ afterAll(async () => {
   await Promise.all([anthropic?.close(), slack?.close()]);
 });
 
-/** 2026-03-14 23:59:00 UTC: one minute before the budget resets. */
-const LATE = Date.UTC(2026, 2, 14, 23, 59, 0);
+/**
+ * 2099-03-14 23:59:00 UTC: one minute before the budget resets. In the future, because DynamoDB
+ * Local deletes items whose TTL has passed: counters dated in the past would vanish mid-test.
+ */
+const LATE = Date.UTC(2099, 2, 14, 23, 59, 0);
 /** The next UTC midnight after {@link LATE}, epoch seconds. */
-const MIDNIGHT_S = Date.UTC(2026, 2, 15) / 1000;
+const MIDNIGHT_S = Date.UTC(2099, 2, 15) / 1000;
 
 let counter = 0;
 function job(text: string, userId: string): ChatJob {
@@ -124,8 +127,8 @@ describe("daily token budget (DynamoDB Local, fake Anthropic, fake Slack)", () =
     const usage = store(() => LATE);
     expect(await usage.userTokens(user)).toBe(expected);
     const totals = await usage.providerTotals();
-    expect(totals.day).toBe("2026-03-14");
-    expect(totals.resetsAt).toBe("2026-03-15T00:00:00.000Z");
+    expect(totals.day).toBe("2099-03-14");
+    expect(totals.resetsAt).toBe("2099-03-15T00:00:00.000Z");
     expect(totals.providers.anthropic.tokens).toBe(expected);
     expect(totals.providers["openai-compatible"]).toEqual({
       inputTokens: 0,
@@ -135,8 +138,8 @@ describe("daily token budget (DynamoDB Local, fake Anthropic, fake Slack)", () =
 
     // Counters expire: TTL two days after the day ends, on the table's TTL attribute.
     const keys = [
-      userTokensKey("slack", user.userId, "2026-03-14"),
-      { pk: providerTokensPk("2026-03-14"), sk: "PROVIDER#anthropic" },
+      userTokensKey("slack", user.userId, "2099-03-14"),
+      { pk: providerTokensPk("2099-03-14"), sk: "PROVIDER#anthropic" },
     ];
     for (const Key of keys) {
       const out = await aws.documents.send(
@@ -172,7 +175,7 @@ describe("daily token budget (DynamoDB Local, fake Anthropic, fake Slack)", () =
     expect(anthropic.requests).toHaveLength(1);
     const refusal = answers(slack)[1]?.text;
     expect(refusal).toBe(overBudgetReply(5, MIDNIGHT_S * 1000, LATE));
-    expect(refusal).toContain("resets at 2026-03-15 00:00 UTC (in 1 min)");
+    expect(refusal).toContain("resets at 2099-03-15 00:00 UTC (in 1 min)");
     // Nothing of the refused turn is stored, and the counters did not move.
     expect(await conversations.messageCount(ref)).toBe(2);
     expect((await conversations.recent(ref, 10)).map((m) => m.content)).not.toContain("one more?");
@@ -181,7 +184,7 @@ describe("daily token budget (DynamoDB Local, fake Anthropic, fake Slack)", () =
     await run(handler, [refused]);
     expect(answers(slack)).toHaveLength(2);
 
-    now = Date.UTC(2026, 2, 15, 0, 0, 30);
+    now = Date.UTC(2099, 2, 15, 0, 0, 30);
     await run(handler, [job("good morning", user.userId)]);
     expect(anthropic.requests).toHaveLength(2);
     expect(answers(slack)[2]?.text).toContain("good morning");
@@ -206,7 +209,7 @@ describe("daily token budget (DynamoDB Local, fake Anthropic, fake Slack)", () =
     const { queueUrl } = await testArchiveQueue(aws);
     const archiveConfig = { ...config, archiveQueueUrl: queueUrl };
     const ref = { platform: "slack" as const, channelId: "C-SPEND-ARCH", userId: "U-ARCHIVED" };
-    const day = Date.UTC(2026, 4, 1, 12);
+    const day = Date.UTC(2099, 4, 1, 12);
     await appendMessages(conversations, ref, 31, { startMs: day });
     expect(await buildArchiveRequester(archiveConfig, aws)?.(ref)).toBe(true);
     anthropic.reset();
@@ -274,7 +277,7 @@ describe("TokenUsageStore (DynamoDB Local)", () => {
     const out = await aws.documents.send(
       new GetCommand({
         TableName: config.memoryTableName,
-        Key: userTokensKey("discord", user.userId, "2026-03-14"),
+        Key: userTokensKey("discord", user.userId, "2099-03-14"),
       }),
     );
     expect(out.Item).toMatchObject({ inputTokens: 175, outputTokens: 75, tokens: 250 });
