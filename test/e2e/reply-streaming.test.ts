@@ -103,10 +103,16 @@ async function mention(text: string, channel = "C0STREAM", user = "U0ALICE"): Pr
   return (envelope.event as { ts: string }).ts;
 }
 
-/** The one finished answer in `threadTs`, once there is one. */
+/**
+ * The finished answer in `threadTs`, once it ends with its footer or cut-off note (both italic
+ * lines): an edited reply shows the words before it is done.
+ */
 async function answerIn(threadTs: string, channel = "C0STREAM") {
   return waitFor(
-    () => answers(slack).find((a) => a.channel === channel && a.thread_ts === threadTs),
+    () =>
+      answers(slack).find(
+        (a) => a.channel === channel && a.thread_ts === threadTs && a.text.endsWith("_"),
+      ),
     30_000,
   );
 }
@@ -202,10 +208,10 @@ describe("streamed replies on the local stack", () => {
   });
 
   it("shows a Discord /ask as progressive edits of @original, then follow-ups past 2000 characters", async () => {
-    const paragraphs = Array.from({ length: 5 }, (_, p) => words(120, `p${p}w`).join(" "));
+    const paragraphs = Array.from({ length: 5 }, (_, p) => words(250, `p${p}w`).join(" "));
     const long = paragraphs.join("\n\n");
     anthropic.setReply(async () => long);
-    anthropic.setStream({ firstTokenMs: 100, tokensPerSecond: 150 });
+    anthropic.setStream({ firstTokenMs: 100, tokensPerSecond: 300 });
     const payload = askInteraction("write a lot", {
       applicationId: APP,
       channelId: DISCORD_CHANNEL,
