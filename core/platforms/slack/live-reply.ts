@@ -223,12 +223,6 @@ async function openStream(
     if (!fallback) sent += pending.length;
   }
 
-  const thinking = setTimeout(() => {
-    if (text || streamer.ts !== undefined) return;
-    thinkingShown = true;
-    paced.request();
-  }, STREAMING.thinkingAfterMs);
-
   // With no text yet, the paced flush opens the stream with the "Thinking…" task.
   const flushOrThink = async () => {
     if (!text && thinkingShown && streamer.ts === undefined && !fallback) {
@@ -242,6 +236,12 @@ async function openStream(
     flush: flushOrThink,
     ...(deps.now ? { now: deps.now } : {}),
   });
+
+  const thinking = setTimeout(() => {
+    if (text || streamer.ts !== undefined) return;
+    thinkingShown = true;
+    paced.request();
+  }, STREAMING.thinkingAfterMs);
 
   return {
     state: "open",
@@ -279,6 +279,7 @@ async function openStream(
       // An append failed, or the answer changed or outgrew one streamed message: the stream
       // is ended and becomes an ordinary message, edited to the answer, with the rest in
       // further messages.
+      // A stream Slack already ended answers an error here; the edit below is what counts.
       await streamer.stop(done.length ? { chunks: done } : undefined).catch(() => undefined);
       const rest = await openEditedReply({
         editor: slackEditor(deps.client, place.channel, threadTs),
