@@ -122,11 +122,13 @@ async function discordRound(
     headers: signInteraction(keys, body),
   });
   if (res.status !== 200) throw new Error(`interaction not answered: ${res.status}`);
+  // Done when the last message ends with the footer (an italic line) after the last word.
   const done = await until(
     () => {
-      const [original] = discord.messages(token);
-      const last = original?.revisions.at(-1);
-      return last && last.content.split(/\s+/).length >= TOKENS ? last.at : undefined;
+      const messages = discord.messages(token);
+      const text = messages.map((m) => m.content).join("\n\n");
+      if (!text.includes(`word${TOKENS}`) || !text.endsWith("_")) return undefined;
+      return Math.max(...messages.flatMap((m) => m.revisions.map((r) => r.at)));
     },
     60_000,
     "the Discord answer",
