@@ -18,6 +18,7 @@ import { buildIngressDeps, type IngressDeps } from "../core/compose/ingress";
 import { loadConfig } from "../core/config";
 import { runWebhook } from "../core/ingress/pipeline";
 import { DedupeStore } from "../core/memory/dedupe";
+import type { ThreadParticipationStore } from "../core/memory/threads";
 import { ensureTable } from "../core/memory/table/table";
 import { createApp, createLambdaHandler } from "../functions/http";
 import {
@@ -129,7 +130,15 @@ function stubbedDeps(onEnqueue: () => void): IngressDeps {
       onEnqueue();
     },
   };
-  const real = buildIngressDeps(config, createAwsClients(config, LOCAL_CREDENTIALS), { queue });
+  // Thread marks (follow-ups without a mention) are I/O too: stubbed like dedupe and queue.
+  const threads = {
+    join: async () => {},
+    joined: async () => true,
+  } as unknown as ThreadParticipationStore;
+  const real = buildIngressDeps(config, createAwsClients(config, LOCAL_CREDENTIALS), {
+    queue,
+    threads,
+  });
   const dedupe = {
     claim: async () => true,
     release: async () => {},
