@@ -8,6 +8,7 @@ import { createReplyRouter, type Replier, type ReplyRoutes } from "../chat/repli
 import type { Config } from "../config";
 import type { KadiToolInvoker } from "../kadi/replier";
 import { ReplyLedgerStore } from "../memory/reply-ledger";
+import { ThreadParticipationStore } from "../memory/threads";
 import { DiscordInteractionReplier } from "../platforms/discord/replier";
 import { SlackReplier } from "../platforms/slack/replier";
 import { type AwsClients, memoryTable } from "./aws";
@@ -30,6 +31,7 @@ function directRepliers(
               apiUrl: config.slack.apiUrl,
               ledger,
               warn,
+              threads: new ThreadParticipationStore(memoryTable(config, aws)),
             }),
           }
         : {}),

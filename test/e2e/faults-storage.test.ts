@@ -225,11 +225,10 @@ describe("DynamoDB Local stopped mid-run", () => {
     ];
     const downStarted = Date.now();
     for (const envelope of refused) {
-      // A mention's first write is its thread mark (follow-ups in the thread), then the claim.
       expect(await deliverSlack(url, envelope)).toEqual({
         status: 503,
         retryAfter: expect.stringMatching(/^\d+$/),
-        body: { error: "store_unavailable" },
+        body: { error: "dedupe_unavailable" },
       });
     }
     expect(await deliverKadi(url, "U0KADI", "relayed while down")).toMatchObject({

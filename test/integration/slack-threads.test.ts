@@ -1,13 +1,16 @@
 import { PurgeQueueCommand } from "@aws-sdk/client-sqs";
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { AwsClients } from "../../core/compose/aws";
+import type { ChatJob } from "../../core/chat/job";
+import { type AwsClients, memoryTable } from "../../core/compose/aws";
 import { buildIngressDeps } from "../../core/compose/ingress";
 import type { Config } from "../../core/config";
 import { SLACK_ASSISTANT } from "../../core/constants/platforms";
 import { THREAD_PARTICIPATION_TTL_MS } from "../../core/constants/timings";
+import { ReplyLedgerStore } from "../../core/memory/reply-ledger";
 import { threadKey } from "../../core/memory/table/keys";
 import { ThreadParticipationStore } from "../../core/memory/threads";
+import { SlackReplier } from "../../core/platforms/slack/replier";
 import { createApp } from "../../functions/http";
 import { type FakeSlack, startFakeSlack } from "../fakes/slack";
 import { queueDepth, receiveJson, receiveOneJob, testAws, testConfig } from "../support/aws";
@@ -82,8 +85,25 @@ function newChannel(): string {
   return `C${Math.random().toString(36).slice(2, 10).toUpperCase()}`;
 }
 
+/**
+ * Answers the one queued job as the chat worker does, through `SlackReplier` against the Slack
+ * fake: its live reply finishes in the thread and marks it as one the agent took part in.
+ */
+async function answerQueued(): Promise<ChatJob> {
+  const job = await receiveOneJob(aws.sqs, config.chatQueueUrl as string);
+  const replier = new SlackReplier({
+    botToken: slack.token,
+    apiUrl: slack.url,
+    ledger: new ReplyLedgerStore(memoryTable(config, aws)),
+    threads: new ThreadParticipationStore(memoryTable(config, aws)),
+    warn: () => undefined,
+  });
+  await (await replier.open(job.reply, job)).finish("an answer");
+  return job;
+}
+
 describe("thread follow-ups without a mention", () => {
-  it("answers a follow-up in a thread only after the agent was mentioned in it", async () => {
+  it("answers a follow-up in a thread only after the agent answered in it", async () => {
     const channel = newChannel();
     const parent = newTs();
     const before = channelMessageEnvelope({
@@ -105,7 +125,15 @@ describe("thread follow-ups without a mention", () => {
       ts: parent,
     });
     expect((await post(mention)).status).toBe(200);
-    expect(await receiveJson(aws.sqs, config.chatQueueUrl as string)).toHaveLength(1);
+    // Queued but not answered yet: the thread is not the agent's until its answer is posted.
+    const early = channelMessageEnvelope({
+      eventId: "Ev-fu-early",
+      text: "hello?",
+      channel,
+      threadTs: parent,
+    });
+    expect((await post(early)).body).toEqual({ ok: true, ignored: "thread not joined" });
+    await answerQueued();
 
     const ts = newTs();
     const after = channelMessageEnvelope({
@@ -129,6 +157,7 @@ describe("thread follow-ups without a mention", () => {
     const parent = newTs();
     const startedAt = Date.now();
     await post(appMentionEnvelope({ eventId: "Ev-ttl-mention", text: "hi", channel, ts: parent }));
+    await answerQueued();
     const { Item } = await aws.documents.send(
       new GetCommand({
         TableName: config.memoryTableName,
@@ -140,7 +169,7 @@ describe("thread follow-ups without a mention", () => {
     expect(expiresAtMs).toBeLessThanOrEqual(Date.now() + THREAD_PARTICIPATION_TTL_MS);
   });
 
-  it("joins a thread someone else started when the agent is mentioned inside it", async () => {
+  it("joins a thread someone else started once it answers a mention inside it", async () => {
     const channel = newChannel();
     const parent = newTs();
     const mention = appMentionEnvelope({
@@ -150,7 +179,8 @@ describe("thread follow-ups without a mention", () => {
       threadTs: parent,
     });
     await post(mention);
-    await receiveJson(aws.sqs, config.chatQueueUrl as string);
+    const answered = await answerQueued();
+    expect(answered.reply.address.threadTs).toBe(parent);
     const followUp = channelMessageEnvelope({
       eventId: "Ev-inner-fu",
       text: "why?",
@@ -167,7 +197,7 @@ describe("thread follow-ups without a mention", () => {
     await post(
       appMentionEnvelope({ eventId: "Ev-top-mention", text: "hello", channel, ts: parent }),
     );
-    await receiveJson(aws.sqs, config.chatQueueUrl as string);
+    await answerQueued();
     const chatter = channelMessageEnvelope({
       eventId: "Ev-top-chatter",
       text: "lunch at noon?",
@@ -186,7 +216,7 @@ describe("thread follow-ups without a mention", () => {
     await post(
       appMentionEnvelope({ eventId: "Ev-side-mention", text: "hello", channel, ts: parent }),
     );
-    await receiveJson(aws.sqs, config.chatQueueUrl as string);
+    await answerQueued();
     const side = channelMessageEnvelope({
       eventId: "Ev-side-talk",
       text: "<@U0BOB> can you check this?",
@@ -206,7 +236,7 @@ describe("thread follow-ups without a mention", () => {
     await post(
       appMentionEnvelope({ eventId: "Ev-both-first", text: "hello", channel, ts: parent }),
     );
-    await receiveJson(aws.sqs, config.chatQueueUrl as string);
+    await answerQueued();
     const ts = newTs();
     // Slack sends both events for one message that mentions the bot in a channel it is in.
     const asMessage = channelMessageEnvelope({
@@ -232,7 +262,7 @@ describe("thread follow-ups without a mention", () => {
     expect(jobs).toMatchObject([{ jobId: `slack:${channel}:${ts}`, text: "and now?" }]);
   });
 
-  it("answers 503 store_unavailable with Retry-After when the thread marks fail, and takes Slack's retry", async () => {
+  it("answers a follow-up 503 store_unavailable with Retry-After when the marks cannot be read, and takes Slack's retry", async () => {
     const channel = newChannel();
     const parent = newTs();
     // A real DynamoDB Local error: the marks' table does not exist.
@@ -245,22 +275,15 @@ describe("thread follow-ups without a mention", () => {
         }),
       }),
     );
+    // Mentions never touch the marks: the worker writes them when it answers.
     const mention = appMentionEnvelope({
       eventId: "Ev-broken-mention",
       text: "hi",
       channel,
       ts: parent,
     });
-    const refused = await post(mention, broken);
-    expect({ status: refused.status, body: refused.body }).toEqual({
-      status: 503,
-      body: { error: "store_unavailable" },
-    });
-    expect(refused.headers.get("retry-after")).toBe("5");
-    expect(await depth()).toBe(0);
-    // Nothing was claimed: Slack's retry of the same event is taken once the store is back.
-    expect((await post(mention, app, 1)).body).toEqual({ ok: true });
-    await receiveJson(aws.sqs, config.chatQueueUrl as string);
+    expect((await post(mention, broken)).body).toEqual({ ok: true });
+    await answerQueued();
 
     const followUp = channelMessageEnvelope({
       eventId: "Ev-broken-fu",
@@ -268,12 +291,18 @@ describe("thread follow-ups without a mention", () => {
       channel,
       threadTs: parent,
     });
-    expect((await post(followUp, broken)).status).toBe(503);
+    const refused = await post(followUp, broken);
+    expect({ status: refused.status, body: refused.body }).toEqual({
+      status: 503,
+      body: { error: "store_unavailable" },
+    });
+    expect(refused.headers.get("retry-after")).toBe("5");
     expect(await depth()).toBe(0);
+    // Nothing was claimed: Slack's retry of the same event is taken once the store is back.
     expect((await post(followUp, app, 1)).body).toEqual({ ok: true });
     expect(await depth()).toBe(1);
     const failures = log.records().filter((r) => r.message === "slack event store failed");
-    expect(failures).toMatchObject([{ eventId: "Ev-broken-mention" }, { eventId: "Ev-broken-fu" }]);
+    expect(failures).toMatchObject([{ eventId: "Ev-broken-fu" }]);
   });
 });
 

@@ -179,46 +179,6 @@ describe("routeSlackEnvelope: replies in channel threads", () => {
     });
   });
 
-  it("marks the thread of a mention as joined when it queues the mention", () => {
-    const top = routeSlackEnvelope(
-      callback({ user: "U1", text: `<@${BOT}> hi`, ts: "1700000000.000100", channel: "C1" }),
-      BOT,
-    );
-    expect(top).toMatchObject({
-      action: "enqueue",
-      joinThread: { channel: "C1", threadTs: "1700000000.000100" },
-    });
-    const inside = routeSlackEnvelope(
-      callback({
-        ...inThread,
-        user: "U1",
-        text: `<@${BOT}> hi`,
-        ts: "1700000100.1",
-        channel: "C1",
-      }),
-      BOT,
-    );
-    expect(inside).toMatchObject({
-      action: "enqueue",
-      joinThread: { channel: "C1", threadTs: "1700000000.000100" },
-    });
-  });
-
-  it("does not mark a thread for a direct message", () => {
-    const route = routeSlackEnvelope(
-      callback({
-        type: "message",
-        channel_type: "im",
-        user: "U1",
-        text: "hi",
-        ts: "1.1",
-        channel: "D1",
-      }),
-      BOT,
-    );
-    expect(route.action === "enqueue" && route.joinThread).toBeUndefined();
-  });
-
   it.each([
     ["top-level chatter", { text: "lunch?" }, "top-level channel message"],
     [
@@ -333,6 +293,5 @@ describe("routeSlackEnvelope: the assistant thread", () => {
         },
       },
     });
-    expect(route.action === "enqueue" && route.joinThread).toBeUndefined();
   });
 });

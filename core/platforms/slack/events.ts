@@ -104,14 +104,10 @@ export type SlackRoute =
    * with 400, `error` naming the field.
    */
   | { action: "refuse"; error: string }
-  /**
-   * Queue `job`. `joinThread`, when set, is the channel thread the answer goes to: the agent
-   * takes part in it from now on, so the ingress records it before queueing.
-   */
-  | { action: "enqueue"; eventId: string; job: ChatJob; joinThread?: SlackThread }
+  | { action: "enqueue"; eventId: string; job: ChatJob }
   /**
    * A person's reply in a channel thread with no mention: queue `job` only if the agent took
-   * part in `thread` (the ingress looks it up, and extends the mark when it queues).
+   * part in `thread` (the ingress looks up the mark the worker's answers there leave).
    */
   | { action: "enqueue_if_thread_joined"; eventId: string; job: ChatJob; thread: SlackThread }
   /**
@@ -204,14 +200,6 @@ export function routeSlackEnvelope(envelope: SlackEnvelope, botUserId?: string):
       eventId,
       job,
       thread: { channel: event.channel, threadTs: replyTs },
-    };
-  }
-  if (kind === "mention" && replyTs) {
-    return {
-      action: "enqueue",
-      eventId,
-      job,
-      joinThread: { channel: event.channel, threadTs: replyTs },
     };
   }
   return { action: "enqueue", eventId, job };

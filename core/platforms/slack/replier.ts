@@ -2,6 +2,7 @@ import { WebClient } from "@slack/web-api";
 import * as z from "zod";
 import type { ReplyTarget } from "../../chat/job";
 import type { Replier } from "../../chat/replier";
+import type { ThreadParticipationStore } from "../../memory/threads";
 import type { LiveReply, LiveReplyJob, ReplyLedger } from "../../reply/live-reply";
 import { splitMessage } from "../../reply/split";
 import { readAddress } from "../address";
@@ -31,6 +32,11 @@ export interface SlackReplierOptions {
   ledger: ReplyLedger;
   /** Told about failures that do not stop a reply. Must not throw. */
   warn: (message: string, fields: Record<string, unknown>) => void;
+  /**
+   * Where the channel threads the agent answered in are marked, so a person's follow-ups there
+   * are answered without a new mention (`ThreadParticipationStore`). Absent: no marks.
+   */
+  threads?: Pick<ThreadParticipationStore, "join"> | undefined;
 }
 
 /**
@@ -81,17 +87,39 @@ export class SlackReplier implements Replier {
   }
 
   /**
-   * Opens the live reply of `job` (see `openSlackLiveReply`).
+   * Opens the live reply of `job` (see `openSlackLiveReply`). Once a reply in a channel thread
+   * is finished, the thread is marked (`threads`), extending the 30 days in which follow-ups
+   * there are answered without a mention; a failed mark is logged, never fails the reply.
    * @throws {InvalidReplyAddressError} for an address without `channel`; the Web API's or the
    *   ledger's error when the opening call fails.
    */
   async open(target: ReplyTarget, job: LiveReplyJob): Promise<LiveReply> {
     const place = readAddress(directAddressSchema, target.address, "slack address");
-    return openSlackLiveReply(place, job, {
+    const reply = await openSlackLiveReply(place, job, {
       client: this.client,
       ledger: this.options.ledger,
       refusedChannels: this.refusedChannels,
       warn: this.options.warn,
     });
+    const { threads } = this.options;
+    const { threadTs, channel } = place;
+    // Direct messages are answered without a mention anyway; channel threads need the mark.
+    if (!threads || !threadTs || channel.startsWith("D")) return reply;
+    return {
+      state: reply.state,
+      append: (delta) => reply.append(delta),
+      finish: async (text) => {
+        const posted = await reply.finish(text);
+        try {
+          await threads.join({ platform: "slack", channelId: channel, threadId: threadTs });
+        } catch (error) {
+          this.options.warn("thread not marked; follow-ups there need a mention", {
+            jobId: job.jobId,
+            error,
+          });
+        }
+        return posted;
+      },
+    };
   }
 }

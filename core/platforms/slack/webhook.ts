@@ -56,7 +56,7 @@ const SUPPORTED_TYPES = new Set(["url_verification", "event_callback", "app_rate
  * missing signature; 503 Slack not configured (`SLACK_SIGNING_SECRET` unset), or
  * `dedupe_unavailable` / `queue_unavailable` with `Retry-After` when the dedupe store or the
  * queue failed (the dedupe mark is released first, so Slack's retry, which a 5xx asks for, is
- * accepted), or `store_unavailable` when the thread marks could not be read or written.
+ * accepted), or `store_unavailable` when a follow-up's thread mark could not be read.
  */
 export function slackWebhook(
   config: Pick<Config, "slack">,
@@ -78,7 +78,7 @@ export function slackWebhook(
     answers: { queued: ok({ ok: true }), duplicate: ok({ ok: true, duplicate: true }) },
     keys: { eventId, retryNum },
   });
-  /** Runs the thread-mark I/O `work`; a failure becomes the `unavailable` route. */
+  /** Runs the thread-mark lookup `work`; a failure becomes the `unavailable` route. */
   const withThreads = async (
     keys: LogKeys,
     work: () => Promise<WebhookRoute>,
@@ -147,14 +147,8 @@ export function slackWebhook(
               keys: { eventId: eventIdOf(envelope) },
             },
           };
-        case "enqueue": {
-          const { eventId, job, joinThread } = route;
-          if (!joinThread) return enqueue(eventId, job, retryNum);
-          return withThreads({ eventId, retryNum }, async () => {
-            await services.threads.join(threadRef(joinThread));
-            return enqueue(eventId, job, retryNum);
-          });
-        }
+        case "enqueue":
+          return enqueue(route.eventId, route.job, retryNum);
         case "enqueue_if_thread_joined": {
           const { eventId, job, thread } = route;
           return withThreads({ eventId, retryNum }, async () => {
@@ -165,7 +159,6 @@ export function slackWebhook(
                 log: { level: "debug", outcome: "ignored", reason: "thread not joined" },
               };
             }
-            await services.threads.join(threadRef(thread));
             return enqueue(eventId, job, retryNum);
           });
         }
