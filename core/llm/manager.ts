@@ -10,22 +10,22 @@ import {
   type AttemptRecord,
   createRouteRunner,
   type ProviderCall,
+  type RouteOutcome,
   type StoreErrorInfo,
 } from "./attempt-loop";
 import { DEFAULT_BREAKER_POLICY, type ProviderHealthSource } from "./breaker-policy";
 import { type BreakerStore, InMemoryBreakerStore } from "./breaker-store";
 import { UNCONFIGURED_REASONS } from "./configured";
-import type { LlmError } from "./errors";
 import type { ResolvedModel } from "./models";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "./retry-policy";
 import { chooseDefaultModel, fallbackModels } from "./routing";
 import type {
   CompleteInput,
   Completer,
-  Completion,
   LlmProvider,
   ProviderId,
   Streamer,
+  StreamResult,
 } from "./types";
 
 export type { AttemptRecord, StoreErrorInfo };
@@ -93,37 +93,13 @@ export interface ProviderManagerOptions {
  * provider call in order; `notes` explains routing decisions (unknown model replaced by the
  * default, provider skipped as unconfigured or breaker-open, fallback taken).
  */
-export type CompleteResult =
-  | {
-      ok: true;
-      completion: Completion;
-      /** The first planned model, when another one answered (see `RouteOutcome`). */
-      fellBackFrom?: string;
-      attempts: AttemptRecord[];
-      notes: string[];
-    }
-  | { ok: false; error: LlmError; attempts: AttemptRecord[]; notes: string[] };
+export type CompleteResult = RouteOutcome;
 
 /**
  * Outcome of {@link ProviderManager.stream}: the `StreamResult` the chat turn reads, plus the
  * same `attempts` and `notes` as {@link CompleteResult}.
  */
-export type StreamOutcome =
-  | {
-      ok: true;
-      completion: Completion;
-      fellBackFrom?: string;
-      attempts: AttemptRecord[];
-      notes: string[];
-    }
-  | {
-      ok: false;
-      error: LlmError;
-      cutOff: boolean;
-      partialText: string;
-      attempts: AttemptRecord[];
-      notes: string[];
-    };
+export type StreamOutcome = StreamResult & { attempts: AttemptRecord[]; notes: string[] };
 
 /** What {@link createProviderManager} returns. */
 export interface ProviderManager extends Completer, Streamer {

@@ -5,6 +5,34 @@ import type { FakeSlack } from "../fakes/slack";
 /** Signing secret used by tests. */
 export const TEST_SIGNING_SECRET = "test-signing-secret-0123456789abcdef";
 
+/** A fresh Slack `ts` for now (`seconds.micros`, the micros random). */
+function nowTs(): string {
+  const micros = String(Math.floor(Math.random() * 1e6)).padStart(6, "0");
+  return `${Math.floor(Date.now() / 1000)}.${micros}`;
+}
+
+/**
+ * The `event_callback` envelope Slack wraps every event in
+ * (https://api.slack.com/apis/events-api#callback-field).
+ */
+function eventCallback(
+  eventId: string,
+  ts: string,
+  event: Record<string, unknown>,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    token: "deprecated-verification-token",
+    team_id: "T0TEST",
+    api_app_id: "A0TEST",
+    type: "event_callback",
+    event_id: eventId,
+    event_time: Math.floor(Number(ts)),
+    ...extra,
+    event,
+  };
+}
+
 /** A Slack `event_callback` envelope carrying an `app_mention`, as Slack sends it. */
 export function appMentionEnvelope(options: {
   eventId: string;
@@ -15,18 +43,11 @@ export function appMentionEnvelope(options: {
   threadTs?: string;
   botUserId?: string;
 }): Record<string, unknown> {
-  const ts =
-    options.ts ??
-    `${Math.floor(Date.now() / 1000)}.${String(Math.floor(Math.random() * 1e6)).padStart(6, "0")}`;
-  return {
-    token: "deprecated-verification-token",
-    team_id: "T0TEST",
-    api_app_id: "A0TEST",
-    type: "event_callback",
-    event_id: options.eventId,
-    event_time: Math.floor(Number(ts)),
-    authorizations: [{ team_id: "T0TEST", user_id: options.botUserId ?? "UBOT", is_bot: true }],
-    event: {
+  const ts = options.ts ?? nowTs();
+  return eventCallback(
+    options.eventId,
+    ts,
+    {
       type: "app_mention",
       user: options.user ?? "U0USER",
       text: `<@${options.botUserId ?? "UBOT"}> ${options.text}`,
@@ -35,7 +56,10 @@ export function appMentionEnvelope(options: {
       event_ts: ts,
       ...(options.threadTs ? { thread_ts: options.threadTs } : {}),
     },
-  };
+    {
+      authorizations: [{ team_id: "T0TEST", user_id: options.botUserId ?? "UBOT", is_bot: true }],
+    },
+  );
 }
 
 /**
@@ -50,29 +74,19 @@ export function channelMessageEnvelope(options: {
   ts?: string;
   user?: string;
 }): Record<string, unknown> {
-  const ts =
-    options.ts ??
-    `${Math.floor(Date.now() / 1000)}.${String(Math.floor(Math.random() * 1e6)).padStart(6, "0")}`;
-  return {
-    token: "deprecated-verification-token",
-    team_id: "T0TEST",
-    api_app_id: "A0TEST",
-    type: "event_callback",
-    event_id: options.eventId,
-    event_time: Math.floor(Number(ts)),
-    event: {
-      type: "message",
-      channel_type: "channel",
-      channel: options.channel,
-      user: options.user ?? "U0ALICE",
-      text: options.text,
-      ts,
-      event_ts: ts,
-      client_msg_id: "0b0e4c52-0000-4000-8000-000000000000",
-      team: "T0TEST",
-      ...(options.threadTs ? { thread_ts: options.threadTs, parent_user_id: "U0ALICE" } : {}),
-    },
-  };
+  const ts = options.ts ?? nowTs();
+  return eventCallback(options.eventId, ts, {
+    type: "message",
+    channel_type: "channel",
+    channel: options.channel,
+    user: options.user ?? "U0ALICE",
+    text: options.text,
+    ts,
+    event_ts: ts,
+    client_msg_id: "0b0e4c52-0000-4000-8000-000000000000",
+    team: "T0TEST",
+    ...(options.threadTs ? { thread_ts: options.threadTs, parent_user_id: "U0ALICE" } : {}),
+  });
 }
 
 /** Headers Slack sends with a signed request; `retryNum` adds `X-Slack-Retry-Num`. */
