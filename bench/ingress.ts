@@ -18,8 +18,8 @@ import { buildIngressDeps, type IngressDeps } from "../core/compose/ingress";
 import { loadConfig } from "../core/config";
 import { runWebhook } from "../core/ingress/pipeline";
 import { DedupeStore } from "../core/memory/dedupe";
-import type { ThreadParticipationStore } from "../core/memory/threads";
 import { ensureTable } from "../core/memory/table/table";
+import type { ThreadParticipationStore } from "../core/memory/threads";
 import { createApp, createLambdaHandler } from "../functions/http";
 import {
   ensureQueueWithDlq,

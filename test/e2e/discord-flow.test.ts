@@ -169,9 +169,7 @@ describe("Discord /ask → deferred response → model → edit of @original (lo
 
     await interact(askInteraction("remember: my cat is Tom", { ...context, token: "tok-pref" }));
     const { original } = await settledMessages("tok-pref");
-    expect(original).toBe(
-      `fake-anthropic(${MODEL_ALIASES.opus}): remember: my cat is Tom`,
-    );
+    expect(original).toBe(`fake-anthropic(${MODEL_ALIASES.opus}): remember: my cat is Tom`);
     expect(await conversation(userId)).toHaveLength(2);
 
     const forgot = await interact(commandInteraction("forget", {}, context));
