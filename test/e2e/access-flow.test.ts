@@ -177,7 +177,11 @@ describe("Discord: /ask and /model refused at ingress (local stack)", () => {
   it("answers /ask from someone the lists name", async () => {
     const ask = await interact(askInteraction("hello", { ...context, applicationId: APP }));
     expect(ask).toMatchObject({ status: 200, json: { type: 5 } });
-    await waitFor(() => (discord.edits().length > 0 ? true : undefined));
+    // Until the whole answer shows: it arrives in several edits, and a late one would land in
+    // the next test.
+    await waitFor(() =>
+      discord.edits().some((e) => e.content.endsWith(": hello")) ? true : undefined,
+    );
     expect(anthropic.requests).toHaveLength(1);
   });
 
