@@ -7,7 +7,13 @@ import type { Config } from "../../core/config";
 import type { ChatJobSink } from "../../core/queue/chat-queue";
 import { createApp } from "../../functions/http";
 import { queueDepth, receiveJson, receiveOneJob, testAws, testConfig } from "../support/aws";
-import { appMentionEnvelope, signedHeaders, TEST_SIGNING_SECRET } from "../support/slack";
+import {
+  appMentionEnvelope,
+  eventCallback,
+  nowTs,
+  signedHeaders,
+  TEST_SIGNING_SECRET,
+} from "../support/slack";
 
 let aws: AwsClients;
 let config: Config;
@@ -209,24 +215,12 @@ describe("POST /slack/events", () => {
 /** A `message` event callback as Slack sends it for `event` (https://api.slack.com/events/message). */
 function messageEnvelope(eventId: string, event: Record<string, unknown>) {
   const ts = String(event.ts);
-  return {
-    token: "deprecated-verification-token",
-    team_id: "T0TEST",
-    api_app_id: "A0TEST",
-    type: "event_callback",
-    event_id: eventId,
-    event_time: Math.floor(Number(ts)),
-    event: { type: "message", event_ts: ts, ...event },
-  };
-}
-
-function newTs(): string {
-  return `${Math.floor(Date.now() / 1000)}.${String(Math.floor(Math.random() * 1e6)).padStart(6, "0")}`;
+  return eventCallback(eventId, ts, { type: "message", event_ts: ts, ...event });
 }
 
 describe("POST /slack/events: message subtypes", () => {
   it("answers a DM that shares files, listing them by name or title", async () => {
-    const ts = newTs();
+    const ts = nowTs();
     // Shaped like https://api.slack.com/events/message/file_share: a file hidden by the plan's
     // limit carries neither name nor title, and optional fields may be null.
     const envelope = messageEnvelope("Ev-file-share", {
@@ -260,7 +254,7 @@ describe("POST /slack/events: message subtypes", () => {
   });
 
   it("answers files shared in a DM thread without text, in that thread", async () => {
-    const ts = newTs();
+    const ts = nowTs();
     const body = JSON.stringify(
       messageEnvelope("Ev-file-thread", {
         subtype: "file_share",
@@ -285,7 +279,7 @@ describe("POST /slack/events: message subtypes", () => {
   });
 
   it("answers a thread reply also sent to the DM (thread_broadcast) in its thread", async () => {
-    const ts = newTs();
+    const ts = nowTs();
     const root = "1700000000.000200";
     // Shaped like https://api.slack.com/events/message/thread_broadcast.
     const body = JSON.stringify(
@@ -328,7 +322,7 @@ describe("POST /slack/events: message subtypes", () => {
           subtype,
           channel_type: "im",
           channel: "D0EDIT",
-          ts: newTs(),
+          ts: nowTs(),
           hidden: true,
         }),
       );

@@ -9,6 +9,7 @@ import { createLogger } from "../../core/logger";
 import type { ChatJobSink } from "../../core/queue/chat-queue";
 import { createApp } from "../../functions/http";
 import { queueDepth, receiveOneJob, testAws, testConfig } from "../support/aws";
+import { nowTs } from "../support/slack";
 
 const SECRET = "kadi-callback-secret-0123456789";
 const BOT = "UBOTKADI";
@@ -56,10 +57,6 @@ function delivery(ts: string, text = `<@${BOT}> hello from the broker`, channel 
   });
 }
 
-function newTs(): string {
-  return `${Math.floor(Date.now() / 1000)}.${String(Math.floor(Math.random() * 1e6)).padStart(6, "0")}`;
-}
-
 function post(body: string, headers: Record<string, string>, target = app) {
   return target.request("/kadi/events", { method: "POST", body, headers });
 }
@@ -69,7 +66,7 @@ const signed = (body: string, secret = SECRET, at = Date.now() / 1000) =>
 
 describe("POST /kadi/events", () => {
   it("enqueues a signed delivery once, even when it is sent twice", async () => {
-    const ts = newTs();
+    const ts = nowTs();
     const body = delivery(ts);
     const first = await post(body, signed(body));
     const second = await post(body, signed(body));
@@ -91,7 +88,7 @@ describe("POST /kadi/events", () => {
     ],
     ["no signature headers", () => ({ "content-type": "application/json" })],
   ])("refuses %s with 401 and enqueues nothing", async (_name, headers) => {
-    const body = delivery(newTs());
+    const body = delivery(nowTs());
     const res = await post(body, headers(body));
     expect(res.status).toBe(401);
     expect(await chatQueueDepth()).toBe(0);
@@ -112,7 +109,7 @@ describe("POST /kadi/events", () => {
   });
 
   it("acks and ignores channels it does not serve", async () => {
-    const body = delivery(newTs(), "hi", "slack.app_mention.USOMEONEELSE");
+    const body = delivery(nowTs(), "hi", "slack.app_mention.USOMEONEELSE");
     const res = await post(body, signed(body));
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ ok: true, ignored: "another bot" });
@@ -123,7 +120,7 @@ describe("POST /kadi/events", () => {
     const bare = createApp(
       buildIngressDeps({ ...config, kadi: { ...config.kadi, callbackSecret: undefined } }, aws),
     );
-    const body = delivery(newTs());
+    const body = delivery(nowTs());
     expect((await post(body, signed(body), bare)).status).toBe(503);
   });
 
@@ -137,7 +134,7 @@ describe("POST /kadi/events", () => {
       },
     };
     const flakyApp = createApp(buildIngressDeps(config, aws, { queue: flaky }));
-    const body = delivery(newTs());
+    const body = delivery(nowTs());
     // 503 (was 500 before issue 13), with Retry-After, so a broker knows to resend.
     const first = await post(body, signed(body), flakyApp);
     expect(first.status).toBe(503);
@@ -150,7 +147,7 @@ describe("POST /kadi/events", () => {
 
 describe("POST /kadi/events: payload shapes", () => {
   it("queues a person's mention whose optional fields are null, ignoring unknown fields", async () => {
-    const ts = newTs();
+    const ts = nowTs();
     const body = JSON.stringify({
       channel: CHANNEL,
       data: {
@@ -213,7 +210,7 @@ describe("POST /kadi/events: payload shapes", () => {
       const warn = vi.spyOn(logger, "warn");
       const deps = buildIngressDeps(config, aws, { logger });
       const target = createApp(deps);
-      const ts = newTs();
+      const ts = nowTs();
       const data: Record<string, unknown> = {
         id: ts,
         user: "U0SECRETUSER",

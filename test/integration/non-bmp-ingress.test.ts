@@ -27,7 +27,7 @@ import {
   TEST_APPLICATION_ID,
 } from "../support/discord";
 import { discordMentionChannel, slackMentionChannel } from "../support/kadi";
-import { appMentionEnvelope, signedHeaders, TEST_SIGNING_SECRET } from "../support/slack";
+import { appMentionEnvelope, nowTs, signedHeaders, TEST_SIGNING_SECRET } from "../support/slack";
 import { waitFor } from "../support/wait";
 
 const SLACK_BOT = "UBOTASTRAL";
@@ -83,14 +83,10 @@ async function onlyQueuedJob() {
   return chatJobSchema.parse(jobs[0]);
 }
 
-function newTs(): string {
-  return `${Math.floor(Date.now() / 1000)}.${String(Math.floor(Math.random() * 1e6)).padStart(6, "0")}`;
-}
-
 describe("texts outside the Basic Multilingual Plane reach the chat queue intact", () => {
   it.each(TEXTS)("Slack POST /slack/events with %s", async (_name, text) => {
     const body = JSON.stringify(
-      appMentionEnvelope({ eventId: `Ev-${newTs()}`, text, botUserId: SLACK_BOT }),
+      appMentionEnvelope({ eventId: `Ev-${nowTs()}`, text, botUserId: SLACK_BOT }),
     );
     const res = await app.request("/slack/events", {
       method: "POST",
@@ -118,7 +114,7 @@ describe("texts outside the Basic Multilingual Plane reach the chat queue intact
   });
 
   it.each(TEXTS)("KĀDI POST /kadi/events with %s", async (_name, text) => {
-    const ts = newTs();
+    const ts = nowTs();
     const body = JSON.stringify({
       channel: slackMentionChannel(SLACK_BOT),
       data: { id: ts, user: "U0ALICE", text: `<@${SLACK_BOT}> ${text}`, channel: "C0K", ts },

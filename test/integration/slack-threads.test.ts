@@ -18,6 +18,7 @@ import { captureLog } from "../support/log-capture";
 import {
   appMentionEnvelope,
   channelMessageEnvelope,
+  eventCallback,
   signedHeaders,
   TEST_SIGNING_SECRET,
 } from "../support/slack";
@@ -332,24 +333,16 @@ describe("ThreadParticipationStore", () => {
 
 /** `assistant_thread_started` as https://docs.slack.dev/reference/events/assistant_thread_started shows it. */
 function threadStarted(eventId: string, channel: string, threadTs: string) {
-  return {
-    token: "deprecated-verification-token",
-    team_id: "T0TEST",
-    api_app_id: "A0TEST",
-    type: "event_callback",
-    event_id: eventId,
-    event_time: Math.floor(Number(threadTs)),
-    event: {
-      type: "assistant_thread_started",
-      assistant_thread: {
-        user_id: "U0ALICE",
-        context: { channel_id: "C0VIEWED", team_id: "T0TEST", enterprise_id: null },
-        channel_id: channel,
-        thread_ts: threadTs,
-      },
-      event_ts: threadTs,
+  return eventCallback(eventId, threadTs, {
+    type: "assistant_thread_started",
+    assistant_thread: {
+      user_id: "U0ALICE",
+      context: { channel_id: "C0VIEWED", team_id: "T0TEST", enterprise_id: null },
+      channel_id: channel,
+      thread_ts: threadTs,
     },
-  };
+    event_ts: threadTs,
+  });
 }
 
 /** A Web API argument sent form-encoded holds JSON as a string; the fake may decode it. */

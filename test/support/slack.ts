@@ -6,7 +6,7 @@ import type { FakeSlack } from "../fakes/slack";
 export const TEST_SIGNING_SECRET = "test-signing-secret-0123456789abcdef";
 
 /** A fresh Slack `ts` for now (`seconds.micros`, the micros random). */
-function nowTs(): string {
+export function nowTs(): string {
   const micros = String(Math.floor(Math.random() * 1e6)).padStart(6, "0");
   return `${Math.floor(Date.now() / 1000)}.${micros}`;
 }
@@ -15,7 +15,7 @@ function nowTs(): string {
  * The `event_callback` envelope Slack wraps every event in
  * (https://api.slack.com/apis/events-api#callback-field).
  */
-function eventCallback(
+export function eventCallback(
   eventId: string,
   ts: string,
   event: Record<string, unknown>,
