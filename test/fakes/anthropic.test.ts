@@ -97,15 +97,7 @@ describe("fake Anthropic Messages API", () => {
   });
 
   it("emits the documented SSE event sequence on the wire", async () => {
-    const res = await fetch(`${fake.url}/v1/messages`, {
-      method: "POST",
-      headers: {
-        "x-api-key": fake.apiKey,
-        "anthropic-version": "2023-06-01",
-        "content-type": "application/json",
-      },
-      body: JSON.stringify({ ...params("hi"), stream: true }),
-    });
+    const res = await rawStreamRequest();
     const raw = await res.text();
     const events = [...raw.matchAll(/^event: (\w+)\ndata: (.*)\n\n/gm)].map((m) => {
       const data = JSON.parse(m[2] ?? "") as { type: string };
@@ -394,15 +386,7 @@ describe("fake Anthropic streaming: pacing and failures", () => {
 
   it("puts the error event on the wire as `event: error`", async () => {
     fake.streamNext({ failAfterTokens: 0 });
-    const res = await fetch(`${fake.url}/v1/messages`, {
-      method: "POST",
-      headers: {
-        "x-api-key": fake.apiKey,
-        "anthropic-version": "2023-06-01",
-        "content-type": "application/json",
-      },
-      body: JSON.stringify({ ...params("hi"), stream: true }),
-    });
+    const res = await rawStreamRequest();
     const events = [...(await res.text()).matchAll(/^event: (\w+)$/gm)].map((m) => m[1]);
     expect(res.status).toBe(200);
     expect(events).toEqual(["message_start", "content_block_start", "ping", "error"]);
@@ -439,3 +423,16 @@ describe("fake Anthropic streaming: pacing and failures", () => {
     expect(Date.now() - started).toBeLessThan(2_000);
   });
 });
+
+/** A streamed `POST /v1/messages` sent with plain `fetch`, so the test reads the SSE bytes. */
+function rawStreamRequest(): Promise<Response> {
+  return fetch(`${fake.url}/v1/messages`, {
+    method: "POST",
+    headers: {
+      "x-api-key": fake.apiKey,
+      "anthropic-version": "2023-06-01",
+      "content-type": "application/json",
+    },
+    body: JSON.stringify({ ...params("hi"), stream: true }),
+  });
+}
