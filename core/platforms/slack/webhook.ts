@@ -78,17 +78,6 @@ export function slackWebhook(
     answers: { queued: ok({ ok: true }), duplicate: ok({ ok: true, duplicate: true }) },
     keys: { eventId, retryNum },
   });
-  /** Runs the thread-mark lookup `work`; a failure becomes the `unavailable` route. */
-  const withThreads = async (
-    keys: LogKeys,
-    work: () => Promise<WebhookRoute>,
-  ): Promise<WebhookRoute> => {
-    try {
-      return await work();
-    } catch (cause) {
-      return { action: "unavailable", error: "store_unavailable", cause, keys };
-    }
-  };
   return {
     name: "slack event",
     scope: SLACK_EVENT_SCOPE,
@@ -151,16 +140,21 @@ export function slackWebhook(
           return enqueue(route.eventId, route.job, retryNum);
         case "enqueue_if_thread_joined": {
           const { eventId, job, thread } = route;
-          return withThreads({ eventId, retryNum }, async () => {
-            if (!(await services.threads.joined(threadRef(thread)))) {
-              return {
-                action: "respond",
-                response: ok({ ok: true, ignored: "thread not joined" }),
-                log: { level: "debug", outcome: "ignored", reason: "thread not joined" },
-              };
-            }
-            return enqueue(eventId, job, retryNum);
-          });
+          let joined: boolean;
+          try {
+            joined = await services.threads.joined(threadRef(thread));
+          } catch (cause) {
+            const keys = { eventId, retryNum };
+            return { action: "unavailable", error: "store_unavailable", cause, keys };
+          }
+          if (!joined) {
+            return {
+              action: "respond",
+              response: ok({ ok: true, ignored: "thread not joined" }),
+              log: { level: "debug", outcome: "ignored", reason: "thread not joined" },
+            };
+          }
+          return enqueue(eventId, job, retryNum);
         }
         case "set_up_assistant_thread": {
           const keys = { eventId: route.eventId, retryNum };
