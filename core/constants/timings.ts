@@ -114,7 +114,8 @@ export const SLACK_ASSISTANT_CALLS = {
  * the stream counts as failed. `editIntervalMs` is the least time between two edits of one
  * message (Discord allows 5 edits per 5 s per message; Slack's `chat.update` is Tier 3, about
  * 50 per minute). `appendIntervalMs` is the least time between two `chat.appendStream` calls:
- * an 8-s answer then costs start + at most 9 appends + stop (≤ 12 calls, issue #11's goal).
+ * an 8-s answer then costs start + at most 9 appends + stop (≤ 12 calls, the goal in
+ * docs/benchmarks.md, "Replies").
  * `thinkingAfterMs`: with no token by then, a live reply shows that the agent is working.
  * `discordTokenMs` is how long an interaction token authorises follow-ups (15 minutes,
  * https://discord.com/developers/docs/interactions/receiving-and-responding#interaction-callback);

@@ -54,7 +54,11 @@ export interface LiveReplyJob {
   sentAt: number;
 }
 
-/** A live reply that shows nothing until {@link LiveReply.finish}, then posts once. */
+/**
+ * A live reply that shows nothing until {@link LiveReply.finish}, then posts once with `post`
+ * (the KĀDI relay, `inline` replies).
+ * @returns `finish` resolves with what `post` resolves, and rejects with what it throws.
+ */
 export function bufferedLiveReply(
   post: (text: string) => Promise<{ messageId: string }>,
 ): LiveReply {
