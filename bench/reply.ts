@@ -29,7 +29,7 @@ import { startLocalStack } from "../local/stack";
 import { startFakeAnthropic } from "../test/fakes/anthropic";
 import { type FakeDiscord, startFakeDiscord } from "../test/fakes/discord";
 import { type FakeSlack, startFakeSlack } from "../test/fakes/slack";
-import { askInteraction, discordTestKeys, signInteraction } from "../test/support/discord";
+import { askInteraction, discordTestKeys, postInteraction } from "../test/support/discord";
 import { appMentionEnvelope, signedHeaders, TEST_SIGNING_SECRET } from "../test/support/slack";
 
 const BOT = "UBENCHREPLY";
@@ -108,19 +108,13 @@ async function discordRound(
   round: number,
 ): Promise<Sample> {
   const token = `bench-reply-${round}-${randomUUID()}`;
-  const body = JSON.stringify(
-    askInteraction(`tell me a long story, round ${round}`, {
-      applicationId: APP,
-      channelId: CHANNEL,
-      token,
-    }),
-  );
-  const posted = Date.now();
-  const res = await fetch(`${url}/discord/interactions`, {
-    method: "POST",
-    body,
-    headers: signInteraction(keys, body),
+  const payload = askInteraction(`tell me a long story, round ${round}`, {
+    applicationId: APP,
+    channelId: CHANNEL,
+    token,
   });
+  const posted = Date.now();
+  const res = await postInteraction(url, keys, payload);
   if (res.status !== 200) throw new Error(`interaction not answered: ${res.status}`);
   // Done when the last message ends with the footer (an italic line) after the last word.
   const done = await until(

@@ -14,7 +14,7 @@ import {
   commandInteraction,
   type DiscordTestKeys,
   discordTestKeys,
-  signInteraction,
+  postInteraction,
 } from "../support/discord";
 import { answers, appMentionEnvelope, postSlackEvent, TEST_SIGNING_SECRET } from "../support/slack";
 import { waitFor } from "../support/wait";
@@ -104,14 +104,9 @@ function stored(ref: ConversationRef) {
   }).recent(ref);
 }
 
-async function interact(payload: Record<string, unknown>) {
-  const body = JSON.stringify(payload);
-  const res = await fetch(`${stack.url}/discord/interactions`, {
-    method: "POST",
-    body,
-    headers: signInteraction(keys, body),
-  });
-  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+/** Posts a signed interaction to the running stack, as Discord would. */
+function interact(payload: Record<string, unknown>) {
+  return postInteraction(stack.url, keys, payload);
 }
 
 describe("Slack: ALLOWED_SLACK_TEAMS, ALLOWED_CHANNELS, ALLOWED_USERS (local stack)", () => {

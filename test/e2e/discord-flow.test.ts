@@ -13,7 +13,7 @@ import {
   commandInteraction,
   type DiscordTestKeys,
   discordTestKeys,
-  signInteraction,
+  postInteraction,
 } from "../support/discord";
 import { waitFor } from "../support/wait";
 
@@ -52,14 +52,8 @@ beforeEach(() => {
 });
 
 /** Posts a signed interaction to the running stack, as Discord would. */
-async function interact(payload: Record<string, unknown>) {
-  const body = JSON.stringify(payload);
-  const res = await fetch(`${stack.url}/discord/interactions`, {
-    method: "POST",
-    body,
-    headers: signInteraction(keys, body),
-  });
-  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+function interact(payload: Record<string, unknown>) {
+  return postInteraction(stack.url, keys, payload);
 }
 
 /**

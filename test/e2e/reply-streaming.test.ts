@@ -13,7 +13,7 @@ import {
   askInteraction,
   type DiscordTestKeys,
   discordTestKeys,
-  signInteraction,
+  postInteraction,
 } from "../support/discord";
 import {
   answers,
@@ -216,13 +216,7 @@ describe("streamed replies on the local stack", () => {
       applicationId: APP,
       channelId: DISCORD_CHANNEL,
     });
-    const body = JSON.stringify(payload);
-    const res = await fetch(`${stack.url}/discord/interactions`, {
-      method: "POST",
-      body,
-      headers: signInteraction(keys, body),
-    });
-    expect(res.status).toBe(200);
+    expect((await postInteraction(stack.url, keys, payload)).status).toBe(200);
     const token = String(payload.token);
     const footer = `_${DEFAULT_ANTHROPIC_MODEL}_`;
     const messages = await waitFor(() => {

@@ -156,3 +156,21 @@ export function askInteraction(
   const { model, ...context } = options;
   return commandInteraction("ask", { prompt, ...(model ? { model } : {}) }, context);
 }
+
+/**
+ * POSTs `payload` to `{baseUrl}/discord/interactions`, signed with `keys` as Discord signs it,
+ * and resolves with the HTTP status and the JSON answer.
+ */
+export async function postInteraction(
+  baseUrl: string,
+  keys: DiscordTestKeys,
+  payload: Record<string, unknown>,
+): Promise<{ status: number; json: Record<string, unknown> }> {
+  const body = JSON.stringify(payload);
+  const res = await fetch(`${baseUrl}/discord/interactions`, {
+    method: "POST",
+    body,
+    headers: signInteraction(keys, body),
+  });
+  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+}
