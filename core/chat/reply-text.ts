@@ -17,7 +17,10 @@ export function modelFooter(model: string, fellBackFrom?: string): string {
   return fellBackFrom ? `_${model} · fell back from ${fellBackFrom}_` : `_${model}_`;
 }
 
-/** `text` with `footer` as its own last paragraph (`text` alone when the footer is empty). */
-export function withFooter(text: string, footer: string | undefined): string {
-  return footer ? `${text}\n\n${footer}` : text;
+/**
+ * `text` with `paragraph` (the footer, or the cut-off note) as its own last paragraph; `text`
+ * alone when `paragraph` is empty or absent.
+ */
+export function withLastParagraph(text: string, paragraph: string | undefined): string {
+  return paragraph ? `${text}\n\n${paragraph}` : text;
 }

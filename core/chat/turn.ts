@@ -10,7 +10,7 @@ import type { Recall } from "../memory/recall";
 import type { ChatJob } from "./job";
 import { buildMessages, buildSystemPrompt } from "./prompt";
 import type { Replier } from "./replier";
-import { CUT_OFF_NOTE, modelFooter, withFooter } from "./reply-text";
+import { CUT_OFF_NOTE, modelFooter, withLastParagraph } from "./reply-text";
 import type { Spend } from "./spend";
 
 /** What one answered job produced; cached by the reply idempotency layer. */
@@ -157,7 +157,7 @@ export function createChatTurn(deps: ChatTurnDeps): (job: ChatJob) => Promise<Re
       if (deps.modelFooter ?? true) footer = modelFooter(completion.model, result.fellBackFrom);
     } else if (result.cutOff) {
       outcome = "cut_off";
-      text = withFooter(result.partialText.trimEnd(), CUT_OFF_NOTE);
+      text = withLastParagraph(result.partialText.trimEnd(), CUT_OFF_NOTE);
       deps.logger.error("the model stopped mid-answer; ending the reply with a note", {
         jobId: job.jobId,
         kind: result.error.kind,
@@ -173,7 +173,7 @@ export function createChatTurn(deps: ChatTurnDeps): (job: ChatJob) => Promise<Re
         error: result.error,
       });
     }
-    const posted = await live.finish(withFooter(text, footer));
+    const posted = await live.finish(withLastParagraph(text, footer));
     return {
       outcome,
       text,

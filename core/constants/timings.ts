@@ -89,9 +89,9 @@ export const KADI_LISTENER = {
 export const ACCESS_REFUSAL_INTERVAL_MS = 60 * 60 * 1000;
 
 /**
- * How long the agent counts as taking part in a Slack thread after it was last asked there
- * (a mention, or a follow-up it answered), ms (30 days): within it a person's follow-up in the
- * thread is answered without a new mention; the thread's mark then expires by TTL
+ * How long the agent counts as taking part in a Slack thread after its last answer there, ms
+ * (30 days): within it a person's follow-up in the thread is answered without a new mention;
+ * the thread's mark (written by the worker's `SlackReplier`) then expires by TTL
  * (`core/memory/threads.ts`).
  */
 export const THREAD_PARTICIPATION_TTL_MS = 30 * 24 * 60 * 60 * 1000;
