@@ -73,6 +73,15 @@ export const chatJobSchema = z.object({
     }),
     /** The agent's own `chat` tool invoked by another KĀDI agent. */
     z.object({ kind: z.literal("kadi-tool"), callerAgent: z.string().optional() }),
+    /**
+     * A decision on a paused tool call (Approve / Deny button, or the expiry timer): resumes
+     * the turn stored under `approvalId` (`ApprovalStore`).
+     */
+    z.object({
+      kind: z.literal("approval"),
+      approvalId: z.string().min(1).max(128),
+      decision: z.enum(["approve", "deny", "expire"]),
+    }),
   ]),
   /** Whose conversation: its ids are bounded, they make the conversation's partition key. */
   conversation: conversationRefSchema,

@@ -23,6 +23,40 @@ export interface Replier {
    * @throws the platform client's or the ledger's error when the opening call fails.
    */
   open(target: ReplyTarget, job: LiveReplyJob): Promise<LiveReply>;
+  /**
+   * Whether {@link Replier.askApproval} can show buttons at `target`: Slack and Discord direct
+   * replies can; the KĀDI relay, `inline` replies and the web console cannot (risky tools are
+   * then not offered).
+   */
+  canAskApproval?(target: ReplyTarget): boolean;
+  /**
+   * Posts the Approve / Deny buttons for one pending tool call under the job's answer: a Slack
+   * message with an `actions` block (`block_actions`), a Discord follow-up with a
+   * message-components action row (interaction type 3). Button values carry
+   * `prompt.approvalId` only.
+   * @returns the platform id of the message with the buttons.
+   * @throws the platform client's error.
+   */
+  askApproval?(target: ReplyTarget, prompt: ApprovalPrompt): Promise<{ messageId: string }>;
+  /**
+   * Replaces the buttons message `messageId` with `text` and no buttons (decided, expired).
+   * @throws the platform client's error.
+   */
+  settleApproval?(target: ReplyTarget, messageId: string, text: string): Promise<void>;
+}
+
+/** What the Approve / Deny message shows. */
+export interface ApprovalPrompt {
+  /** Key of the pending approval (`ApprovalStore`); the only thing the buttons carry. */
+  approvalId: string;
+  /** Platform user id of the person who asked: the only one who may decide. */
+  requesterUserId: string;
+  /** The tool's name as the broker advertises it. */
+  toolName: string;
+  /** One line saying what will run, with secret-looking values redacted. */
+  summary: string;
+  /** When the request expires unanswered, epoch ms. */
+  expiresAt: number;
 }
 
 /** Thrown when a job needs a platform or a relay whose credentials are not configured. */

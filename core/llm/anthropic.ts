@@ -4,12 +4,21 @@
  */
 import Anthropic from "@anthropic-ai/sdk";
 import type {
+  ContentBlockParam,
   Message,
   MessageCreateParamsNonStreaming,
+  MessageParam,
+  ToolResultBlockParam,
 } from "@anthropic-ai/sdk/resources/messages";
 import { LlmError, toLlmError } from "./errors";
 import { watchStream } from "./stream-idle";
-import type { Completion, CompletionRequest, LlmProvider, StreamRequest } from "./types";
+import type {
+  ChatMessage,
+  Completion,
+  CompletionRequest,
+  LlmProvider,
+  StreamRequest,
+} from "./types";
 
 /** The SDK's own default host, passed explicitly so the SDK never falls back to reading env. */
 export const ANTHROPIC_DEFAULT_BASE_URL = "https://api.anthropic.com";
@@ -105,10 +114,41 @@ export function toAnthropicParams(req: CompletionRequest): MessageCreateParamsNo
   const params: MessageCreateParamsNonStreaming = {
     model: req.model,
     max_tokens: req.maxTokens,
-    messages: req.messages.map((m) => ({ role: m.role, content: m.content })),
+    messages: toAnthropicMessages(req.messages),
   };
   if (req.system.trim()) params.system = req.system;
   return params;
+}
+
+/**
+ * Our messages as Messages API turns: an assistant turn's tool calls become `tool_use` blocks
+ * after its text, and consecutive tool results become `tool_result` blocks of one user turn
+ * (https://docs.anthropic.com/en/docs/agents-and-tools/tool-use/implement-tool-use).
+ */
+export function toAnthropicMessages(messages: readonly ChatMessage[]): MessageParam[] {
+  const out: MessageParam[] = [];
+  for (const m of messages) {
+    if (m.role === "tool") {
+      const block: ToolResultBlockParam = {
+        type: "tool_result",
+        tool_use_id: m.toolCallId,
+        content: m.content,
+        ...(m.isError ? { is_error: true } : {}),
+      };
+      const last = out.at(-1);
+      if (last?.role === "user" && Array.isArray(last.content)) last.content.push(block);
+      else out.push({ role: "user", content: [block] });
+    } else if (m.role === "assistant" && m.toolCalls?.length) {
+      const blocks: ContentBlockParam[] = m.content ? [{ type: "text", text: m.content }] : [];
+      for (const call of m.toolCalls) {
+        blocks.push({ type: "tool_use", id: call.id, name: call.name, input: call.input });
+      }
+      out.push({ role: "assistant", content: blocks });
+    } else {
+      out.push({ role: m.role, content: m.content });
+    }
+  }
+  return out;
 }
 
 /**

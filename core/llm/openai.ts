@@ -12,7 +12,13 @@ import type {
 import type { CompletionUsage } from "openai/resources/completions";
 import { LlmError, toLlmError } from "./errors";
 import { watchStream } from "./stream-idle";
-import type { Completion, CompletionRequest, LlmProvider, StreamRequest } from "./types";
+import type {
+  ChatMessage,
+  Completion,
+  CompletionRequest,
+  LlmProvider,
+  StreamRequest,
+} from "./types";
 
 /**
  * Sent as the bearer token when no `MODEL_MANAGER_API_KEY` is configured: local Ollama or an
@@ -130,8 +136,29 @@ export function toChatCompletionParams(
 ): ChatCompletionCreateParamsNonStreaming {
   const messages: ChatCompletionMessageParam[] = [];
   if (req.system.trim()) messages.push({ role: "system", content: req.system });
-  for (const m of req.messages) messages.push({ role: m.role, content: m.content });
+  for (const m of req.messages) messages.push(toOpenAiMessage(m));
   return { model: req.model, messages, [tokenLimitField]: req.maxTokens };
+}
+
+/**
+ * One of our messages as a chat-completions message: an assistant turn's tool calls become
+ * `tool_calls` (arguments as a JSON string), a tool result a `role:"tool"` message
+ * (https://platform.openai.com/docs/guides/function-calling).
+ */
+export function toOpenAiMessage(m: ChatMessage): ChatCompletionMessageParam {
+  if (m.role === "tool") return { role: "tool", tool_call_id: m.toolCallId, content: m.content };
+  if (m.role === "assistant" && m.toolCalls?.length) {
+    return {
+      role: "assistant",
+      content: m.content || null,
+      tool_calls: m.toolCalls.map((call) => ({
+        id: call.id,
+        type: "function",
+        function: { name: call.name, arguments: JSON.stringify(call.input) },
+      })),
+    };
+  }
+  return { role: m.role, content: m.content };
 }
 
 /**

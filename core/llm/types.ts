@@ -8,11 +8,50 @@ import { PROVIDER_IDS, type ProviderId } from "../constants/models";
 /** Provider identifiers, declared with the model table (`core/constants/models.ts`). */
 export { PROVIDER_IDS, type ProviderId };
 
-/** One turn of conversation as sent to a model. `system` text travels separately. */
-export interface ChatMessage {
-  role: "user" | "assistant";
-  content: string;
+/**
+ * A tool the model may call: Anthropic `tools[] {name, description, input_schema}`
+ * (https://docs.anthropic.com/en/docs/agents-and-tools/tool-use/overview), OpenAI
+ * `tools[] {type:"function", function:{name, description, parameters}}`
+ * (https://platform.openai.com/docs/guides/function-calling). `inputSchema` is a JSON Schema
+ * object (`{type:"object", properties, required?}`).
+ */
+export interface ToolSpec {
+  /** 1–64 characters of `[a-zA-Z0-9_-]`, as both APIs require. */
+  name: string;
+  description: string;
+  inputSchema: Record<string, unknown>;
 }
+
+/**
+ * One call the model made: an Anthropic `tool_use` block `{id, name, input}`, or an OpenAI
+ * `tool_calls[]` entry `{id, function:{name, arguments}}` with `arguments` parsed from JSON
+ * (malformed JSON reads as `{}`; the tool's own validation then names the problem).
+ */
+export interface ToolCall {
+  /** The provider's id of the call (`toolu_…`, `call_…`); a result names it. */
+  id: string;
+  name: string;
+  input: Record<string, unknown>;
+}
+
+/**
+ * One turn of conversation as sent to a model. `system` text travels separately.
+ * - `user` / `assistant`: text; an assistant turn may end with the tool calls it made.
+ * - `tool`: the result of one call, sent back the next round (Anthropic: a `tool_result`
+ *   block in a user turn, consecutive results in one turn; OpenAI: a `role:"tool"` message
+ *   with `tool_call_id`). `isError` marks a failed or refused call (Anthropic `is_error`).
+ */
+export type ChatMessage =
+  | { role: "user"; content: string }
+  | { role: "assistant"; content: string; toolCalls?: ToolCall[] }
+  | { role: "tool"; toolCallId: string; content: string; isError?: boolean };
+
+/**
+ * Whether the model may call the tools it is given: `auto` (it decides) or `none` (it must
+ * answer in text; used for the final answer when the agent loop hits a bound, because a
+ * conversation holding tool calls must still declare its tools).
+ */
+export type ToolChoice = "auto" | "none";
 
 /** A completion request after model resolution. */
 export interface CompletionRequest {
@@ -26,6 +65,10 @@ export interface CompletionRequest {
   maxTokens: number;
   /** Abort the HTTP call after this many milliseconds. */
   timeoutMs: number;
+  /** Tools the model may call; absent or empty: none are declared. */
+  tools?: ToolSpec[];
+  /** Default `auto`; only meaningful with `tools`. */
+  toolChoice?: ToolChoice;
 }
 
 /** A successful completion. Token counts are as reported by the provider (0 when absent). */
@@ -35,6 +78,12 @@ export interface Completion {
   provider: ProviderId;
   inputTokens: number;
   outputTokens: number;
+  /**
+   * The tools the model called, in order (Anthropic `stop_reason: "tool_use"`, OpenAI
+   * `finish_reason: "tool_calls"`); absent or empty when it answered in text only. `text` is
+   * whatever it said before the calls.
+   */
+  toolCalls?: ToolCall[];
 }
 
 /** What a turn asks the provider manager for (see {@link Completer}). */
@@ -47,6 +96,17 @@ export interface CompleteInput {
   messages: ChatMessage[];
   /** Output token limit; default {@link DEFAULT_MAX_TOKENS}. */
   maxTokens?: number;
+  /** Tools the model may call (see {@link ToolSpec}); absent: none. */
+  tools?: ToolSpec[];
+  /** See {@link ToolChoice}; default `auto`. */
+  toolChoice?: ToolChoice;
+  /**
+   * `false`: only the model `model` names is tried (retries and the breaker still apply, no
+   * fallback to the other provider). The agent loop's later rounds set it: a loop that started
+   * on one provider stays on it, since its tool-call ids mean nothing to the other. Default
+   * `true`.
+   */
+  fallback?: boolean;
 }
 
 /** Output token limit of a {@link CompleteInput} that names none, in tokens. */
