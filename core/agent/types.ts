@@ -6,7 +6,10 @@
  * wires to the KĀDI client.
  */
 import type { ChatMessage, ToolCall, ToolSpec } from "../llm/types";
+import type { ToolCallRecord, ToolErrorKind } from "../memory/conversation-items";
 import type { ConversationRef } from "../memory/table/keys";
+
+export type { ToolCallRecord, ToolErrorKind };
 
 /** Where a tool comes from: the agent's own memory tools, or an ability on the KĀDI broker. */
 export type ToolSource = "agent" | "kadi";
@@ -20,20 +23,6 @@ export interface ToolContext {
   /** Epoch ms by which the call must have answered (the loop's wall-clock budget). */
   deadlineMs: number;
 }
-
-/**
- * Why a tool call failed, as the model is told: `invalid_input` (the input did not match the
- * schema; the message names the field), `timeout` (no answer before the deadline),
- * `unavailable` (the broker or store could not be reached), `failed` (the tool answered an
- * error), `denied` (the person refused it), `expired` (nobody decided in time).
- */
-export type ToolErrorKind =
-  | "invalid_input"
-  | "timeout"
-  | "unavailable"
-  | "failed"
-  | "denied"
-  | "expired";
 
 /** A failed tool call; `message` is safe to show the model (no secrets, no raw payloads). */
 export class ToolError extends Error {
@@ -106,23 +95,6 @@ export interface BrokerAbility {
   inputSchema?: Record<string, unknown>;
   /** The agents that serve it, when `includeProviders` was asked. */
   providers?: string[];
-}
-
-/**
- * One tool call as the turn remembers it: stored with the assistant's answer (so "where did you
- * put it?" is answered from it), summarised by the archiver, and written to the audit log.
- * `input` and `result` are redacted (secret-looking fields and values replaced) and cut to the
- * result budget; both are JSON text.
- */
-export interface ToolCallRecord {
-  tool: string;
-  /** Redacted input, JSON, at most a few hundred bytes. */
-  input: string;
-  /** `ok`, or the {@link ToolErrorKind} it failed with. */
-  outcome: "ok" | ToolErrorKind;
-  /** Redacted result or error message, JSON or text, cut to the result budget. */
-  result: string;
-  durationMs: number;
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { ChatMessage } from "../llm/types";
-import type { StoredMessage } from "../memory/conversation-items";
+import { type StoredMessage, withActions } from "../memory/conversation-items";
 import type { SummaryRecord } from "../memory/long-term/types";
 
 /** The agent's standing instructions. Kept short: every token is paid on every turn. */
@@ -7,6 +7,8 @@ export const SYSTEM_PROMPT = [
   "You are a helpful assistant answering people in a team chat (Slack or Discord).",
   "Be concise and concrete; use the platform's plain Markdown; do not invent facts.",
   "Earlier turns of this conversation are included for context.",
+  "Tools you called for an earlier answer are listed after it with their results; use them",
+  "when asked about what you did.",
 ].join(" ");
 
 /** Heading of the running-summary section of the system prompt. */
@@ -63,11 +65,12 @@ export function buildSystemPrompt(memory: {
 export function buildMessages(history: readonly StoredMessage[], newText: string): ChatMessage[] {
   const messages: ChatMessage[] = [];
   for (const turn of [...history, { role: "user" as const, content: newText }]) {
-    if (!turn.content.trim()) continue;
+    const content = withActions(turn);
+    if (!content.trim()) continue;
     const last = messages.at(-1);
-    if (last && last.role === turn.role) last.content = `${last.content}\n\n${turn.content}`;
+    if (last && last.role === turn.role) last.content = `${last.content}\n\n${content}`;
     else if (messages.length > 0 || turn.role === "user") {
-      messages.push({ role: turn.role, content: turn.content });
+      messages.push({ role: turn.role, content });
     }
   }
   return messages;

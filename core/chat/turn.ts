@@ -1,6 +1,8 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
+import { DEFAULT_LOOP_BOUNDS, type LoopBounds, runAgentLoop } from "../agent/loop";
+import type { Toolbox } from "../agent/types";
 import { parseModelDirective } from "../llm/models";
-import type { Streamer } from "../llm/types";
+import type { Completion, Streamer } from "../llm/types";
 import { contextLimit, DEFAULT_ARCHIVE_HIGH_WATER } from "../memory/archival";
 import type { ArchiveRequester } from "../memory/archive-requester";
 import type { ConversationHead, NewMessage } from "../memory/conversation-items";
@@ -8,32 +10,13 @@ import type { ConversationStore } from "../memory/conversations";
 import type { PreferenceStore } from "../memory/preferences";
 import type { Recall } from "../memory/recall";
 import type { ChatJob } from "./job";
+import { type ReplyRecord, settleReply } from "./agent-reply";
+import { type ApprovalDeps, pauseForApproval, resumeAfterDecision } from "./approval-turn";
 import { buildMessages, buildSystemPrompt } from "./prompt";
 import type { Replier } from "./replier";
-import { CUT_OFF_NOTE, modelFooter, withLastParagraph } from "./reply-text";
 import type { Spend } from "./spend";
 
-/** What one answered job produced; cached by the reply idempotency layer. */
-export interface ReplyRecord {
-  /**
-   * `answered` when a model produced the text; `cut_off` when its stream failed after the first
-   * words (the text is what was shown, ended with {@link CUT_OFF_NOTE}); `over_budget` when the
-   * user's daily token budget was used up (the text says when it resets; nothing of the turn is
-   * stored); `expired` when the platform no longer accepted a reply when the job started (a
-   * Discord interaction token past its 15 minutes; no model call, nothing stored); otherwise
-   * the text is our apology.
-   */
-  outcome: "answered" | "cut_off" | "unconfigured" | "failed" | "over_budget" | "expired";
-  /** The answer as stored, without the model footer. */
-  text: string;
-  model?: string;
-  /** Tokens the model reported for the turn (the stream's final usage event). */
-  tokens?: { input: number; output: number };
-  /** Platform id of the first posted message ("" when nothing was posted). */
-  messageId: string;
-  /** When the reply was posted, epoch milliseconds. */
-  postedAt: number;
-}
+export { FAILURE_REPLY, type ReplyRecord, UNCONFIGURED_REPLY } from "./agent-reply";
 
 /** Dependencies of {@link createChatTurn}. */
 export interface ChatTurnDeps {
@@ -74,6 +57,17 @@ export interface ChatTurnDeps {
    * (`createSpend`). Absent: no budget and no accounting.
    */
   spend?: Spend;
+  /**
+   * The tools the model may call (`createToolbox`). Absent: the model only talks (one round,
+   * no tools).
+   */
+  toolbox?: Toolbox;
+  /** The agent loop's bounds (`AGENT_MAX_ROUNDS`, …); default {@link DEFAULT_LOOP_BOUNDS}. */
+  loopBounds?: LoopBounds;
+  /**
+   * Pending approvals of risky tool calls. Absent: tools that need approval are never offered.
+   */
+  approvals?: ApprovalDeps;
 }
 
 /**
@@ -81,15 +75,6 @@ export interface ChatTurnDeps {
  * is META, read by the turn before (its running summary goes into the prompt).
  */
 export type AnswerAndPost = (job: ChatJob, head: Promise<ConversationHead>) => Promise<ReplyRecord>;
-
-/** Text posted when no provider is configured at all. */
-export const UNCONFIGURED_REPLY =
-  "I can't answer yet: no language model is configured. An operator needs to set " +
-  "ANTHROPIC_API_KEY (Claude) or MODEL_MANAGER_BASE_URL (an OpenAI-compatible gateway).";
-
-/** Text posted when every provider failed. */
-export const FAILURE_REPLY =
-  "Sorry, I couldn't reach a language model just now. Please try again in a minute.";
 
 /**
  * The agent turn for one chat job: read META (the conversation's running summary and sequence),
@@ -114,7 +99,35 @@ export const FAILURE_REPLY =
  */
 export function createChatTurn(deps: ChatTurnDeps): (job: ChatJob) => Promise<ReplyRecord> {
   const highWater = deps.archiveHighWater ?? DEFAULT_ARCHIVE_HIGH_WATER;
+  const loopDeps = {
+    llm: deps.llm,
+    bounds: deps.loopBounds ?? DEFAULT_LOOP_BOUNDS,
+    logger: deps.logger,
+    now: deps.now,
+  };
+  const countTokens = async (completion: Completion, job: ChatJob) => {
+    await deps.spend?.record(completion, job.conversation);
+  };
+  const approvalTurn =
+    deps.approvals && deps.toolbox
+      ? {
+          approvals: deps.approvals,
+          replier: deps.replier,
+          toolbox: deps.toolbox,
+          loop: loopDeps,
+          logger: deps.logger,
+          now: deps.now,
+          modelFooter: deps.modelFooter ?? true,
+          onRound: countTokens,
+        }
+      : undefined;
   const answerAndPost = deps.once(async (job, headRead) => {
+    if (job.source.kind === "approval") {
+      if (!approvalTurn) throw new Error("a decision job reached a worker without approvals");
+      return resumeAfterDecision(approvalTurn, { ...job, source: job.source }, () =>
+        deps.replier.open(job.reply, { jobId: job.jobId, sentAt: job.sentAt }),
+      );
+    }
     // First, so the person sees at once that the agent is working.
     const live = await deps.replier.open(job.reply, { jobId: job.jobId, sentAt: job.sentAt });
     if (live.state === "expired") {
@@ -139,56 +152,31 @@ export function createChatTurn(deps: ChatTurnDeps): (job: ChatJob) => Promise<Re
       deps.recall ? deps.recall(job.conversation, directive.text) : [],
     ]);
     const model = directive.model ?? preferences.model;
-    const result = await deps.llm.stream(
-      {
-        ...(model ? { model } : {}),
-        system: buildSystemPrompt({ runningSummary: head.runningSummary?.text, recalled }),
-        messages: buildMessages(history, directive.text),
-      },
-      (delta) => live.append(delta),
-    );
-    let outcome: ReplyRecord["outcome"] = "answered";
-    let text: string;
-    let footer: string | undefined;
-    if (result.ok) {
-      const { completion } = result;
-      await deps.spend?.record(completion, job.conversation);
-      text = completion.text.trim() || "(the model returned an empty answer)";
-      if (deps.modelFooter ?? true) footer = modelFooter(completion.model, result.fellBackFrom);
-    } else if (result.cutOff) {
-      outcome = "cut_off";
-      text = withLastParagraph(result.partialText.trimEnd(), CUT_OFF_NOTE);
-      deps.logger.error("the model stopped mid-answer; ending the reply with a note", {
-        jobId: job.jobId,
-        kind: result.error.kind,
-        shownChars: result.partialText.length,
-        error: result.error,
-      });
-    } else {
-      outcome = result.error.kind === "unconfigured" ? "unconfigured" : "failed";
-      text = outcome === "unconfigured" ? UNCONFIGURED_REPLY : FAILURE_REPLY;
-      deps.logger.error("no model answered; apologising", {
-        jobId: job.jobId,
-        kind: result.error.kind,
-        error: result.error,
-      });
+    const canAskApproval =
+      approvalTurn !== undefined && (deps.replier.canAskApproval?.(job.reply) ?? false);
+    const tools = deps.toolbox
+      ? await deps.toolbox.toolsFor({ conversation: job.conversation, canAskApproval })
+      : [];
+    const outcome = await runAgentLoop(loopDeps, {
+      context: { conversation: job.conversation, jobId: job.jobId },
+      ...(model ? { model } : {}),
+      system: buildSystemPrompt({ runningSummary: head.runningSummary?.text, recalled }),
+      messages: buildMessages(history, directive.text),
+      tools,
+      onText: (delta) => live.append(delta),
+      onStep: (step) => live.progress?.(step),
+      onRound: (completion) => countTokens(completion, job),
+    });
+    if (outcome.kind === "paused") {
+      if (!approvalTurn) throw new Error("a tool that needs approval was offered without approvals");
+      return pauseForApproval(approvalTurn, job, live, outcome);
     }
-    const posted = await live.finish(withLastParagraph(text, footer));
-    return {
-      outcome,
-      text,
-      ...(result.ok
-        ? {
-            model: result.completion.model,
-            tokens: {
-              input: result.completion.inputTokens,
-              output: result.completion.outputTokens,
-            },
-          }
-        : {}),
-      messageId: posted.messageId,
-      postedAt: deps.now(),
-    };
+    return settleReply(outcome, live, {
+      jobId: job.jobId,
+      logger: deps.logger,
+      now: deps.now,
+      modelFooterOn: deps.modelFooter ?? true,
+    });
   });
 
   return async (job) => {
@@ -200,19 +188,27 @@ export function createChatTurn(deps: ChatTurnDeps): (job: ChatJob) => Promise<Re
     // would come back as context after the reset (docs/reliability/spend.md). Nor does one
     // that came too late to be answered.
     if (reply.outcome === "over_budget" || reply.outcome === "expired") return reply;
-    const messages: NewMessage[] = [
-      { role: "user", content: parseModelDirective(job.text).text, sentAt: job.sentAt },
-    ];
+    // A decision job continues a turn whose question is stored already.
+    const messages: NewMessage[] =
+      job.source.kind === "approval"
+        ? []
+        : [{ role: "user", content: parseModelDirective(job.text).text, sentAt: job.sentAt }];
     // An apology is not part of the conversation; storing it would feed it back as context.
     // A cut-off answer is: the person read it.
-    if (reply.outcome === "answered" || reply.outcome === "cut_off") {
+    if (
+      reply.outcome === "answered" ||
+      reply.outcome === "cut_off" ||
+      reply.outcome === "awaiting_approval"
+    ) {
       messages.push({
         role: "assistant",
         content: reply.text,
         sentAt: reply.postedAt,
         ...(reply.model ? { model: reply.model } : {}),
+        ...(reply.actions?.length ? { actions: reply.actions } : {}),
       });
     }
+    if (messages.length === 0) return reply;
     const stored = await deps.conversations.appendTurn(
       job.conversation,
       { jobId: job.jobId, messages, nowMs: deps.now() },
@@ -236,6 +232,7 @@ export function createChatTurn(deps: ChatTurnDeps): (job: ChatJob) => Promise<Re
       model: reply.model,
       inputTokens: reply.tokens?.input,
       outputTokens: reply.tokens?.output,
+      toolCalls: reply.actions?.length ?? 0,
       stored: stored.stored,
     });
     return reply;

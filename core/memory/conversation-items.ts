@@ -20,7 +20,40 @@ export interface NewMessage {
   sentAt: number;
   /** Model that produced an assistant message. */
   model?: string;
+  /** The tool calls the agent made for an assistant message, in order (absent: none). */
+  actions?: ToolCallRecord[];
 }
+
+/**
+ * Why a tool call failed, as the model is told: `invalid_input` (the input did not match the
+ * schema; the message names the field), `timeout` (no answer before the deadline),
+ * `unavailable` (the broker or store could not be reached), `failed` (the tool answered an
+ * error), `denied` (the person refused it), `expired` (nobody decided in time).
+ */
+export type ToolErrorKind =
+  | "invalid_input"
+  | "timeout"
+  | "unavailable"
+  | "failed"
+  | "denied"
+  | "expired";
+
+/**
+ * One tool call as the turn remembers it: stored with the assistant's answer (so "where did you
+ * put it?" is answered from it), summarised by the archiver, and written to the audit log.
+ * `input` and `result` are redacted (secret-looking fields and values replaced) and cut to the
+ * result budget; both are JSON text.
+ */
+export type ToolCallRecord = {
+  tool: string;
+  /** Redacted input, JSON, at most a few hundred bytes. */
+  input: string;
+  /** `ok`, or the {@link ToolErrorKind} it failed with. */
+  outcome: "ok" | ToolErrorKind;
+  /** Redacted result or error message, JSON or text, cut to the result budget. */
+  result: string;
+  durationMs: number;
+};
 
 /** One stored message: a {@link NewMessage} with the id the store gave it. */
 export interface StoredMessage extends NewMessage {
@@ -90,5 +123,41 @@ export function toStoredMessage(item: Record<string, unknown>): StoredMessage {
     sentAt: Number(item.sentAt ?? 0),
   };
   if (typeof item.model === "string") message.model = item.model;
+  const actions = toActions(item.actions);
+  if (actions.length > 0) message.actions = actions;
   return message;
+}
+
+/** The stored `actions` list as {@link ToolCallRecord}s; entries of another shape are skipped. */
+function toActions(value: unknown): ToolCallRecord[] {
+  if (!Array.isArray(value)) return [];
+  return value.flatMap((raw: Record<string, unknown>) =>
+    typeof raw?.tool === "string"
+      ? [
+          {
+            tool: raw.tool,
+            input: String(raw.input ?? ""),
+            outcome: String(raw.outcome ?? "ok") as ToolCallRecord["outcome"],
+            result: String(raw.result ?? ""),
+            durationMs: Number(raw.durationMs ?? 0),
+          },
+        ]
+      : [],
+  );
+}
+
+/** Opens the list of tool calls appended to an answer by {@link withActions}. */
+export const ACTIONS_HEADING = "[Tools used for this answer:";
+
+/**
+ * A message's text with the tool calls made for it appended, one line each (`tool input →
+ * result` or `tool input → outcome: message`), as the model and the archiver read it: so a
+ * follow-up ("where did you put it?") is answered from what was done, and summaries mention it.
+ */
+export function withActions(message: Pick<NewMessage, "content" | "actions">): string {
+  if (!message.actions?.length) return message.content;
+  const lines = message.actions.map(
+    (a) => `- ${a.tool} ${a.input} → ${a.outcome === "ok" ? a.result : `${a.outcome}: ${a.result}`}`,
+  );
+  return `${message.content}\n\n${ACTIONS_HEADING}\n${lines.join("\n")}]`;
 }

@@ -1,5 +1,5 @@
 import type { ChatMessage } from "../llm/types";
-import type { RunningSummary, StoredMessage } from "./conversation-items";
+import { type RunningSummary, type StoredMessage, withActions } from "./conversation-items";
 
 /**
  * The summarisation prompt of the archiver and how its answer is read (pure): one call per
@@ -53,7 +53,7 @@ export function buildSummaryRequest(
 ): { system: string; messages: ChatMessage[] } {
   const lines = messages.map((m) => {
     const at = new Date(m.sentAt).toISOString().slice(0, 16).replace("T", " ");
-    return `[${at}] ${m.role === "user" ? "User" : "Assistant"}: ${m.content}`;
+    return `[${at}] ${m.role === "user" ? "User" : "Assistant"}: ${withActions(m)}`;
   });
   return {
     system: SUMMARY_SYSTEM_PROMPT,

@@ -3,7 +3,7 @@
  * `@original` and its follow-ups, Slack's placeholder and `chat.update` where streaming is
  * refused, and any reply a redelivered job finishes (docs/architecture.md, "Live replies").
  */
-import type { LiveReply } from "./live-reply";
+import { type LiveReply, toolStepLine, withStepLines } from "./live-reply";
 import { createPacer } from "./pacer";
 import { splitMessage } from "./split";
 
@@ -53,7 +53,8 @@ export interface EditedReplyOptions {
  * resolving, then shows the growing text at most once per `intervalMs`, split into messages of
  * `maxChars` (`splitMessage`: the earlier messages' text no longer changes once the next one
  * starts). `finish` waits for the edit in flight and shows the whole text; a message whose text
- * is unchanged is not edited again.
+ * is unchanged is not edited again. Tool steps (`progress`) show as italic lines above the
+ * text and stay there in the finished reply, a record of what the agent did.
  * @throws the platform client's error when the placeholder cannot be posted.
  */
 export async function openEditedReply(options: EditedReplyOptions): Promise<LiveReply> {
@@ -61,6 +62,9 @@ export async function openEditedReply(options: EditedReplyOptions): Promise<Live
   // What each message shows, as far as we know: a message from an earlier run is unknown.
   const shown: (string | undefined)[] = ids.map(() => undefined);
   let text = "";
+  // Tool steps shown above the text, one line per call id, in the order the calls started.
+  const steps = new Map<string, string>();
+  const compose = (body: string) => withStepLines([...steps.values()], body);
 
   async function record(): Promise<void> {
     try {
@@ -93,7 +97,7 @@ export async function openEditedReply(options: EditedReplyOptions): Promise<Live
 
   const pacer = createPacer({
     intervalMs: options.intervalMs,
-    flush: () => show(text),
+    flush: () => show(compose(text)),
     ...(options.now ? { now: options.now } : {}),
   });
 
@@ -104,10 +108,14 @@ export async function openEditedReply(options: EditedReplyOptions): Promise<Live
       text += delta;
       pacer.request();
     },
+    progress(step) {
+      steps.set(step.id, toolStepLine(step));
+      pacer.request();
+    },
     async finish(final) {
       // A paced edit that failed is retried by showing the whole text below.
       await pacer.drain();
-      await show(final);
+      await show(compose(final));
       const first = ids[0];
       if (first === undefined) throw new RangeError("cannot finish a reply with no text");
       return { messageId: first };

@@ -26,6 +26,64 @@ export interface LiveReply {
    *   posted are in the job's reply ledger, so a redelivery edits them instead of posting.
    */
   finish(text: string): Promise<{ messageId: string }>;
+  /**
+   * Shows how a tool call stands ("Running cloud upload… done (1.2 s)"): a Slack stream
+   * `task_update` chunk, or a status line above the text of an edited reply, replaced in place
+   * as the same `step.id` moves on. Never throws and never waits, like `append`. Absent where
+   * nothing can be shown until the end (the KĀDI relay).
+   */
+  progress?(step: ToolStep): void;
+}
+
+/** Where one tool call of the agent turn stands, as the person sees it. */
+export interface ToolStep {
+  /** The call's id (the model's tool-call id): later states of the call replace earlier ones. */
+  id: string;
+  /** Short human name of the tool, e.g. "cloud upload". */
+  label: string;
+  /**
+   * `running`; `done`; `failed` (`detail` says why); `waiting` for the person's approval;
+   * `denied` by the person or `expired` unanswered.
+   */
+  state: "running" | "done" | "failed" | "waiting" | "denied" | "expired";
+  /** How long the call ran, ms (for `done` and `failed`). */
+  durationMs?: number;
+  /** Why it failed, in a few words (`timeout`, `unavailable`, …). */
+  detail?: string;
+}
+
+/**
+ * One status line for a {@link ToolStep}, e.g. "Running cloud upload…", "Running cloud
+ * upload… done (1.2 s)", "Running ssh execute… failed: timeout (8.0 s)", "Waiting for your
+ * approval to run ssh execute…".
+ */
+export function toolStepLine(step: ToolStep): string {
+  const running = `Running ${step.label}…`;
+  const took = step.durationMs === undefined ? "" : ` (${(step.durationMs / 1000).toFixed(1)} s)`;
+  switch (step.state) {
+    case "running":
+      return running;
+    case "done":
+      return `${running} done${took}`;
+    case "failed":
+      return `${running} failed${step.detail ? `: ${step.detail}` : ""}${took}`;
+    case "waiting":
+      return `Waiting for your approval to run ${step.label}…`;
+    case "denied":
+      return `Not running ${step.label}: denied`;
+    case "expired":
+      return `Not running ${step.label}: nobody approved it in time`;
+  }
+}
+
+/**
+ * The text an edited reply shows: each tool step's line in italics, then the answer so far.
+ * @param steps - the latest line of each step, in the order the steps started.
+ */
+export function withStepLines(steps: readonly string[], text: string): string {
+  if (steps.length === 0) return text;
+  const lines = steps.map((line) => `_${line}_`).join("\n");
+  return text ? `${lines}\n\n${text}` : lines;
 }
 
 /**

@@ -9,7 +9,13 @@ import type { ChatStreamer, WebClient } from "@slack/web-api";
 import { SLACK_ASSISTANT } from "../../constants/platforms";
 import { STREAMING } from "../../constants/timings";
 import { openEditedReply } from "../../reply/edited-reply";
-import type { LiveReply, LiveReplyJob, ReplyLedger } from "../../reply/live-reply";
+import {
+  type LiveReply,
+  type LiveReplyJob,
+  type ReplyLedger,
+  type ToolStep,
+  toolStepLine,
+} from "../../reply/live-reply";
 import { createPacer } from "../../reply/pacer";
 import { SLACK_MAX_MESSAGE_CHARS } from "./limits";
 
@@ -156,6 +162,33 @@ async function setThinkingStatus(
   }
 }
 
+/** A stream's `task_update` chunk, as `@slack/web-api` types it. */
+type TaskUpdateChunk = Extract<
+  NonNullable<Parameters<ChatStreamer["append"]>[0]["chunks"]>[number],
+  { type: "task_update" }
+>;
+
+/**
+ * A tool step as a stream's `task_update` chunk: the timeline entry Slack shows above the text
+ * (https://docs.slack.dev/messaging/sending-and-scheduling-messages#text-streaming).
+ */
+export function taskUpdate(step: ToolStep): TaskUpdateChunk {
+  const status =
+    step.state === "running" || step.state === "waiting"
+      ? "in_progress"
+      : step.state === "done"
+        ? "complete"
+        : "error";
+  const line = toolStepLine(step);
+  return {
+    type: "task_update",
+    id: step.id,
+    title: step.state === "waiting" ? line : `Running ${step.label}`,
+    status,
+    ...(line !== `Running ${step.label}…` ? { details: line } : {}),
+  };
+}
+
 /** The Web API error code (`not_allowed`, …) of a platform error, if it is one. */
 export function slackErrorCode(error: unknown): string | undefined {
   const data = (error as { data?: { error?: unknown } } | undefined)?.data;
@@ -187,6 +220,10 @@ async function openStream(
   let sent = 0;
   let thinkingShown = false;
   let fallback: LiveReply | undefined;
+  // Tool steps not yet sent as `task_update` chunks, and the latest state of each (replayed
+  // into the edited reply if Slack refuses the stream).
+  const taskChunks: TaskUpdateChunk[] = [];
+  const steps = new Map<string, ToolStep>();
 
   async function start(chunks: Parameters<ChatStreamer["append"]>[0]): Promise<void> {
     try {
@@ -200,6 +237,7 @@ async function openStream(
         code,
       });
       fallback = await options.fallback(THINKING_PLACEHOLDER);
+      for (const step of steps.values()) fallback.progress?.(step);
       if (text) fallback.append(text);
       return;
     }
@@ -217,15 +255,20 @@ async function openStream(
     // A stream holds one message's worth (the same limit as every other reply, so a long
     // answer splits at the same points however it was posted); the rest waits for `finish`.
     const pending = text.slice(sent, SLACK_MAX_MESSAGE_CHARS);
-    if (!pending) return;
-    if (streamer.ts === undefined) await start({ markdown_text: pending });
-    else await streamer.append({ markdown_text: pending });
+    const chunks = taskChunks.splice(0);
+    if (!pending && chunks.length === 0) return;
+    const args = {
+      ...(pending ? { markdown_text: pending } : {}),
+      ...(chunks.length ? { chunks } : {}),
+    };
+    if (streamer.ts === undefined) await start(args);
+    else await streamer.append(args);
     if (!fallback) sent += pending.length;
   }
 
   // With no text yet, the paced flush opens the stream with the "Thinking…" task.
   const flushOrThink = async () => {
-    if (!text && thinkingShown && streamer.ts === undefined && !fallback) {
+    if (!text && thinkingShown && streamer.ts === undefined && !fallback && !steps.size) {
       await start({ chunks: [{ ...THINKING_TASK, status: "in_progress" }] });
       return;
     }
@@ -252,6 +295,19 @@ async function openStream(
         return;
       }
       text += delta;
+      paced.request();
+    },
+    progress(step) {
+      if (fallback) {
+        fallback.progress?.(step);
+        return;
+      }
+      if (steps.size === 0 && thinkingShown) {
+        taskChunks.push({ ...THINKING_TASK, status: "complete" });
+        thinkingShown = false;
+      }
+      steps.set(step.id, step);
+      taskChunks.push(taskUpdate(step));
       paced.request();
     },
     async finish(final) {
