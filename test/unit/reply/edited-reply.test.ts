@@ -151,4 +151,26 @@ describe("openEditedReply", () => {
     await reply.finish("partial and the rest");
     expect(messages.get("m1")).toBe("partial and the rest");
   });
+
+  it("shows tool steps as italic lines above the text, replaced in place, and keeps them", async () => {
+    const { editor, messages } = recordingEditor();
+    const reply = await openEditedReply({
+      editor,
+      maxChars: 2000,
+      intervalMs: 1000,
+      placeholder: "_Thinking…_",
+      record: async () => {},
+    });
+    reply.append("Making a link.");
+    reply.progress?.({ id: "c1", label: "file link", state: "running" });
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(messages.get("m1")).toBe("_Running file link…_\n\nMaking a link.");
+    reply.progress?.({ id: "c1", label: "file link", state: "done", durationMs: 1234 });
+    reply.progress?.({ id: "c2", label: "cloud upload", state: "failed", detail: "timeout" });
+    await reply.finish("Making a link.\n\nDone.");
+    expect(messages.get("m1")).toBe(
+      "_Running file link… done (1.2 s)_\n_Running cloud upload… failed: timeout_\n\n" +
+        "Making a link.\n\nDone.",
+    );
+  });
 });
