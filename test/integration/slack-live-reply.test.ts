@@ -197,4 +197,21 @@ describe("SlackReplier live replies", () => {
     expect(message?.events.map((e) => e.method)).toEqual(["chat.postMessage"]);
     expect(message?.markdown).toBe(true);
   });
+
+  it("shows each tool call as a task_update chunk that moves from in_progress to complete", async () => {
+    const reply = await replier().open(threadTarget("C0TOOLS"), job());
+    reply.append("Making a link.");
+    reply.progress?.({ id: "toolu_1", label: "file link", state: "running" });
+    await sleep(STREAMING.appendIntervalMs + 200);
+    reply.progress?.({ id: "toolu_1", label: "file link", state: "done", durationMs: 1200 });
+    reply.append(" Here it is.");
+    await reply.finish("Making a link. Here it is.");
+    const chunks = slack
+      .callsTo(["chat.startStream", "chat.appendStream", "chat.stopStream"])
+      .flatMap((call) => (call.args.chunks as { type: string; id?: string; status?: string }[]) ?? [])
+      .filter((chunk) => chunk.type === "task_update" && chunk.id === "toolu_1");
+    expect(chunks.map((c) => c.status)).toEqual(["in_progress", "complete"]);
+    expect(JSON.stringify(chunks.at(-1))).toContain("done (1.2 s)");
+    expect(slack.messages({ channel: "C0TOOLS" })[0]?.text).toBe("Making a link. Here it is.");
+  });
 });

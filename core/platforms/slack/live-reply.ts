@@ -324,7 +324,10 @@ async function openStream(
         failure === undefined &&
         final.length <= SLACK_MAX_MESSAGE_CHARS &&
         final.startsWith(streamed);
-      const done = thinkingShown ? [{ ...THINKING_TASK, status: "complete" as const }] : [];
+      const done: TaskUpdateChunk[] = [
+        ...taskChunks.splice(0),
+        ...(thinkingShown ? [{ ...THINKING_TASK, status: "complete" as const }] : []),
+      ];
       if (fits) {
         await streamer.stop({
           ...(final.length > sent ? { markdown_text: final.slice(sent) } : {}),
