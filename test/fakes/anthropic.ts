@@ -316,9 +316,8 @@ function toolProblem(body: Record<string, unknown>): string | undefined {
   }
   const messages = body.messages as Turn[];
   for (const [i, turn] of messages.entries()) {
-    const uses = blocksOf(turn, "tool_use");
     const results = blocksOf(turn, "tool_result");
-    if ((uses.length || results.length) && !hasTools) {
+    if ((blocksOf(turn, "tool_use").length || results.length) && !hasTools) {
       return `messages.${i}.content: Requests which include \`tool_use\` or \`tool_result\` blocks must define tools.`;
     }
     const previous = new Set(
@@ -334,6 +333,10 @@ function toolProblem(body: Record<string, unknown>): string | undefined {
         "must have a corresponding `tool_use` block in the previous message."
       );
     }
+  }
+  // A second pass, so a stray tool_result is reported as such, not as the unanswered tool_use.
+  for (const [i, turn] of messages.entries()) {
+    const uses = blocksOf(turn, "tool_use");
     const next = messages[i + 1];
     if (turn?.role === "assistant" && uses.length && next) {
       const answered = new Set(blocksOf(next, "tool_result").map((b) => b.tool_use_id));
