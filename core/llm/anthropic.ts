@@ -50,7 +50,9 @@ export interface AnthropicProviderOptions {
  * also on an idle or whole-call timeout (see `watchStream`) and on a stream that ends without
  * `message_stop` (kind `network`: the connection closed early). `stop_reason: "tool_use"` is a
  * normal end: the calls come back in `Completion.toolCalls`; streamed, `onText` sees only text
- * deltas and the SDK's `finalMessage()` assembles each call's `input_json_delta` fragments.
+ * deltas and the SDK's `finalMessage()` assembles each call's `input_json_delta` fragments (the
+ * SDK parses them at the block's `content_block_stop` and fails the stream, kind `unknown`, on
+ * JSON that does not parse; the API only sends valid JSON there).
  */
 export function createAnthropicProvider(options: AnthropicProviderOptions): LlmProvider {
   const now = options.now ?? Date.now;
@@ -195,18 +197,10 @@ export function fromAnthropicMessage(message: Message, requestedModel: string): 
   };
 }
 
-/**
- * A `tool_use` block's `input` as an object. The streaming SDK parses the accumulated
- * `partial_json` lazily when `input` is read and throws on malformed JSON; that, or a
- * non-object input, reads as `{}` (the tool's own validation then names the problem).
- */
+/** A `tool_use` block's `input` as an object; anything else (never sent by the API) is `{}`. */
 function toolInput(block: { input: unknown }): Record<string, unknown> {
-  try {
-    const input = block.input;
-    return typeof input === "object" && input !== null && !Array.isArray(input)
-      ? (input as Record<string, unknown>)
-      : {};
-  } catch {
-    return {};
-  }
+  const input = block.input;
+  return typeof input === "object" && input !== null && !Array.isArray(input)
+    ? (input as Record<string, unknown>)
+    : {};
 }
