@@ -8,6 +8,7 @@ import type {
   Message,
   MessageCreateParamsNonStreaming,
   MessageParam,
+  Tool,
   ToolResultBlockParam,
 } from "@anthropic-ai/sdk/resources/messages";
 import { LlmError, toLlmError } from "./errors";
@@ -18,6 +19,8 @@ import type {
   CompletionRequest,
   LlmProvider,
   StreamRequest,
+  ToolCall,
+  ToolSpec,
 } from "./types";
 
 /** The SDK's own default host, passed explicitly so the SDK never falls back to reading env. */
@@ -45,7 +48,11 @@ export interface AnthropicProviderOptions {
  *
  * `complete` and `stream` reject with an `LlmError` (see `toLlmError`) on any failure; `stream`
  * also on an idle or whole-call timeout (see `watchStream`) and on a stream that ends without
- * `message_stop` (kind `network`: the connection closed early).
+ * `message_stop` (kind `network`: the connection closed early). `stop_reason: "tool_use"` is a
+ * normal end: the calls come back in `Completion.toolCalls`; streamed, `onText` sees only text
+ * deltas and the SDK's `finalMessage()` assembles each call's `input_json_delta` fragments (the
+ * SDK parses them at the block's `content_block_stop` and fails the stream, kind `unknown`, on
+ * JSON that does not parse; the API only sends valid JSON there).
  */
 export function createAnthropicProvider(options: AnthropicProviderOptions): LlmProvider {
   const now = options.now ?? Date.now;
@@ -108,7 +115,9 @@ export function createAnthropicProvider(options: AnthropicProviderOptions): LlmP
 
 /**
  * Maps our request to Messages API parameters: `system` as the top-level field (omitted when
- * empty, since the API rejects an empty text block), messages as plain-string content.
+ * empty, since the API rejects an empty text block), messages as plain-string content, and,
+ * when `req.tools` is non-empty, `tools` with `tool_choice` `{type:"auto"}` or `{type:"none"}`
+ * (https://docs.anthropic.com/en/docs/agents-and-tools/tool-use/implement-tool-use).
  */
 export function toAnthropicParams(req: CompletionRequest): MessageCreateParamsNonStreaming {
   const params: MessageCreateParamsNonStreaming = {
@@ -117,7 +126,20 @@ export function toAnthropicParams(req: CompletionRequest): MessageCreateParamsNo
     messages: toAnthropicMessages(req.messages),
   };
   if (req.system.trim()) params.system = req.system;
+  if (req.tools?.length) {
+    params.tools = req.tools.map(toAnthropicTool);
+    params.tool_choice = { type: req.toolChoice ?? "auto" };
+  }
   return params;
+}
+
+/** One {@link ToolSpec} as a Messages API tool; the schema is an object schema by contract. */
+function toAnthropicTool(spec: ToolSpec): Tool {
+  return {
+    name: spec.name,
+    description: spec.description,
+    input_schema: { ...spec.inputSchema, type: "object" },
+  };
 }
 
 /**
@@ -152,18 +174,33 @@ export function toAnthropicMessages(messages: readonly ChatMessage[]): MessagePa
 }
 
 /**
- * Joins the response's `text` blocks (other block types, e.g. thinking, are not chat text).
+ * Joins the response's `text` blocks (other block types, e.g. thinking, are not chat text) and
+ * reads its `tool_use` blocks, in order, as `toolCalls` (absent when there are none).
  * `model` is the id the API reports, else the one requested.
  */
 export function fromAnthropicMessage(message: Message, requestedModel: string): Completion {
-  const text = message.content
-    .flatMap((block) => (block.type === "text" ? [block.text] : []))
-    .join("");
+  let text = "";
+  const toolCalls: ToolCall[] = [];
+  for (const block of message.content) {
+    if (block.type === "text") text += block.text;
+    else if (block.type === "tool_use") {
+      toolCalls.push({ id: block.id, name: block.name, input: toolInput(block) });
+    }
+  }
   return {
     text,
     model: message.model || requestedModel,
     provider: "anthropic",
     inputTokens: message.usage?.input_tokens ?? 0,
     outputTokens: message.usage?.output_tokens ?? 0,
+    ...(toolCalls.length ? { toolCalls } : {}),
   };
+}
+
+/** A `tool_use` block's `input` as an object; anything else (never sent by the API) is `{}`. */
+function toolInput(block: { input: unknown }): Record<string, unknown> {
+  const input = block.input;
+  return typeof input === "object" && input !== null && !Array.isArray(input)
+    ? (input as Record<string, unknown>)
+    : {};
 }

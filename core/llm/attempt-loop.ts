@@ -186,6 +186,8 @@ export function createRouteRunner(settings: LoopSettings): RouteRunner {
           messages: input.messages,
           maxTokens: input.maxTokens ?? DEFAULT_MAX_TOKENS,
           timeoutMs: callTimeoutMs(settings.timeoutMs, deadline, started),
+          ...(input.tools?.length ? { tools: input.tools } : {}),
+          ...(input.toolChoice ? { toolChoice: input.toolChoice } : {}),
         });
       } catch (err) {
         error = toLlmError(provider.id, err, now());
@@ -270,7 +272,12 @@ export function createRouteRunner(settings: LoopSettings): RouteRunner {
       return { ok: false, error, attempts, notes: [] };
     }
     const deadline = settings.budgetMs === undefined ? undefined : now() + settings.budgetMs;
-    const { steps, notes } = planRoute(input.model, defaultModel, settings.fallbacks);
+    const { steps, notes } = planRoute(
+      input.model,
+      defaultModel,
+      settings.fallbacks,
+      input.fallback,
+    );
 
     let callError: LlmError | undefined;
     let skipError: LlmError | undefined;

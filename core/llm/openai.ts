@@ -3,11 +3,12 @@
  * (https://platform.openai.com/docs/api-reference/chat/create), such as the deployed gateway,
  * LiteLLM, vLLM or Ollama, via the official `openai` SDK with a configurable base URL.
  */
-import OpenAI from "openai";
+import OpenAI, { APIError, OpenAIError } from "openai";
 import type {
   ChatCompletion,
   ChatCompletionCreateParamsNonStreaming,
   ChatCompletionMessageParam,
+  ChatCompletionMessageToolCall,
 } from "openai/resources/chat/completions";
 import type { CompletionUsage } from "openai/resources/completions";
 import { LlmError, toLlmError } from "./errors";
@@ -18,6 +19,7 @@ import type {
   CompletionRequest,
   LlmProvider,
   StreamRequest,
+  ToolCall,
 } from "./types";
 
 /**
@@ -55,7 +57,9 @@ export interface OpenAICompatibleProviderOptions {
  * `complete` rejects with an `LlmError`: SDK errors via `toLlmError`, and a response without
  * any choice as kind `unknown`. `stream` rejects the same way, plus on an idle or whole-call
  * timeout (see `watchStream`), on an error chunk inside the stream, and on a stream that ends
- * without a `finish_reason` (kind `network`: the connection closed early).
+ * without a `finish_reason` (kind `network`: the connection closed early). `finish_reason:
+ * "tool_calls"` is a normal end: the calls come back in `Completion.toolCalls`; streamed,
+ * `onText` sees only content deltas.
  */
 export function createOpenAICompatibleProvider(
   options: OpenAICompatibleProviderOptions,
@@ -82,9 +86,12 @@ export function createOpenAICompatibleProvider(
         req,
         async (signal, touch) => {
           // https://platform.openai.com/docs/api-reference/chat-streaming: chunks with
-          // `choices[0].delta.content`, then (include_usage) a usage chunk with no choices.
-          // Servers that ignore include_usage send no usage: counts are then 0.
-          const stream = await client.chat.completions.create(
+          // `choices[0].delta.content` or `delta.tool_calls[]` fragments (by `index`; id and
+          // name first, `arguments` in pieces), then (include_usage) a usage chunk with no
+          // choices. The SDK's ChatCompletionStream assembles the chunks, tool calls and usage
+          // included, into the ChatCompletion `finalChatCompletion()` returns. Servers that
+          // ignore include_usage send no usage: counts are then 0.
+          const stream = client.chat.completions.stream(
             {
               ...toChatCompletionParams(req, field),
               stream: true,
@@ -92,36 +99,29 @@ export function createOpenAICompatibleProvider(
             },
             { timeout: req.timeoutMs, signal },
           );
-          let text = "";
-          let model = "";
           let finished = false;
           let usage: CompletionUsage | undefined;
-          for await (const chunk of stream) {
-            touch();
-            model ||= chunk.model;
-            const choice = chunk.choices?.[0];
-            const delta = choice?.delta?.content;
-            if (delta) {
-              text += delta;
-              onText(delta);
+          try {
+            for await (const chunk of stream) {
+              touch();
+              if (chunk.usage) usage = chunk.usage;
+              const choice = chunk.choices?.[0];
+              const delta = choice?.delta?.content;
+              if (delta) onText(delta);
+              if (choice?.finish_reason) finished = true;
             }
-            if (choice?.finish_reason) finished = true;
-            if (chunk.usage) usage = chunk.usage;
+          } catch (err) {
+            // The helper's own complaints at the end of the body ("missing finish_reason",
+            // "request ended without sending any chunks") are an early close, not a bad request.
+            if (!finished && err instanceof OpenAIError && !(err instanceof APIError)) {
+              throw endedEarly();
+            }
+            throw err;
           }
-          if (!finished) {
-            throw new LlmError({
-              kind: "network",
-              provider: "openai-compatible",
-              message: "openai-compatible: stream ended before a finish_reason",
-            });
-          }
-          return {
-            text,
-            model: model || req.model,
-            provider: "openai-compatible",
-            inputTokens: usage?.prompt_tokens ?? 0,
-            outputTokens: usage?.completion_tokens ?? 0,
-          } satisfies Completion;
+          if (!finished) throw endedEarly();
+          // The helper keeps a usage chunk only when it carries an id; some servers omit it.
+          const final = await stream.finalChatCompletion();
+          return fromChatCompletion({ ...final, usage: final.usage ?? usage }, req.model);
         },
         now,
       );
@@ -129,7 +129,21 @@ export function createOpenAICompatibleProvider(
   };
 }
 
-/** Maps our request to chat-completions parameters; the system prompt becomes the first message. */
+/** The failure of a stream that closed before its `finish_reason` (the connection dropped). */
+function endedEarly(): LlmError {
+  return new LlmError({
+    kind: "network",
+    provider: "openai-compatible",
+    message: "openai-compatible: stream ended before a finish_reason",
+  });
+}
+
+/**
+ * Maps our request to chat-completions parameters: the system prompt becomes the first
+ * message; a non-empty `req.tools` becomes `tools` (`{type:"function", function:{name,
+ * description, parameters}}`) with `tool_choice` `auto` or `none`
+ * (https://platform.openai.com/docs/guides/function-calling).
+ */
 export function toChatCompletionParams(
   req: CompletionRequest,
   tokenLimitField: "max_completion_tokens" | "max_tokens" = "max_completion_tokens",
@@ -137,7 +151,19 @@ export function toChatCompletionParams(
   const messages: ChatCompletionMessageParam[] = [];
   if (req.system.trim()) messages.push({ role: "system", content: req.system });
   for (const m of req.messages) messages.push(toOpenAiMessage(m));
-  return { model: req.model, messages, [tokenLimitField]: req.maxTokens };
+  const params: ChatCompletionCreateParamsNonStreaming = {
+    model: req.model,
+    messages,
+    [tokenLimitField]: req.maxTokens,
+  };
+  if (req.tools?.length) {
+    params.tools = req.tools.map((spec) => ({
+      type: "function",
+      function: { name: spec.name, description: spec.description, parameters: spec.inputSchema },
+    }));
+    params.tool_choice = req.toolChoice ?? "auto";
+  }
+  return params;
 }
 
 /**
@@ -162,8 +188,10 @@ export function toOpenAiMessage(m: ChatMessage): ChatCompletionMessageParam {
 }
 
 /**
- * Reads the first choice. A `null` content (refusal, tool call) is an empty reply, not an
- * error; no choice at all means the server answered 200 with a malformed body.
+ * Reads the first choice: its text, and its function `tool_calls` as `toolCalls` (absent when
+ * there are none; `arguments` parsed from JSON, malformed or non-object JSON reading as `{}`).
+ * A `null` content (refusal, tool call) is an empty reply, not an error; no choice at all means
+ * the server answered 200 with a malformed body.
  *
  * @throws {LlmError} kind `unknown` when `choices` is empty.
  */
@@ -176,13 +204,35 @@ export function fromChatCompletion(response: ChatCompletion, requestedModel: str
       message: "openai-compatible: response contained no choices",
     });
   }
+  const toolCalls = (choice.message?.tool_calls ?? []).flatMap(fromToolCall);
   return {
     text: choice.message?.content ?? "",
     model: response.model || requestedModel,
     provider: "openai-compatible",
     inputTokens: response.usage?.prompt_tokens ?? 0,
     outputTokens: response.usage?.completion_tokens ?? 0,
+    ...(toolCalls.length ? { toolCalls } : {}),
   };
+}
+
+/** A function tool call as a {@link ToolCall}; other kinds (custom tools) are never declared. */
+function fromToolCall(call: ChatCompletionMessageToolCall): ToolCall[] {
+  if (call.type !== "function") return [];
+  return [
+    { id: call.id, name: call.function.name, input: parseArguments(call.function.arguments) },
+  ];
+}
+
+/** `function.arguments` (a JSON string) as an object; malformed or non-object JSON is `{}`. */
+function parseArguments(raw: string | undefined): Record<string, unknown> {
+  try {
+    const value: unknown = JSON.parse(raw || "{}");
+    return typeof value === "object" && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : {};
+  } catch {
+    return {};
+  }
 }
 
 /**

@@ -44,8 +44,11 @@ export function fallbackModels(defaultModel: ResolvedModel): Record<ProviderId, 
 
 /** Result of {@link planRoute}. */
 export interface RoutePlan {
-  /** The primary, then the fallback: the other provider with its fallback model. */
-  steps: [primary: ResolvedModel, fallback: ResolvedModel];
+  /**
+   * The primary, then (unless the caller ruled it out) the fallback: the other provider with
+   * its fallback model.
+   */
+  steps: [primary: ResolvedModel, ...fallback: ResolvedModel[]];
   /** Why the requested model was not used, when it was not. */
   notes: string[];
 }
@@ -53,12 +56,14 @@ export interface RoutePlan {
 /**
  * The providers and models to try for one turn, in order. `requested` (an id or alias, from a
  * `[model]` directive or a preference) picks the primary; an unroutable name is replaced by
- * `defaultModel`, with a note saying so.
+ * `defaultModel`, with a note saying so. `fallback: false` (`CompleteInput.fallback`) plans the
+ * primary alone.
  */
 export function planRoute(
   requested: string | undefined,
   defaultModel: ResolvedModel,
   fallbacks: Readonly<Record<ProviderId, string>>,
+  fallback = true,
 ): RoutePlan {
   const notes: string[] = [];
   let primary = defaultModel;
@@ -68,6 +73,7 @@ export function planRoute(
     if (resolved) primary = resolved;
     else notes.push(`model "${name}" is not ${describeModelNames()}; using ${primary.model}`);
   }
-  const fallback = otherProvider(primary.provider);
-  return { steps: [primary, { provider: fallback, model: fallbacks[fallback] }], notes };
+  if (!fallback) return { steps: [primary], notes };
+  const other = otherProvider(primary.provider);
+  return { steps: [primary, { provider: other, model: fallbacks[other] }], notes };
 }

@@ -6,6 +6,8 @@ import {
   type FakeAnthropic,
   startFakeAnthropic,
 } from "./anthropic";
+import type { RecordedRequest } from "./http-fake";
+import { declaredToolNames, lastToolResult, toolResults } from "./llm-tools";
 
 const MODEL = "claude-test-1";
 
@@ -436,3 +438,211 @@ function rawStreamRequest(): Promise<Response> {
     body: JSON.stringify({ ...params("hi"), stream: true }),
   });
 }
+
+describe("fake Anthropic tool use", () => {
+  const LINK_TOOL = {
+    name: "file_share",
+    description: "Share a file as a temporary download link",
+    input_schema: {
+      type: "object" as const,
+      properties: { path: { type: "string" }, hours: { type: "number" } },
+      required: ["path"],
+    },
+  };
+  const withTools = (text: string) => ({ ...params(text), tools: [LINK_TOOL] });
+  const INPUT = { path: "/srv/build.tar", hours: 1 };
+
+  it("answers with the scripted tool_use blocks after the text, stop_reason tool_use", async () => {
+    fake.script({
+      text: "Sharing it.",
+      toolCalls: [{ name: "file_share", input: INPUT, id: "toolu_fixed" }],
+    });
+
+    const message = await client.messages.create(withTools("share build.tar"));
+
+    expect(message.content).toEqual([
+      { type: "text", text: "Sharing it." },
+      { type: "tool_use", id: "toolu_fixed", name: "file_share", input: INPUT },
+    ]);
+    expect(message.stop_reason).toBe("tool_use");
+    expect(fake.requests[0]?.body.tools).toEqual([LINK_TOOL]);
+  });
+
+  it("streams tool calls the SDK assembles from input_json_delta fragments", async () => {
+    fake.script({ toolCalls: [{ name: "file_share", input: INPUT }] });
+    const texts: string[] = [];
+    const stream = client.messages.stream(withTools("share it")).on("text", (t) => {
+      texts.push(t);
+    });
+
+    const message = await stream.finalMessage();
+
+    expect(texts).toEqual([]);
+    expect(message.stop_reason).toBe("tool_use");
+    expect(message.content).toEqual([
+      { type: "tool_use", id: expect.stringMatching(/^toolu_/), name: "file_share", input: INPUT },
+    ]);
+  });
+
+  it("puts text, tool_use start, empty and fragmented input_json_delta on the wire", async () => {
+    fake.script({ text: "One moment.", toolCalls: [{ name: "file_share", input: INPUT }] });
+    const res = await fetch(`${fake.url}/v1/messages`, {
+      method: "POST",
+      headers: {
+        "x-api-key": fake.apiKey,
+        "anthropic-version": "2023-06-01",
+        "content-type": "application/json",
+      },
+      body: JSON.stringify({ ...withTools("hi"), stream: true }),
+    });
+    const events = [...(await res.text()).matchAll(/^event: (\w+)\ndata: (.*)$/gm)].map(
+      (m) => JSON.parse(m[2] ?? "") as Record<string, never>,
+    );
+
+    const starts = events.filter((e) => e.type === "content_block_start");
+    expect(starts.map((e) => e.content_block)).toEqual([
+      { type: "text", text: "" },
+      { type: "tool_use", id: expect.stringMatching(/^toolu_/), name: "file_share", input: {} },
+    ]);
+    const fragments = events
+      .filter((e) => e.type === "content_block_delta" && e.index === 1)
+      .map((e) => (e.delta as unknown as { partial_json: string }).partial_json);
+    expect(fragments[0]).toBe("");
+    expect(fragments.length).toBeGreaterThan(3);
+    expect(JSON.parse(fragments.join(""))).toEqual(INPUT);
+    expect(events.filter((e) => e.type === "content_block_stop").map((e) => e.index)).toEqual([
+      0, 1,
+    ]);
+    const delta = events.find((e) => e.type === "message_delta");
+    expect(delta?.delta).toMatchObject({ stop_reason: "tool_use" });
+  });
+
+  it("accepts the tool results of a second round and answers from them", async () => {
+    fake.setReply((req) => {
+      const result = lastToolResult(req);
+      return result
+        ? `Here is your link: ${result.content}`
+        : { toolCalls: [{ name: "file_share", input: INPUT }] };
+    });
+    const first = await client.messages.create(withTools("share build.tar"));
+    const use = first.content.find((b) => b.type === "tool_use");
+    if (use?.type !== "tool_use") throw new Error("no tool_use");
+
+    const second = await client.messages.create({
+      ...withTools("share build.tar"),
+      messages: [
+        { role: "user", content: "share build.tar" },
+        { role: "assistant", content: first.content },
+        {
+          role: "user",
+          content: [{ type: "tool_result", tool_use_id: use.id, content: "https://f.example/x" }],
+        },
+      ],
+    });
+
+    expect(second.content).toEqual([
+      { type: "text", text: "Here is your link: https://f.example/x" },
+    ]);
+    expect(toolResults(fake.requests[1] as RecordedRequest)).toEqual([
+      { toolCallId: use.id, content: "https://f.example/x", isError: false },
+    ]);
+  });
+
+  it.each([
+    [
+      "a tool_result whose tool_use_id matches no tool_use of the previous turn",
+      [LINK_TOOL],
+      "toolu_other",
+      /unexpected `tool_use_id` found in `tool_result` blocks: toolu_other/,
+    ],
+    ["tool_use blocks without tools declared", undefined, "toolu_1", /must define tools/],
+  ])("rejects %s with 400 invalid_request_error", async (_, tools, resultId, message) => {
+    const err = await rejection(
+      client.messages.create({
+        ...params("x"),
+        ...(tools ? { tools } : {}),
+        messages: [
+          { role: "user", content: "share" },
+          {
+            role: "assistant",
+            content: [{ type: "tool_use", id: "toolu_1", name: "file_share", input: {} }],
+          },
+          {
+            role: "user",
+            content: [{ type: "tool_result", tool_use_id: resultId, content: "ok" }],
+          },
+        ],
+      }),
+    );
+
+    expect(err).toBeInstanceOf(Anthropic.BadRequestError);
+    const apiError = err as InstanceType<typeof Anthropic.BadRequestError>;
+    expect(apiError.error).toMatchObject({ error: { type: "invalid_request_error" } });
+    expect(apiError.message).toMatch(message);
+  });
+
+  it("rejects a tool_use that the next message does not answer", async () => {
+    const err = await rejection(
+      client.messages.create({
+        ...withTools("x"),
+        messages: [
+          { role: "user", content: "share" },
+          {
+            role: "assistant",
+            content: [{ type: "tool_use", id: "toolu_1", name: "file_share", input: {} }],
+          },
+          { role: "user", content: "well?" },
+        ],
+      }),
+    );
+    expect(err).toBeInstanceOf(Anthropic.BadRequestError);
+    expect((err as Error).message).toMatch(/without `tool_result` blocks immediately after/);
+  });
+
+  it("drops scripted tool calls under tool_choice none", async () => {
+    fake.script({ text: "Done.", toolCalls: [{ name: "file_share", input: INPUT }] });
+    const message = await client.messages.create({
+      ...withTools("x"),
+      tool_choice: { type: "none" },
+    });
+    expect(message.content).toEqual([{ type: "text", text: "Done." }]);
+    expect(message.stop_reason).toBe("end_turn");
+  });
+
+  it("answers script entries in order, then the reply function; reset drops the rest", async () => {
+    fake.script("first", (req) => `second to ${declaredToolNames(req).join(",")}`, "third");
+    const texts = [];
+    for (let i = 0; i < 2; i++) {
+      const message = await client.messages.create(withTools("go"));
+      texts.push(message.content[0]?.type === "text" ? message.content[0].text : "");
+    }
+    fake.reset();
+    const after = await client.messages.create(params("go"));
+
+    expect(texts).toEqual(["first", "second to file_share"]);
+    expect(after.content).toEqual([{ type: "text", text: `fake-anthropic(${MODEL}): go` }]);
+  });
+
+  it("does not spend a script entry on an injected failure", async () => {
+    fake.failNext(529);
+    fake.script({ toolCalls: [{ name: "file_share", input: INPUT }] });
+    await rejection(client.messages.create(withTools("go")));
+    const message = await client.messages.create(withTools("go"));
+    expect(message.stop_reason).toBe("tool_use");
+  });
+
+  it("fails loudly when the script calls a tool the request does not declare", async () => {
+    fake.script({ toolCalls: [{ name: "rm_rf", input: {} }] });
+    const err = await rejection(client.messages.create(withTools("go")));
+    expect(err).toBeInstanceOf(Anthropic.InternalServerError);
+    expect((err as Error).message).toMatch(/rm_rf/);
+  });
+
+  it("counts tool-call fragments as stream tokens, so a stream can fail mid-arguments", async () => {
+    fake.script({ toolCalls: [{ name: "file_share", input: INPUT }] });
+    fake.streamNext({ failAfterTokens: 2 });
+    const err = await rejection(client.messages.stream(withTools("go")).finalMessage());
+    expect(err).toBeInstanceOf(Anthropic.APIError);
+    expect((err as InstanceType<typeof Anthropic.APIError>).status).toBeUndefined();
+  });
+});

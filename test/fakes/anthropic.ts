@@ -9,6 +9,8 @@
  *   https://docs.anthropic.com/en/api/models-list
  * - streaming events: https://docs.anthropic.com/en/docs/build-with-claude/streaming
  * - errors and the `request-id` header: https://docs.anthropic.com/en/api/errors
+ * - tool use (`tools`, `tool_choice`, `tool_use` / `tool_result` blocks, `input_json_delta`):
+ *   https://docs.anthropic.com/en/docs/agents-and-tools/tool-use/implement-tool-use
  */
 import type { ServerResponse } from "node:http";
 import {
@@ -29,8 +31,9 @@ import {
   writeSse,
 } from "./http-fake";
 import { playStream, type StreamBehaviour, StreamSettings } from "./llm-stream";
+import { answerWords, argumentFragments, type PlannedAnswer, ReplyScript } from "./llm-tools";
 
-/** Produces the assistant text for a request that passed all checks. */
+/** Produces the answer (text, or text and tool calls) for a request that passed all checks. */
 export type AnthropicReplyFn = ReplyFn;
 
 /** Options for {@link startFakeAnthropic}. */
@@ -48,7 +51,7 @@ export interface FakeAnthropicOptions {
   models?: string[];
   /** Listen on this port (to restart a closed fake where clients still point); default any. */
   port?: number;
-  /** Reply text; default {@link defaultAnthropicReply}. */
+  /** Reply (text or tool calls); default {@link defaultAnthropicReply}. */
   reply?: AnthropicReplyFn;
   /**
    * Pacing and failure of streamed answers (`stream: true`), e.g.
@@ -86,7 +89,7 @@ export interface FakeAnthropic extends LlmFakeControls {
 }
 
 /** Default reply: `fake-anthropic(<model>): <text of the last user message>`. */
-export const defaultAnthropicReply: AnthropicReplyFn = ({ body }) =>
+export const defaultAnthropicReply = ({ body }: RecordedRequest): string =>
   `fake-anthropic(${String(body.model)}): ${lastUserText(body.messages)}`;
 
 const ERROR_TYPES: Record<number, string> = {
@@ -104,10 +107,15 @@ const ERROR_TYPES: Record<number, string> = {
 
 /**
  * Starts the fake on 127.0.0.1. Messages checks run in this order: injected failure,
- * API key (401), `anthropic-version` header and body (400), model (404). The models list
- * checks the API key (401) and `limit` (1-1000, default 20; 400 otherwise).
- * `usage` counts are whitespace-separated words: input over `system` plus all messages,
- * output over the reply; the cache counts are 0 (the fake caches nothing).
+ * API key (401), `anthropic-version` header and body (400; tools as in {@link toolProblem}),
+ * model (404). The models list checks the API key (401) and `limit` (1-1000, default 20; 400
+ * otherwise). `usage` counts are whitespace-separated words: input over `system` plus all
+ * messages' text, output over the reply's text and each tool call's name and arguments; the
+ * cache counts are 0 (the fake caches nothing).
+ *
+ * Answers come from `script` entries, then the reply function (see `LlmFakeControls`). An
+ * answer with tool calls is a message whose content is the text block (when there is text)
+ * then one `tool_use` block `{id, name, input}` per call, `stop_reason: "tool_use"`.
  */
 export async function startFakeAnthropic(
   options: FakeAnthropicOptions = {},
@@ -117,6 +125,7 @@ export async function startFakeAnthropic(
     options.models ? options.models.includes(model) : model.startsWith("claude");
   const initialReply = options.reply ?? defaultAnthropicReply;
   let reply = initialReply;
+  const script = new ReplyScript();
   const failures = new FailureQueue<{ status: number } & AnthropicFailureOptions>();
   const requests: RecordedRequest[] = [];
   const listRequests: RecordedRequest[] = [];
@@ -168,31 +177,40 @@ export async function startFakeAnthropic(
       const model = parsed.model as string;
       if (!acceptsModel(model)) return fail(404, `model: ${model}`);
 
-      const text = await reply(request);
+      const tools = Array.isArray(parsed.tools) ? (parsed.tools as { name: string }[]) : [];
+      const answer = await script.answer(request, reply, {
+        tools: tools.map((t) => t.name),
+        choiceNone: (parsed.tool_choice as { type?: unknown } | undefined)?.type === "none",
+        idPrefix: "toolu_",
+      });
       const messages = parsed.messages as { content: unknown }[];
       const prompt = [textOf(parsed.system), ...messages.map((m) => textOf(m.content))].join(" ");
       // Every field the SDK's `Usage` declares as always present (nullable), as the API sends
       // them for a request without prompt caching or server tools.
       const usage = {
         input_tokens: countTokens(prompt),
-        output_tokens: countTokens(text),
+        output_tokens: countTokens(answerWords(answer)),
         cache_creation_input_tokens: 0,
         cache_read_input_tokens: 0,
         server_tool_use: null,
         service_tier: "standard",
       };
+      const calls = answer.toolCalls;
       const message = {
         id: fakeId("msg_"),
         type: "message",
         role: "assistant",
         model,
-        content: [{ type: "text", text }],
-        stop_reason: "end_turn",
+        content: [
+          ...(answer.text || calls.length === 0 ? [{ type: "text", text: answer.text }] : []),
+          ...calls.map((c) => ({ type: "tool_use", id: c.id, name: c.name, input: c.input })),
+        ],
+        stop_reason: calls.length ? "tool_use" : "end_turn",
         stop_sequence: null,
         usage,
       };
       if (parsed.stream === true) {
-        await streamMessage(res, requestId, message, text, streaming.take(), startedAt);
+        await streamMessage(res, requestId, message, answer, streaming.take(), startedAt);
       } else {
         sendJson(res, 200, message, { "request-id": requestId });
       }
@@ -210,12 +228,14 @@ export async function startFakeAnthropic(
     setReply: (fn) => {
       reply = fn ?? initialReply;
     },
+    script: (...entries) => script.push(entries),
     setStream: (behaviour) => streaming.set(behaviour),
     streamNext: (behaviour, times) => streaming.next(behaviour, times),
     reset: () => {
       requests.length = 0;
       listRequests.length = 0;
       failures.clear();
+      script.clear();
       streaming.reset();
       reply = initialReply;
       http.setDown(false);
@@ -260,22 +280,97 @@ function validate(body: Record<string, unknown>): string | undefined {
   if (body.messages.length === 0) return "messages: at least one message is required";
   if (!Number.isInteger(body.max_tokens)) return "max_tokens: Field required";
   if ((body.max_tokens as number) < 1) return "max_tokens: must be greater than or equal to 1";
+  return toolProblem(body);
+}
+
+type Block = { type?: unknown; id?: unknown; tool_use_id?: unknown };
+type Turn = { role?: unknown; content?: unknown };
+
+const blocksOf = (turn: Turn | undefined, type: string): Block[] =>
+  Array.isArray(turn?.content) ? turn.content.filter((b: Block) => b?.type === type) : [];
+
+/**
+ * The API's cheap tool checks, with its messages: each tool needs a `name` and an
+ * `input_schema`; `tool_choice` needs `tools` and a known `type`; `tool_use` / `tool_result`
+ * blocks need `tools`; each `tool_result` must answer a `tool_use` of the previous (assistant)
+ * message, and each `tool_use` must be answered in the next message.
+ */
+function toolProblem(body: Record<string, unknown>): string | undefined {
+  const tools = body.tools;
+  if (tools !== undefined && !Array.isArray(tools)) return "tools: Input should be a valid list";
+  for (const [i, tool] of (tools ?? []).entries()) {
+    if (typeof tool?.name !== "string" || !/^[a-zA-Z0-9_-]{1,128}$/.test(tool.name)) {
+      return `tools.${i}.name: String should match pattern '^[a-zA-Z0-9_-]{1,128}$'`;
+    }
+    if (typeof tool.input_schema !== "object" || tool.input_schema === null) {
+      return `tools.${i}.input_schema: Field required`;
+    }
+  }
+  const hasTools = Array.isArray(tools) && tools.length > 0;
+  const choice = body.tool_choice as { type?: unknown } | undefined;
+  if (choice !== undefined) {
+    if (!["auto", "any", "tool", "none"].includes(String(choice?.type))) {
+      return "tool_choice.type: Input should be 'auto', 'any', 'tool' or 'none'";
+    }
+    if (!hasTools) return "tool_choice: may only be specified while providing tools";
+  }
+  const messages = body.messages as Turn[];
+  for (const [i, turn] of messages.entries()) {
+    const results = blocksOf(turn, "tool_result");
+    if ((blocksOf(turn, "tool_use").length || results.length) && !hasTools) {
+      return `messages.${i}.content: Requests which include \`tool_use\` or \`tool_result\` blocks must define tools.`;
+    }
+    const previous = new Set(
+      messages[i - 1]?.role === "assistant"
+        ? blocksOf(messages[i - 1], "tool_use").map((b) => b.id)
+        : [],
+    );
+    const unexpected = results.filter((b) => !previous.has(b.tool_use_id));
+    if (unexpected.length) {
+      return (
+        `messages.${i}.content: unexpected \`tool_use_id\` found in \`tool_result\` blocks: ` +
+        `${unexpected.map((b) => String(b.tool_use_id)).join(", ")}. Each \`tool_result\` block ` +
+        "must have a corresponding `tool_use` block in the previous message."
+      );
+    }
+  }
+  // A second pass, so a stray tool_result is reported as such, not as the unanswered tool_use.
+  for (const [i, turn] of messages.entries()) {
+    const uses = blocksOf(turn, "tool_use");
+    const next = messages[i + 1];
+    if (turn?.role === "assistant" && uses.length && next) {
+      const answered = new Set(blocksOf(next, "tool_result").map((b) => b.tool_use_id));
+      const missing = uses.filter((b) => !answered.has(b.id));
+      if (missing.length) {
+        return (
+          `messages.${i}: \`tool_use\` ids were found without \`tool_result\` blocks ` +
+          `immediately after: ${missing.map((b) => String(b.id)).join(", ")}. Each ` +
+          "`tool_use` block must have a corresponding `tool_result` block in the next message."
+        );
+      }
+    }
+  }
   return undefined;
 }
 
+type SseEvent = [event: string, data: Record<string, unknown>];
+
 /**
  * Replays a finished message as the documented SSE event sequence
- * (https://docs.anthropic.com/en/docs/build-with-claude/streaming): `message_start`,
- * `content_block_start`, `ping`, one `content_block_delta` (`text_delta`) per word,
- * `content_block_stop`, `message_delta` (stop reason, final output usage), `message_stop`;
- * paced and failed as `behaviour` says, a failure being the documented `event: error` with an
- * `overloaded_error`.
+ * (https://docs.anthropic.com/en/docs/build-with-claude/streaming): `message_start`, then the
+ * text block (`content_block_start`, `ping`, one `content_block_delta` `text_delta` per word,
+ * `content_block_stop`) unless the answer is tool calls only (then `ping` follows
+ * `message_start`), then per tool call a `content_block_start` `{type:"tool_use", id, name,
+ * input:{}}`, an empty `input_json_delta` and one per fragment of its arguments (`partial_json`),
+ * `content_block_stop`; finally `message_delta` (stop reason, final output usage) and
+ * `message_stop`. Paced and failed as `behaviour` says, a failure being the documented
+ * `event: error` with an `overloaded_error`.
  */
 async function streamMessage(
   res: ServerResponse,
   requestId: string,
   message: { usage: { input_tokens: number; output_tokens: number } } & Record<string, unknown>,
-  text: string,
+  answer: PlannedAnswer,
   behaviour: StreamBehaviour,
   startedAt: number,
 ): Promise<void> {
@@ -284,38 +379,65 @@ async function streamMessage(
     "cache-control": "no-cache",
     "request-id": requestId,
   });
-  const send = (event: string, data: Record<string, unknown>) =>
+  const send = ([event, data]: SseEvent) =>
     writeSse(res, JSON.stringify({ type: event, ...data }), event);
-  send("message_start", {
-    message: {
-      ...message,
-      content: [],
-      stop_reason: null,
-      stop_sequence: null,
-      usage: { input_tokens: message.usage.input_tokens, output_tokens: 1 },
+  const calls = answer.toolCalls;
+  send([
+    "message_start",
+    {
+      message: {
+        ...message,
+        content: [],
+        stop_reason: null,
+        stop_sequence: null,
+        usage: { input_tokens: message.usage.input_tokens, output_tokens: 1 },
+      },
     },
-  });
-  send("content_block_start", { index: 0, content_block: { type: "text", text: "" } });
-  send("ping", {});
+  ]);
+  const pieces: SseEvent[][] = [];
+  let index = -1;
+  if (answer.text || calls.length === 0) {
+    index = 0;
+    send(["content_block_start", { index, content_block: { type: "text", text: "" } }]);
+    for (const piece of streamChunks(answer.text)) {
+      pieces.push([["content_block_delta", { index, delta: { type: "text_delta", text: piece } }]]);
+    }
+  }
+  send(["ping", {}]);
+  for (const call of calls) {
+    const start: SseEvent[] = index >= 0 ? [["content_block_stop", { index }]] : [];
+    index++;
+    const block = { type: "tool_use", id: call.id, name: call.name, input: {} };
+    const json = (partial: string): SseEvent => [
+      "content_block_delta",
+      { index, delta: { type: "input_json_delta", partial_json: partial } },
+    ];
+    pieces.push([...start, ["content_block_start", { index, content_block: block }], json("")]);
+    for (const fragment of argumentFragments(call.argumentsText)) pieces.push([json(fragment)]);
+  }
   await playStream(
     res,
-    streamChunks(text),
+    pieces,
     behaviour,
     {
-      token: (piece) =>
-        send("content_block_delta", { index: 0, delta: { type: "text_delta", text: piece } }),
+      token: (events) => {
+        for (const event of events) send(event);
+      },
       error: () =>
-        send("error", {
-          error: { type: "overloaded_error", message: "Overloaded" },
-          request_id: requestId,
-        }),
+        send([
+          "error",
+          { error: { type: "overloaded_error", message: "Overloaded" }, request_id: requestId },
+        ]),
       finish: () => {
-        send("content_block_stop", { index: 0 });
-        send("message_delta", {
-          delta: { stop_reason: "end_turn", stop_sequence: null },
-          usage: { output_tokens: message.usage.output_tokens },
-        });
-        send("message_stop", {});
+        send(["content_block_stop", { index }]);
+        send([
+          "message_delta",
+          {
+            delta: { stop_reason: message.stop_reason, stop_sequence: null },
+            usage: { output_tokens: message.usage.output_tokens },
+          },
+        ]);
+        send(["message_stop", {}]);
       },
     },
     startedAt,

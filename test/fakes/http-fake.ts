@@ -11,6 +11,7 @@ import {
 } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { StreamBehaviour } from "./llm-stream";
+import type { LlmReply, ScriptEntry } from "./llm-tools";
 
 /** One request as a fake received it: Node's lower-cased headers and the parsed JSON body. */
 export interface RecordedRequest {
@@ -178,8 +179,12 @@ export function streamChunks(text: string): string[] {
   return text.match(/\S+\s*|\s+/g) ?? [];
 }
 
-/** Produces the assistant text of an LLM fake for a request that passed all checks. */
-export type ReplyFn = (request: RecordedRequest) => string | Promise<string>;
+/**
+ * Produces the answer of an LLM fake for a request that passed all checks: its text, or
+ * `{ text?, toolCalls: [{ name, input, id?, rawArguments? }] }` to call tools (see `LlmReply`
+ * in `./llm-tools`).
+ */
+export type ReplyFn = (request: RecordedRequest) => LlmReply | Promise<LlmReply>;
 
 /** Options of an LLM fake's `failNext`. */
 export interface LlmFailureOptions {
@@ -197,8 +202,23 @@ export interface LlmFakeControls {
   requests: RecordedRequest[];
   /** While `true`, connections are destroyed on arrival (clients see a connection error). */
   setDown(down: boolean): void;
-  /** Replaces the reply function; no argument restores the one from the options/default. */
+  /**
+   * Replaces the reply function, which answers every request the script has no entry for; no
+   * argument restores the one from the options/default. A function answering each round of a
+   * tool conversation from what came back:
+   * `setReply((req) => lastToolResult(req) ? { text: "Here: " + lastToolResult(req)?.content }
+   * : { toolCalls: [{ name: "file_share", input: { path: "build.tar" } }] })`.
+   */
   setReply(reply?: ReplyFn): void;
+  /**
+   * Queues one-off answers: each entry answers one later request that passes the fake's checks
+   * (injected failures and rejected requests consume none), oldest first; then the reply
+   * function answers again. An entry is text, `{ text?, toolCalls }`, or a function of the
+   * request returning either, e.g.
+   * `script({ toolCalls: [{ name: "search_memory", input: { query: "q" } }] }, "Found it.")`.
+   * Streamed and non-streamed requests take from the same queue.
+   */
+  script(...entries: ScriptEntry[]): void;
   /**
    * Replaces how every later stream is paced and fails (see `StreamBehaviour`); no argument
    * restores the fake's `stream` option.
@@ -210,8 +230,8 @@ export interface LlmFakeControls {
    */
   streamNext(behaviour: StreamBehaviour, times?: number): void;
   /**
-   * Clears recorded requests, pending failures and queued stream behaviours, restores the
-   * reply and the `stream` option, brings the fake up.
+   * Clears recorded requests, pending failures, queued script entries and stream behaviours,
+   * restores the reply and the `stream` option, brings the fake up.
    */
   reset(): void;
   /** Stops the server and drops open connections. */

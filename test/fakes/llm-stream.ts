@@ -9,8 +9,10 @@ import { setTimeout as sleep } from "node:timers/promises";
 /**
  * How a fake streams an answer to a request with `stream: true`. A "token" is one word-sized
  * text delta (see `streamChunks` in `./http-fake`), so an answer of 400 words is 400 tokens,
- * and the usage the fake reports counts the same words. Every field is optional; `{}` streams
- * everything at once, as a fake without pacing always did.
+ * and the usage the fake reports counts the same words; a tool call adds one token for its
+ * start (id and name) and one per fragment of its arguments (see `argumentFragments` in
+ * `./llm-tools`), after the text. Every field is optional; `{}` streams everything at once, as a
+ * fake without pacing always did.
  */
 export interface StreamBehaviour {
   /**
@@ -83,9 +85,9 @@ export class StreamSettings {
 }
 
 /** What a fake writes at each point of a stream, in its own wire format. */
-export interface StreamWriter {
-  /** One text delta. */
-  token(piece: string): void;
+export interface StreamWriter<T = string> {
+  /** One token: a text delta, or a piece of a tool call (see {@link StreamBehaviour}). */
+  token(piece: T): void;
   /** The in-stream error event (`failWith: "error"`); the caller then ends the response. */
   error(): void;
   /** Everything after the last delta (stop events, usage, `[DONE]`); then the response ends. */
@@ -96,11 +98,11 @@ export interface StreamWriter {
  * Plays `pieces` through `writer` under `behaviour`, measured from `startedAt` (epoch ms, when
  * the request arrived). Stops writing as soon as the client has gone away.
  */
-export async function playStream(
+export async function playStream<T>(
   res: ServerResponse,
-  pieces: string[],
+  pieces: T[],
   behaviour: StreamBehaviour,
-  writer: StreamWriter,
+  writer: StreamWriter<T>,
   startedAt: number = Date.now(),
 ): Promise<void> {
   const cap = (n: number | undefined) => (n === undefined ? undefined : Math.min(n, pieces.length));
@@ -126,7 +128,7 @@ export async function playStream(
     const wait = firstAt + i * interval - Date.now();
     if (wait > 0) await sleep(wait);
     if (res.destroyed) return;
-    writer.token(pieces[i] as string);
+    writer.token(pieces[i] as T);
   }
   writer.finish();
   res.end();

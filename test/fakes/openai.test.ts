@@ -1,6 +1,8 @@
 import OpenAI from "openai";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { rejection } from "../support/rejection";
+import type { RecordedRequest } from "./http-fake";
+import { lastToolResult, toolResults } from "./llm-tools";
 import { type FakeOpenAI, startFakeOpenAI } from "./openai";
 
 const API_KEY = "sk-fake-openai";
@@ -321,5 +323,167 @@ describe("fake OpenAI streaming: pacing and failures", () => {
     await expect(timedStream([])).rejects.toBeInstanceOf(OpenAI.APIError);
     fake.reset();
     await expect(timedStream([])).resolves.toMatchObject({ finish: "stop" });
+  });
+});
+
+describe("fake OpenAI tool calls", () => {
+  const LINK_TOOL = {
+    type: "function" as const,
+    function: {
+      name: "file_share",
+      description: "Share a file as a temporary download link",
+      parameters: { type: "object", properties: { path: { type: "string" } }, required: ["path"] },
+    },
+  };
+  const withTools = (text: string) => ({ ...params(text), tools: [LINK_TOOL] });
+  const INPUT = { path: "/srv/build.tar", hours: 1 };
+
+  it("answers with the scripted tool_calls, content null, finish_reason tool_calls", async () => {
+    fake.script({ toolCalls: [{ name: "file_share", input: INPUT, id: "call_fixed" }] });
+
+    const completion = await client.chat.completions.create(withTools("share build.tar"));
+
+    const choice = completion.choices[0];
+    expect(choice?.finish_reason).toBe("tool_calls");
+    expect(choice?.message.content).toBeNull();
+    expect(choice?.message.tool_calls).toEqual([
+      {
+        id: "call_fixed",
+        type: "function",
+        function: { name: "file_share", arguments: JSON.stringify(INPUT) },
+      },
+    ]);
+    expect(fake.requests[0]?.body.tools).toEqual([LINK_TOOL]);
+  });
+
+  it("streams tool calls in fragments that the SDK's ChatCompletionStream assembles", async () => {
+    fake.script({
+      text: "Sharing.",
+      toolCalls: [
+        { name: "file_share", input: INPUT },
+        { name: "file_share", input: { path: "b" } },
+      ],
+    });
+    const chunks: OpenAI.ChatCompletionChunk[] = [];
+    const stream = client.chat.completions.stream({
+      ...withTools("go"),
+      stream_options: { include_usage: true },
+    });
+    for await (const chunk of stream) chunks.push(chunk);
+    const final = await stream.finalChatCompletion();
+
+    const fragments = chunks.flatMap((c) => c.choices[0]?.delta.tool_calls ?? []);
+    expect(fragments[0]).toMatchObject({
+      index: 0,
+      id: expect.stringMatching(/^call_/),
+      type: "function",
+      function: { name: "file_share", arguments: "" },
+    });
+    expect(fragments.filter((f) => f.index === 0).length).toBeGreaterThan(3);
+    const message = final.choices[0]?.message;
+    expect(final.choices[0]?.finish_reason).toBe("tool_calls");
+    expect(message?.content).toBe("Sharing.");
+    expect(message?.tool_calls?.map((c) => c.type === "function" && c.function)).toEqual([
+      expect.objectContaining({ name: "file_share", arguments: JSON.stringify(INPUT) }),
+      expect.objectContaining({ name: "file_share", arguments: '{"path":"b"}' }),
+    ]);
+    expect(final.usage?.completion_tokens).toBeGreaterThan(0);
+  });
+
+  it("sends scripted raw arguments verbatim", async () => {
+    fake.script({ toolCalls: [{ name: "file_share", input: {}, rawArguments: "{oops" }] });
+    const completion = await client.chat.completions.create(withTools("go"));
+    const call = completion.choices[0]?.message.tool_calls?.[0];
+    expect(call?.type === "function" && call.function.arguments).toBe("{oops");
+  });
+
+  it("accepts role:tool results answering the previous tool_calls and answers from them", async () => {
+    fake.setReply((req) => {
+      const result = lastToolResult(req);
+      return result
+        ? `Here is your link: ${result.content}`
+        : { toolCalls: [{ name: "file_share", input: INPUT }] };
+    });
+    const first = await client.chat.completions.create(withTools("share"));
+    const assistant = first.choices[0]?.message;
+    const id = assistant?.tool_calls?.[0]?.id ?? "";
+
+    const second = await client.chat.completions.create({
+      ...withTools("share"),
+      messages: [
+        ...params("share").messages,
+        assistant as OpenAI.ChatCompletionMessageParam,
+        { role: "tool", tool_call_id: id, content: "https://f.example/x" },
+      ],
+    });
+
+    expect(second.choices[0]?.message.content).toBe("Here is your link: https://f.example/x");
+    expect(toolResults(fake.requests[1] as RecordedRequest)).toEqual([
+      { toolCallId: id, content: "https://f.example/x", isError: false },
+    ]);
+  });
+
+  it("rejects a role:tool message not preceded by tool_calls with its id", async () => {
+    const err = await rejection(
+      client.chat.completions.create({
+        ...withTools("x"),
+        messages: [
+          { role: "user", content: "share" },
+          {
+            role: "assistant",
+            content: null,
+            tool_calls: [
+              { id: "call_1", type: "function", function: { name: "file_share", arguments: "{}" } },
+            ],
+          },
+          { role: "tool", tool_call_id: "call_other", content: "ok" },
+        ],
+      }),
+    );
+    expect(err).toBeInstanceOf(OpenAI.BadRequestError);
+    const apiError = err as InstanceType<typeof OpenAI.BadRequestError>;
+    expect(apiError.message).toMatch(/role 'tool' must be a response to a preceeding message/);
+    expect(apiError.param).toBe("messages.[2].role");
+  });
+
+  it("rejects tool_calls that the following messages leave unanswered", async () => {
+    const err = await rejection(
+      client.chat.completions.create({
+        ...withTools("x"),
+        messages: [
+          { role: "user", content: "share" },
+          {
+            role: "assistant",
+            content: null,
+            tool_calls: [
+              { id: "call_1", type: "function", function: { name: "file_share", arguments: "{}" } },
+            ],
+          },
+          { role: "user", content: "well?" },
+        ],
+      }),
+    );
+    expect(err).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((err as Error).message).toMatch(/did not have response messages: call_1/);
+  });
+
+  it("rejects tool_choice without tools", async () => {
+    const err = await rejection(
+      client.chat.completions.create({ ...params("x"), tool_choice: "auto" }),
+    );
+    expect(err).toBeInstanceOf(OpenAI.BadRequestError);
+  });
+
+  it("drops scripted tool calls under tool_choice none, answering with the default text", async () => {
+    fake.script({ toolCalls: [{ name: "file_share", input: INPUT }] });
+    const completion = await client.chat.completions.create({
+      ...withTools("go"),
+      tool_choice: "none",
+    });
+    expect(completion.choices[0]).toMatchObject({
+      finish_reason: "stop",
+      message: { content: `fake-openai(${MODEL}): go` },
+    });
+    expect(completion.choices[0]?.message.tool_calls).toBeUndefined();
   });
 });

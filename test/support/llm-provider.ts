@@ -10,14 +10,20 @@ import type {
   LlmProvider,
   ProviderId,
   StreamRequest,
+  ToolCall,
 } from "../../core/llm/types";
 
 /**
- * A step of a fake provider's script: answer, fail with this HTTP status / error, or (streams
- * only; `complete` sends no deltas and just fails) stream some text and then fail.
+ * A step of a fake provider's script: answer, fail with this HTTP status / error, (streams
+ * only; `complete` sends no deltas and just fails) stream some text and then fail, or answer
+ * with these tool calls and no text (no deltas).
  */
 export type Failure = number | { status: number; retryAfterMs: number } | LlmError;
-export type Step = "ok" | Failure | { deltas: string[]; thenFail: Failure };
+export type Step =
+  | "ok"
+  | Failure
+  | { deltas: string[]; thenFail: Failure }
+  | { toolCalls: ToolCall[] };
 
 function errorOf(id: ProviderId, step: Failure): LlmError {
   if (step instanceof LlmError) return step;
@@ -47,6 +53,9 @@ export function fakeProvider(id: ProviderId, script: Step[] = []) {
       calls.push(req);
       const step = script.shift() ?? "ok";
       if (step === "ok") return answer(req);
+      if (typeof step === "object" && "toolCalls" in step) {
+        return { ...answer(req), text: "", toolCalls: step.toolCalls };
+      }
       throw errorOf(id, typeof step === "object" && "deltas" in step ? step.thenFail : step);
     },
     async stream(req, onText) {
@@ -56,6 +65,9 @@ export function fakeProvider(id: ProviderId, script: Step[] = []) {
         onText(`${id}:`);
         onText(req.model);
         return answer(req);
+      }
+      if (typeof step === "object" && "toolCalls" in step) {
+        return { ...answer(req), text: "", toolCalls: step.toolCalls };
       }
       if (typeof step === "object" && "deltas" in step) {
         for (const delta of step.deltas) onText(delta);
