@@ -1,10 +1,16 @@
 import * as z from "zod";
+import {
+  AGENT_MAX_ROUNDS,
+  DEFAULT_APPROVAL_REQUIRED,
+  DEFAULT_TOOL_ALLOWLIST,
+  TOOL_RESULT_MAX_BYTES,
+} from "./constants/agent";
 import { GATEWAY_DIALECTS } from "./constants/gateway";
 import { LOG_LEVELS } from "./constants/logging";
 import { ARCHIVE_KEEP_MESSAGES, DEFAULT_ARCHIVE_HIGH_WATER } from "./constants/memory";
 import { SLACK_ASSISTANT } from "./constants/platforms";
 import { LOCAL_CHAT_CONCURRENCY } from "./constants/queues";
-import { HEALTH_CHECK, KADI_LISTENER, STREAMING } from "./constants/timings";
+import { AGENT_LOOP, HEALTH_CHECK, KADI_LISTENER, STREAMING } from "./constants/timings";
 import {
   booleanWithDefault,
   channelList,
@@ -21,6 +27,7 @@ import {
   positiveInt,
   slackTeamList,
   snowflake,
+  toolPatternList,
   urlWithDefault,
   userList,
   withDefault,
@@ -149,6 +156,37 @@ const CONFIG_VARIABLES = {
         "must be * or unset: the broker does not say which agent calls a tool, so a list of agents cannot be checked",
       ),
     ),
+  },
+  /** The agent loop and its tools (README, "Tools the agent can use"). */
+  agent: {
+    /** `AGENT_MAX_ROUNDS`: model rounds that may call tools in one turn (default 8). */
+    maxRounds: read(
+      "AGENT_MAX_ROUNDS",
+      positiveInt(AGENT_MAX_ROUNDS.default, AGENT_MAX_ROUNDS.max),
+    ),
+    /** `AGENT_BUDGET_MS`: wall-clock budget of one turn's rounds and tool calls, ms (60000). */
+    budgetMs: read(
+      "AGENT_BUDGET_MS",
+      positiveInt(AGENT_LOOP.budgetMs, AGENT_LOOP.maxBudgetMs, AGENT_LOOP.minBudgetMs),
+    ),
+    /** `TOOL_RESULT_MAX_BYTES`: a tool result longer than this is cut, bytes (8192). */
+    toolResultMaxBytes: read(
+      "TOOL_RESULT_MAX_BYTES",
+      positiveInt(
+        TOOL_RESULT_MAX_BYTES.default,
+        TOOL_RESULT_MAX_BYTES.max,
+        TOOL_RESULT_MAX_BYTES.min,
+      ),
+    ),
+    /** `TOOL_APPROVAL_TTL_MS`: how long a call waits for Approve, ms (900000, the maximum). */
+    approvalTtlMs: read(
+      "TOOL_APPROVAL_TTL_MS",
+      positiveInt(AGENT_LOOP.approvalTtlMs, AGENT_LOOP.approvalTtlMs, AGENT_LOOP.minApprovalTtlMs),
+    ),
+    /** `KADI_TOOL_ALLOWLIST`: broker abilities offered (default: the file abilities). */
+    toolAllowlist: read("KADI_TOOL_ALLOWLIST", toolPatternList(DEFAULT_TOOL_ALLOWLIST)),
+    /** `TOOL_APPROVAL_REQUIRED`: abilities that wait for the person's Approve. */
+    approvalRequired: read("TOOL_APPROVAL_REQUIRED", toolPatternList(DEFAULT_APPROVAL_REQUIRED)),
   },
   /** Who may talk to the agent: comma-separated ids, unset = everyone (`core/chat/access.ts`). */
   access: {

@@ -1,4 +1,5 @@
 import * as z from "zod";
+import { NO_TOOLS } from "./constants/agent";
 import { MODEL_ALIASES, resolveModel } from "./constants/models";
 
 /**
@@ -193,3 +194,25 @@ export const portNumber = withDefault(
     .transform(Number)
     .pipe(z.number().max(65535, "must be a port number")),
 );
+
+/**
+ * `KADI_TOOL_ALLOWLIST` / `TOOL_APPROVAL_REQUIRED`: comma-separated tool names or `*`-globs
+ * (`cloud_*`, `*delete*`), `none` for an empty list, `fallback` when unset.
+ */
+export function toolPatternList(fallback: readonly string[]) {
+  const error = `must be comma-separated tool names or *-globs (A-Z a-z 0-9 _ - *), or ${NO_TOOLS}`;
+  return withDefault(
+    fallback.length === 0 ? NO_TOOLS : fallback.join(","),
+    z
+      .string()
+      .transform((v) =>
+        v.toLowerCase() === NO_TOOLS
+          ? []
+          : v
+              .split(",")
+              .map((n) => n.trim())
+              .filter(Boolean),
+      )
+      .pipe(z.array(z.string().regex(/^[A-Za-z0-9_*-]{1,64}$/, error))),
+  );
+}

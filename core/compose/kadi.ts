@@ -1,5 +1,6 @@
 import type { KeyObject } from "node:crypto";
 import type { Logger } from "@aws-lambda-powertools/logger";
+import type { AbilityBroker } from "../agent/types";
 import type { ChatJob } from "../chat/job";
 import { PlatformNotConfiguredError, type Replier } from "../chat/replier";
 import type { ReplyRecord } from "../chat/turn";
@@ -51,14 +52,18 @@ export function kadiClientOptions(
   };
 }
 
-/** A {@link KadiToolInvoker} that owns its client; `close()` ends the session if one was made. */
-export interface LazyKadiInvoker extends KadiToolInvoker {
+/**
+ * A {@link KadiToolInvoker} (the replier's) and {@link AbilityBroker} (the agent's tools) that
+ * owns its client; `close()` ends the session if one was made.
+ */
+export interface LazyKadiInvoker extends KadiToolInvoker, AbilityBroker {
   close(): Promise<void>;
 }
 
 /**
- * A tool invoker that creates and connects its KĀDI client on the first call and reuses it for
- * the life of the container (its own reconnects repair dropped connections). A failed connect
+ * A tool invoker and ability lister that creates and connects its KĀDI client on the first call
+ * of either and reuses it for the life of the container (its own reconnects repair dropped
+ * connections), so the replier and the agent's tools share one session. A failed connect
  * is not cached: the next call tries again. The client registers no tools, so the broker never
  * routes calls to a worker.
  *
@@ -89,18 +94,22 @@ export function createLazyKadiInvoker(createClient: () => KadiClient): LazyKadiI
     }
     return made;
   };
+  const ready = async (): Promise<KadiClient> => {
+    connected ??= connect();
+    const attempt = connected;
+    try {
+      return await attempt;
+    } catch (error) {
+      if (connected === attempt) connected = undefined;
+      throw error;
+    }
+  };
   return {
     async invokeTool(targetAgent, toolName, input, timeoutMs) {
-      connected ??= connect();
-      const attempt = connected;
-      let ready: KadiClient;
-      try {
-        ready = await attempt;
-      } catch (error) {
-        if (connected === attempt) connected = undefined;
-        throw error;
-      }
-      return ready.invokeTool(targetAgent, toolName, input, timeoutMs);
+      return (await ready()).invokeTool(targetAgent, toolName, input, timeoutMs);
+    },
+    async listAbilities(networks, includeProviders) {
+      return (await ready()).listAbilities(networks, includeProviders);
     },
     async close() {
       connected = undefined;

@@ -129,3 +129,29 @@ export const STREAMING = {
   discordTokenMs: 15 * 60 * 1000,
   discordTokenMarginMs: 60_000,
 } as const;
+
+/**
+ * Timings of the agent loop, ms:
+ * - `budgetMs`: default of `AGENT_BUDGET_MS`, the wall-clock budget of one turn's model rounds
+ *   and tool calls together; `maxBudgetMs` is its ceiling, the chat worker's timeout less the
+ *   30 s it needs to post the answer and store the turn (checked in
+ *   `test/infra/timings.test.ts`).
+ * - `approvalTtlMs`: default and ceiling of `TOOL_APPROVAL_TTL_MS`, how long a call waits for a
+ *   person's Approve: its expiry is a delayed SQS message, and SQS delays at most 15 minutes
+ *   (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-delay-queues.html).
+ * - `abilityCacheMs`: how long one container reuses the broker's `kadi.ability.list` answer;
+ *   `abilityRetryMs`: how long it goes without broker abilities after a listing failed, before
+ *   it asks again (so a broker that is down costs one slow listing per 10 s, not one per turn);
+ *   `abilityListWaitMs`: how long a turn waits for a listing before it starts with its own
+ *   tools only (the listing goes on and fills the cache for the next turn).
+ */
+export const AGENT_LOOP = {
+  budgetMs: 60_000,
+  minBudgetMs: 5_000,
+  maxBudgetMs: CHAT_WORKER_TIMEOUT_MS - 30_000,
+  approvalTtlMs: 900_000,
+  minApprovalTtlMs: 60_000,
+  abilityCacheMs: 60_000,
+  abilityRetryMs: 10_000,
+  abilityListWaitMs: 3_000,
+} as const;

@@ -18,6 +18,8 @@ import {
 import { isKadiError, JSON_RPC_ERRORS, KadiError } from "./errors";
 import { publicKeyBase64, signNonce } from "./keys";
 import {
+  AbilityListEntrySchema,
+  AbilityListResultSchema,
   AuthenticateResultSchema,
   describe,
   EventDeliveryParamsSchema,
@@ -32,7 +34,13 @@ import {
 } from "./protocol";
 import { RpcCorrelator } from "./rpc";
 import { ToolServer } from "./tool-server";
-import type { KadiClient, KadiClientOptions, KadiClientState, KadiDelivery } from "./types";
+import type {
+  KadiAbility,
+  KadiClient,
+  KadiClientOptions,
+  KadiClientState,
+  KadiDelivery,
+} from "./types";
 
 /**
  * Defaults of the optional {@link KadiClientOptions}, in ms: the request deadline here, the
@@ -145,6 +153,32 @@ class WsKadiClient implements KadiClient {
       timeout: remaining,
     };
     return this.#rpc.invokeAbility(params, remaining, timeoutError);
+  }
+
+  async listAbilities(networks: string[], includeProviders: boolean): Promise<KadiAbility[]> {
+    await this.#connection.whenLive(this.#now() + this.#requestTimeoutMs, this.#requestTimeoutMs);
+    const answer = await this.#request(KADI_METHODS.abilityList, { networks, includeProviders });
+    const { tools } = parseResult(AbilityListResultSchema, answer, KADI_METHODS.abilityList);
+    const abilities: KadiAbility[] = [];
+    let malformed = 0;
+    for (const entry of tools) {
+      const parsed = AbilityListEntrySchema.safeParse(entry);
+      if (!parsed.success) {
+        malformed += 1;
+        continue;
+      }
+      const { name, description, inputSchema, providers } = parsed.data;
+      abilities.push({
+        name,
+        ...(description === undefined ? {} : { description }),
+        ...(inputSchema === undefined ? {} : { inputSchema }),
+        ...(providers === undefined ? {} : { providers }),
+      });
+    }
+    if (malformed > 0) {
+      this.#logger.warn("KADI ability list entries skipped", { malformed, listed: tools.length });
+    }
+    return abilities;
   }
 
   async subscribe(

@@ -14,6 +14,7 @@ export const KADI_METHODS = {
   register: "kadi.agent.register",
   abilityRequest: "kadi.ability.request",
   abilityResponse: "kadi.ability.response",
+  abilityList: "kadi.ability.list",
   subscribe: "kadi.event.subscribe",
   publish: "kadi.event.publish",
   delivery: "kadi.event.delivery",
@@ -208,6 +209,55 @@ export const AbilityResponseParamsSchema = z.object({
 });
 /** See {@link AbilityResponseParamsSchema}. */
 export type AbilityResponseParams = z.infer<typeof AbilityResponseParamsSchema>;
+
+/** `kadi.ability.list` params: the networks to list and whether to name each ability's agents. */
+export const AbilityListParamsSchema = z.object({
+  networks: z.array(z.string().min(1)),
+  includeProviders: z.boolean().optional(),
+});
+/** See {@link AbilityListParamsSchema}. */
+export type AbilityListParams = z.infer<typeof AbilityListParamsSchema>;
+
+/** A provider of an ability: an agent id or name, or an object naming one. */
+const AbilityProviderSchema = z.union([
+  z.string().min(1),
+  z
+    .object({
+      agentId: z.string().min(1).nullish(),
+      displayName: z.string().min(1).nullish(),
+      name: z.string().min(1).nullish(),
+    })
+    .transform((p) => p.agentId ?? p.displayName ?? p.name ?? undefined),
+]);
+
+/**
+ * One entry of a `kadi.ability.list` answer: a `name`, and `description`, `inputSchema` (JSON
+ * Schema) and `providers` when present (null reads as absent). Fields not named here are
+ * dropped, so a broker that says more about an ability is still understood.
+ */
+export const AbilityListEntrySchema = z.object({
+  name: z.string().min(1),
+  description: z
+    .string()
+    .nullish()
+    .transform((v) => v ?? undefined),
+  inputSchema: z
+    .record(z.string(), z.unknown())
+    .nullish()
+    .transform((v) => v ?? undefined),
+  providers: z
+    .array(AbilityProviderSchema)
+    .nullish()
+    .transform((v) => v?.filter((p): p is string => p !== undefined)),
+});
+/** See {@link AbilityListEntrySchema}. */
+export type AbilityListEntry = z.output<typeof AbilityListEntrySchema>;
+
+/**
+ * `kadi.ability.list` result: `{tools: [...]}`. Entries are validated one by one (see
+ * {@link AbilityListEntrySchema}), so one malformed entry does not hide the others.
+ */
+export const AbilityListResultSchema = z.object({ tools: z.array(z.unknown()) });
 
 /** `kadi.event.subscribe` params. */
 export const SubscribeParamsSchema = z.object({

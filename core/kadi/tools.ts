@@ -4,6 +4,14 @@
  */
 import { randomUUID } from "node:crypto";
 import * as z from "zod";
+import {
+  describeInputIssues,
+  inputJsonSchema,
+  MEMORY_TOOL_FIELDS,
+  readKnowledgeEntry,
+  searchArchivedSummaries,
+  storeKnowledgeEntry,
+} from "../agent/memory-actions";
 import type { ChatJob } from "../chat/job";
 import type { ReplyRecord } from "../chat/turn";
 import { PLATFORMS } from "../constants/platforms";
@@ -38,21 +46,21 @@ export const chatToolInput = z.object({
 /** Input of the `memory_search` tool. */
 export const memorySearchToolInput = z.object({
   userId: z.string().min(1).max(128).describe("Whose archived conversations to search"),
-  query: z.string().trim().min(1).max(2_000).describe("Free-text query (BM25 relevance)"),
-  limit: z.number().int().min(1).max(20).default(5).describe("Most hits to return, default 5"),
+  query: MEMORY_TOOL_FIELDS.query,
+  limit: MEMORY_TOOL_FIELDS.limit,
   platform,
 });
 
 /** Input of the `memory_store_knowledge` tool. */
 export const storeKnowledgeToolInput = z.object({
-  key: z.string().trim().min(1).max(512).describe("Entry name; an existing entry is replaced"),
-  value: z.string().describe("Entry text, at most 64 KiB of UTF-8"),
+  key: MEMORY_TOOL_FIELDS.knowledgeKey.describe("Entry name; an existing entry is replaced"),
+  value: MEMORY_TOOL_FIELDS.knowledgeValue,
   author: z.string().max(256).optional().describe("Who wrote it, e.g. the calling agent's name"),
 });
 
 /** Input of the `memory_get_knowledge` tool. */
 export const getKnowledgeToolInput = z.object({
-  key: z.string().trim().min(1).max(512).describe("Entry name"),
+  key: MEMORY_TOOL_FIELDS.knowledgeKey.describe("Entry name"),
 });
 
 /** What the tools need; built once per listener session. */
@@ -119,7 +127,7 @@ function allTools(deps: KadiToolDeps): KadiToolDefinition[] {
       description:
         "Ask the chat agent. It answers with the user's conversation memory for that channel " +
         "and returns the reply text.",
-      inputSchema: jsonSchema(chatToolInput),
+      inputSchema: inputJsonSchema(chatToolInput),
       handler: async (raw) => {
         const input = parseInput(chatToolInput, raw);
         const sentAt = deps.now();
@@ -150,40 +158,30 @@ function allTools(deps: KadiToolDeps): KadiToolDefinition[] {
     {
       name: "memory_search",
       description: "Search one user's archived conversation summaries (best match first).",
-      inputSchema: jsonSchema(memorySearchToolInput),
+      inputSchema: inputJsonSchema(memorySearchToolInput),
       handler: async (raw) => {
         const input = parseInput(memorySearchToolInput, raw);
         if (!deps.longTerm) throw new Error("long-term memory is not available on this agent");
-        const hits = await deps.longTerm.search({
+        return searchArchivedSummaries(deps.longTerm, {
           platform: input.platform,
           userId: input.userId,
-          text: input.query,
+          query: input.query,
           limit: input.limit,
         });
-        return {
-          hits: hits.map(({ summary, score }) => ({
-            id: summary.id,
-            channelId: summary.channelId,
-            text: summary.text,
-            score,
-            createdAt: summary.createdAt,
-          })),
-        };
       },
     },
     {
       name: "memory_store_knowledge",
       description: "Store or replace an entry of the agent's shared knowledge base.",
-      inputSchema: jsonSchema(storeKnowledgeToolInput),
+      inputSchema: inputJsonSchema(storeKnowledgeToolInput),
       handler: async (raw) => {
         const input = parseInput(storeKnowledgeToolInput, raw);
         try {
-          const stored = await deps.knowledge.put({
+          return await storeKnowledgeEntry(deps.knowledge, {
             key: input.key,
             value: input.value,
             author: input.author ?? "kadi-agent",
           });
-          return { key: stored.key, updatedAt: stored.updatedAt };
         } catch (error) {
           if (error instanceof KnowledgeValidationError) {
             throw new KadiError("invalid_params", error.message, { cause: error });
@@ -195,23 +193,13 @@ function allTools(deps: KadiToolDeps): KadiToolDefinition[] {
     {
       name: "memory_get_knowledge",
       description: "Read an entry of the agent's shared knowledge base by key.",
-      inputSchema: jsonSchema(getKnowledgeToolInput),
+      inputSchema: inputJsonSchema(getKnowledgeToolInput),
       handler: async (raw) => {
         const input = parseInput(getKnowledgeToolInput, raw);
-        const entry = await deps.knowledge.get(input.key);
-        return entry ? { found: true, ...entry } : { found: false, key: input.key };
+        return readKnowledgeEntry(deps.knowledge, input.key);
       },
     },
   ];
-}
-
-/** JSON Schema of what a caller sends (defaults make fields optional). */
-function jsonSchema(schema: z.ZodType): Record<string, unknown> {
-  const { $schema: _, ...rest } = z.toJSONSchema(schema, { io: "input" }) as Record<
-    string,
-    unknown
-  >;
-  return rest;
 }
 
 /**
@@ -221,8 +209,7 @@ function jsonSchema(schema: z.ZodType): Record<string, unknown> {
 function parseInput<T extends z.ZodType>(schema: T, raw: unknown): z.output<T> {
   const parsed = schema.safeParse(raw ?? {});
   if (parsed.success) return parsed.data;
-  const message = parsed.error.issues
-    .map((issue) => `${issue.path.join(".") || "input"}: ${issue.message}`)
-    .join("; ");
-  throw new KadiError("invalid_params", `invalid input: ${message}`, { cause: parsed.error });
+  throw new KadiError("invalid_params", `invalid input: ${describeInputIssues(parsed.error)}`, {
+    cause: parsed.error,
+  });
 }

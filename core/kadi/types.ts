@@ -32,6 +32,19 @@ export interface KadiToolDefinition {
   handler: (input: unknown, context: { requestId: string | number }) => Promise<unknown>;
 }
 
+/**
+ * One ability of a `kadi.ability.list` answer (`{tools:[{name, description, inputSchema, …}]}`):
+ * optional fields are absent when the broker sent them null or not at all.
+ */
+export interface KadiAbility {
+  name: string;
+  description?: string;
+  /** JSON Schema of the ability's input, as its provider registered it. */
+  inputSchema?: Record<string, unknown>;
+  /** Ids or names of the agents that serve it, when `includeProviders` was asked. */
+  providers?: string[];
+}
+
 /** One `kadi.event.delivery {channel, data}` notification pushed by the broker. */
 export interface KadiDelivery {
   /** Channel the event was published on, e.g. `slack.app_mention.U123`. */
@@ -167,6 +180,17 @@ export interface KadiClient {
     input: unknown,
     timeoutMs: number,
   ): Promise<unknown>;
+  /**
+   * `kadi.ability.list {networks, includeProviders}`: the abilities on those networks. Waits for
+   * `ready` and probes a stale connection (`staleAfterMs`), like `invokeTool`. Entries are
+   * validated one by one; a malformed one (no `name`) is skipped with a warning, fields not in
+   * {@link KadiAbility} are ignored.
+   *
+   * @throws KadiError kind `"timeout"` (not ready or no answer within `requestTimeoutMs`),
+   *   `"tool_error"` (the broker answered an error, e.g. -32601 when it has no such method),
+   *   `"network"`, `"closed"`, `"protocol"` (the answer has no `tools` array).
+   */
+  listAbilities(networks: string[], includeProviders: boolean): Promise<KadiAbility[]>;
   /**
    * `kadi.event.subscribe {channels, networkId}`. Waits for `ready` (the broker rejects
    * subscriptions before authentication) and probes a stale connection (`staleAfterMs`). The

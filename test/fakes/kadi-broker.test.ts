@@ -1,7 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import WebSocket from "ws";
+import { createKadiClient } from "../../core/kadi/client";
 import { generateKeyPair, publicKeyBase64, signNonce } from "../../core/kadi/keys";
-import { FAKE_KADI_ERRORS, type FakeKadiBroker, startFakeKadiBroker } from "./kadi-broker";
+import type { KadiClient, KadiClientOptions, KadiToolDefinition } from "../../core/kadi/types";
+import { createLogger } from "../../core/logger";
+import {
+  FAKE_FILE_ABILITY_PROVIDER,
+  FAKE_KADI_ERRORS,
+  type FakeKadiBroker,
+  startFakeKadiBroker,
+} from "./kadi-broker";
 
 /** A bare `ws` client that records every frame, so the wire shapes are asserted as sent. */
 class RawClient {
@@ -360,3 +368,175 @@ describe("fake KĀDI broker", () => {
     expect(broker.agents().map((a) => a.displayName)).toEqual(["c"]);
   });
 });
+
+describe("fake KĀDI broker: kadi.ability.list and the file abilities (project client)", () => {
+  let broker: FakeKadiBroker;
+  const opened: KadiClient[] = [];
+  const client = async (
+    name = "chat-agent",
+    tools: KadiClientOptions["tools"] = [],
+    networks = ["global"],
+  ): Promise<KadiClient> => {
+    const made = createKadiClient({
+      url: broker.url,
+      privateKey: generateKeyPair().privateKey,
+      agentName: name,
+      networks,
+      tools,
+      logger: createLogger("fake-broker-test", "SILENT"),
+      requestTimeoutMs: 2_000,
+    });
+    opened.push(made);
+    await made.connect();
+    return made;
+  };
+
+  beforeEach(async () => {
+    broker = await startFakeKadiBroker({ fileAbilities: true });
+  });
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((c) => c.close()));
+    await broker.close();
+  });
+
+  it("lists the template's file abilities and the tools agents registered on the networks asked", async () => {
+    await client("other-net", [echoTool("only_elsewhere")], ["private"]);
+    await client("helper", [echoTool("helper_tool")]);
+    const agent = await client();
+    const abilities = await agent.listAbilities(["global"], true);
+    const names = abilities.map((a) => a.name);
+    expect(names).toEqual(
+      expect.arrayContaining([
+        "local_remote_create_temporary_url",
+        "cloud_upload_file",
+        "cloud_list_files",
+        "start_registry",
+        "download_file_from_remote",
+        "execute_remote_command",
+        "helper_tool",
+      ]),
+    );
+    expect(names).not.toContain("only_elsewhere");
+    const link = abilities.find((a) => a.name === "local_remote_create_temporary_url");
+    expect(link).toEqual({
+      name: "local_remote_create_temporary_url",
+      description: expect.stringContaining("temporary"),
+      inputSchema: expect.objectContaining({ type: "object", required: ["filePath"] }),
+      providers: [FAKE_FILE_ABILITY_PROVIDER],
+    });
+    // Fields beyond the ones the client reads (networks, version) are dropped.
+    expect(Object.keys(link ?? {}).sort()).toEqual([
+      "description",
+      "inputSchema",
+      "name",
+      "providers",
+    ]);
+    const withoutProviders = await agent.listAbilities(["global"], false);
+    expect(withoutProviders.every((a) => a.providers === undefined)).toBe(true);
+    const request = broker.requests().find((r) => r.method === "kadi.ability.list");
+    expect(request?.params).toEqual({ networks: ["global"], includeProviders: true });
+  });
+
+  it("answers the file abilities through pending → kadi.ability.response with realistic results", async () => {
+    const agent = await client();
+    const link = (await agent.invokeTool(
+      undefined,
+      "local_remote_create_temporary_url",
+      { filePath: "/srv/build.tar", expiresIn: "1h" },
+      2_000,
+    )) as Record<string, string>;
+    expect(link).toMatchObject({
+      success: true,
+      publicUrl: expect.stringMatching(/^https:\/\/.+build\.tar$/),
+    });
+    expect(Date.parse(link.expiresAt ?? "") - Date.now()).toBeGreaterThan(3_500_000);
+    const upload = await agent.invokeTool(
+      undefined,
+      "cloud_upload_file",
+      { serviceName: "dropbox", localPath: "/srv/build.tar", remotePath: "/Builds/build.tar" },
+      2_000,
+    );
+    expect(upload).toMatchObject({ success: true, result: { remotePath: "/Builds/build.tar" } });
+    expect(
+      await agent.invokeTool(
+        undefined,
+        "execute_remote_command",
+        { username: "u", host: "h", command: "uptime" },
+        2_000,
+      ),
+    ).toMatchObject({ stdout: "ran: uptime\n", exitCode: 0 });
+    expect(broker.abilityCalls("cloud_upload_file")).toHaveLength(1);
+    expect(broker.abilityCalls("cloud_upload_file")[0]?.timeout).toBeGreaterThan(0);
+    const pending = broker.requests().filter((r) => r.method === "kadi.ability.request");
+    expect(pending).toHaveLength(3);
+  });
+
+  it("scripts an error, a slow answer, and a call that is never answered", async () => {
+    const agent = await client();
+    broker.scriptAbility("cloud_upload_file", { kind: "error", message: "quota exceeded" });
+    const failed = await agent
+      .invokeTool(undefined, "cloud_upload_file", { serviceName: "box" }, 2_000)
+      .catch((e: unknown) => e);
+    expect(failed).toMatchObject({ kind: "tool_error", code: -32000, message: "quota exceeded" });
+
+    broker.scriptAbility("start_registry", { kind: "slow", delayMs: 150 });
+    const started = Date.now();
+    expect(await agent.invokeTool(undefined, "start_registry", {}, 2_000)).toMatchObject({
+      success: true,
+    });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(140);
+
+    broker.scriptAbility("execute_remote_command", { kind: "timeout" });
+    const timedOut = await agent
+      .invokeTool(undefined, "execute_remote_command", { command: "sleep 1000" }, 200)
+      .catch((e: unknown) => e);
+    expect(timedOut).toMatchObject({ kind: "timeout" });
+    expect(broker.abilityCalls("execute_remote_command")).toHaveLength(1);
+
+    broker.scriptAbility("cloud_upload_file", undefined);
+    await expect(
+      agent.invokeTool(
+        undefined,
+        "cloud_upload_file",
+        { serviceName: "box", localPath: "a", remotePath: "/a" },
+        2_000,
+      ),
+    ).resolves.toMatchObject({ success: true });
+  });
+
+  it("answers a listing with a scripted error, and serves no file abilities unless asked to", async () => {
+    const agent = await client();
+    broker.setAbilityListError({ code: -32601, message: "method not found" });
+    await expect(agent.listAbilities(["global"], true)).rejects.toMatchObject({
+      kind: "tool_error",
+      code: -32601,
+    });
+    const plain = await startFakeKadiBroker();
+    try {
+      const made = createKadiClient({
+        url: plain.url,
+        privateKey: generateKeyPair().privateKey,
+        agentName: "chat-agent",
+        networks: ["global"],
+        logger: createLogger("fake-broker-test", "SILENT"),
+      });
+      opened.push(made);
+      await made.connect();
+      expect(await made.listAbilities(["global"], true)).toEqual([]);
+      await expect(
+        made.invokeTool(undefined, "cloud_upload_file", {}, 1_000),
+      ).rejects.toMatchObject({ kind: "tool_error", code: FAKE_KADI_ERRORS.noProvider });
+    } finally {
+      await plain.close();
+    }
+  });
+});
+
+function echoTool(name: string): KadiToolDefinition {
+  return {
+    name,
+    description: `echo ${name}`,
+    inputSchema: { type: "object" },
+    handler: async (input) => input,
+  };
+}

@@ -4,7 +4,8 @@
  * Ed25519 signature over the nonce's UTF-8 bytes against the base64 SPKI DER public key, assigns
  * agent ids, keeps a per-connection registry of tools and subscriptions, routes
  * `kadi.ability.request` between connected agents with the pending → `kadi.ability.response`
- * two-step, delivers events, and answers pings. Like the real broker, it forwards a call to its
+ * two-step, lists abilities (`kadi.ability.list`), serves the template's file abilities itself
+ * when asked to (`fileAbilities`, with scriptable failures), delivers events, and answers pings. Like the real broker, it forwards a call to its
  * provider as `{toolName, toolInput}` alone: no caller agent id or key, and nothing else a caller
  * put in its params (so a caller cannot claim an identity either). Connections can be made a black hole (open but
  * mute both ways) to stand for a TCP connection that died without a FIN. Like the real broker it uses string ids in its
@@ -17,6 +18,7 @@ import WebSocket, { WebSocketServer } from "ws";
 import type * as z from "zod";
 import { verifyNonceSignature } from "../../core/kadi/keys";
 import {
+  AbilityListParamsSchema,
   AbilityRequestParamsSchema,
   AuthenticateParamsSchema,
   describe,
@@ -30,6 +32,7 @@ import {
   SubscribeParamsSchema,
   type ToolDescriptor,
 } from "../../core/kadi/protocol";
+import { FAKE_FILE_ABILITIES, type FakeAbility } from "./kadi-file-abilities";
 
 /** JSON-RPC error codes the fake answers with (the -320xx range is "server error", §5.1). */
 export const FAKE_KADI_ERRORS = {
@@ -40,7 +43,35 @@ export const FAKE_KADI_ERRORS = {
   methodNotFound: -32601,
   toolTimeout: -32003,
   providerGone: -32004,
+  toolFailed: -32000,
 } as const;
+
+/** Provider name the fake lists for the abilities it serves itself. */
+export const FAKE_FILE_ABILITY_PROVIDER = "fake-file-abilities";
+
+/**
+ * How one of the fake's own abilities answers its next calls ({@link FakeKadiBroker.scriptAbility}):
+ * - `error`: `kadi.ability.response` with a JSON-RPC error (default -32000, "tool failed");
+ * - `timeout`: never answers (the caller's deadline decides);
+ * - `slow`: the normal answer after `delayMs`;
+ * - `result`: answers `value` instead of the normal answer.
+ */
+export type FakeAbilityScript =
+  | { kind: "error"; code?: number; message?: string }
+  | { kind: "timeout" }
+  | { kind: "slow"; delayMs: number }
+  | { kind: "result"; value: unknown };
+
+/** One call of one of the fake's own abilities. */
+export interface FakeAbilityCall {
+  name: string;
+  /** `toolInput` as the caller sent it. */
+  input: unknown;
+  /** The caller's agent id. */
+  agentId: string | undefined;
+  /** `timeout` the caller sent, ms. */
+  timeout: number | undefined;
+}
 
 /** Options of {@link startFakeKadiBroker}. */
 export interface FakeKadiBrokerOptions {
@@ -53,6 +84,13 @@ export interface FakeKadiBrokerOptions {
    * agents); others get `authFailed` even with a valid signature.
    */
   allowedPublicKeys?: string[];
+  /**
+   * Serve the KĀDI template's file abilities itself (`./kadi-file-abilities`): listed by
+   * `kadi.ability.list` (provider {@link FAKE_FILE_ABILITY_PROVIDER}) and answered through the
+   * pending → `kadi.ability.response` two-step when no connected agent registered the name.
+   * Default false.
+   */
+  fileAbilities?: boolean;
 }
 
 /** One authenticated, connected agent as the fake sees it. */
@@ -126,6 +164,12 @@ export interface FakeKadiBroker {
   restart(): Promise<void>;
   /** Log of every request frame received, oldest first, across restarts. */
   requests(): FakeKadiRequestRecord[];
+  /** How the fake's own ability `name` answers from now on; `undefined` restores the normal answer. */
+  scriptAbility(name: string, script: FakeAbilityScript | undefined): void;
+  /** Calls of the fake's own abilities (only `name`'s when given), oldest first. */
+  abilityCalls(name?: string): FakeAbilityCall[];
+  /** While set, `kadi.ability.list` is answered with this JSON-RPC error. */
+  setAbilityListError(error: JsonRpcErrorObject | undefined): void;
   /** Stops the broker for good. */
   close(): Promise<void>;
 }
@@ -155,6 +199,13 @@ export async function startFakeKadiBroker(
   const log: FakeKadiRequestRecord[] = [];
   const swallowed: FakeKadiRequestRecord[] = [];
   let answerPings = true;
+  const ownAbilities = new Map<string, FakeAbility>(
+    options.fileAbilities ? FAKE_FILE_ABILITIES.map((a) => [a.name, a]) : [],
+  );
+  const scripts = new Map<string, FakeAbilityScript>();
+  const abilityCalls: FakeAbilityCall[] = [];
+  const abilityTimers = new Set<NodeJS.Timeout>();
+  let abilityListError: JsonRpcErrorObject | undefined;
   let nextConnectionId = 1;
   let nextOutboundId = 1;
   let frameCount = 0;
@@ -224,6 +275,11 @@ export async function startFakeKadiBroker(
         (targetAgent === undefined || c.agentId === targetAgent || c.displayName === targetAgent),
     );
     if (provider === undefined) {
+      const own = targetAgent === undefined ? ownAbilities.get(toolName) : undefined;
+      if (own) {
+        serveOwnAbility(caller, id, own, toolInput, timeout);
+        return;
+      }
       fail(caller, id, FAKE_KADI_ERRORS.noProvider, `no agent provides tool ${toolName}`);
       return;
     }
@@ -251,6 +307,83 @@ export async function startFakeKadiBroker(
         });
       },
     );
+  };
+
+  /** Answers a call of one of the fake's own abilities as scripted (see {@link FakeAbilityScript}). */
+  const serveOwnAbility = (
+    caller: Connection,
+    id: JsonRpcId,
+    ability: FakeAbility,
+    toolInput: unknown,
+    timeout: number | undefined,
+  ): void => {
+    abilityCalls.push({ name: ability.name, input: toolInput, agentId: caller.agentId, timeout });
+    const requestId = randomUUID();
+    result(caller, id, { status: "pending", requestId });
+    const respond = (params: Record<string, unknown>) =>
+      send(caller, { method: KADI_METHODS.abilityResponse, params: { requestId, ...params } });
+    const input =
+      typeof toolInput === "object" && toolInput !== null && !Array.isArray(toolInput)
+        ? (toolInput as Record<string, unknown>)
+        : {};
+    const script = scripts.get(ability.name);
+    switch (script?.kind) {
+      case "timeout":
+        return;
+      case "error":
+        respond({
+          error: {
+            code: script.code ?? FAKE_KADI_ERRORS.toolFailed,
+            message: script.message ?? "tool failed",
+          },
+        });
+        return;
+      case "result":
+        respond({ result: script.value });
+        return;
+      case "slow": {
+        const timer = setTimeout(() => {
+          abilityTimers.delete(timer);
+          respond({ result: ability.answer(input, Date.now()) });
+        }, script.delayMs);
+        abilityTimers.add(timer);
+        return;
+      }
+      default:
+        respond({ result: ability.answer(input, Date.now()) });
+    }
+  };
+
+  /** `kadi.ability.list`: the fake's own abilities and those registered on the networks asked. */
+  const listAbilities = (conn: Connection, id: JsonRpcId, params: unknown): void => {
+    const parsed = parseParams(conn, id, AbilityListParamsSchema, params);
+    if (!parsed) return;
+    if (abilityListError) {
+      fail(conn, id, abilityListError.code, abilityListError.message);
+      return;
+    }
+    const { networks, includeProviders } = parsed;
+    const entries: Record<string, unknown>[] = [...ownAbilities.values()].map((a) => ({
+      name: a.name,
+      description: a.description,
+      inputSchema: a.inputSchema,
+      // Fields clients do not use, as a real broker sends more than the three they read.
+      networks,
+      version: "1.0.0",
+      ...(includeProviders ? { providers: [FAKE_FILE_ABILITY_PROVIDER] } : {}),
+    }));
+    for (const agent of connections.values()) {
+      if (agent.agentId === undefined || !agent.networks.some((n) => networks.includes(n))) {
+        continue;
+      }
+      for (const tool of agent.tools) {
+        entries.push({
+          ...tool,
+          ...(includeProviders ? { providers: [agent.agentId] } : {}),
+        });
+      }
+    }
+    result(conn, id, { tools: entries });
   };
 
   const deliverTo = (channel: string, data: unknown, networkId: string): number => {
@@ -340,6 +473,9 @@ export async function startFakeKadiBroker(
       case KADI_METHODS.abilityRequest:
         routeAbility(conn, id, params);
         return;
+      case KADI_METHODS.abilityList:
+        listAbilities(conn, id, params);
+        return;
       default:
         fail(conn, id, FAKE_KADI_ERRORS.methodNotFound, `method not found: ${method}`);
     }
@@ -427,6 +563,8 @@ export async function startFakeKadiBroker(
     const socketServer = wss;
     http = undefined;
     wss = undefined;
+    for (const timer of abilityTimers) clearTimeout(timer);
+    abilityTimers.clear();
     terminateAll();
     connections.clear();
     if (socketServer !== undefined) {
@@ -493,6 +631,15 @@ export async function startFakeKadiBroker(
       await listen();
     },
     requests: () => log.map((r) => ({ ...r })),
+    scriptAbility: (name, script) => {
+      if (script === undefined) scripts.delete(name);
+      else scripts.set(name, script);
+    },
+    abilityCalls: (name) =>
+      abilityCalls.filter((c) => name === undefined || c.name === name).map((c) => ({ ...c })),
+    setAbilityListError: (error) => {
+      abilityListError = error;
+    },
     close: stop,
   };
 }

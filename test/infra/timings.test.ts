@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../core/config";
 import { MAX_RECEIVE_COUNT, QUEUE_BATCH_SIZE } from "../../core/constants/queues";
 import {
+  AGENT_LOOP,
   ARCHIVE_VISIBILITY_TIMEOUT_MS,
   ARCHIVER_TIMEOUT_MS,
   CHAT_VISIBILITY_TIMEOUT_MS,
@@ -55,6 +56,16 @@ describe("infra timings (core/constants)", () => {
 
   it("leaves the chat worker time after its model budget to reply and store", () => {
     expect(CHAT_WORKER_TIMEOUT_MS - LLM_BUDGET_MS).toBeGreaterThanOrEqual(30_000);
+  });
+
+  it("keeps the agent loop's budget inside the chat worker's timeout and approvals within an SQS delay", () => {
+    expect(AGENT_LOOP.budgetMs).toBeLessThanOrEqual(AGENT_LOOP.maxBudgetMs);
+    expect(CHAT_WORKER_TIMEOUT_MS - AGENT_LOOP.maxBudgetMs).toBeGreaterThanOrEqual(30_000);
+    // An approval's expiry is a delayed SQS message; SQS delays at most 900 s.
+    expect(wholeSeconds(AGENT_LOOP.approvalTtlMs)).toBeLessThanOrEqual(900);
+    expect(AGENT_LOOP.minApprovalTtlMs).toBeLessThanOrEqual(AGENT_LOOP.approvalTtlMs);
+    const config = loadConfig({ env: {} });
+    expect(config.agent.budgetMs).toBe(AGENT_LOOP.budgetMs);
   });
 
   it("runs the health check every 5 minutes, as the local stack's default interval", () => {

@@ -35,6 +35,65 @@ describe("loadConfig", () => {
     }
   });
 
+  it("bounds the agent loop with 8 rounds, 60 s, 8 KiB results and a 15-minute approval", () => {
+    expect(loadConfig({ env: {} }).agent).toEqual({
+      maxRounds: 8,
+      budgetMs: 60_000,
+      toolResultMaxBytes: 8192,
+      approvalTtlMs: 900_000,
+      toolAllowlist: expect.arrayContaining([
+        "local_remote_create_temporary_url",
+        "cloud_upload_file",
+        "start_registry",
+        "download_file_from_remote",
+        "execute_remote_command",
+      ]),
+      approvalRequired: ["*execute*", "*delete*", "*remove*", "*create_tunnel", "start_registry"],
+    });
+    const set = loadConfig({
+      env: {
+        AGENT_MAX_ROUNDS: "3",
+        AGENT_BUDGET_MS: "30000",
+        TOOL_RESULT_MAX_BYTES: "1024",
+        TOOL_APPROVAL_TTL_MS: "600000",
+      },
+    }).agent;
+    expect(set).toMatchObject({
+      maxRounds: 3,
+      budgetMs: 30_000,
+      toolResultMaxBytes: 1024,
+      approvalTtlMs: 600_000,
+    });
+    // The budget must leave the worker time to post and store; an SQS delay is at most 15 min.
+    for (const [name, value] of [
+      ["AGENT_MAX_ROUNDS", "0"],
+      ["AGENT_MAX_ROUNDS", "21"],
+      ["AGENT_BUDGET_MS", "60001"],
+      ["AGENT_BUDGET_MS", "4999"],
+      ["TOOL_RESULT_MAX_BYTES", "100"],
+      ["TOOL_APPROVAL_TTL_MS", "900001"],
+      ["TOOL_APPROVAL_TTL_MS", "1000"],
+    ] as const) {
+      expect(() => loadConfig({ env: { [name]: value } }), `${name}=${value}`).toThrowError(
+        new RegExp(name),
+      );
+    }
+  });
+
+  it("reads the tool allowlist and approval list as names or *-globs, none for an empty list", () => {
+    const config = loadConfig({
+      env: { KADI_TOOL_ALLOWLIST: " cloud_*, start_registry ,", TOOL_APPROVAL_REQUIRED: "none" },
+    });
+    expect(config.agent.toolAllowlist).toEqual(["cloud_*", "start_registry"]);
+    expect(config.agent.approvalRequired).toEqual([]);
+    expect(loadConfig({ env: { KADI_TOOL_ALLOWLIST: "NONE" } }).agent.toolAllowlist).toEqual([]);
+    for (const value of ["cloud upload", "a.b", "x".repeat(65)]) {
+      expect(() => loadConfig({ env: { KADI_TOOL_ALLOWLIST: value } })).toThrowError(
+        /KADI_TOOL_ALLOWLIST: must be comma-separated tool names/,
+      );
+    }
+  });
+
   it("names every malformed or missing variable without echoing secret values", () => {
     const secret = "xoxq-super-secret-value";
     let error: unknown;

@@ -6,6 +6,7 @@ import type { KadiIngressDeps } from "../../core/kadi/ingress";
 import { generateKeyPair } from "../../core/kadi/keys";
 import { ListenerDrainingError, openListenerSession } from "../../core/kadi/session";
 import type {
+  KadiAbility,
   KadiClient,
   KadiClientOptions,
   KadiClientState,
@@ -62,6 +63,9 @@ class StubClient implements KadiClient {
   async invokeTool(_target: string | undefined, toolName: string): Promise<unknown> {
     this.invoked.push(toolName);
     return { ok: true };
+  }
+  async listAbilities(): Promise<KadiAbility[]> {
+    return [];
   }
   async subscribe(
     channels: string[],
