@@ -5,6 +5,12 @@
  * provider manager maps tool calls to Anthropic `tool_use` / OpenAI `tool_calls`.
  */
 import type { Logger } from "@aws-lambda-powertools/logger";
+import {
+  AGENT_MAX_ROUNDS,
+  TOOL_RECORD_INPUT_MAX_BYTES,
+  TOOL_RESULT_MAX_BYTES,
+} from "../constants/agent";
+import { AGENT_LOOP } from "../constants/timings";
 import type {
   ChatMessage,
   Completion,
@@ -40,9 +46,9 @@ export interface LoopBounds {
  * config defaults of `AGENT_MAX_ROUNDS`, `AGENT_BUDGET_MS`, `TOOL_RESULT_MAX_BYTES`).
  */
 export const DEFAULT_LOOP_BOUNDS: Readonly<LoopBounds> = {
-  maxRounds: 8,
-  budgetMs: 60_000,
-  resultMaxBytes: 8_192,
+  maxRounds: AGENT_MAX_ROUNDS.default,
+  budgetMs: AGENT_LOOP.budgetMs,
+  resultMaxBytes: TOOL_RESULT_MAX_BYTES.default,
 };
 
 /** Dependencies of {@link runAgentLoop}, built once per container. */
@@ -278,8 +284,12 @@ async function loop(
     await run.onRound?.(completion);
     if (!state.pinned) {
       state.pinned = true;
-      state.model = completion.model;
-      if (result.fellBackFrom) state.fellBackFrom = result.fellBackFrom;
+      // The model as asked for routes the same way next round; the name a server reports for
+      // itself (an Ollama `llama3`) might not. A fallback's model is a routable default.
+      if (result.fellBackFrom) {
+        state.model = completion.model;
+        state.fellBackFrom = result.fellBackFrom;
+      }
     }
     state.tokens.input += completion.inputTokens;
     state.tokens.output += completion.outputTokens;
@@ -374,7 +384,7 @@ function settle(
   });
   state.actions.push({
     tool: call.name,
-    input: cutResult(JSON.stringify(redact(call.input ?? {})), RECORDED_INPUT_MAX_BYTES),
+    input: cutResult(JSON.stringify(redact(call.input ?? {})), TOOL_RECORD_INPUT_MAX_BYTES),
     outcome: result.ok ? "ok" : result.kind,
     result: cutResult(JSON.stringify(redact(safeParse(output))), RECORDED_RESULT_MAX_BYTES),
     durationMs,
@@ -390,9 +400,6 @@ function settle(
     outputBytes: Buffer.byteLength(output),
   });
 }
-
-/** Largest stored tool input, bytes: enough to say what was done, never a payload. */
-export const RECORDED_INPUT_MAX_BYTES = 300;
 
 /**
  * Largest stored tool result, bytes: the link, path or exit code a follow-up asks about, kept

@@ -6,9 +6,13 @@
  * behaviour").
  */
 
-/** Lambda timeout of the chat worker, ms: the {@link LLM_BUDGET_MS} model budget plus posting
- * the reply and storing both turns for a batch processed concurrently. */
-export const CHAT_WORKER_TIMEOUT_MS = 90_000;
+/**
+ * Lambda timeout of the chat worker, ms: the agent loop's budget (`AGENT_LOOP.maxBudgetMs`,
+ * model rounds and tool calls), then one more model call within {@link LLM_BUDGET_MS} when a
+ * bound made the model answer without tools, then posting the reply and storing the turn for a
+ * batch processed concurrently.
+ */
+export const CHAT_WORKER_TIMEOUT_MS = 150_000;
 
 /** Wall-time budget of the model call(s) of one chat turn, ms, retries and fallback included. */
 export const LLM_BUDGET_MS = 45_000;
@@ -32,7 +36,7 @@ export const ARCHIVER_TIMEOUT_MS = 120_000;
  */
 export const VISIBILITY_TIMEOUT_FACTOR = 6;
 
-/** Visibility timeout of the chat queue, ms (9 minutes). */
+/** Visibility timeout of the chat queue, ms (15 minutes). */
 export const CHAT_VISIBILITY_TIMEOUT_MS = CHAT_WORKER_TIMEOUT_MS * VISIBILITY_TIMEOUT_FACTOR;
 
 /** Visibility timeout of the archive queue, ms (12 minutes). */
@@ -134,8 +138,8 @@ export const STREAMING = {
  * Timings of the agent loop, ms:
  * - `budgetMs`: default of `AGENT_BUDGET_MS`, the wall-clock budget of one turn's model rounds
  *   and tool calls together; `maxBudgetMs` is its ceiling, the chat worker's timeout less the
- *   30 s it needs to post the answer and store the turn (checked in
- *   `test/infra/timings.test.ts`).
+ *   last model call a bound asks for ({@link LLM_BUDGET_MS}) and the 45 s it needs to post the
+ *   answer and store the turn (checked in `test/infra/timings.test.ts`).
  * - `approvalTtlMs`: default and ceiling of `TOOL_APPROVAL_TTL_MS`, how long a call waits for a
  *   person's Approve: its expiry is a delayed SQS message, and SQS delays at most 15 minutes
  *   (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-delay-queues.html).
@@ -148,9 +152,9 @@ export const STREAMING = {
 export const AGENT_LOOP = {
   budgetMs: 60_000,
   minBudgetMs: 5_000,
-  maxBudgetMs: CHAT_WORKER_TIMEOUT_MS - 30_000,
+  maxBudgetMs: CHAT_WORKER_TIMEOUT_MS - LLM_BUDGET_MS - 45_000,
   approvalTtlMs: 900_000,
-  minApprovalTtlMs: 60_000,
+  minApprovalTtlMs: 1_000,
   abilityCacheMs: 60_000,
   abilityRetryMs: 10_000,
   abilityListWaitMs: 3_000,

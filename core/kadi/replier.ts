@@ -48,8 +48,8 @@ export interface KadiReplierOptions {
   bindings: RelayBindings;
   /**
    * Deadline of one tool call, ms (default 8000). With 4 attempts and 7 s of backoff one chunk
-   * can take 39 s in the worst case, which next to the 45 s model budget stays inside the chat
-   * worker's 90 s Lambda timeout.
+   * can take 39 s in the worst case, which fits in the 45 s the chat worker's timeout leaves
+   * after the model (`CHAT_WORKER_TIMEOUT_MS`).
    */
   callTimeoutMs?: number;
   /** Pause between the chunks of a long answer, ms (default 500), so they arrive in order. */

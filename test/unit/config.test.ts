@@ -72,7 +72,7 @@ describe("loadConfig", () => {
       ["AGENT_BUDGET_MS", "4999"],
       ["TOOL_RESULT_MAX_BYTES", "100"],
       ["TOOL_APPROVAL_TTL_MS", "900001"],
-      ["TOOL_APPROVAL_TTL_MS", "1000"],
+      ["TOOL_APPROVAL_TTL_MS", "999"],
     ] as const) {
       expect(() => loadConfig({ env: { [name]: value } }), `${name}=${value}`).toThrowError(
         new RegExp(name),

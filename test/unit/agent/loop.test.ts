@@ -103,9 +103,9 @@ describe("runAgentLoop", () => {
     expect(outcome.actions).toHaveLength(1);
     expect(outcome.actions[0]).toMatchObject({ tool: link.name, outcome: "ok" });
     expect(outcome.actions[0]?.result).toContain("https://files.test/d/abc");
-    // The second round stays on the first round's model and sends the call and its result.
+    // The second round stays on the model asked for (no fallback) and sends the call and its result.
     expect(inputs[1]?.fallback).toBe(false);
-    expect(inputs[1]?.model).toBe("claude-test");
+    expect(inputs[1]?.model).toBeUndefined();
     expect(inputs[1]?.messages.map((m) => m.role)).toEqual(["user", "assistant", "tool"]);
     expect(h.steps.map((s) => s.state)).toEqual(["running", "done"]);
   });
