@@ -6,6 +6,8 @@ import {
 } from "@aws-lambda-powertools/idempotency";
 import { DynamoDBPersistenceLayer } from "@aws-lambda-powertools/idempotency/dynamodb";
 import type { Logger } from "@aws-lambda-powertools/logger";
+import { createToolbox } from "../agent/toolbox";
+import type { AbilityBroker } from "../agent/types";
 import { type AccessRefused, gateByAccess } from "../chat/access-gate";
 import type { ChatJob } from "../chat/job";
 import type { Replier } from "../chat/replier";
@@ -23,8 +25,11 @@ import { DedupeStore } from "../memory/dedupe";
 import { PreferenceStore } from "../memory/preferences";
 import { createRecall } from "../memory/recall";
 import { TTL_ATTRIBUTE } from "../memory/table/table";
+import { createKadiClient } from "../kadi/client";
+import { KnowledgeStore } from "../memory/knowledge";
 import { buildArchiveRequester } from "./archiver";
 import { type AwsClients, memoryTable } from "./aws";
+import { createLazyKadiInvoker, kadiClientOptions } from "./kadi";
 import { buildProviderManager } from "./llm";
 import { buildLongTermMemory, type LongTermMemory } from "./memory";
 import { buildReplyRouter } from "./repliers";
@@ -88,8 +93,11 @@ export function buildWorkerDeps(
     replier?: Replier;
     breakerStore?: BreakerStore;
     healthSource?: ProviderHealthSource;
-    /** Replaces the lazy per-container KĀDI client of the reply tools (the local stack's). */
-    kadiInvoker?: KadiToolInvoker;
+    /**
+     * Replaces the lazy per-container KĀDI client of the reply tools and of the model's broker
+     * abilities (the local stack's).
+     */
+    kadiInvoker?: KadiToolInvoker & AbilityBroker;
     /** Long-term memory for recall (default: built from `config`). */
     memory?: LongTermMemory;
     /** Token metrics; `null` disables them (the local stack). Default: Powertools Metrics. */
@@ -145,7 +153,13 @@ export function buildWorkerDeps(
     }
   };
 
-  const replier = overrides.replier ?? buildReplyRouter(config, aws, logger, overrides.kadiInvoker);
+  // One broker session per container serves the relay's reply tools and the model's abilities.
+  const broker =
+    overrides.kadiInvoker ??
+    (config.kadi.brokerUrl
+      ? createLazyKadiInvoker(() => createKadiClient(kadiClientOptions(config, logger)))
+      : undefined);
+  const replier = overrides.replier ?? buildReplyRouter(config, aws, logger, broker);
   const memory = overrides.memory ?? buildLongTermMemory(config, aws);
   const requestArchival = buildArchiveRequester(config, aws, now);
   const runTurn = createChatTurn({
@@ -161,6 +175,24 @@ export function buildWorkerDeps(
     preferences: new PreferenceStore(memoryTable(config, aws)),
     archiveHighWater: config.archiveHighWater,
     modelFooter: config.reply.modelFooter,
+    toolbox: createToolbox({
+      own: {
+        longTerm: memory.index,
+        preferences: new PreferenceStore(memoryTable(config, aws)),
+        knowledge: new KnowledgeStore(memoryTable(config, aws)),
+      },
+      broker,
+      networks: config.kadi.networks,
+      allowlist: config.agent.toolAllowlist,
+      approvalRequired: config.agent.approvalRequired,
+      now,
+      logger,
+    }),
+    loopBounds: {
+      maxRounds: config.agent.maxRounds,
+      budgetMs: config.agent.budgetMs,
+      resultMaxBytes: config.agent.toolResultMaxBytes,
+    },
     llm,
     replier,
     logger,
