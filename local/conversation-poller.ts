@@ -5,7 +5,13 @@ import {
   type SQSClient,
 } from "@aws-sdk/client-sqs";
 import type { Logger } from "../core/logger";
-import { localLambdaContext, readQueueArn, type SqsHandler, toSqsRecord } from "./poller";
+import {
+  type DrainedJobs,
+  localLambdaContext,
+  readQueueArn,
+  type SqsHandler,
+  toSqsRecord,
+} from "./poller";
 
 /** Options of {@link startConversationPoller}. */
 export interface ConversationPollerOptions {
@@ -46,10 +52,11 @@ export interface ConversationPollerOptions {
  * visibility timeout in the usual case.
  *
  * @returns `stop()`, which stops receiving, lets running jobs finish and leaves waiting ones
- *   unstarted (they become visible again; the local stack's outbox also re-enqueues them).
+ *   unstarted (they become visible again; the local stack's outbox also re-enqueues them), and
+ *   resolves with how many of each there were.
  */
 export function startConversationPoller(options: ConversationPollerOptions): {
-  stop(): Promise<void>;
+  stop(): Promise<DrainedJobs>;
 } {
   const { sqs, queueUrl, handler, logger, concurrency } = options;
   const holdLimit = 2 * concurrency;
@@ -59,6 +66,8 @@ export function startConversationPoller(options: ConversationPollerOptions): {
   const slotWaiters: (() => void)[] = [];
   let running = 0;
   let held = 0;
+  /** Jobs inside the handler (or deleting their message) now. */
+  let inFlight = 0;
   let queueArn: string | undefined;
   let changed = signal();
   const stopped = new Promise<void>((resolve) =>
@@ -83,6 +92,7 @@ export function startConversationPoller(options: ConversationPollerOptions): {
     const record = toSqsRecord(message, queueArn ?? "");
     const context = localLambdaContext(options.functionName, options.timeoutMs);
     let failed = false;
+    inFlight++;
     try {
       const response = await handler({ Records: [record] }, context);
       failed = response.batchItemFailures.length > 0;
@@ -90,8 +100,8 @@ export function startConversationPoller(options: ConversationPollerOptions): {
       logger.error("handler failed the job", { queueUrl, messageId: record.messageId, error });
       failed = true;
     }
-    if (failed) return;
     try {
+      if (failed) return;
       await sqs.send(
         new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }),
       );
@@ -102,6 +112,8 @@ export function startConversationPoller(options: ConversationPollerOptions): {
         messageId: record.messageId,
         error,
       });
+    } finally {
+      inFlight--;
     }
   };
 
@@ -168,8 +180,11 @@ export function startConversationPoller(options: ConversationPollerOptions): {
   return {
     async stop() {
       abort.abort();
+      // Counted as the abort lands: no job starts after it, the ones inside the handler finish.
+      const drained = { finished: inFlight, leftQueued: held - inFlight };
       await polling;
       await Promise.allSettled([...laneRuns]);
+      return drained;
     },
   };
 }

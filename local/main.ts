@@ -1,10 +1,15 @@
 import { createLogger } from "../core/logger";
 import { loadCommandConfig } from "./command-config";
+import { PortInUseError } from "./services";
 import { startLocalStack } from "./stack";
 
 /** `npm start`: the embedded local stack, stopped cleanly on SIGINT/SIGTERM. */
 async function main(): Promise<void> {
   const config = loadCommandConfig();
+  // The AWS SDK's notice that its 2027 releases need Node 22 (its documented switch, read when
+  // a client is built: https://github.com/aws/aws-sdk-js-v3/issues/7983). Only this process's
+  // clients; the deployed functions run on nodejs22.x (infra/environment.ts), where it never shows.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
   const logger = createLogger("local-stack", config.logLevel);
   const stack = await startLocalStack(config, { logger });
   let stopping = false;
@@ -12,8 +17,12 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info("stopping local stack", { signal });
+    const began = Date.now();
     stack.stop().then(
-      () => process.exit(0),
+      (drained) => {
+        logger.info("local stack stopped", { signal, ...drained, durationMs: Date.now() - began });
+        process.exit(0);
+      },
       (error) => {
         logger.error("clean shutdown failed", { error });
         process.exit(1);
@@ -25,6 +34,9 @@ async function main(): Promise<void> {
 }
 
 main().catch((error) => {
-  console.error("local stack failed to start:", error);
+  // A taken port is the whole story; its listen error would only repeat it.
+  if (error instanceof PortInUseError)
+    console.error(`local stack failed to start: ${error.message}`);
+  else console.error("local stack failed to start:", error);
   process.exit(1);
 });

@@ -34,6 +34,14 @@ export function localLambdaContext(functionName: string, timeoutMs: number): Con
   };
 }
 
+/** What a poller's `stop()` waited for and what it left on the queue. */
+export interface DrainedJobs {
+  /** Jobs that were running when it stopped and were let finish (answered or failed). */
+  finished: number;
+  /** Jobs received but not started; their messages become visible again on the queue. */
+  leftQueued: number;
+}
+
 /** Options of {@link startQueuePoller}. */
 export interface QueuePollerOptions {
   sqs: SQSClient;
@@ -55,12 +63,15 @@ export interface QueuePollerOptions {
  * `batchItemFailures`, leave the failures to become visible again (and reach the DLQ through
  * the queue's redrive policy). A handler that throws fails the whole batch.
  *
- * @returns `stop()`, which aborts the pending poll and waits for the batch in hand.
+ * @returns `stop()`, which aborts the pending poll, waits for the batch in hand and resolves
+ *   with its size (`finished`; nothing is left received but unstarted).
  */
-export function startQueuePoller(options: QueuePollerOptions): { stop(): Promise<void> } {
+export function startQueuePoller(options: QueuePollerOptions): { stop(): Promise<DrainedJobs> } {
   const { sqs, queueUrl, handler, logger } = options;
   const abort = new AbortController();
   let queueArn: string | undefined;
+  /** Messages of the batch being handled now. */
+  let inHand = 0;
 
   const loop = async () => {
     while (!abort.signal.aborted) {
@@ -81,12 +92,15 @@ export function startQueuePoller(options: QueuePollerOptions): { stop(): Promise
         const event: SQSEvent = { Records: messages.map((m) => toSqsRecord(m, queueArn ?? "")) };
         const context = localLambdaContext(options.functionName, options.timeoutMs ?? 60_000);
         let failed = new Set<string>();
+        inHand = messages.length;
         try {
           const response = await handler(event, context);
           failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
         } catch (error) {
           logger.error("handler failed the whole batch", { queueUrl, error });
           failed = new Set(messages.map((m) => m.MessageId ?? ""));
+        } finally {
+          inHand = 0;
         }
         const done = messages.filter((m) => !failed.has(m.MessageId ?? ""));
         if (done.length > 0) {
@@ -108,7 +122,9 @@ export function startQueuePoller(options: QueuePollerOptions): { stop(): Promise
   return {
     async stop() {
       abort.abort();
+      const finished = inHand;
       await running;
+      return { finished, leftQueued: 0 };
     },
   };
 }

@@ -26,6 +26,8 @@ export const LOOPBACK_HOST = "127.0.0.1";
 
 /** A started emulator. */
 export interface RunningService {
+  /** What it is, for logs: "DynamoDB Local", "SQS emulator (fauxqs)"; absent for ad-hoc ones. */
+  name?: string;
   /** Base URL for the SDK's `endpoint`, e.g. `http://127.0.0.1:41234`. */
   endpoint: string;
   stop(): Promise<void>;
@@ -49,6 +51,35 @@ export async function freePort(): Promise<number> {
         else reject(new Error("could not read the bound port"));
       });
     });
+  });
+}
+
+/** Thrown when the local stack's `PORT` is taken; `cause` carries the listen error. */
+export class PortInUseError extends Error {
+  override readonly name = "PortInUseError";
+  constructor(
+    /** The taken TCP port. */
+    readonly port: number,
+    options?: ErrorOptions,
+  ) {
+    super(`port ${port} is in use; set PORT`, options);
+  }
+}
+
+/**
+ * Resolves once `port` of 127.0.0.1 could be listened on (it is released again at once), so a
+ * start can fail on a taken port before it starts anything else. Port 0 (any free port) passes.
+ * @throws {PortInUseError} when the port is taken (`EADDRINUSE`); other listen errors as they are.
+ */
+export async function assertPortFree(port: number): Promise<void> {
+  if (port === 0) return;
+  await new Promise<void>((resolvePort, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once("error", (error: NodeJS.ErrnoException) =>
+      reject(error.code === "EADDRINUSE" ? new PortInUseError(port, { cause: error }) : error),
+    );
+    server.listen(port, LOOPBACK_HOST, () => server.close(() => resolvePort()));
   });
 }
 
@@ -131,7 +162,7 @@ export async function startDynamoDbLocal(
   } finally {
     client.destroy();
   }
-  return { endpoint, stop: () => stopChild(child) };
+  return { name: "DynamoDB Local", endpoint, stop: () => stopChild(child) };
 }
 
 async function stopChild(child: ChildProcess): Promise<void> {
@@ -157,7 +188,7 @@ async function stopChild(child: ChildProcess): Promise<void> {
 export async function startSqsEmulator(options: { port?: number } = {}): Promise<RunningService> {
   const app = buildApp({ logger: false });
   const endpoint = await app.listen({ port: options.port ?? 0, host: LOOPBACK_HOST });
-  return { endpoint, stop: () => app.close() };
+  return { name: "SQS emulator (fauxqs)", endpoint, stop: () => app.close() };
 }
 
 /** Redrive settings of the local queues; the deployed ones are declared in `infra/`. */

@@ -39,8 +39,10 @@ import {
 } from "./outbox";
 import { startQueuePoller } from "./poller";
 import {
+  assertPortFree,
   ensureQueueWithDlq,
   LOCAL_CREDENTIALS,
+  PortInUseError,
   type RunningService,
   startDynamoDbLocal,
   startSqsEmulator,
@@ -62,8 +64,23 @@ export interface LocalStack {
    * also runs it at start and every `HEALTH_CHECK_INTERVAL_MS`.
    */
   runHealthCheckNow(): Promise<HealthRecord[]>;
-  /** Stops the HTTP server, the queue poller and any emulator this stack started. */
-  stop(): Promise<void>;
+  /**
+   * Stops the HTTP server, the queue pollers (letting the jobs they run finish) and any emulator
+   * this stack started, and resolves with what it drained.
+   */
+  stop(): Promise<LocalStackStopped>;
+}
+
+/** What {@link LocalStack.stop} drained, for its "local stack stopped" log line. */
+export interface LocalStackStopped {
+  /** Chat jobs running at the stop that were let finish. */
+  chatJobsFinished: number;
+  /** Chat jobs received but not started: back on the queue, and in the outbox for the next start. */
+  chatJobsLeftQueued: number;
+  /** Archive jobs of the batch in hand at the stop that were let finish. */
+  archiveJobsFinished: number;
+  /** The emulators this stack started and stopped, in stop order. */
+  emulatorsStopped: string[];
 }
 
 /**
@@ -84,6 +101,7 @@ export interface LocalStack {
  * in the order received (see `startConversationPoller`).
  *
  * @param options.inMemory - keep DynamoDB Local in memory instead of `DATA_DIR` (tests).
+ * @throws {PortInUseError} when `PORT` is taken, checked before anything starts.
  * @throws {ServiceStartError} when an emulator cannot start; whatever started is stopped.
  */
 export async function startLocalStack(
@@ -94,6 +112,8 @@ export async function startLocalStack(
   const started: RunningService[] = [];
   const stopStarted = () => Promise.allSettled(started.reverse().map((s) => s.stop()));
   try {
+    // Before the emulators and pollers: their errors would hide the cause once they are torn down.
+    await assertPortFree(baseConfig.port);
     let { dynamodbEndpoint, sqsEndpoint } = baseConfig.aws;
     if (!dynamodbEndpoint) {
       const dataDir = options.inMemory ? undefined : join(baseConfig.dataDir, "dynamodb");
@@ -214,7 +234,11 @@ export async function startLocalStack(
       const s = serve({ fetch: app.fetch, port: config.port, hostname: "127.0.0.1" }, () =>
         resolve(s),
       );
-      s.once("error", reject);
+      s.once("error", (error: NodeJS.ErrnoException) =>
+        reject(
+          error.code === "EADDRINUSE" ? new PortInUseError(config.port, { cause: error }) : error,
+        ),
+      );
     });
     const address = server.address();
     const port = typeof address === "object" && address ? address.port : config.port;
@@ -255,12 +279,19 @@ export async function startLocalStack(
         await healthChecks.stop();
         await listener?.stop();
         await new Promise<void>((resolve) => server.close(() => resolve()));
-        await poller.stop();
-        await archivePoller.stop();
+        const chat = await poller.stop();
+        const archive = await archivePoller.stop();
         await kadiInvoker?.close();
         aws.sqs.destroy();
         aws.dynamodb.destroy();
+        const emulatorsStopped = started.map((s) => s.name ?? s.endpoint).reverse();
         await stopStarted();
+        return {
+          chatJobsFinished: chat.finished,
+          chatJobsLeftQueued: chat.leftQueued,
+          archiveJobsFinished: archive.finished,
+          emulatorsStopped,
+        };
       },
     };
   } catch (error) {

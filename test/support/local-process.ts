@@ -14,42 +14,27 @@ export interface LocalProcess {
   kill(): Promise<void>;
   /** SIGTERM (a clean stop); SIGKILL to the group if it has not exited after 15 s. */
   stop(): Promise<void>;
+  /**
+   * Sends `signal` (Ctrl-C is SIGINT) and resolves with the exit code once it exited (null if
+   * a signal ended it); SIGKILL to the group if it has not exited after 15 s.
+   */
+  interrupt(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
 const REPO = resolve(import.meta.dirname, "../..");
 
 /**
  * Starts `local/main.ts` (what `npm start` runs) with tsx's loader in its own process group,
- * with only `env` (plus `PATH` and `HOME`) and a free `PORT`, from `cwd` (so no developer
- * `.env` is read), and resolves once `GET /health` answers 200.
+ * with only `env` (plus `PATH` and `HOME`) and a free `PORT` (or `options.port`), from `cwd`
+ * (so no developer `.env` is read), and resolves once `GET /health` answers 200.
  * @throws when the process exits or `/health` does not answer within `startTimeoutMs`.
  */
 export async function startLocalProcess(
   env: Record<string, string>,
-  options: { cwd: string; startTimeoutMs?: number },
+  options: { cwd: string; port?: number; startTimeoutMs?: number },
 ): Promise<LocalProcess> {
-  const port = await freePort();
-  const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
-  const child = spawn(process.execPath, ["--import", tsx, resolve(REPO, "local/main.ts")], {
-    cwd: options.cwd,
-    env: {
-      PATH: process.env.PATH ?? "",
-      HOME: process.env.HOME ?? options.cwd,
-      ...env,
-      PORT: String(port),
-    },
-    detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const lines: string[] = [];
-  const keep = (chunk: Buffer) => {
-    lines.push(...chunk.toString().split("\n"));
-    if (lines.length > 400) lines.splice(0, lines.length - 400);
-  };
-  child.stdout?.on("data", keep);
-  child.stderr?.on("data", keep);
-  const exited = new Promise<void>((done) => child.once("exit", () => done()));
-  const output = () => lines.join("\n");
+  const port = options.port ?? (await freePort());
+  const { child, output, exited } = spawnMain(env, options.cwd, port);
   const url = `http://127.0.0.1:${port}`;
 
   const deadline = Date.now() + (options.startTimeoutMs ?? 120_000);
@@ -69,6 +54,14 @@ export async function startLocalProcess(
     await new Promise((r) => setTimeout(r, 250));
   }
 
+  const signalAndWait = async (signal: NodeJS.Signals) => {
+    if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+    child.kill(signal);
+    const timer = setTimeout(() => killGroup(child, "SIGKILL"), 15_000);
+    const code = await exited;
+    clearTimeout(timer);
+    return code;
+  };
   return {
     url,
     output,
@@ -77,13 +70,51 @@ export async function startLocalProcess(
       await exited;
     },
     async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => killGroup(child, "SIGKILL"), 15_000);
-      await exited;
-      clearTimeout(timer);
+      await signalAndWait("SIGTERM");
     },
+    interrupt: (signal = "SIGINT") => signalAndWait(signal),
   };
+}
+
+/**
+ * Runs `local/main.ts` as {@link startLocalProcess} does, on `options.port`, until it exits on
+ * its own (a start that fails), and resolves with its exit code and output.
+ * @throws when it is still running after `timeoutMs` (default 60 000 ms); it is killed.
+ */
+export async function runLocalProcessToExit(
+  env: Record<string, string>,
+  options: { cwd: string; port: number; timeoutMs?: number },
+): Promise<{ code: number | null; output: string }> {
+  const { child, output, exited } = spawnMain(env, options.cwd, options.port);
+  const timer = setTimeout(() => killGroup(child, "SIGKILL"), options.timeoutMs ?? 60_000);
+  const code = await exited;
+  clearTimeout(timer);
+  if (code === null) throw new Error(`local stack did not exit on its own:\n${output()}`);
+  return { code, output: output() };
+}
+
+function spawnMain(env: Record<string, string>, cwd: string, port: number) {
+  const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
+  const child = spawn(process.execPath, ["--import", tsx, resolve(REPO, "local/main.ts")], {
+    cwd,
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: process.env.HOME ?? cwd,
+      ...env,
+      PORT: String(port),
+    },
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const lines: string[] = [];
+  const keep = (chunk: Buffer) => {
+    lines.push(...chunk.toString().split("\n"));
+    if (lines.length > 400) lines.splice(0, lines.length - 400);
+  };
+  child.stdout?.on("data", keep);
+  child.stderr?.on("data", keep);
+  const exited = new Promise<number | null>((done) => child.once("exit", (code) => done(code)));
+  return { child, output: () => lines.join("\n"), exited };
 }
 
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
