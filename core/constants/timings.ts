@@ -129,3 +129,15 @@ export const STREAMING = {
   discordTokenMs: 15 * 60 * 1000,
   discordTokenMarginMs: 60_000,
 } as const;
+
+/**
+ * How long a pending approval's item outlives its `expiresAt`, ms, before DynamoDB's TTL may
+ * delete it: the delayed expiry job and a resumed run that is still finishing must find it.
+ */
+export const APPROVAL_RECORD_GRACE_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Longest delay SQS gives one message (`DelaySeconds`, 0–900 s;
+ * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessage.html).
+ */
+export const SQS_MAX_DELAY_SECONDS = 900;
