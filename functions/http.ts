@@ -54,6 +54,9 @@ export function createApp(deps: IngressDeps): Hono {
         rawBody: await c.req.text(),
         headers: (name) => c.req.header(name),
       });
+      if (result.body === undefined) {
+        return c.body(null, result.status as ContentfulStatusCode, result.headers);
+      }
       return c.json(result.body, result.status as ContentfulStatusCode, result.headers);
     });
   }
@@ -148,7 +151,8 @@ function json(
   return {
     statusCode,
     headers: { ...headers, "content-type": "application/json" },
-    body: JSON.stringify(body),
+    // An empty body (`undefined`) is Slack's acknowledgement of an interaction.
+    body: body === undefined ? "" : JSON.stringify(body),
   };
 }
 

@@ -141,3 +141,9 @@ export const APPROVAL_RECORD_GRACE_MS = 24 * 60 * 60 * 1000;
  * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessage.html).
  */
 export const SQS_MAX_DELAY_SECONDS = 900;
+
+/**
+ * How long the ingress waits for Slack to take an ephemeral answer posted to a click's
+ * `response_url`, ms: Slack wants the click acked within 3 s, and the decision was made first.
+ */
+export const SLACK_RESPONSE_URL_TIMEOUT_MS = 1_500;
