@@ -105,7 +105,7 @@ describe("fake Slack Web API", () => {
     expect(fake.responses()).toEqual([]);
   });
 
-  it("keeps the blocks of a message until an update with text alone removes them", async () => {
+  it("removes a message's buttons on an update with text and an empty blocks array", async () => {
     const blocks = [
       { type: "section", text: { type: "mrkdwn", text: "Run it?" } },
       {
@@ -123,10 +123,16 @@ describe("fake Slack Web API", () => {
     ];
     const posted = await client.chat.postMessage({ channel: "C1", text: "Run it?", blocks });
     expect(fake.message("C1", posted.ts as string)?.blocks).toEqual(blocks);
-    await client.chat.update({ channel: "C1", ts: posted.ts as string, text: "Approved" });
+    // "To remove previous blocks, include an empty array" (https://api.slack.com/methods/chat.update).
+    await client.chat.update({
+      channel: "C1",
+      ts: posted.ts as string,
+      text: "Approved",
+      blocks: [],
+    });
     const after = fake.message("C1", posted.ts as string);
     expect(after?.text).toBe("Approved");
-    expect(after?.blocks).toBeUndefined();
+    expect(after?.blocks ?? []).toEqual([]);
   });
 
   it("accepts a JSON body", async () => {
