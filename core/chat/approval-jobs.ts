@@ -30,7 +30,9 @@ export function approvalJobId(
 /**
  * The job that resumes the paused turn of `approvalId`: the original job's conversation, text
  * and `sentAt`, with source `{kind: "approval", approvalId, decision}` and job id
- * {@link approvalJobId} (`remainingSeconds` only for `expire`: the seconds until `expiresAt`). `reply` replaces the original's (Discord: the button interaction's own
+ * {@link approvalJobId} (`remainingSeconds` only for `expire`: the seconds until `expiresAt`).
+ * `sentAt` replaces the original's when the new reply's life starts at the click (Discord: the
+ * replier measures the token's 15 minutes from `sentAt`). `reply` replaces the original's (Discord: the button interaction's own
  * token, valid 15 minutes from the click, where the original `/ask` token may be nearly spent).
  * @param originalJob - the paused job's JSON as stored with the approval (`ApprovalRecord.job`).
  * @throws {z.ZodError} when `originalJob` is not a valid chat job, or the result is not one.
@@ -40,7 +42,7 @@ export function approvalResumeJob(
   originalJob: string,
   approvalId: string,
   decision: ApprovalJobDecision,
-  options: { reply?: ReplyTarget; remainingSeconds?: number } = {},
+  options: { reply?: ReplyTarget; sentAt?: number; remainingSeconds?: number } = {},
 ): ChatJob {
   const original = chatJobSchema.parse(JSON.parse(originalJob));
   return chatJobSchema.parse({
@@ -48,6 +50,7 @@ export function approvalResumeJob(
     jobId: approvalJobId(approvalId, decision, options.remainingSeconds),
     source: { kind: "approval", approvalId, decision },
     reply: options.reply ?? original.reply,
+    sentAt: options.sentAt ?? original.sentAt,
   });
 }
 

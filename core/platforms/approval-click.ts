@@ -31,14 +31,14 @@ export const CLICK_UNAVAILABLE_TEXT =
   "I couldn't record your decision just now. Please try again in a minute.";
 
 /**
- * Records `click` and builds the resume job from the approval's stored job; `reply`, when
- * given, replaces the original job's reply target (Discord: the click's own interaction).
- * Never throws.
+ * Records `click` and builds the resume job from the approval's stored job; `answer.reply`,
+ * when given, replaces the original job's reply target and `answer.sentAt` its time (Discord:
+ * the click's own interaction, whose token lives 15 minutes from the click). Never throws.
  */
 export async function decideClick(
   approvals: ApprovalDecider,
   click: ApprovalClick,
-  reply?: ReplyTarget,
+  answer: { reply?: ReplyTarget; sentAt?: number } = {},
 ): Promise<ClickOutcome> {
   let decided: Awaited<ReturnType<ApprovalDecider["decide"]>>;
   try {
@@ -48,9 +48,7 @@ export async function decideClick(
   }
   if (!decided.ok) return { ok: false, reason: decided.reason, text: refusalText(decided) };
   try {
-    const job = approvalResumeJob(decided.approval.job, click.approvalId, click.decision, {
-      ...(reply ? { reply } : {}),
-    });
+    const job = approvalResumeJob(decided.approval.job, click.approvalId, click.decision, answer);
     return { ok: true, approval: decided.approval, job };
   } catch (cause) {
     // A stored job that no longer parses: give the decision back rather than strand it.

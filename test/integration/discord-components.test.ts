@@ -142,6 +142,8 @@ describe("POST /discord/interactions: approval buttons", () => {
     expect(ephemeralText(second.json)).toBe("This request was already decided (approved).");
     const jobs = (await receiveJson(aws.sqs, config.chatQueueUrl as string)) as ChatJob[];
     expect(jobs).toHaveLength(1);
+    // The press's token lives 15 minutes from the press: the job's time is the press's.
+    expect(Math.abs((jobs[0]?.sentAt ?? 0) - Date.now())).toBeLessThan(60_000);
     expect(jobs[0]).toMatchObject({
       jobId: `approval:${id}`,
       source: { kind: "approval", approvalId: id, decision: "approve" },

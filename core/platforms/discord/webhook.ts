@@ -21,6 +21,7 @@ import {
   modelSetMessage,
   routeInteraction,
 } from "./interactions";
+import { snowflakeTime } from "./snowflake";
 import { createInteractionVerifier } from "./verify";
 
 /** Dedupe scope of Discord interaction ids. */
@@ -113,7 +114,10 @@ async function routePress(
     };
   }
   const { approvalId, decision } = press;
-  const outcome = await decideClick(services.approvals, press, pressReplyTarget(interaction));
+  const outcome = await decideClick(services.approvals, press, {
+    reply: pressReplyTarget(interaction),
+    sentAt: snowflakeTime(interaction.id),
+  });
   const clickKeys = { ...keys, approvalId, decision };
   if (!outcome.ok) {
     if (outcome.reason === "unavailable") {
