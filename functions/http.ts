@@ -12,7 +12,8 @@ import { runWebhook } from "../core/ingress/pipeline";
 /**
  * The HTTP ingress as a Hono app: `GET /health` (`?deep=1` adds the health-check records and
  * today's tokens per provider) and
- * one `POST` route per webhook (`/slack/events`, `/discord/interactions`, `/kadi/events`), each
+ * one `POST` route per webhook (`/slack/events`, `/slack/interactions`, `/discord/interactions`,
+ * `/kadi/events`), each
  * run through the shared ingress pipeline. The local stack serves this same app; Lambda runs
  * it through {@link handler}.
  */

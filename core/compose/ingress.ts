@@ -36,7 +36,10 @@ export interface WebhookRoute {
 /** Everything the HTTP ingress needs. Deliberately free of LLM and platform Web API clients,
  * so the ingress bundle stays small and cold starts fast. */
 export interface IngressDeps {
-  /** Every platform's webhook (`/slack/events`, `/discord/interactions`) and `/kadi/events`. */
+  /**
+   * Every platform's webhooks (`/slack/events`, `/slack/interactions`, `/discord/interactions`)
+   * and `/kadi/events`.
+   */
   webhooks: WebhookRoute[];
   /** Dedupe store, chat queue, logger and clock shared by every webhook. */
   pipeline: PipelineDeps;
