@@ -179,7 +179,8 @@ export function blockActionsPayload(options: {
     channel: { id: channel, name: "general" },
     message: { type: "message", ts: messageTs, text: "Run it?", bot_id: "B0FAKEBOT" },
     state: { values: {} },
-    response_url: options.responseUrl ?? "https://hooks.slack.com/actions/T0TEST/1/x",
+    // Default: a closed local port (tests never reach Slack); pass a fake's `responseUrl()`.
+    response_url: options.responseUrl ?? "http://127.0.0.1:9/actions/T0TEST/1/x",
     actions: [
       {
         type: "button",
