@@ -12,7 +12,8 @@ import { runWebhook } from "../core/ingress/pipeline";
 /**
  * The HTTP ingress as a Hono app: `GET /health` (`?deep=1` adds the health-check records and
  * today's tokens per provider) and
- * one `POST` route per webhook (`/slack/events`, `/discord/interactions`, `/kadi/events`), each
+ * one `POST` route per webhook (`/slack/events`, `/slack/interactions`, `/discord/interactions`,
+ * `/kadi/events`), each
  * run through the shared ingress pipeline. The local stack serves this same app; Lambda runs
  * it through {@link handler}.
  */
@@ -54,6 +55,9 @@ export function createApp(deps: IngressDeps): Hono {
         rawBody: await c.req.text(),
         headers: (name) => c.req.header(name),
       });
+      if (result.body === undefined) {
+        return c.body(null, result.status as ContentfulStatusCode, result.headers);
+      }
       return c.json(result.body, result.status as ContentfulStatusCode, result.headers);
     });
   }
@@ -148,7 +152,8 @@ function json(
   return {
     statusCode,
     headers: { ...headers, "content-type": "application/json" },
-    body: JSON.stringify(body),
+    // An empty body (`undefined`) is Slack's acknowledgement of an interaction.
+    body: body === undefined ? "" : JSON.stringify(body),
   };
 }
 

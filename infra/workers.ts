@@ -34,6 +34,8 @@ export function subscribeWorkers(deps: {
       link: [
         memoryTable,
         queues.archiveQueue,
+        // The expiry of a tool call waiting for approval is a delayed job on the chat queue.
+        queues.chatQueue,
         secrets.anthropicApiKey,
         secrets.modelManagerApiKey,
         secrets.slackBotToken,

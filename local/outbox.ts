@@ -4,6 +4,7 @@ import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { DeleteCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { type ChatJob, chatJobSchema } from "../core/chat/job";
 import { REPLY_IDEMPOTENCY_TTL_SECONDS, type ReplyState } from "../core/compose/worker";
+import { SQS_MAX_DELAY_SECONDS } from "../core/constants/timings";
 import { CHAT_OUTBOX_PK, chatOutboxKey } from "../core/memory/table/keys";
 import { type TableOptions, TTL_ATTRIBUTE } from "../core/memory/table/table";
 import type { ChatJobSink, SqsChatQueue } from "../core/queue/chat-queue";
@@ -23,8 +24,8 @@ import type { ChatJobSink, SqsChatQueue } from "../core/queue/chat-queue";
  */
 export const CHAT_OUTBOX_TTL_SECONDS = REPLY_IDEMPOTENCY_TTL_SECONDS;
 
-/** SQS's largest `DelaySeconds` (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessage.html). */
-const MAX_DELAY_SECONDS = 900;
+/** SQS's largest `DelaySeconds`. */
+const MAX_DELAY_SECONDS = SQS_MAX_DELAY_SECONDS;
 
 /** One outbox item as read back: the job, or why it is unusable. */
 export interface OutboxEntry {
@@ -153,10 +154,10 @@ export class OutboxChatSink implements ChatJobSink {
   ) {}
 
   /** @throws DynamoDB's error (nothing enqueued) or the queue's (outbox item taken back). */
-  async enqueue(job: ChatJob): Promise<void> {
+  async enqueue(job: ChatJob, options?: { delaySeconds?: number }): Promise<void> {
     const token = await this.outbox.put(job);
     try {
-      await this.queue.enqueue(job);
+      await this.queue.enqueue(job, options);
     } catch (error) {
       await this.outbox.remove(job.jobId, token).catch((removeError: unknown) =>
         this.logger.error("could not take back the outbox item of a job the queue refused", {

@@ -266,6 +266,7 @@ export async function startLocalStack(
       url,
       health: `${url}/health`,
       slackEvents: `${url}/slack/events`,
+      slackInteractions: `${url}/slack/interactions`,
       discordInteractions: `${url}/discord/interactions`,
       kadiEvents: `${url}/kadi/events`,
       deepHealth: `${url}/health?deep=1`,

@@ -230,6 +230,7 @@ async function loop(
             system: run.system,
             messages: state.messages,
             pending: call,
+            pendingLabel: tool.label,
             queued: pendingCalls.slice(index + 1),
             rounds: state.rounds,
             actions: state.actions,

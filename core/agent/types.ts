@@ -109,6 +109,8 @@ export interface PausedLoop {
   messages: ChatMessage[];
   /** The call waiting for approval. */
   pending: ToolCall;
+  /** Its tool's human name ("ssh execute"), for the messages about it. */
+  pendingLabel: string;
   /** Calls of the same round still to run after it, in order. */
   queued: ToolCall[];
   /** Rounds done so far. */

@@ -4,6 +4,7 @@
  * Deny buttons, and an expiry job is queued — and the decision comes back as a chat job
  * (`source.kind: "approval"`) that resumes the loop in another invocation.
  */
+import { createHash } from "node:crypto";
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { ApprovalStore } from "../agent/approvals";
 import { type AgentLoopDeps, type LoopOutcome, resumeAgentLoop } from "../agent/loop";
@@ -12,6 +13,7 @@ import type { Toolbox } from "../agent/types";
 import type { Completion } from "../llm/types";
 import type { LiveReply } from "../reply/live-reply";
 import { type ReplyRecord, settleReply } from "./agent-reply";
+import { type DelayingJobSink, scheduleApprovalExpiry } from "./approval-jobs";
 import { type ChatJob, chatJobSchema } from "./job";
 import type { Replier } from "./replier";
 import { withLastParagraph } from "./reply-text";
@@ -19,12 +21,8 @@ import { withLastParagraph } from "./reply-text";
 /** What pausing and resuming need, built once per container. */
 export interface ApprovalDeps {
   store: ApprovalStore;
-  /**
-   * Queues the job that expires an unanswered request after `delayMs` (an SQS delayed
-   * message, at most 900 s).
-   * @throws the queue's error.
-   */
-  scheduleExpiry: (job: ChatJob, delayMs: number) => Promise<void>;
+  /** The chat queue, which takes the delayed expiry job (`scheduleApprovalExpiry`). */
+  queue: DelayingJobSink;
   /** How long a request waits for a decision, ms (`TOOL_APPROVAL_TTL_MS`). */
   ttlMs: number;
 }
@@ -69,9 +67,16 @@ export async function pauseForApproval(
   const now = deps.now();
   const expiresAt = now + deps.approvals.ttlMs;
   const summary = `${tool.label}: ${cutResult(JSON.stringify(redact(paused.pending.input)), 300)}`;
-  const { approvalId } = await deps.approvals.store.create({
+  // One approval per paused job and call, so a redelivered turn finds the one it stored.
+  const approvalId = createHash("sha256")
+    .update(`${job.jobId}\n${paused.pending.id}`)
+    .digest("base64url")
+    .slice(0, 32);
+  const jobJson = JSON.stringify(job);
+  await deps.approvals.store.create({
+    approvalId,
     jobId: job.jobId,
-    job: JSON.stringify(job),
+    job: jobJson,
     requesterUserId: job.conversation.userId,
     platform: job.conversation.platform,
     toolName: tool.name,
@@ -95,16 +100,7 @@ export async function pauseForApproval(
     expiresAt,
   });
   await deps.approvals.store.setPromptMessage(approvalId, prompt.messageId);
-  await deps.approvals.scheduleExpiry(
-    {
-      ...job,
-      jobId: `approval:${approvalId}:expire`,
-      source: { kind: "approval", approvalId, decision: "expire" },
-      text: "",
-      sentAt: now,
-    },
-    deps.approvals.ttlMs,
-  );
+  await scheduleApprovalExpiry(deps.approvals.queue, jobJson, approvalId, deps.approvals.ttlMs);
   deps.logger.info("tool call waits for approval", {
     jobId: job.jobId,
     approvalId,
@@ -146,9 +142,20 @@ export async function resumeAfterDecision(
     return nothing;
   }
   const original = chatJobSchema.parse(JSON.parse(record.job));
-  const label = record.summary.split(":")[0] ?? record.toolName;
+  const label = record.loop.pendingLabel;
   if (decision === "expire") {
-    if (!(await deps.approvals.store.expire(approvalId, deps.now()))) return nothing;
+    const expired = await deps.approvals.store.expire(approvalId, deps.now());
+    if (!expired.ok && expired.reason === "not_due") {
+      // A TTL longer than one SQS delay: wait out the rest.
+      await scheduleApprovalExpiry(
+        deps.approvals.queue,
+        record.job,
+        approvalId,
+        expired.approval.expiresAt - deps.now(),
+      );
+      return nothing;
+    }
+    if (!expired.ok) return nothing;
     if (record.promptMessageId && deps.replier.settleApproval) {
       await deps.replier
         .settleApproval(original.reply, record.promptMessageId, approvalExpiredText(label))
@@ -188,7 +195,12 @@ export async function resumeAfterDecision(
     record.loop,
     decision,
   );
-  if (decision === "approve") await deps.approvals.store.finish(approvalId, outcome.kind);
+  if (decision === "approve") {
+    // The approved call is the first one the resumed loop recorded.
+    const actions = outcome.kind === "paused" ? outcome.paused.actions : outcome.actions;
+    const ran = actions[record.loop.actions.length];
+    await deps.approvals.store.finish(approvalId, ran?.outcome ?? "failed");
+  }
   if (outcome.kind === "paused") return pauseForApproval(deps, job, reply, outcome);
   return settleReply(outcome, reply, {
     jobId: job.jobId,

@@ -77,8 +77,10 @@ export interface ReplyRoutes {
 /**
  * The one reply router: dispatches each reply by `via` and `platform` — `direct` to that
  * platform's replier, `kadi` to the relay, `inline` nowhere (the caller reads the turn's
- * `ReplyRecord.text`; the agent's own `chat` tool).
- * @throws {PlatformNotConfiguredError} (from `post`) for a route with no replier.
+ * `ReplyRecord.text`; the agent's own `chat` tool). The approval methods go the same way;
+ * `canAskApproval` is `false` where the route's replier has no buttons (or none is configured).
+ * @throws {PlatformNotConfiguredError} (from `post`, `open`, `askApproval`, `settleApproval`)
+ *   for a route with no replier, or (the approval methods) one without buttons.
  */
 export function createReplyRouter(routes: ReplyRoutes): Replier {
   function route(target: ReplyTarget): Replier {
@@ -100,6 +102,30 @@ export function createReplyRouter(routes: ReplyRoutes): Replier {
     async open(target, job) {
       if (target.via === "inline") return bufferedLiveReply(inline);
       return route(target).open(target, job);
+    },
+    // Buttons only where the route's replier has them: never inline, the relay has none.
+    canAskApproval(target) {
+      if (target.via === "inline") return false;
+      const replier = target.via === "kadi" ? routes.kadi : routes.direct[target.platform];
+      return Boolean(replier?.askApproval && replier.canAskApproval?.(target));
+    },
+    async askApproval(target, prompt) {
+      const replier = route(target);
+      if (target.via === "inline" || !replier.askApproval) {
+        throw new PlatformNotConfiguredError(
+          `cannot ask for approval on ${target.platform} (${target.via}): no buttons there`,
+        );
+      }
+      return replier.askApproval(target, prompt);
+    },
+    async settleApproval(target, messageId, text) {
+      const replier = route(target);
+      if (target.via === "inline" || !replier.settleApproval) {
+        throw new PlatformNotConfiguredError(
+          `cannot settle an approval on ${target.platform} (${target.via}): no buttons there`,
+        );
+      }
+      await replier.settleApproval(target, messageId, text);
     },
   };
 }

@@ -1,4 +1,5 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
+import type { ApprovalStore } from "../agent/approvals";
 import { type Config, ConfigError } from "../config";
 import { configuredComponents, type HealthReport } from "../health";
 import type { HealthRecord, HealthRecordStore } from "../health-check/records";
@@ -35,7 +36,10 @@ export interface WebhookRoute {
 /** Everything the HTTP ingress needs. Deliberately free of LLM and platform Web API clients,
  * so the ingress bundle stays small and cold starts fast. */
 export interface IngressDeps {
-  /** Every platform's webhook (`/slack/events`, `/discord/interactions`) and `/kadi/events`. */
+  /**
+   * Every platform's webhooks (`/slack/events`, `/slack/interactions`, `/discord/interactions`)
+   * and `/kadi/events`.
+   */
   webhooks: WebhookRoute[];
   /** Dedupe store, chat queue, logger and clock shared by every webhook. */
   pipeline: PipelineDeps;
@@ -93,9 +97,12 @@ export function buildIngressDeps(
       return webhook;
     }),
   });
-  const webhooks = Object.values(PLATFORM_ADAPTERS).map((adapter) =>
+  const webhooks = Object.values(PLATFORM_ADAPTERS).flatMap((adapter) => [
     route(adapter.path, () => adapter.webhook(config, services)),
-  );
+    ...(adapter.moreWebhooks ?? []).map((more) =>
+      route(more.path, () => more.webhook(config, services)),
+    ),
+  ]);
   webhooks.push(
     route(KADI_EVENTS_PATH, async () => {
       const { kadiWebhook } = await import("../kadi/ingress");
@@ -128,7 +135,8 @@ export function buildIngressDeps(
 
 /**
  * The services platform webhooks use, each built on its first use: `/forget` loads and builds
- * the long-term memory (summaries and index) on its first call, `/model` its preference store.
+ * the long-term memory (summaries and index) on its first call, `/model` its preference store,
+ * an Approve / Deny click the approval store.
  * The thread marks Slack reads and writes on a mention are a small store built at once.
  */
 function lazyServices(
@@ -147,9 +155,17 @@ function lazyServices(
     const { PreferenceStore } = await import("../memory/preferences");
     return new PreferenceStore(memoryTable(config, aws));
   });
+  const approvals = once(async (): Promise<ApprovalStore> => {
+    const { ApprovalStore } = await import("../agent/approvals");
+    return new ApprovalStore(memoryTable(config, aws));
+  });
   return {
     threads:
       overrides.threads ?? new ThreadParticipationStore({ ...memoryTable(config, aws), now }),
+    approvals: overrides.approvals ?? {
+      decide: async (id, click) => (await approvals()).decide(id, click, now()),
+      reopen: async (id) => (await approvals()).reopen(id),
+    },
     forget: async (ref) => (await forget())(ref),
     preferences: {
       put: async (...args: Parameters<PreferenceStore["put"]>) =>

@@ -6,9 +6,11 @@ import {
 } from "@aws-lambda-powertools/idempotency";
 import { DynamoDBPersistenceLayer } from "@aws-lambda-powertools/idempotency/dynamodb";
 import type { Logger } from "@aws-lambda-powertools/logger";
+import { ApprovalStore } from "../agent/approvals";
 import { createToolbox } from "../agent/toolbox";
 import type { AbilityBroker } from "../agent/types";
 import { type AccessRefused, gateByAccess } from "../chat/access-gate";
+import type { DelayingJobSink } from "../chat/approval-jobs";
 import type { ChatJob } from "../chat/job";
 import type { Replier } from "../chat/replier";
 import type { TokenMetricsPublisher } from "../chat/spend";
@@ -25,6 +27,7 @@ import { DedupeStore } from "../memory/dedupe";
 import { PreferenceStore } from "../memory/preferences";
 import { createRecall } from "../memory/recall";
 import { TTL_ATTRIBUTE } from "../memory/table/table";
+import { SqsChatQueue } from "../queue/chat-queue";
 import { createKadiClient } from "../kadi/client";
 import { KnowledgeStore } from "../memory/knowledge";
 import { buildArchiveRequester } from "./archiver";
@@ -100,6 +103,11 @@ export function buildWorkerDeps(
     kadiInvoker?: KadiToolInvoker & AbilityBroker;
     /** Long-term memory for recall (default: built from `config`). */
     memory?: LongTermMemory;
+    /**
+     * Where approval expiry jobs go (default the chat queue at `CHAT_QUEUE_URL`; the local
+     * stack passes its outbox).
+     */
+    approvalQueue?: DelayingJobSink;
     /** Token metrics; `null` disables them (the local stack). Default: Powertools Metrics. */
     metrics?: TokenMetricsPublisher | null;
   } = {},
@@ -162,6 +170,15 @@ export function buildWorkerDeps(
   const replier = overrides.replier ?? buildReplyRouter(config, aws, logger, broker);
   const memory = overrides.memory ?? buildLongTermMemory(config, aws);
   const requestArchival = buildArchiveRequester(config, aws, now);
+  // Risky tools are offered only where a decision can come back: the chat queue takes the
+  // decision's and the expiry's jobs.
+  const approvals = config.chatQueueUrl
+    ? {
+        store: new ApprovalStore({ ...memoryTable(config, aws), now }),
+        queue: overrides.approvalQueue ?? new SqsChatQueue(aws.sqs, config.chatQueueUrl),
+        ttlMs: config.agent.approvalTtlMs,
+      }
+    : undefined;
   const runTurn = createChatTurn({
     recall: createRecall({ index: memory.index, budget: config.recall, logger }),
     ...(requestArchival ? { requestArchival } : {}),
@@ -188,6 +205,7 @@ export function buildWorkerDeps(
       now,
       logger,
     }),
+    ...(approvals ? { approvals } : {}),
     loopBounds: {
       maxRounds: config.agent.maxRounds,
       budgetMs: config.agent.budgetMs,

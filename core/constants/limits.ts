@@ -68,3 +68,11 @@ export const LOGGED_VALUE_MAX_CHARS = 64;
  * first and last segments.
  */
 export const ISSUE_PATH_MAX_CHARS = 120;
+
+/**
+ * Largest pending approval item, in bytes of its stored texts (the paused loop's JSON, the
+ * original job's JSON, the summary): DynamoDB refuses items over 400 KB
+ * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html#limits-items),
+ * and the rest of the item (keys, ids, status, times) fits in what is left.
+ */
+export const APPROVAL_ITEM_MAX_BYTES = 350_000;

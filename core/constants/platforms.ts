@@ -27,3 +27,9 @@ export const SLACK_ASSISTANT = {
   status: "is thinking…",
   loadingMessages: ["Thinking…", "Reading our earlier conversation…", "Writing the answer…"],
 } as const;
+
+/**
+ * What the Approve / Deny buttons of a pending tool call carry: Slack's `action_id` (the
+ * button's `value` is the approval id), Discord's `custom_id` prefix (`tool_approve:{id}`).
+ */
+export const APPROVAL_ACTIONS = { approve: "tool_approve", deny: "tool_deny" } as const;

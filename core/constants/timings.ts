@@ -159,3 +159,21 @@ export const AGENT_LOOP = {
   abilityRetryMs: 10_000,
   abilityListWaitMs: 3_000,
 } as const;
+
+/**
+ * How long a pending approval's item outlives its `expiresAt`, ms, before DynamoDB's TTL may
+ * delete it: the delayed expiry job and a resumed run that is still finishing must find it.
+ */
+export const APPROVAL_RECORD_GRACE_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Longest delay SQS gives one message (`DelaySeconds`, 0–900 s;
+ * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessage.html).
+ */
+export const SQS_MAX_DELAY_SECONDS = 900;
+
+/**
+ * How long the ingress waits for Slack to take an ephemeral answer posted to a click's
+ * `response_url`, ms: Slack wants the click acked within 3 s, and the decision was made first.
+ */
+export const SLACK_RESPONSE_URL_TIMEOUT_MS = 1_500;

@@ -69,6 +69,12 @@ export type WebhookRoute =
       job: ChatJob;
       answers: { queued: IngressResponse; duplicate: IngressResponse };
       keys: LogKeys;
+      /**
+       * Undoes what the route's own I/O did when the job was not queued (invalid, or the store
+       * or queue failed), before the answer: an approval's decision is reopened so the person
+       * can click again. Its failure is logged, never thrown.
+       */
+      onNotQueued?: () => Promise<void>;
     }
   /**
    * Claim `id`, then run `work` inline (a command answered at once, e.g. Discord's `/forget`);
@@ -156,6 +162,13 @@ export async function runWebhook<P>(
       return route.response;
     case "enqueue": {
       const admitted = await admitJob(deps, webhook, route);
+      if (route.onNotQueued && (admitted.outcome === "invalid" || admitted.outcome === "failed")) {
+        await route
+          .onNotQueued()
+          .catch((error: unknown) =>
+            logger.error(`${webhook.name} undo failed`, { ...loggableKeys(route.keys), error }),
+          );
+      }
       switch (admitted.outcome) {
         case "queued":
           return route.answers.queued;

@@ -7,6 +7,7 @@
  * the ingress loads no Web API client for a message (Slack's webhook loads one on
  * `assistant_thread_started` only, in a chunk of its own).
  */
+import type { ApprovalDecision, DecideResult } from "../agent/approvals";
 import type { ChatJob } from "../chat/job";
 import type { Config } from "../config";
 import type { Platform } from "../constants/platforms";
@@ -31,6 +32,19 @@ export interface WebhookServices {
   preferences: Pick<PreferenceStore, "put">;
   /** Which threads the agent takes part in (Slack's thread follow-ups without a mention). */
   threads: Pick<ThreadParticipationStore, "join" | "joined">;
+  /** Records Approve / Deny clicks on pending tool calls (Slack buttons, Discord components). */
+  approvals: ApprovalDecider;
+}
+
+/** `ApprovalStore`'s click side, with the ingress's clock. */
+export interface ApprovalDecider {
+  /** See `ApprovalStore.decide`; the click's time is now. */
+  decide(
+    approvalId: string,
+    click: { userId: string; decision: ApprovalDecision },
+  ): Promise<DecideResult>;
+  /** See `ApprovalStore.reopen`. */
+  reopen(approvalId: string): Promise<boolean>;
 }
 
 /** One broker tool call that posts part of a reply: tool name and its input. */
@@ -97,4 +111,12 @@ export interface PlatformAdapter {
    */
   webhook(config: Config, services: WebhookServices): Promise<Webhook<unknown>>;
   readonly kadi: KadiBinding;
+  /**
+   * Further webhook routes of the platform, built the same way as {@link webhook} (Slack's
+   * interactivity, `/slack/interactions`).
+   */
+  readonly moreWebhooks?: readonly {
+    path: string;
+    webhook(config: Config, services: WebhookServices): Promise<Webhook<unknown>>;
+  }[];
 }

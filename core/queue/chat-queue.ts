@@ -4,8 +4,12 @@ import { toQueueBody } from "./body";
 
 /** Anything that accepts chat jobs; ingress depends on this, not on SQS. */
 export interface ChatJobSink {
-  /** Enqueues one job. @throws the transport's error when the job was not accepted. */
-  enqueue(job: ChatJob): Promise<void>;
+  /**
+   * Enqueues one job; `options.delaySeconds` (0–900) keeps it invisible that long first (the
+   * expiry of a pending approval).
+   * @throws the transport's error when the job was not accepted.
+   */
+  enqueue(job: ChatJob, options?: { delaySeconds?: number }): Promise<void>;
 }
 
 /**

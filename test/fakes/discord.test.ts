@@ -74,6 +74,38 @@ describe("fake Discord REST: interaction webhooks", () => {
     expect(fake.followUps("tok-a")[0]?.body).toEqual({ content: "a1" });
   });
 
+  it("keeps a follow-up's buttons until an edit sends components: [], and refuses invalid rows", async () => {
+    const row = {
+      type: 1,
+      components: [
+        { type: 2, style: 3, label: "Approve", custom_id: "tool_approve:a1" },
+        { type: 2, style: 4, label: "Deny", custom_id: "tool_deny:a1" },
+      ],
+    };
+    const res = await call("POST", `/webhooks/${APP}/tok-c`, {
+      content: "Run it?",
+      components: [row],
+    });
+    const posted = (await res.json()) as { id: string; components: unknown[] };
+    expect(posted.components).toEqual([row]);
+    const path = `/webhooks/${APP}/tok-c/messages/${posted.id}`;
+    await call("PATCH", path, { content: "Still asking" });
+    expect(fake.message(posted.id)?.components).toEqual([row]);
+    const settled = (await (
+      await call("PATCH", path, { content: "Approved", components: [] })
+    ).json()) as {
+      components: unknown[];
+    };
+    expect(settled.components).toEqual([]);
+    expect(fake.message(posted.id)).toMatchObject({ content: "Approved", components: [] });
+    const bad = await call("POST", `/webhooks/${APP}/tok-c`, {
+      content: "x",
+      components: [{ type: 1, components: [{ type: 2, style: 3, label: "No id" }] }],
+    });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { code: number }).code).toBe(50035);
+  });
+
   it("rejects content over 2000 characters with 50035 and empty content with 50006", async () => {
     const long = await edit("tok", "x".repeat(2001));
     expect(long.status).toBe(400);

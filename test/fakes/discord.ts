@@ -111,6 +111,11 @@ export interface DiscordMessage {
   channelId: string;
   /** Current content. */
   content: string;
+  /**
+   * Current message components (action rows of buttons), as last sent; an edit without
+   * `components` keeps them, `components: []` removes them.
+   */
+  components: unknown[];
   /** Every successful write, oldest first. Edits are the revisions of an `original` message
    * and all but the first of a `followUp`/`channel` one. */
   revisions: DiscordRevision[];
@@ -364,6 +369,14 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
         },
       });
     }
+    const componentError = "components" in json ? invalidComponents(json.components) : undefined;
+    if (componentError) {
+      return error(400, 50035, "Invalid Form Body", {
+        errors: {
+          components: { _errors: [{ code: "COMPONENT_INVALID", message: componentError }] },
+        },
+      });
+    }
     const hasEmbeds = Array.isArray(json.embeds) && json.embeds.length > 0;
     if (content.trim() === "" && !hasEmbeds) {
       return error(400, 50006, "Cannot send an empty message");
@@ -400,6 +413,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
         ...(kind === "channel" ? {} : { interactionToken: token }),
         channelId: kind === "channel" ? (matched.channelId ?? "") : channelId,
         content,
+        components: [],
         revisions: [],
       };
       store.set(target.id, target);
@@ -408,6 +422,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
         headers = checkEditLimit(target.id, at, editLimit).headers;
     }
     target.content = content;
+    if (Array.isArray(json.components)) target.components = json.components;
     target.revisions.push(revision);
     const entry = { id: target.id, interactionToken: token, content, body: json, at };
     if (target.kind === "original") edits.push(entry);
@@ -504,7 +519,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
       timestamp: new Date(message.revisions[0]?.at ?? Date.now()).toISOString(),
       edited_timestamp: original || edited ? new Date().toISOString() : null,
       flags: 0,
-      components: [],
+      components: message.components,
       ...(webhook ? { webhook_id: applicationId } : {}),
       application_id: applicationId,
     };
@@ -553,6 +568,34 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
 }
 
 /** Wall-clock time in epoch ms with sub-millisecond precision. */
+/**
+ * Why `components` is not a valid list of action rows of buttons
+ * (https://discord.com/developers/docs/interactions/message-components): at most 5 rows
+ * (type 1) of 1–5 buttons (type 2) each, every button with a style of 1–5, a label, and a
+ * `custom_id` of 1–100 characters (a `url` instead for style 5). `undefined` when valid.
+ */
+function invalidComponents(components: unknown): string | undefined {
+  if (!Array.isArray(components) || components.length > 5) return "must be at most 5 action rows";
+  for (const row of components as { type?: unknown; components?: unknown }[]) {
+    if (row?.type !== 1 || !Array.isArray(row.components)) return "row must be an action row";
+    if (row.components.length < 1 || row.components.length > 5) return "row must hold 1-5 buttons";
+    for (const b of row.components as Record<string, unknown>[]) {
+      if (b?.type !== 2) return "only buttons are supported by the fake";
+      if (typeof b.style !== "number" || b.style < 1 || b.style > 5) return "invalid button style";
+      if (typeof b.label !== "string" || b.label === "") return "button needs a label";
+      const link = b.style === 5;
+      if (
+        link
+          ? typeof b.url !== "string"
+          : typeof b.custom_id !== "string" || b.custom_id === "" || b.custom_id.length > 100
+      ) {
+        return "button needs a custom_id of 1-100 characters";
+      }
+    }
+  }
+  return undefined;
+}
+
 function now(): number {
   return performance.timeOrigin + performance.now();
 }

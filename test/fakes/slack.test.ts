@@ -88,6 +88,53 @@ describe("fake Slack Web API", () => {
     expect(fake.posted()[0]?.blocks).toEqual(blocks);
   });
 
+  it("records what is POSTed to a response URL, each URL its own, and forgets it on reset", async () => {
+    const url = fake.responseUrl();
+    expect(url).not.toBe(fake.responseUrl());
+    const message = { response_type: "ephemeral", replace_original: false, text: "only you" };
+    const res = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(message),
+    });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe("ok");
+    expect(fake.responses()).toEqual([{ url, body: message }]);
+    expect(fake.calls).toEqual([]);
+    fake.reset();
+    expect(fake.responses()).toEqual([]);
+  });
+
+  it("removes a message's buttons on an update with text and an empty blocks array", async () => {
+    const blocks = [
+      { type: "section", text: { type: "mrkdwn", text: "Run it?" } },
+      {
+        type: "actions",
+        elements: [
+          {
+            type: "button",
+            action_id: "tool_approve",
+            value: "a1",
+            style: "primary",
+            text: { type: "plain_text", text: "Approve" },
+          },
+        ],
+      },
+    ];
+    const posted = await client.chat.postMessage({ channel: "C1", text: "Run it?", blocks });
+    expect(fake.message("C1", posted.ts as string)?.blocks).toEqual(blocks);
+    // "To remove previous blocks, include an empty array" (https://api.slack.com/methods/chat.update).
+    await client.chat.update({
+      channel: "C1",
+      ts: posted.ts as string,
+      text: "Approved",
+      blocks: [],
+    });
+    const after = fake.message("C1", posted.ts as string);
+    expect(after?.text).toBe("Approved");
+    expect(after?.blocks ?? []).toEqual([]);
+  });
+
   it("accepts a JSON body", async () => {
     const res = await fetch(`${fake.url}chat.postMessage`, {
       method: "POST",

@@ -29,7 +29,7 @@
  * answers `msg_too_long`; `thread_ts` values must look like `<digits>.<digits>`.
  */
 import type { IncomingHttpHeaders } from "node:http";
-import { FailureQueue, parseJsonObject, sendJson, startHttpFake } from "./http-fake";
+import { FailureQueue, fakeId, parseJsonObject, sendJson, startHttpFake } from "./http-fake";
 
 /**
  * How `chat.startStream` answers: `"ok"` streams; any other value is the Slack error code it
@@ -191,6 +191,14 @@ export interface FakeSlack {
   seedMessage(message: { channel: string; text: string; user?: string; threadTs?: string }): string;
   /** Switches how `chat.startStream` answers from now on; see {@link SlackStreamingMode}. */
   setStreaming(mode: SlackStreamingMode): void;
+  /**
+   * A fresh `response_url` for an interaction payload
+   * (https://api.slack.com/interactivity/handling#message_responses): POSTs to it are recorded
+   * in {@link FakeSlack.responses} and answered 200 `ok`.
+   */
+  responseUrl(): string;
+  /** The messages POSTed to response URLs, oldest first (JSON bodies as sent). */
+  responses(): { url: string; body: Record<string, unknown> }[];
   /** Makes the next `times` calls of `method` fail as described by {@link SlackFailure}. */
   failNext(method: string, failure: SlackFailure): void;
   /** While `true`, connections are destroyed on arrival (clients see a request error). */
@@ -244,8 +252,17 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
   const key = (channel: string, ts: string) => `${channel} ${ts}`;
   const threadKey = (channel: string, threadTs = "") => `${channel} ${threadTs}`;
 
+  const responses: { url: string; body: Record<string, unknown> }[] = [];
+  let responseUrls = 0;
   const http = await startHttpFake((req, res, raw) => {
     const path = new URL(req.url ?? "/", "http://fake").pathname;
+    if (path.startsWith("/actions/")) {
+      // A response URL takes a JSON message and answers plain `ok`, as Slack's hooks do.
+      const body = parseJsonObject(raw) ?? {};
+      responses.push({ url: `${http.url}${path}`, body });
+      res.writeHead(200, { "content-type": "text/plain" }).end("ok");
+      return;
+    }
     const method = path.startsWith("/api/") ? path.slice("/api/".length) : path;
     const args = decodeArgs(raw, req.headers["content-type"]);
     const call: SlackCall = { method, args, headers: req.headers, at: now() };
@@ -555,6 +572,8 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     setStreaming: (mode) => {
       streaming = mode;
     },
+    responseUrl: () => `${http.url}/actions/${teamId}/${++responseUrls}/${fakeId("")}`,
+    responses: () => [...responses],
     failNext: (method, failure) => failures.add({ method, ...failure }, failure.times ?? 1),
     setDown: http.setDown,
     reset: () => {
@@ -562,6 +581,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       posted.length = 0;
       store.clear();
       threads.clear();
+      responses.length = 0;
       streaming = options.streaming ?? "ok";
       failures.clear();
       http.setDown(false);

@@ -4,7 +4,13 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { buildIngressDeps, type IngressDeps } from "../../core/compose/ingress";
 import { createApp, createLambdaHandler } from "../../functions/http";
 import { testAws, testConfig } from "../support/aws";
-import { appMentionEnvelope, signedHeaders, TEST_SIGNING_SECRET } from "../support/slack";
+import {
+  appMentionEnvelope,
+  blockActionsPayload,
+  signedHeaders,
+  signedInteraction,
+  TEST_SIGNING_SECRET,
+} from "../support/slack";
 
 let deps: IngressDeps;
 /** The same ingress with a chat queue that refuses every job. */
@@ -150,6 +156,26 @@ describe("Lambda handler parity with the Hono app", () => {
     )) as { statusCode: number; body: string };
     expect(res.statusCode).toBe(200);
     expect(JSON.parse(res.body)).toEqual({ challenge: "c2" });
+  });
+
+  it("acks a Slack interaction with an empty body on both paths", async () => {
+    const click = () =>
+      signedInteraction(
+        blockActionsPayload({ actionId: "tool_approve", value: `missing-${randomUUID()}` }),
+      );
+    const viaApp = click();
+    // No such approval: refused, and the clicker told through an unreachable response_url.
+    const appRes = await createApp(deps).request("/slack/interactions", {
+      method: "POST",
+      ...viaApp,
+    });
+    const viaLambda = click();
+    const lambdaRes = (await createLambdaHandler(deps)(
+      functionUrlEvent("POST", "/slack/interactions", viaLambda.body, viaLambda.headers),
+      context,
+    )) as { statusCode: number; body: string };
+    expect([appRes.status, await appRes.text()]).toEqual([200, ""]);
+    expect([lambdaRes.statusCode, lambdaRes.body]).toEqual([200, ""]);
   });
 
   it("routes everything else through Hono", async () => {

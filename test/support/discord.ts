@@ -174,3 +174,58 @@ export async function postInteraction(
   });
   return { status: res.status, json: (await res.json()) as Record<string, unknown> };
 }
+
+/**
+ * A `MESSAGE_COMPONENT` (type 3) interaction: a press of the button `customId` on a bot message
+ * with `content`, in a guild (default) or a DM, shaped like Discord's
+ * (https://discord.com/developers/docs/interactions/receiving-and-responding#interaction-object).
+ */
+export function componentInteraction(
+  customId: string,
+  context: InteractionContext & { content?: string; messageId?: string } = {},
+): Record<string, unknown> {
+  const { content, messageId, ...rest } = context;
+  const base = commandInteraction("unused", {}, rest);
+  const applicationId = (base.application_id as string) ?? TEST_APPLICATION_ID;
+  return {
+    ...base,
+    type: 3,
+    data: { custom_id: customId, component_type: 2 },
+    message: {
+      id: messageId ?? snowflakeAt(),
+      type: 0,
+      content: content ?? "Run `uptime` on build?",
+      channel_id: base.channel_id,
+      author: { id: applicationId, username: "kadi-agent", bot: true, discriminator: "0" },
+      components: [
+        {
+          type: 1,
+          components: [
+            { type: 2, style: 3, label: "Approve", custom_id: customId },
+            {
+              type: 2,
+              style: 4,
+              label: "Deny",
+              custom_id: customId.replace(/^[^:]+/, "tool_deny"),
+            },
+          ],
+        },
+      ],
+      flags: 0,
+      timestamp: new Date().toISOString(),
+    },
+  };
+}
+
+/**
+ * POSTs a press of the button `customId` (see {@link componentInteraction}) to
+ * `{baseUrl}/discord/interactions`, signed like {@link postInteraction}.
+ */
+export async function postComponentInteraction(
+  baseUrl: string,
+  keys: DiscordTestKeys,
+  customId: string,
+  context: InteractionContext & { content?: string } = {},
+): Promise<{ status: number; json: Record<string, unknown> }> {
+  return postInteraction(baseUrl, keys, componentInteraction(customId, context));
+}

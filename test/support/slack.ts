@@ -150,3 +150,72 @@ export function answers(slack: FakeSlack): SlackAnswer[] {
       }))
   );
 }
+
+/**
+ * A `block_actions` payload as Slack sends it for a click on a message button
+ * (https://api.slack.com/reference/interaction-payloads/block-actions), fields as in Slack's
+ * reference example, including the `null`s an org-wide app gets.
+ */
+export function blockActionsPayload(options: {
+  actionId: string;
+  value: string;
+  user?: string;
+  responseUrl?: string;
+  channel?: string;
+  messageTs?: string;
+}): Record<string, unknown> {
+  const channel = options.channel ?? "C0CHAN";
+  const messageTs = options.messageTs ?? nowTs();
+  return {
+    type: "block_actions",
+    user: { id: options.user ?? "U0USER", username: "alice", name: "alice", team_id: "T0TEST" },
+    api_app_id: "A0TEST",
+    token: "deprecated-verification-token",
+    container: { type: "message", message_ts: messageTs, channel_id: channel, is_ephemeral: false },
+    trigger_id: "1388105719492.1379717998065.9bc163894734c1f415a2c504e81dec91",
+    team: { id: "T0TEST", domain: "test" },
+    enterprise: null,
+    is_enterprise_install: false,
+    channel: { id: channel, name: "general" },
+    message: { type: "message", ts: messageTs, text: "Run it?", bot_id: "B0FAKEBOT" },
+    state: { values: {} },
+    // Default: a closed local port (tests never reach Slack); pass a fake's `responseUrl()`.
+    response_url: options.responseUrl ?? "http://127.0.0.1:9/actions/T0TEST/1/x",
+    actions: [
+      {
+        type: "button",
+        block_id: "approval",
+        action_id: options.actionId,
+        text: { type: "plain_text", text: "Approve", emoji: true },
+        value: options.value,
+        style: "primary",
+        action_ts: nowTs(),
+      },
+    ],
+  };
+}
+
+/**
+ * An interaction POST as Slack makes it: `application/x-www-form-urlencoded` with the payload's
+ * JSON in the `payload` field, signed with the test secret (or `options.secret`).
+ */
+export function signedInteraction(
+  payload: unknown,
+  options: { secret?: string } = {},
+): { body: string; headers: Record<string, string> } {
+  return signedForm(new URLSearchParams({ payload: JSON.stringify(payload) }).toString(), options);
+}
+
+/** `body` as a signed `application/x-www-form-urlencoded` POST, signed exactly as given. */
+export function signedForm(
+  body: string,
+  options: { secret?: string } = {},
+): { body: string; headers: Record<string, string> } {
+  return {
+    body,
+    headers: {
+      ...signedHeaders(body, options),
+      "content-type": "application/x-www-form-urlencoded",
+    },
+  };
+}

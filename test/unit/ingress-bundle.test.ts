@@ -71,6 +71,10 @@ describe("the deployed ingress bundle", () => {
     const notLoaded = [
       /core\/platforms\/discord\/(webhook|interactions|verify)\.ts$/,
       /core\/platforms\/slack\/webhook\.ts$/,
+      // Approve / Deny clicks load the interactivity webhook and the approval store on the
+      // first click only.
+      /core\/platforms\/(slack\/interactions|discord\/components|approval-click)\.ts$/,
+      /core\/agent\//,
       /core\/kadi\/(ingress|callback|events)\.ts$/,
       /core\/memory\/(long-term\/|conversations|forget|preferences)/,
       /core\/health-check\//,

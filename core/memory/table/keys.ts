@@ -134,3 +134,11 @@ export function chatOutboxKey(jobId: string): { pk: string; sk: string } {
 export function replyLedgerKey(jobId: string): { pk: string; sk: string } {
   return { pk: `REPLY#${jobId}`, sk: "MESSAGES" };
 }
+
+/**
+ * A tool call waiting for the person's Approve / Deny: `APPROVAL#{approvalId}` / `APPROVAL`
+ * (`ApprovalStore`, `core/agent/approvals.ts`).
+ */
+export function approvalKey(approvalId: string): { pk: string; sk: string } {
+  return { pk: `APPROVAL#${approvalId}`, sk: "APPROVAL" };
+}

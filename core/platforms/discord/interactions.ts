@@ -69,6 +69,8 @@ export const interactionSchema = z.object({
   channel: z.object({ id: snowflake }).nullish(),
   member: z.object({ user: userSchema }).nullish(),
   user: userSchema.nullish(),
+  /** The message a pressed component is on (type 3 only); its text is kept when settled. */
+  message: z.object({ content: z.string().max(4000).nullish() }).nullish(),
 });
 
 /** See {@link interactionSchema}. */

@@ -1,6 +1,6 @@
 import * as z from "zod";
 import type { ReplyTarget } from "../../chat/job";
-import type { Replier } from "../../chat/replier";
+import type { ApprovalPrompt, Replier } from "../../chat/replier";
 import { STREAMING } from "../../constants/timings";
 import { openEditedReply } from "../../reply/edited-reply";
 import {
@@ -11,6 +11,7 @@ import {
 } from "../../reply/live-reply";
 import { splitMessage } from "../../reply/split";
 import { readAddress } from "../address";
+import { approvalCustomId } from "./components";
 import { DISCORD_MAX_MESSAGE_CHARS } from "./limits";
 import { type DiscordRestOptions, discordRequest } from "./rest";
 
@@ -168,6 +169,79 @@ export class DiscordInteractionReplier implements Replier {
       });
     }
     return { messageId: original.id };
+  }
+
+  /** Discord direct replies can show buttons (message components on `/discord/interactions`). */
+  canAskApproval(target: ReplyTarget): boolean {
+    return target.via === "direct";
+  }
+
+  /**
+   * Posts the Approve / Deny buttons as a follow-up through the interaction webhook: the
+   * question, who may decide and until when (`<t:…:R>`), and an action row (type 1) of two
+   * buttons (type 2; style 3 success, 4 danger) whose `custom_id` is `tool_approve:{id}` /
+   * `tool_deny:{id}` (https://discord.com/developers/docs/interactions/message-components).
+   * Mentions never ping.
+   * @returns the follow-up's message id.
+   * @throws {InvalidReplyAddressError} for an address without the interaction's ids;
+   *   {@link DiscordApiError} when the call fails.
+   */
+  async askApproval(target: ReplyTarget, prompt: ApprovalPrompt): Promise<{ messageId: string }> {
+    const webhook = this.webhookPath(target);
+    const question = `Approve **${prompt.toolName}**? ${prompt.summary}`;
+    const footer = `\nOnly <@${prompt.requesterUserId}> can decide · expires <t:${Math.floor(prompt.expiresAt / 1000)}:R>`;
+    const posted = await discordRequest<DiscordMessage>(this.rest, {
+      method: "POST",
+      path: webhook,
+      route: "/webhooks/{application_id}/{token}",
+      body: {
+        ...message(`${question.slice(0, DISCORD_MAX_MESSAGE_CHARS - footer.length)}${footer}`),
+        components: [
+          {
+            type: 1,
+            components: [
+              {
+                type: 2,
+                style: 3,
+                label: "Approve",
+                custom_id: approvalCustomId("approve", prompt.approvalId),
+              },
+              {
+                type: 2,
+                style: 4,
+                label: "Deny",
+                custom_id: approvalCustomId("deny", prompt.approvalId),
+              },
+            ],
+          },
+        ],
+      },
+    });
+    return { messageId: posted.id };
+  }
+
+  /**
+   * Edits the buttons follow-up `messageId` to `text` with no components left.
+   * @throws {InvalidReplyAddressError} for an address without the interaction's ids;
+   *   {@link DiscordApiError} when the call fails.
+   */
+  async settleApproval(target: ReplyTarget, messageId: string, text: string): Promise<void> {
+    await discordRequest<DiscordMessage>(this.rest, {
+      method: "PATCH",
+      path: `${this.webhookPath(target)}/messages/${encodeURIComponent(messageId)}`,
+      route: "/webhooks/{application_id}/{token}/messages/{message_id}",
+      body: { ...message(text.slice(0, DISCORD_MAX_MESSAGE_CHARS)), components: [] },
+    });
+  }
+
+  /** `/webhooks/{application_id}/{token}` of a direct address. */
+  private webhookPath(target: ReplyTarget): string {
+    const { applicationId, interactionToken } = readAddress(
+      directAddressSchema,
+      target.address,
+      "discord address",
+    );
+    return `/webhooks/${applicationId}/${encodeURIComponent(interactionToken)}`;
   }
 }
 

@@ -3,11 +3,14 @@
  * (https://discord.com/developers/docs/interactions/receiving-and-responding), as steps of the
  * shared ingress pipeline (`core/ingress/pipeline.ts`).
  */
+import { InteractionType } from "discord-interactions";
 import { type AccessLists, decideAccess, refusalText } from "../../chat/access";
 import type { Config } from "../../config";
 import { parseJsonBody, refuse, type Webhook, type WebhookRoute } from "../../ingress/pipeline";
 import type { IngressResponse } from "../../ingress/types";
 import type { WebhookServices } from "../adapter";
+import { decideClick, decidedLine } from "../approval-click";
+import { pressReplyTarget, readComponentPress, settledMessage } from "./components";
 import {
   DEFERRED,
   ephemeral,
@@ -18,6 +21,7 @@ import {
   modelSetMessage,
   routeInteraction,
 } from "./interactions";
+import { snowflakeTime } from "./snowflake";
 import { createInteractionVerifier } from "./verify";
 
 /** Dedupe scope of Discord interaction ids. */
@@ -38,8 +42,13 @@ export const DUPLICATE_MESSAGE = "This command was already handled.";
  * `/model` do their work inline (one or a few DynamoDB calls, well inside Discord's 3 s) and
  * answer with an ephemeral message. They are deduplicated too, so a replayed interaction
  * cannot clear a conversation twice. Autocomplete (type 4) is answered with no choices (type
- * 8), button presses and modal submissions (types 3 and 5) with an ephemeral "not supported"
- * message: a 4xx would show "This interaction failed". `/ask` and `/model` from someone the
+ * 8), modal submissions (type 5) and presses of buttons other than ours with an ephemeral "not
+ * supported" message: a 4xx would show "This interaction failed". A press of a pending tool
+ * call's Approve / Deny (`custom_id` `tool_approve:{id}` / `tool_deny:{id}`, type 3) records the
+ * presser's decision (`services.approvals`; only the requester, once), enqueues the resume job
+ * (`approval:{id}`, answered by editing the press's `@original`) and settles the buttons'
+ * message (type 7, no components); a refused press (not the requester, decided, expired) gets
+ * an ephemeral reason, and a decision that could not be queued is reopened. `/ask` and `/model` from someone the
  * allowlists leave out (`core/chat/access.ts`) get an ephemeral refusal at once, every time
  * (Discord needs an answer, and only that person sees it); nothing is queued or stored.
  *
@@ -76,8 +85,67 @@ export function discordWebhook(
       return verified.ok ? verified : refuse(401, verified.reason);
     },
     parse: (rawBody) => parseJsonBody(rawBody, interactionSchema, "invalid_interaction"),
-    route: (interaction) => routeCommand(interaction, services, config.access),
+    route: (interaction) =>
+      interaction.type === InteractionType.MESSAGE_COMPONENT
+        ? routePress(interaction, services, config.access)
+        : routeCommand(interaction, services, config.access),
     unavailable: () => ok(ephemeral(UNAVAILABLE_MESSAGE)),
+  };
+}
+
+/**
+ * A button press: an Approve / Deny of a pending tool call is recorded (only the requester's,
+ * once) and its resume job enqueued, answering with the buttons' message settled (type 7);
+ * a refused press gets an ephemeral sentence. Any other component goes the commands' way.
+ */
+async function routePress(
+  interaction: Interaction,
+  services: WebhookServices,
+  lists: AccessLists,
+): Promise<WebhookRoute> {
+  const press = readComponentPress(interaction);
+  if (press.action === "other") return routeCommand(interaction, services, lists);
+  const keys = { interactionId: interaction.id, type: interaction.type };
+  if (press.action === "reject") {
+    return {
+      action: "respond",
+      response: { status: 400, body: { error: press.error } },
+      log: { level: "warn", outcome: "refused", reason: press.error, keys },
+    };
+  }
+  const { approvalId, decision } = press;
+  const outcome = await decideClick(services.approvals, press, {
+    reply: pressReplyTarget(interaction),
+    sentAt: snowflakeTime(interaction.id),
+  });
+  const clickKeys = { ...keys, approvalId, decision };
+  if (!outcome.ok) {
+    if (outcome.reason === "unavailable") {
+      return {
+        action: "unavailable",
+        error: "store_unavailable",
+        cause: outcome.cause,
+        keys: clickKeys,
+      };
+    }
+    return {
+      action: "respond",
+      response: ok(ephemeral(outcome.text)),
+      log: { level: "info", outcome: "refused", reason: outcome.reason, keys: clickKeys },
+    };
+  }
+  const settled = ok(
+    settledMessage(interaction.message?.content ?? undefined, decidedLine(decision, press.userId)),
+  );
+  return {
+    action: "enqueue",
+    id: outcome.job.jobId,
+    job: outcome.job,
+    answers: { queued: settled, duplicate: settled },
+    keys: clickKeys,
+    onNotQueued: async () => {
+      await services.approvals.reopen(approvalId);
+    },
   };
 }
 

@@ -1,6 +1,6 @@
 /**
- * Slack as a platform (docs/architecture.md, "Adding a platform"): the Events API webhook and
- * the KĀDI binding. The direct replier is `./replier.ts` (`SlackReplier`), built by the chat
+ * Slack as a platform (docs/architecture.md, "Adding a platform"): the Events API webhook, the
+ * interactivity webhook (Approve / Deny buttons) and the KĀDI binding. The direct replier is `./replier.ts` (`SlackReplier`), built by the chat
  * worker's composition only.
  */
 import type { PlatformAdapter } from "../adapter";
@@ -12,4 +12,11 @@ export const slackPlatform: PlatformAdapter = {
   path: "/slack/events",
   webhook: async (config, services) => (await import("./webhook")).slackWebhook(config, services),
   kadi: slackKadiBinding,
+  moreWebhooks: [
+    {
+      path: "/slack/interactions",
+      webhook: async (config, services) =>
+        (await import("./interactions")).slackInteractionsWebhook(config, services),
+    },
+  ],
 };

@@ -1,7 +1,8 @@
 import { WebClient } from "@slack/web-api";
 import * as z from "zod";
 import type { ReplyTarget } from "../../chat/job";
-import type { Replier } from "../../chat/replier";
+import type { ApprovalPrompt, Replier } from "../../chat/replier";
+import { APPROVAL_ACTIONS } from "../../constants/platforms";
 import type { ThreadParticipationStore } from "../../memory/threads";
 import type { LiveReply, LiveReplyJob, ReplyLedger } from "../../reply/live-reply";
 import { splitMessage } from "../../reply/split";
@@ -122,4 +123,79 @@ export class SlackReplier implements Replier {
       },
     };
   }
+
+  /** Slack direct replies can show buttons (`block_actions` on `/slack/interactions`). */
+  canAskApproval(target: ReplyTarget): boolean {
+    return target.via === "direct";
+  }
+
+  /**
+   * Posts the Approve / Deny buttons in the job's thread (`chat.postMessage` with `blocks`,
+   * https://api.slack.com/reference/block-kit/blocks#actions): a section saying what will run
+   * (plain text: the summary may quote the person's words and must not mention anyone), who
+   * may decide and until when, and an `actions` block whose buttons carry `action_id`
+   * `tool_approve` / `tool_deny` and the approval id as `value`; `text` is the notification's
+   * fallback.
+   * @returns the `ts` of the message.
+   * @throws {InvalidReplyAddressError} for an address without `channel`; the Web API's error.
+   */
+  async askApproval(target: ReplyTarget, prompt: ApprovalPrompt): Promise<{ messageId: string }> {
+    const { channel, threadTs } = readAddress(directAddressSchema, target.address, "slack address");
+    const question = approvalQuestion(prompt);
+    const result = await this.client.chat.postMessage({
+      channel,
+      ...(threadTs ? { thread_ts: threadTs } : {}),
+      text: question,
+      blocks: [
+        { type: "section", text: { type: "plain_text", text: question, emoji: false } },
+        {
+          type: "context",
+          elements: [
+            {
+              type: "mrkdwn",
+              text: `Only <@${prompt.requesterUserId}> can decide · expires <!date^${Math.floor(prompt.expiresAt / 1000)}^{time}|in a few minutes>`,
+            },
+          ],
+        },
+        {
+          type: "actions",
+          block_id: "approval",
+          elements: [
+            button("Approve", APPROVAL_ACTIONS.approve, prompt.approvalId, "primary"),
+            button("Deny", APPROVAL_ACTIONS.deny, prompt.approvalId, "danger"),
+          ],
+        },
+      ],
+    });
+    if (!result.ts) throw new Error("chat.postMessage returned no ts");
+    return { messageId: result.ts };
+  }
+
+  /**
+   * Replaces the buttons message with `text` and no blocks (`chat.update` with `blocks: []`:
+   * "To remove previous blocks, include an empty array", https://api.slack.com/methods/chat.update).
+   * @throws {InvalidReplyAddressError} for an address without `channel`; the Web API's error.
+   */
+  async settleApproval(target: ReplyTarget, messageId: string, text: string): Promise<void> {
+    const { channel } = readAddress(directAddressSchema, target.address, "slack address");
+    await this.client.chat.update({ channel, ts: messageId, text, blocks: [] });
+  }
+}
+
+/** Longest section text Slack takes (https://api.slack.com/reference/block-kit/blocks#section). */
+const SECTION_TEXT_MAX_CHARS = 3000;
+
+/** "Approve ssh_execute? ssh_execute on build: uptime", within a section's 3000 characters. */
+function approvalQuestion(prompt: ApprovalPrompt): string {
+  return `Approve ${prompt.toolName}? ${prompt.summary}`.slice(0, SECTION_TEXT_MAX_CHARS);
+}
+
+function button(label: string, actionId: string, value: string, style: "primary" | "danger") {
+  return {
+    type: "button" as const,
+    text: { type: "plain_text" as const, text: label },
+    action_id: actionId,
+    value,
+    style,
+  };
 }

@@ -5,7 +5,6 @@
  */
 import type { ChatJob } from "../../chat/job";
 import type { Config } from "../../config";
-import { verifyRequestSignature } from "../../ingress/hmac-signature";
 import {
   type LogKeys,
   refuse,
@@ -25,6 +24,7 @@ import {
   type SlackThread,
   slackEnvelopeSchema,
 } from "./events";
+import { verifySlackRequest } from "./verify";
 
 /** Dedupe scope of Slack `event_id`s. */
 export const SLACK_EVENT_SCOPE = "slack-event";
@@ -81,22 +81,7 @@ export function slackWebhook(
   return {
     name: "slack event",
     scope: SLACK_EVENT_SCOPE,
-    verify(request, nowSeconds) {
-      if (!signingSecret) {
-        return {
-          ...refuse(503, "slack_not_configured"),
-          reason: "SLACK_SIGNING_SECRET is not set",
-        };
-      }
-      const verified = verifyRequestSignature({
-        secret: signingSecret,
-        rawBody: request.rawBody,
-        timestamp: request.headers("x-slack-request-timestamp"),
-        signature: request.headers("x-slack-signature"),
-        nowSeconds,
-      });
-      return verified.ok ? verified : refuse(401, verified.reason);
-    },
+    verify: (request, nowSeconds) => verifySlackRequest(signingSecret, request, nowSeconds),
     parse: parseEnvelope,
     async route(envelope, request) {
       const route = routeSlackEnvelope(envelope, botUserId);
