@@ -5,11 +5,7 @@
  * provider manager maps tool calls to Anthropic `tool_use` / OpenAI `tool_calls`.
  */
 import type { Logger } from "@aws-lambda-powertools/logger";
-import {
-  AGENT_MAX_ROUNDS,
-  TOOL_RECORD_INPUT_MAX_BYTES,
-  TOOL_RESULT_MAX_BYTES,
-} from "../constants/agent";
+import { AGENT_MAX_ROUNDS, TOOL_RESULT_MAX_BYTES } from "../constants/agent";
 import { AGENT_LOOP } from "../constants/timings";
 import type {
   ChatMessage,
@@ -20,16 +16,8 @@ import type {
   ToolSpec,
 } from "../llm/types";
 import type { ToolStep } from "../reply/live-reply";
-import { auditToolCall } from "./audit";
-import { cutResult, redact } from "./redact";
-import {
-  type AgentTool,
-  type PausedLoop,
-  type ToolCallRecord,
-  type ToolContext,
-  ToolError,
-  type ToolErrorKind,
-} from "./types";
+import { type CallResult, runCall, settle } from "./calls";
+import type { AgentTool, PausedLoop, ToolCallRecord, ToolContext } from "./types";
 
 /** The loop's bounds (config `AGENT_MAX_ROUNDS`, `AGENT_BUDGET_MS`, `TOOL_RESULT_MAX_BYTES`). */
 export interface LoopBounds {
@@ -183,12 +171,27 @@ export async function resumeAgentLoop(
   const started = deps.now();
   const tool = run.tools.find((t) => t.name === paused.pending.name);
   if (decision === "approve" && tool) {
-    await runCall(deps, full, state, paused.pending, tool, started);
+    await runCall(
+      callDeps(deps),
+      full,
+      state,
+      paused.pending,
+      tool,
+      deadline(deps, state, started),
+    );
   } else {
     const refusal: CallResult = !tool
-      ? { ok: false, kind: "unavailable", message: "This tool is no longer offered; it did not run." }
+      ? {
+          ok: false,
+          kind: "unavailable",
+          message: "This tool is no longer offered; it did not run.",
+        }
       : decision === "expire"
-        ? { ok: false, kind: "expired", message: "Nobody approved this call in time; it did not run." }
+        ? {
+            ok: false,
+            kind: "expired",
+            message: "Nobody approved this call in time; it did not run.",
+          }
         : {
             ok: false,
             kind: "denied",
@@ -201,7 +204,7 @@ export async function resumeAgentLoop(
         state: decision === "expire" ? "expired" : "denied",
       });
     }
-    settle(deps, full, state, paused.pending, refusal, 0, tool?.source);
+    settle(callDeps(deps), full, state, paused.pending, refusal, 0, tool?.source);
   }
   return loop(deps, full, state, paused.queued, started);
 }
@@ -239,12 +242,16 @@ async function loop(
           },
         };
       }
-      await runCall(deps, run, state, call, tool, started);
+      await runCall(callDeps(deps), run, state, call, tool, deadline(deps, state, started));
     }
     pendingCalls = [];
 
     const bounded: "rounds" | "budget" | undefined =
-      state.rounds >= bounds.maxRounds ? "rounds" : used() >= bounds.budgetMs ? "budget" : undefined;
+      state.rounds >= bounds.maxRounds
+        ? "rounds"
+        : used() >= bounds.budgetMs
+          ? "budget"
+          : undefined;
     const specs: ToolSpec[] = run.tools.map(({ name, description, inputSchema }) => ({
       name,
       description,
@@ -314,104 +321,11 @@ async function loop(
   }
 }
 
-type CallResult = { ok: true; value: unknown } | { ok: false; kind: ToolErrorKind; message: string };
-
-/** Runs one call (unknown tool, bad input and failures become error results) and settles it. */
-async function runCall(
-  deps: AgentLoopDeps,
-  run: LoopRun,
-  state: LoopState,
-  call: ToolCall,
-  tool: AgentTool | undefined,
-  started: number,
-): Promise<void> {
-  const label = tool?.label ?? call.name;
-  const begin = deps.now();
-  let result: CallResult;
-  if (!tool) {
-    result = { ok: false, kind: "invalid_input", message: `unknown tool ${call.name}` };
-  } else {
-    run.onStep({ id: call.id, label, state: "running" });
-    const deadlineMs = started + (deps.bounds.budgetMs - state.usedMs);
-    try {
-      result = { ok: true, value: await tool.run(call.input, { ...run.context, deadlineMs }) };
-    } catch (error) {
-      result =
-        error instanceof ToolError
-          ? { ok: false, kind: error.kind, message: error.message }
-          : { ok: false, kind: "failed", message: "the tool failed unexpectedly" };
-      if (!(error instanceof ToolError)) {
-        deps.logger.error("tool threw an unexpected error", {
-          jobId: run.context.jobId,
-          tool: call.name,
-          error,
-        });
-      }
-    }
-  }
-  const durationMs = deps.now() - begin;
-  if (tool) {
-    run.onStep({
-      id: call.id,
-      label,
-      state: result.ok ? "done" : "failed",
-      durationMs,
-      ...(result.ok ? {} : { detail: result.kind.replace("_", " ") }),
-    });
-  }
-  settle(deps, run, state, call, result, durationMs, tool?.source);
+function callDeps(deps: AgentLoopDeps) {
+  return { logger: deps.logger, now: deps.now, resultMaxBytes: deps.bounds.resultMaxBytes };
 }
 
-/** Sends a call's result back to the model, remembers it and writes the audit line. */
-function settle(
-  deps: AgentLoopDeps,
-  run: LoopRun,
-  state: LoopState,
-  call: ToolCall,
-  result: CallResult,
-  durationMs: number,
-  source?: AgentTool["source"],
-): void {
-  const max = deps.bounds.resultMaxBytes;
-  const input = JSON.stringify(call.input ?? {});
-  const output = result.ok
-    ? JSON.stringify(result.value ?? null)
-    : JSON.stringify({ error: result.kind, message: result.message });
-  state.messages.push({
-    role: "tool",
-    toolCallId: call.id,
-    content: cutResult(output, max),
-    ...(result.ok ? {} : { isError: true }),
-  });
-  state.actions.push({
-    tool: call.name,
-    input: cutResult(JSON.stringify(redact(call.input ?? {})), TOOL_RECORD_INPUT_MAX_BYTES),
-    outcome: result.ok ? "ok" : result.kind,
-    result: cutResult(JSON.stringify(redact(safeParse(output))), RECORDED_RESULT_MAX_BYTES),
-    durationMs,
-  });
-  auditToolCall(deps.logger, {
-    jobId: run.context.jobId,
-    userId: run.context.conversation.userId,
-    tool: call.name,
-    source: source ?? "unknown",
-    durationMs,
-    outcome: result.ok ? "ok" : result.kind,
-    inputBytes: Buffer.byteLength(input),
-    outputBytes: Buffer.byteLength(output),
-  });
-}
-
-/**
- * Largest stored tool result, bytes: the link, path or exit code a follow-up asks about, kept
- * compact because it is read back with every later turn of the conversation.
- */
-export const RECORDED_RESULT_MAX_BYTES = 1_024;
-
-function safeParse(json: string): unknown {
-  try {
-    return JSON.parse(json);
-  } catch {
-    return json;
-  }
+/** Epoch ms at which the loop's budget runs out (its time used before `started` counted). */
+function deadline(deps: AgentLoopDeps, state: LoopState, started: number): number {
+  return started + deps.bounds.budgetMs - state.usedMs;
 }

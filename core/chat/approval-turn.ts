@@ -190,7 +190,9 @@ export async function resumeAfterDecision(
       tools,
       onText: (delta) => reply.append(delta),
       onStep: (step) => reply.progress?.(step),
-      ...(deps.onRound ? { onRound: (c: Completion) => deps.onRound?.(c, job) ?? Promise.resolve() } : {}),
+      ...(deps.onRound
+        ? { onRound: (c: Completion) => deps.onRound?.(c, job) ?? Promise.resolve() }
+        : {}),
     },
     record.loop,
     decision,

@@ -9,9 +9,9 @@ import type { ConversationHead, NewMessage } from "../memory/conversation-items"
 import type { ConversationStore } from "../memory/conversations";
 import type { PreferenceStore } from "../memory/preferences";
 import type { Recall } from "../memory/recall";
-import type { ChatJob } from "./job";
 import { type ReplyRecord, settleReply } from "./agent-reply";
 import { type ApprovalDeps, pauseForApproval, resumeAfterDecision } from "./approval-turn";
+import type { ChatJob } from "./job";
 import { buildMessages, buildSystemPrompt } from "./prompt";
 import type { Replier } from "./replier";
 import type { Spend } from "./spend";
@@ -168,7 +168,8 @@ export function createChatTurn(deps: ChatTurnDeps): (job: ChatJob) => Promise<Re
       onRound: (completion) => countTokens(completion, job),
     });
     if (outcome.kind === "paused") {
-      if (!approvalTurn) throw new Error("a tool that needs approval was offered without approvals");
+      if (!approvalTurn)
+        throw new Error("a tool that needs approval was offered without approvals");
       return pauseForApproval(approvalTurn, job, live, outcome);
     }
     return settleReply(outcome, live, {

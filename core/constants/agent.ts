@@ -25,6 +25,13 @@ export const TOOL_RESULT_MAX_BYTES = { default: 8192, min: 256, max: 65_536 } as
 export const TOOL_RECORD_INPUT_MAX_BYTES = 300;
 
 /**
+ * Longest tool result kept in a `ToolCallRecord`, in bytes of UTF-8: the link, path or exit code
+ * a follow-up asks about, kept compact because it is read back with every later turn of the
+ * conversation (the model itself got up to `TOOL_RESULT_MAX_BYTES` during the turn).
+ */
+export const TOOL_RECORD_RESULT_MAX_BYTES = 1_024;
+
+/**
  * The regex every tool name offered to a model must match: Anthropic's `tools[].name` and
  * OpenAI's `function.name` both take 1–64 characters of `[a-zA-Z0-9_-]`
  * (https://docs.anthropic.com/en/api/messages#body-tools,

@@ -8,7 +8,13 @@ import {
   runAgentLoop,
 } from "../../../core/agent/loop";
 import { type AgentTool, ToolError } from "../../../core/agent/types";
-import type { CompleteInput, Completion, StreamResult, Streamer, ToolCall } from "../../../core/llm/types";
+import type {
+  CompleteInput,
+  Completion,
+  Streamer,
+  StreamResult,
+  ToolCall,
+} from "../../../core/llm/types";
 import type { ToolStep } from "../../../core/reply/live-reply";
 
 const logger = new Logger({ serviceName: "test", logLevel: "SILENT" });
@@ -72,7 +78,11 @@ function harness(tools: AgentTool[], bounds: Partial<LoopBounds> = {}, clock = {
   return { run, deps, text, steps, clock };
 }
 
-const call = (name: string, input: Record<string, unknown> = {}, id = `call_${name}`): ToolCall => ({
+const call = (
+  name: string,
+  input: Record<string, unknown> = {},
+  id = `call_${name}`,
+): ToolCall => ({
   id,
   name,
   input,
@@ -131,7 +141,8 @@ describe("runAgentLoop", () => {
     let calls = 0;
     const again = tool("list_files", async () => ({ files: [++calls] }));
     const { llm, inputs } = scripted([
-      (input) => (input.toolChoice === "none" ? { text: "Enough." } : { toolCalls: [call(again.name)] }),
+      (input) =>
+        input.toolChoice === "none" ? { text: "Enough." } : { toolCalls: [call(again.name)] },
     ]);
     const h = harness([again], { maxRounds: 3 });
     const outcome = await runAgentLoop(h.deps(llm), h.run);
@@ -149,7 +160,8 @@ describe("runAgentLoop", () => {
       return { ok: true };
     });
     const { llm, inputs } = scripted([
-      (input) => (input.toolChoice === "none" ? { text: "Out of time." } : { toolCalls: [call(slow.name)] }),
+      (input) =>
+        input.toolChoice === "none" ? { text: "Out of time." } : { toolCalls: [call(slow.name)] },
     ]);
     const h = harness([slow], { budgetMs: 60_000 }, clock);
     const outcome = await runAgentLoop(h.deps(llm), h.run);
@@ -159,7 +171,11 @@ describe("runAgentLoop", () => {
 
   it("pauses at a call that needs approval, and resumes: approve runs it, deny does not", async () => {
     let executed = 0;
-    const exec = tool("ssh_execute", async () => ({ stdout: `run ${++executed}`, exitCode: 0 }), true);
+    const exec = tool(
+      "ssh_execute",
+      async () => ({ stdout: `run ${++executed}`, exitCode: 0 }),
+      true,
+    );
     const script = [
       () => ({ text: "I'll run it.", toolCalls: [call(exec.name, { command: "ls" })] }),
       (input: CompleteInput) => ({ text: `Result: ${input.messages.at(-1)?.content}` }),
