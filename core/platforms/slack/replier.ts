@@ -109,6 +109,7 @@ export class SlackReplier implements Replier {
     return {
       state: reply.state,
       append: (delta) => reply.append(delta),
+      progress: (step) => reply.progress?.(step),
       finish: async (text) => {
         const posted = await reply.finish(text);
         try {
