@@ -1,5 +1,6 @@
 import { createLogger } from "../core/logger";
 import { loadCommandConfig } from "./command-config";
+import { announceConsole } from "./console";
 import { startLocalStack } from "./stack";
 
 /** `npm start`: the embedded local stack, stopped cleanly on SIGINT/SIGTERM. */
@@ -7,6 +8,7 @@ async function main(): Promise<void> {
   const config = loadCommandConfig();
   const logger = createLogger("local-stack", config.logLevel);
   const stack = await startLocalStack(config, { logger });
+  await announceConsole(stack.console, config.dataDir, logger);
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
