@@ -1,9 +1,6 @@
 import type { ChatJob } from "../../core/chat/job";
-import {
-  fellBackFromFooter,
-  type WebReplySink,
-} from "../../core/platforms/web/replier";
 import { type WebConversation, webReplyConversation } from "../../core/platforms/web/job";
+import { fellBackFromFooter, type WebReplySink } from "../../core/platforms/web/replier";
 
 /**
  * What the console's event stream (`GET /console/api/events`, server-sent events named by

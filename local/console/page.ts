@@ -9,16 +9,17 @@ import type { Context } from "hono";
  * (Markdown → HTML, https://marked.js.org) and DOMPurify (sanitises that HTML before it
  * reaches the DOM, https://github.com/cure53/DOMPurify).
  */
+// marked's `exports` has only a default condition: its ES module (`lib/marked.esm.js`).
 const FILES: Readonly<Record<string, { path: () => string; type: string }>> = {
   "index.html": { path: () => own("index.html"), type: "text/html; charset=utf-8" },
   "app.js": { path: () => own("app.js"), type: "text/javascript; charset=utf-8" },
   "app.css": { path: () => own("app.css"), type: "text/css; charset=utf-8" },
   "marked.js": {
-    path: () => packageFile("marked", "lib/marked.esm.js"),
+    path: () => require.resolve("marked"),
     type: "text/javascript; charset=utf-8",
   },
   "purify.js": {
-    path: () => packageFile("dompurify", "dist/purify.es.mjs"),
+    path: () => besideMain("dompurify", "purify.es.mjs"),
     type: "text/javascript; charset=utf-8",
   },
 };
@@ -35,9 +36,12 @@ const cache = new Map<string, string>();
 
 const require = createRequire(import.meta.url);
 
-/** A file of an installed package: the ES module build its `exports` map gives `import`. */
-function packageFile(name: string, file: string): string {
-  return join(dirname(require.resolve(`${name}/package.json`)), file);
+/**
+ * A file next to a package's main module: DOMPurify's `exports` map gives `require` its CommonJS
+ * build and `import` the ES module beside it (`dist/purify.es.mjs`), which the browser needs.
+ */
+function besideMain(name: string, file: string): string {
+  return join(dirname(require.resolve(name)), file);
 }
 
 function own(name: string): string {

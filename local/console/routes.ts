@@ -16,7 +16,7 @@ import type { BreakerStore } from "../../core/llm/breaker-store";
 import { contextLimit } from "../../core/memory/archival";
 import type { ConversationStore } from "../../core/memory/conversations";
 import type { PreferenceStore } from "../../core/memory/preferences";
-import { selectRecall, type RecallBudget } from "../../core/memory/recall";
+import { type RecallBudget, selectRecall } from "../../core/memory/recall";
 import type { ForgetConversation } from "../../core/platforms/adapter";
 import {
   type WebConversation,
@@ -209,6 +209,13 @@ async function readMemory(deps: ConsoleDeps, who: WebConversation): Promise<Cons
     preferences,
   };
 }
+
+/**
+ * What the console's health strip shows: each provider's configuration and breaker state,
+ * live depths of the chat and archive queues and their DLQs, the last scheduled checks, and
+ * `setup` (what to set) when no model is configured.
+ */
+export type ConsoleHealth = Awaited<ReturnType<typeof readHealth>>;
 
 async function readHealth(deps: ConsoleDeps) {
   const report = deps.health();
