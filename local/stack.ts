@@ -29,7 +29,8 @@ import { SqsChatQueue } from "../core/queue/chat-queue";
 import { createArchiverHandler } from "../functions/archiver";
 import { createChatWorkerHandler } from "../functions/chat-worker";
 import { createApp } from "../functions/http";
-import { type ConsoleAddress, createLocalConsole } from "./console";
+import { createLocalConsole } from "./console";
+import type { ConsoleAddress } from "./console/address";
 import { startConversationPoller } from "./conversation-poller";
 import { loadOrCreateAgentKey } from "./kadi-key";
 import {

@@ -21,21 +21,9 @@ import type { Logger } from "../../core/logger";
 import { ConversationStore } from "../../core/memory/conversations";
 import { PreferenceStore } from "../../core/memory/preferences";
 import { WebReplier } from "../../core/platforms/web/replier";
+import { CONSOLE_FILE, type ConsoleAddress } from "./address";
 import { ConsoleHub, type JobResult, reportingTo } from "./hub";
 import { mountConsole } from "./routes";
-
-/** Where a running stack tells `npm run chat` its console URL: `{DATA_DIR}/console.json`. */
-export const CONSOLE_FILE = "console.json";
-
-/** How a client reaches a running console. */
-export interface ConsoleAddress {
-  /** The page's URL, token included: `http://127.0.0.1:{port}/?token={token}`. */
-  url: string;
-  /** Base URL of the stack, `http://127.0.0.1:{port}`. */
-  baseUrl: string;
-  /** The per-start token (64 hex characters). */
-  token: string;
-}
 
 /** What the local stack needs of its console; see {@link createLocalConsole}. */
 export interface LocalConsole {

@@ -26,11 +26,9 @@ import {
   webMessageSchema,
   webModelSchema,
 } from "../../core/platforms/web/job";
+import { CONSOLE_TOKEN_HEADER } from "./address";
 import type { ConsoleHub } from "./hub";
 import { servePage } from "./page";
-
-/** Header the CLI sends the console token in; the page sends the cookie. */
-export const CONSOLE_TOKEN_HEADER = "x-console-token";
 
 /** Cookie the page's requests carry the token in (set when the page is opened with it). */
 const TOKEN_COOKIE = "console_token";

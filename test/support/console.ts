@@ -1,5 +1,5 @@
+import { CONSOLE_TOKEN_HEADER } from "../../local/console/address";
 import type { ConsoleEvent } from "../../local/console/hub";
-import { CONSOLE_TOKEN_HEADER } from "../../local/console/routes";
 import { waitFor } from "./wait";
 
 /** A console event stream read by the test: every event so far, and a way to wait for one. */
