@@ -38,6 +38,9 @@ beforeAll(async () => {
       ANTHROPIC_BASE_URL: anthropic.url,
       MODEL_MANAGER_BASE_URL: openai.url,
       REPLY_MODEL_FOOTER: "true",
+      // The allowlists name nobody here: console jobs pass them (the token holder runs the stack).
+      ALLOWED_USERS: "U0NOBODY",
+      ALLOWED_CHANNELS: "C0NOWHERE",
       PORT: "0",
     }),
     { queue: `e2e-console-chat-${Date.now()}` },
