@@ -42,7 +42,9 @@ async function main(): Promise<void> {
   if (health.setup) console.log(`! ${health.setup}`);
 
   // One answer at a time: each line waits for its `done` before the next is read.
-  let pending: { jobId: string | undefined; early: ConsoleEvent[]; done: () => void } | undefined;
+  let pending:
+    | { jobId: string | undefined; early: ConsoleEvent[]; streamed: string; done: () => void }
+    | undefined;
   const show = (event: ConsoleEvent) => {
     if (event.type === "notice") console.log(`! ${event.text}`);
     if (!pending || !("jobId" in event)) return;
@@ -52,13 +54,22 @@ async function main(): Promise<void> {
       return;
     }
     if (event.jobId !== pending.jobId) return;
-    if (event.type === "delta") process.stdout.write(event.text);
+    if (event.type === "delta") {
+      pending.streamed += event.text;
+      process.stdout.write(event.text);
+    }
     if (event.type === "status") console.log(`\n! ${event.line}`);
     if (event.type === "done") {
       const model = event.model
         ? `${event.model}${event.fellBackFrom ? ` · fell back from ${event.fellBackFrom}` : ""}`
         : event.outcome;
-      if (event.outcome !== "answered") process.stdout.write(`\r${event.text}`);
+      // An apology is never streamed; a cut-off answer ends with a note that was not.
+      if (event.outcome !== "answered") {
+        const { streamed } = pending;
+        process.stdout.write(
+          event.text.startsWith(streamed) ? event.text.slice(streamed.length) : `\n${event.text}`,
+        );
+      }
       console.log(`\n  (${model})`);
       pending.done();
     }
@@ -82,7 +93,7 @@ async function main(): Promise<void> {
       if (line.startsWith("/")) await command(client, line);
       else {
         const answered = new Promise<void>((done) => {
-          pending = { jobId: undefined, early: [], done };
+          pending = { jobId: undefined, early: [], streamed: "", done };
         });
         const jobId = await client.send(line);
         const current = pending as NonNullable<typeof pending>;
