@@ -47,7 +47,6 @@ export const webModelSchema = webConversationSchema.extend({
     .string()
     .trim()
     .min(1)
-    .max(PLATFORM_ID_MAX_CHARS)
     .refine((m) => resolveModel(m) !== undefined, { error: "is not a known model or alias" }),
 });
 
