@@ -1,5 +1,6 @@
 import { createLogger } from "../core/logger";
 import { loadCommandConfig } from "./command-config";
+import { announceConsole } from "./console";
 import { PortInUseError } from "./services";
 import { startLocalStack } from "./stack";
 
@@ -12,6 +13,7 @@ async function main(): Promise<void> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
   const logger = createLogger("local-stack", config.logLevel);
   const stack = await startLocalStack(config, { logger });
+  await announceConsole(stack.console, config.dataDir, logger);
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;

@@ -8,6 +8,7 @@ import { buildHealthCheckDeps } from "../core/compose/health-check";
 import { buildIngressDeps } from "../core/compose/ingress";
 import { buildListenerDeps, createLazyKadiInvoker, kadiClientOptions } from "../core/compose/kadi";
 import { buildLongTermMemory } from "../core/compose/memory";
+import { buildReplyRouter } from "../core/compose/repliers";
 import { buildWorkerDeps } from "../core/compose/worker";
 import type { Config } from "../core/config";
 import { MAX_RECEIVE_COUNT, QUEUE_BATCH_SIZE } from "../core/constants/queues";
@@ -28,6 +29,8 @@ import { SqsChatQueue } from "../core/queue/chat-queue";
 import { createArchiverHandler } from "../functions/archiver";
 import { createChatWorkerHandler } from "../functions/chat-worker";
 import { createApp } from "../functions/http";
+import { createLocalConsole } from "./console";
+import type { ConsoleAddress } from "./console/address";
 import { startConversationPoller } from "./conversation-poller";
 import { loadOrCreateAgentKey } from "./kadi-key";
 import {
@@ -64,6 +67,8 @@ export interface LocalStack {
    * also runs it at start and every `HEALTH_CHECK_INTERVAL_MS`.
    */
   runHealthCheckNow(): Promise<HealthRecord[]>;
+  /** The local console's page URL and per-start token (docs/architecture.md, "Local console"). */
+  console: ConsoleAddress;
   /**
    * Stops the HTTP server, the queue pollers (letting the jobs they run finish) and any emulator
    * this stack started, and resolves with what it drained.
@@ -171,7 +176,13 @@ export async function startLocalStack(
     const healthRecords = new HealthRecordStore(table);
     // One long-term memory (and so one per-user index cache) for the worker and the listener.
     const memory = buildLongTermMemory(config, aws);
+    // The console's `web` platform: its replies go to the console's event hub.
+    const webConsole = createLocalConsole();
+    const workerLogger = createLogger("chat-worker", config.logLevel);
+    const replier = buildReplyRouter(config, aws, workerLogger, kadiInvoker);
     const worker = buildWorkerDeps(config, aws, {
+      logger: workerLogger,
+      replier: webConsole.withWebReplies(replier),
       memory,
       metrics: null,
       breakerStore,
@@ -197,7 +208,7 @@ export async function startLocalStack(
       handler: createChatWorkerHandler({
         ...worker,
         // The queue record handler runs `runJob` (the turn behind the allowlists).
-        runJob: removingFromOutbox(outbox, worker.runJob),
+        runJob: removingFromOutbox(outbox, webConsole.reporting(worker.runJob)),
       }),
       logger,
       functionName: "chat-worker",
@@ -230,6 +241,7 @@ export async function startLocalStack(
 
     const ingress = buildIngressDeps(config, aws, { healthRecords, queue: chatSink });
     const app = createApp(ingress);
+    webConsole.mount(app, { config, aws, memory, breakerStore, healthRecords, ingress });
     const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
       const s = serve({ fetch: app.fetch, port: config.port, hostname: "127.0.0.1" }, () =>
         resolve(s),
@@ -276,8 +288,10 @@ export async function startLocalStack(
       url,
       config,
       runHealthCheckNow: () => healthChecks.runNow(),
+      console: webConsole.address(url),
       async stop() {
         await healthChecks.stop();
+        await webConsole.close();
         await listener?.stop();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         const chat = await poller.stop();

@@ -43,7 +43,8 @@ export interface AccessRefused {
  * user in a channel claims a mark (conditional write, lifetime one interval) and posts the
  * refusal where the answer would have gone; later ones within the interval are dropped
  * silently. Jobs of the agent's own `chat` tool pass: who may call it is decided by
- * `KADI_TRUSTED_AGENTS`. With no list configured every job runs.
+ * `KADI_TRUSTED_AGENTS`; so do the local console's (`web-console`). With no list configured
+ * every job runs.
  *
  * @throws the mark store's or the replier's error, so the queue redelivers the job; a mark
  *   claimed for a refusal that could not be posted is released first, so the redelivery
@@ -56,7 +57,9 @@ export function gateByAccess<R>(
   const { lists } = deps;
   if (!lists.slackTeams && !lists.channels && !lists.users) return run;
   return async (job) => {
-    if (job.source.kind === "kadi-tool") return run(job);
+    // The console is the operator's own (127.0.0.1 and a per-start token), like the chat tool's
+    // callers are decided by KADI_TRUSTED_AGENTS.
+    if (job.source.kind === "kadi-tool" || job.source.kind === "web-console") return run(job);
     const subject = accessSubjectOf(job);
     const decision = decideAccess(lists, subject);
     if (decision.allowed) return run(job);

@@ -73,6 +73,8 @@ export const chatJobSchema = z.object({
     }),
     /** The agent's own `chat` tool invoked by another KĀDI agent. */
     z.object({ kind: z.literal("kadi-tool"), callerAgent: z.string().optional() }),
+    /** The local stack's console (`npm start`'s web page or `npm run chat`): platform `web`. */
+    z.object({ kind: z.literal("web-console") }),
     /**
      * A decision on a paused tool call (Approve / Deny button, or the expiry timer): resumes
      * the turn stored under `approvalId` (`ApprovalStore`).

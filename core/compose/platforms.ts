@@ -5,14 +5,14 @@
  * its adapter here and its direct replier in `./repliers.ts`.
  */
 import type { Config } from "../config";
-import type { Platform } from "../constants/platforms";
+import type { RemotePlatform } from "../constants/platforms";
 import type { BotUserIds } from "../kadi/events";
 import type { PlatformAdapter } from "../platforms/adapter";
 import { discordPlatform } from "../platforms/discord";
 import { slackPlatform } from "../platforms/slack";
 
-/** Every platform's adapter, keyed by its name. */
-export const PLATFORM_ADAPTERS: Readonly<Record<Platform, PlatformAdapter>> = {
+/** Every remote platform's adapter, keyed by its name (the local console's `web` has none). */
+export const PLATFORM_ADAPTERS: Readonly<Record<RemotePlatform, PlatformAdapter>> = {
   slack: slackPlatform,
   discord: discordPlatform,
 };

@@ -53,7 +53,10 @@ function directRepliers(
       ),
     },
     missing: {
-      direct: { slack: "SLACK_BOT_TOKEN is not set" },
+      direct: {
+        slack: "SLACK_BOT_TOKEN is not set",
+        web: "the web console exists only in the local stack (npm start)",
+      },
       kadi: "KADI_BROKER_URL is not set",
     },
   };

@@ -3,10 +3,20 @@
  * takes its platform names from. Adding a platform starts here (see docs/architecture.md,
  * "Adding a platform"). Plain data, so `infra/` may import it too.
  */
-export const PLATFORMS = ["slack", "discord"] as const;
+export const PLATFORMS = ["slack", "discord", "web"] as const;
 
 /** One of {@link PLATFORMS}. */
 export type Platform = (typeof PLATFORMS)[number];
+
+/**
+ * The platforms reached from outside, each with a webhook and a KĀDI binding (a
+ * `PlatformAdapter`): every platform but `web`, the local stack's console, which has no route
+ * on the deployed ingress and no broker channel (docs/architecture.md, "Local console").
+ */
+export const REMOTE_PLATFORMS = ["slack", "discord"] as const satisfies readonly Platform[];
+
+/** One of {@link REMOTE_PLATFORMS}. */
+export type RemotePlatform = (typeof REMOTE_PLATFORMS)[number];
 
 /**
  * Slack's AI-app surface (https://docs.slack.dev/ai/developing-ai-apps): the default suggested

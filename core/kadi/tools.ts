@@ -14,15 +14,16 @@ import {
 } from "../agent/memory-actions";
 import type { ChatJob } from "../chat/job";
 import type { ReplyRecord } from "../chat/turn";
-import { PLATFORMS } from "../constants/platforms";
+import { REMOTE_PLATFORMS } from "../constants/platforms";
 import { describeModelNames, resolveModel } from "../llm/models";
 import { type KnowledgeStore, KnowledgeValidationError } from "../memory/knowledge";
 import type { LongTermIndex } from "../memory/long-term/types";
 import { KadiError } from "./errors";
 import type { KadiToolDefinition } from "./types";
 
+// Not `web`: the local console's conversations are not another agent's to read or write.
 const platform = z
-  .enum(PLATFORMS)
+  .enum(REMOTE_PLATFORMS)
   .default("slack")
   .describe(
     "Platform the user id and channel id belong to; memory is kept per platform. Default slack.",

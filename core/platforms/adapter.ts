@@ -10,7 +10,7 @@
 import type { ApprovalDecision, DecideResult } from "../agent/approvals";
 import type { ChatJob } from "../chat/job";
 import type { Config } from "../config";
-import type { Platform } from "../constants/platforms";
+import type { RemotePlatform } from "../constants/platforms";
 import type { Webhook } from "../ingress/pipeline";
 import type { PreferenceStore } from "../memory/preferences";
 import type { ConversationRef } from "../memory/table/keys";
@@ -101,7 +101,7 @@ export interface KadiBinding {
  * platform's credentials are not configured, its `verify` step answers 503 naming what to set.
  */
 export interface PlatformAdapter {
-  readonly platform: Platform;
+  readonly platform: RemotePlatform;
   /** Route of the webhook, e.g. `/slack/events`. */
   readonly path: string;
   /**

@@ -50,7 +50,7 @@ export function parseSummaryId(
   const parts = id.split("#");
   if (parts.length !== 4 || parts.some((p) => p === "")) return undefined;
   const [platform, channelId, userId, toMessageId] = parts as [string, string, string, string];
-  if (platform !== "slack" && platform !== "discord") return undefined;
+  if (!isPlatform(platform)) return undefined;
   return { platform, channelId, userId, toMessageId };
 }
 
@@ -294,4 +294,8 @@ function toRecord(item: Record<string, unknown>): SummaryRecord {
   if (!parsed.success) throw new SummaryItemError(String(item.pk), String(item.sk), parsed.error);
   const { model, ...rest } = parsed.data;
   return model === undefined ? rest : { ...rest, model };
+}
+
+function isPlatform(name: string): name is ConversationRef["platform"] {
+  return (PLATFORMS as readonly string[]).includes(name);
 }
