@@ -157,7 +157,8 @@ export const ACTIONS_HEADING = "[Tools used for this answer:";
 export function withActions(message: Pick<NewMessage, "content" | "actions">): string {
   if (!message.actions?.length) return message.content;
   const lines = message.actions.map(
-    (a) => `- ${a.tool} ${a.input} → ${a.outcome === "ok" ? a.result : `${a.outcome}: ${a.result}`}`,
+    (a) =>
+      `- ${a.tool} ${a.input} → ${a.outcome === "ok" ? a.result : `${a.outcome}: ${a.result}`}`,
   );
   return `${message.content}\n\n${ACTIONS_HEADING}\n${lines.join("\n")}]`;
 }

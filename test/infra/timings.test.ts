@@ -61,7 +61,9 @@ describe("infra timings (core/constants)", () => {
   it("keeps the agent loop's budget inside the chat worker's timeout and approvals within an SQS delay", () => {
     expect(AGENT_LOOP.budgetMs).toBeLessThanOrEqual(AGENT_LOOP.maxBudgetMs);
     // After the budget: one more model call without tools, then posting and storing.
-    expect(CHAT_WORKER_TIMEOUT_MS - AGENT_LOOP.maxBudgetMs - LLM_BUDGET_MS).toBeGreaterThanOrEqual(30_000);
+    expect(CHAT_WORKER_TIMEOUT_MS - AGENT_LOOP.maxBudgetMs - LLM_BUDGET_MS).toBeGreaterThanOrEqual(
+      30_000,
+    );
     // An approval's expiry is a delayed SQS message; SQS delays at most 900 s.
     expect(wholeSeconds(AGENT_LOOP.approvalTtlMs)).toBeLessThanOrEqual(900);
     expect(AGENT_LOOP.minApprovalTtlMs).toBeLessThanOrEqual(AGENT_LOOP.approvalTtlMs);

@@ -35,7 +35,7 @@ const loop: PausedLoop = {
   system: "be brief",
   messages: [{ role: "user", content: "run uptime on my server" }],
   pending: { id: "call-1", name: "ssh_execute", input: { host: "build", command: "uptime" } },
-      pendingLabel: "ssh execute",
+  pendingLabel: "ssh execute",
   queued: [],
   rounds: 1,
   actions: [],

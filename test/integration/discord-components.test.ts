@@ -59,7 +59,7 @@ const LOOP: PausedLoop = {
   system: "be brief",
   messages: [{ role: "user", content: "run uptime on build" }],
   pending: { id: "call_1", name: "ssh_execute", input: { host: "build", command: "uptime" } },
-      pendingLabel: "ssh execute",
+  pendingLabel: "ssh execute",
   queued: [],
   rounds: 1,
   actions: [],

@@ -208,7 +208,9 @@ describe("SlackReplier live replies", () => {
     await reply.finish("Making a link. Here it is.");
     const chunks = slack
       .callsTo(["chat.startStream", "chat.appendStream", "chat.stopStream"])
-      .flatMap((call) => (call.args.chunks as { type: string; id?: string; status?: string }[]) ?? [])
+      .flatMap(
+        (call) => (call.args.chunks as { type: string; id?: string; status?: string }[]) ?? [],
+      )
       .filter((chunk) => chunk.type === "task_update" && chunk.id === "toolu_1");
     expect(chunks.map((c) => c.status)).toEqual(["in_progress", "complete"]);
     expect(JSON.stringify(chunks.at(-1))).toContain("done (1.2 s)");
