@@ -1,7 +1,8 @@
-import { type Context, Hono } from "hono";
+import type { Context } from "hono";
 import type { LambdaContext, LambdaEvent } from "hono/aws-lambda";
 import { handle } from "hono/aws-lambda";
 import { bodyLimit } from "hono/body-limit";
+import { Hono } from "hono/tiny";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { createAwsClients } from "../core/compose/aws";
 import { buildIngressDeps, type IngressDeps, type WebhookRoute } from "../core/compose/ingress";

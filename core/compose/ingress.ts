@@ -147,7 +147,7 @@ function lazyServices(
 ): WebhookServices {
   const forget = once(async (): Promise<ForgetConversation> => {
     if (overrides.forget) return overrides.forget;
-    const { buildForgetConversation } = await import("./memory");
+    const { buildForgetConversation } = await import("./forget");
     return buildForgetConversation(config, aws);
   });
   const preferences = once(async (): Promise<WebhookServices["preferences"]> => {

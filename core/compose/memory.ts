@@ -1,10 +1,7 @@
 import type { Config } from "../config";
-import { ConversationStore } from "../memory/conversations";
-import { createForgetConversation } from "../memory/forget";
 import { createLongTermIndex, type LongTermIndexDeps } from "../memory/long-term/index";
 import { SummaryStore } from "../memory/long-term/summaries";
 import type { LongTermIndex } from "../memory/long-term/types";
-import type { ConversationRef } from "../memory/table/keys";
 import { type AwsClients, memoryTable } from "./aws";
 
 // Kept apart from compose/archiver.ts (which pulls in the LLM SDKs) so the ingress can build
@@ -26,20 +23,4 @@ export function buildLongTermMemory(
   const summaries = new SummaryStore(memoryTable(config, aws));
   const index = createLongTermIndex(config, { summaries, ...(arcadedb ? { arcadedb } : {}) });
   return { summaries, index };
-}
-
-/**
- * `forgetConversation(ref)` for `/forget`: deletes the conversation's messages, META and
- * archived summaries (index entries and durable copies). See `createForgetConversation`.
- */
-export function buildForgetConversation(
-  config: Config,
-  aws: AwsClients,
-  memory: LongTermMemory = buildLongTermMemory(config, aws),
-): (ref: ConversationRef) => Promise<{ messages: number; summaries: number }> {
-  return createForgetConversation({
-    conversations: new ConversationStore(memoryTable(config, aws)),
-    summaries: memory.summaries,
-    index: memory.index,
-  });
 }

@@ -10,7 +10,7 @@ export interface ForgetDeps {
     listForUser(platform: ConversationRef["platform"], userId: string): Promise<SummaryRecord[]>;
     delete(ids: readonly string[]): Promise<void>;
   };
-  index: LongTermIndex;
+  index: Pick<LongTermIndex, "remove">;
 }
 
 /**

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildArchiverDeps } from "../../core/compose/archiver";
 import type { AwsClients } from "../../core/compose/aws";
-import { buildForgetConversation, buildLongTermMemory } from "../../core/compose/memory";
+import { buildForgetConversation } from "../../core/compose/forget";
+import { buildLongTermMemory } from "../../core/compose/memory";
 import type { Config } from "../../core/config";
 import { ArchiveLedger } from "../../core/memory/archive-ledger";
 import { ConversationStore } from "../../core/memory/conversations";

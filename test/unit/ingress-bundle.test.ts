@@ -99,4 +99,11 @@ describe("the deployed ingress bundle", () => {
     const webApi = /node_modules\/@slack\/web-api\//;
     expect(Object.keys(metafile.inputs).filter((path) => webApi.test(path))).toEqual([]);
   });
+
+  it("forgets without the embedded search engine, which only the worker and archiver search with", () => {
+    const inputs = Object.keys(metafile.inputs);
+    expect(inputs.some((path) => path.endsWith("core/compose/forget.ts"))).toBe(true);
+    expect(inputs.filter((path) => /node_modules\/minisearch\//.test(path))).toEqual([]);
+    expect(inputs.filter((path) => path.endsWith("core/memory/long-term/embedded.ts"))).toEqual([]);
+  });
 });
