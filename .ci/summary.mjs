@@ -12,7 +12,14 @@ try {
   process.exit(1);
 }
 const passed = report.numPassedTests ?? 0;
-const failed = (report.numFailedTests ?? 0) + (report.numRuntimeErrorTestSuites ?? 0);
+// A file whose setup threw (a failed beforeAll) reports its tests as skipped, not failed:
+// count each such file as one failure, so a broken suite cannot print "0 failed".
+const brokenFiles = (report.testResults ?? []).filter(
+  (file) =>
+    file.status === "failed" &&
+    !(file.assertionResults ?? []).some((test) => test.status === "failed"),
+).length;
+const failed = (report.numFailedTests ?? 0) + brokenFiles;
 const skipped = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
 console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
 process.exit(passed === 0 || failed > 0 ? 1 : 0);
