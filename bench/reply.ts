@@ -31,6 +31,7 @@ import { type FakeDiscord, startFakeDiscord } from "../test/fakes/discord";
 import { type FakeSlack, startFakeSlack } from "../test/fakes/slack";
 import { askInteraction, discordTestKeys, postInteraction } from "../test/support/discord";
 import { appMentionEnvelope, signedHeaders, TEST_SIGNING_SECRET } from "../test/support/slack";
+import { median, until } from "./support";
 
 const BOT = "UBENCHREPLY";
 const APP = "1300000000000000013";
@@ -51,17 +52,6 @@ interface Sample {
   calls: number;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until<T>(read: () => T | undefined, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = read();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
 
 async function slackRound(url: string, slack: FakeSlack, round: number): Promise<Sample> {
   const ts = `${Math.floor(Date.now() / 1000)}.${String(round).padStart(6, "0")}`;
@@ -133,7 +123,6 @@ async function discordRound(
 }
 
 function summary(name: string, samples: Sample[]): void {
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
   const first = median(samples.map((s) => s.firstTextMs));
   const finished = median(samples.map((s) => s.finishedMs));
   const calls = median(samples.map((s) => s.calls));

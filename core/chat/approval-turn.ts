@@ -46,6 +46,18 @@ export function approvalRequestText(label: string, ttlMs: number): string {
   return `I need your approval to run **${label}**: use the buttons below within ${minutes} minutes.`;
 }
 
+/** What the buttons message says once decided (`<@id>` mentions render on Slack and Discord). */
+export function approvalDecidedText(
+  label: string,
+  decision: "approve" | "deny",
+  decidedBy: string | undefined,
+): string {
+  const by = decidedBy ? ` by <@${decidedBy}>` : "";
+  return decision === "approve"
+    ? `Approved${by}: running **${label}**.`
+    : `Denied${by}: **${label}** did not run.`;
+}
+
 /** The text posted when nobody decided in time. */
 export function approvalExpiredText(label: string): string {
   return `Nobody approved running **${label}** in time, so it did not run.`;
@@ -174,6 +186,24 @@ export async function resumeAfterDecision(
       approvalId,
     });
     return nothing;
+  }
+  // A Discord press answered in place (its own interaction token is the new reply target); a
+  // Slack click cannot, so the buttons are replaced here, before the answer starts.
+  const samePlace = JSON.stringify(job.reply) === JSON.stringify(original.reply);
+  if (decision !== "expire" && samePlace && record.promptMessageId && deps.replier.settleApproval) {
+    await deps.replier
+      .settleApproval(
+        original.reply,
+        record.promptMessageId,
+        approvalDecidedText(label, decision, record.decidedBy),
+      )
+      .catch((error: unknown) =>
+        deps.logger.warn("could not update the approval message", {
+          jobId: job.jobId,
+          approvalId,
+          error,
+        }),
+      );
   }
   const reply = await live();
   if (reply.state === "expired") {

@@ -326,6 +326,10 @@ describe("the agent acts (Slack)", () => {
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect(broker.abilityCalls("execute_remote_command")).toHaveLength(1);
     expect(threadAnswers("C0EXEC", ts).filter((a) => /^Output:/.test(a.text))).toHaveLength(1);
+    // The buttons were replaced by who decided.
+    const settled = slack.messages({ channel: "C0EXEC" }).find((m) => m.ts === prompt.message.ts);
+    expect(settled?.text).toBe("Approved by <@U0ALICE>: running **SSH command**.");
+    expect(settled?.blocks).toBeUndefined();
   });
 
   it("tells the model a denied call was refused, and runs nothing", async () => {

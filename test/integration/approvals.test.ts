@@ -6,11 +6,11 @@ import {
   ApprovalTooLargeError,
   type NewApproval,
 } from "../../core/agent/approvals";
-import type { PausedLoop } from "../../core/agent/types";
 import type { AwsClients } from "../../core/compose/aws";
 import { APPROVAL_RECORD_GRACE_MS } from "../../core/constants/timings";
 import { approvalKey } from "../../core/memory/table/keys";
 import { TTL_ATTRIBUTE } from "../../core/memory/table/table";
+import { pausedLoop } from "../support/approvals";
 import { testAws, testConfig } from "../support/aws";
 
 // The pending approvals of risky tool calls on DynamoDB Local: every transition is one
@@ -30,18 +30,7 @@ beforeAll(async () => {
   store = new ApprovalStore({ client: aws.documents, tableName: table, now: () => NOW });
 });
 
-const loop: PausedLoop = {
-  model: "claude-sonnet-4-5",
-  system: "be brief",
-  messages: [{ role: "user", content: "run uptime on my server" }],
-  pending: { id: "call-1", name: "ssh_execute", input: { host: "build", command: "uptime" } },
-  pendingLabel: "ssh execute",
-  queued: [],
-  rounds: 1,
-  actions: [],
-  elapsedMs: 1200,
-  tokens: { input: 100, output: 20 },
-};
+const loop = pausedLoop({ messages: [{ role: "user", content: "run uptime on my server" }] });
 
 function newApproval(overrides: Partial<NewApproval> = {}): NewApproval {
   return {

@@ -3,7 +3,6 @@ import { PurgeQueueCommand } from "@aws-sdk/client-sqs";
 import { type ServerType, serve } from "@hono/node-server";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ApprovalStore } from "../../core/agent/approvals";
-import type { PausedLoop } from "../../core/agent/types";
 import type { ChatJob } from "../../core/chat/job";
 import { type AwsClients, memoryTable } from "../../core/compose/aws";
 import { buildIngressDeps } from "../../core/compose/ingress";
@@ -11,6 +10,7 @@ import type { Config } from "../../core/config";
 import { UNAVAILABLE_MESSAGE } from "../../core/platforms/discord/webhook";
 import type { ChatJobSink } from "../../core/queue/chat-queue";
 import { createApp } from "../../functions/http";
+import { pausedLoop } from "../support/approvals";
 import { queueDepth, receiveJson, testAws, testConfig } from "../support/aws";
 import {
   componentInteraction,
@@ -54,18 +54,11 @@ const ORIGINAL: ChatJob = {
   },
 };
 
-const LOOP: PausedLoop = {
+const LOOP = pausedLoop({
   model: "gpt-4o",
-  system: "be brief",
-  messages: [{ role: "user", content: "run uptime on build" }],
   pending: { id: "call_1", name: "ssh_execute", input: { host: "build", command: "uptime" } },
-  pendingLabel: "ssh execute",
-  queued: [],
-  rounds: 1,
-  actions: [],
   elapsedMs: 700,
-  tokens: { input: 10, output: 5 },
-};
+});
 
 beforeAll(async () => {
   const setup = await testAws(

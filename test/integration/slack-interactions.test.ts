@@ -1,7 +1,6 @@
 import { PurgeQueueCommand } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ApprovalStore } from "../../core/agent/approvals";
-import type { PausedLoop } from "../../core/agent/types";
 import type { ChatJob } from "../../core/chat/job";
 import { type AwsClients, memoryTable } from "../../core/compose/aws";
 import { buildIngressDeps } from "../../core/compose/ingress";
@@ -9,6 +8,7 @@ import type { Config } from "../../core/config";
 import type { ChatJobSink } from "../../core/queue/chat-queue";
 import { createApp } from "../../functions/http";
 import { type FakeSlack, startFakeSlack } from "../fakes/slack";
+import { pausedLoop } from "../support/approvals";
 import { queueDepth, receiveJson, testAws, testConfig } from "../support/aws";
 import {
   blockActionsPayload,
@@ -41,18 +41,7 @@ const ORIGINAL: ChatJob = {
   },
 };
 
-const LOOP: PausedLoop = {
-  model: "claude-sonnet-4-5",
-  system: "be brief",
-  messages: [{ role: "user", content: "run uptime on build" }],
-  pending: { id: "call-1", name: "ssh_execute", input: { host: "build", command: "uptime" } },
-  pendingLabel: "ssh execute",
-  queued: [],
-  rounds: 1,
-  actions: [],
-  elapsedMs: 900,
-  tokens: { input: 10, output: 5 },
-};
+const LOOP = pausedLoop();
 
 beforeAll(async () => {
   slack = await startFakeSlack({ token: "xoxb-interactions" });
