@@ -52,7 +52,6 @@ interface Sample {
   calls: number;
 }
 
-
 async function slackRound(url: string, slack: FakeSlack, round: number): Promise<Sample> {
   const ts = `${Math.floor(Date.now() / 1000)}.${String(round).padStart(6, "0")}`;
   const body = JSON.stringify(
