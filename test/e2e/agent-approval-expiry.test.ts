@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalStack, startLocalStack } from "../../local/stack";
 import { type FakeAnthropic, startFakeAnthropic } from "../fakes/anthropic";
+import type { RecordedRequest } from "../fakes/http-fake";
 import { type FakeKadiBroker, startFakeKadiBroker } from "../fakes/kadi-broker";
 import { type LlmReply, lastToolResult } from "../fakes/llm-tools";
 import { type FakeSlack, startFakeSlack } from "../fakes/slack";
-import type { RecordedRequest } from "../fakes/http-fake";
 import { testAws, testConfig } from "../support/aws";
 import {
   answers,
@@ -89,7 +89,9 @@ describe("an approval nobody gives", () => {
     expect(res.status).toBe(200);
     const prompt = await waitFor(
       () =>
-        slack.messages({ channel: "C0EXPIRY" }).find((m) => JSON.stringify(m.blocks ?? []).includes("tool_approve")),
+        slack
+          .messages({ channel: "C0EXPIRY" })
+          .find((m) => JSON.stringify(m.blocks ?? []).includes("tool_approve")),
       20_000,
     );
     const approvalId = /"value":"([^"]+)"/.exec(JSON.stringify(prompt.blocks))?.[1] ?? "";
