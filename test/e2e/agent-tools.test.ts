@@ -83,7 +83,9 @@ function model(req: RecordedRequest): LlmReply {
         ],
       };
     }
-    return `Here is your link: ${String(parsed?.publicUrl)}`;
+    return result.isError
+      ? `The link could not be made: ${result.content}`
+      : `Here is your link: ${String(parsed?.publicUrl)}`;
   }
   if (/upload/i.test(ask)) {
     if (!result) {
@@ -348,14 +350,6 @@ describe("the agent acts (Slack)", () => {
     expect(answer.text).toContain("timeout");
   });
 
-  it("answers with the agent's own tools when the broker cannot list its abilities", async () => {
-    broker.setAbilityListError({ code: -32000, message: "broker overloaded" });
-    // The cached listing from earlier turns is still good; the answer must come either way.
-    const ts = await mention("hello there", "C0DOWN");
-    const answer = await answerMatching("C0DOWN", ts, /^Plain answer/);
-    expect(Number(/Tools offered: (\d+)/.exec(answer.text)?.[1])).toBeGreaterThanOrEqual(5);
-  });
-
   it("stops at its round bound and asks the model for a final answer without tools", async () => {
     const before = broker.abilityCalls("cloud_list_files").length;
     const ts = await mention("keep listing my dropbox files", "C0BOUND");
@@ -419,5 +413,25 @@ describe("the agent acts (Discord)", () => {
     );
     expect(answer.content).toContain("Output: ran: uptime");
     expect(broker.abilityCalls("execute_remote_command").length - before).toBe(1);
+  });
+});
+
+describe("the agent acts without its broker", () => {
+  it("reports a broker that is down to the model, and the person still gets an answer", async () => {
+    await broker.stop();
+    try {
+      const ts = await mention("a download link for build.tar please", "C0DOWN");
+      const answer = await answerMatching("C0DOWN", ts, /could not be made/);
+      expect(answer.text).toMatch(/unavailable|timeout/);
+    } finally {
+      await broker.restart();
+    }
+  });
+
+  it("offers its own tools when the broker cannot list its abilities", async () => {
+    broker.setAbilityListError({ code: -32000, message: "broker overloaded" });
+    const ts = await mention("hello there", "C0NOLIST");
+    const answer = await answerMatching("C0NOLIST", ts, /^Plain answer/);
+    expect(Number(/Tools offered: (\d+)/.exec(answer.text)?.[1])).toBeGreaterThanOrEqual(5);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { buildMessages } from "../../core/chat/prompt";
+import { buildSummaryRequest } from "../../core/memory/summary-prompt";
 import { splitMessage } from "../../core/reply/split";
 
 describe("splitMessage", () => {
@@ -47,5 +48,52 @@ describe("buildMessages", () => {
     expect(buildMessages([at("assistant", "x"), at("user", "a"), at("user", "b")], "c")).toEqual([
       { role: "user", content: "a\n\nb\n\nc" },
     ]);
+  });
+});
+
+describe("tool calls stored with an answer", () => {
+  const answer = {
+    messageId: "00000000000000000002",
+    role: "assistant" as const,
+    content: "Uploaded it.",
+    sentAt: 1_700_000_000_000,
+    actions: [
+      {
+        tool: "cloud_upload_file",
+        input: '{"serviceName":"dropbox","remotePath":"/reports/q3.pdf"}',
+        outcome: "ok" as const,
+        result: '{"success":true,"result":{"remotePath":"/reports/q3.pdf"}}',
+        durationMs: 1200,
+      },
+      {
+        tool: "cloud_list_files",
+        input: "{}",
+        outcome: "timeout" as const,
+        result: '{"error":"timeout","message":"no answer"}',
+        durationMs: 8000,
+      },
+    ],
+  };
+  const question = {
+    messageId: "00000000000000000001",
+    role: "user" as const,
+    content: "upload it",
+    sentAt: 1,
+  };
+
+  it("are listed after the answer the model reads back, with their results or failures", () => {
+    const [, assistant] = buildMessages([question, answer], "where did you put it?");
+    expect(assistant?.content).toBe(
+      "Uploaded it.\n\n[Tools used for this answer:\n" +
+        '- cloud_upload_file {"serviceName":"dropbox","remotePath":"/reports/q3.pdf"} → ' +
+        '{"success":true,"result":{"remotePath":"/reports/q3.pdf"}}\n' +
+        '- cloud_list_files {} → timeout: {"error":"timeout","message":"no answer"}]',
+    );
+  });
+
+  it("reach the archiver's excerpt, so summaries say what was done", () => {
+    const request = buildSummaryRequest([question, answer]);
+    expect(request.messages[0]?.content).toContain("cloud_upload_file");
+    expect(request.messages[0]?.content).toContain("/reports/q3.pdf");
   });
 });
