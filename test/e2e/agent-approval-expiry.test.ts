@@ -105,7 +105,7 @@ describe("an approval nobody gives", () => {
     expect(answer.text).toContain("expired");
     const settled = slack.messages({ channel: "C0EXPIRY" }).find((m) => m.ts === prompt.ts);
     expect(settled?.text).toContain("Nobody approved running");
-    expect(settled?.blocks).toBeUndefined();
+    expect(settled?.blocks ?? []).toEqual([]);
     expect(broker.abilityCalls("execute_remote_command")).toHaveLength(0);
 
     const responseUrl = slack.responseUrl();

@@ -173,24 +173,27 @@ beforeAll(async () => {
     client: createAwsClients(setup.config, LOCAL_CREDENTIALS).documents,
     tableName: setup.config.memoryTableName,
   });
-  // The stack runs in this process: its log lines are what the audit test reads.
-  const write = process.stdout.write.bind(process.stdout);
-  vi.spyOn(process.stdout, "write").mockImplementation((chunk, ...rest) => {
-    const text = String(chunk);
-    if (text.startsWith('{"level"')) {
-      logged.push(text);
-      return true;
-    }
-    return write(chunk as string, ...(rest as []));
-  });
+  // The stack runs in this process: its log lines (INFO on stdout, WARN and ERROR on stderr)
+  // are what the audit test reads, kept out of the test output.
+  for (const stream of [process.stdout, process.stderr]) {
+    const write = stream.write.bind(stream);
+    vi.spyOn(stream, "write").mockImplementation((chunk, ...rest) => {
+      const text = String(chunk);
+      if (text.startsWith('{"level"')) {
+        logged.push(text);
+        return true;
+      }
+      return write(chunk as string, ...(rest as []));
+    });
+  }
   stack = await startLocalStack(setup.config);
   anthropic.setReply(model);
 }, 60_000);
 
 afterAll(async () => {
-  vi.restoreAllMocks();
   await stack?.stop();
   await Promise.all([anthropic?.close(), slack?.close(), discord?.close(), broker?.close()]);
+  vi.restoreAllMocks();
 });
 
 beforeEach(() => {
@@ -331,7 +334,7 @@ describe("the agent acts (Slack)", () => {
     // The buttons were replaced by who decided.
     const settled = slack.messages({ channel: "C0EXEC" }).find((m) => m.ts === prompt.message.ts);
     expect(settled?.text).toBe("Approved by <@U0ALICE>: running **SSH command**.");
-    expect(settled?.blocks).toBeUndefined();
+    expect(settled?.blocks ?? []).toEqual([]);
   });
 
   it("tells the model a denied call was refused, and runs nothing", async () => {
