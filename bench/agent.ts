@@ -90,6 +90,8 @@ async function answerMs(url: string, slack: FakeSlack, text: string): Promise<nu
 const p90 = (xs: number[]) => percentile(xs, 0.9);
 
 async function main(): Promise<void> {
+  // The AWS SDK's Node-version notice (its documented switch; this process only).
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
   console.log(
     `agent tool round: instant fake model and abilities, slow ability ${SLOW_ABILITY_MS} ms; ` +
       `${rounds} rounds (${cpus().length} CPUs, Node ${process.version})`,
