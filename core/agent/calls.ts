@@ -4,11 +4,11 @@
  * the audit line (docs/architecture.md, "The agent turn").
  */
 import type { Logger } from "@aws-lambda-powertools/logger";
-import { TOOL_RECORD_INPUT_MAX_BYTES, TOOL_RECORD_RESULT_MAX_BYTES } from "../constants/agent";
+import { TOOL_RECORD_RESULT_MAX_BYTES } from "../constants/agent";
 import type { ChatMessage, ToolCall } from "../llm/types";
 import type { ToolStep } from "../reply/live-reply";
-import { auditToolCall } from "./audit";
-import { cutResult, redact } from "./redact";
+import { auditToolCall, toolCallRecord } from "./audit";
+import { cutResult, jsonBytes } from "./redact";
 import {
   type AgentTool,
   type ToolCallRecord,
@@ -101,7 +101,6 @@ export function settle(
   source?: AgentTool["source"],
 ): void {
   const max = deps.resultMaxBytes;
-  const input = JSON.stringify(call.input ?? {});
   const output = result.ok
     ? JSON.stringify(result.value ?? null)
     : JSON.stringify({ error: result.kind, message: result.message });
@@ -111,13 +110,19 @@ export function settle(
     content: cutResult(output, max),
     ...(result.ok ? {} : { isError: true }),
   });
-  state.actions.push({
-    tool: call.name,
-    input: cutResult(JSON.stringify(redact(call.input ?? {})), TOOL_RECORD_INPUT_MAX_BYTES),
-    outcome: result.ok ? "ok" : result.kind,
-    result: cutResult(JSON.stringify(redact(safeParse(output))), TOOL_RECORD_RESULT_MAX_BYTES),
-    durationMs,
-  });
+  state.actions.push(
+    toolCallRecord(
+      {
+        tool: call.name,
+        input: call.input,
+        durationMs,
+        ...(result.ok
+          ? { result: result.value }
+          : { error: { kind: result.kind, message: result.message } }),
+      },
+      TOOL_RECORD_RESULT_MAX_BYTES,
+    ),
+  );
   auditToolCall(deps.logger, {
     jobId: run.context.jobId,
     userId: run.context.conversation.userId,
@@ -125,15 +130,7 @@ export function settle(
     source: source ?? "unknown",
     durationMs,
     outcome: result.ok ? "ok" : result.kind,
-    inputBytes: Buffer.byteLength(input),
-    outputBytes: Buffer.byteLength(output),
+    inputBytes: jsonBytes(call.input ?? {}),
+    outputBytes: jsonBytes(output),
   });
-}
-
-function safeParse(json: string): unknown {
-  try {
-    return JSON.parse(json);
-  } catch {
-    return json;
-  }
 }

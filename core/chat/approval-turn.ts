@@ -10,6 +10,7 @@ import type { ApprovalStore } from "../agent/approvals";
 import { type AgentLoopDeps, type LoopOutcome, resumeAgentLoop } from "../agent/loop";
 import { cutResult, redact } from "../agent/redact";
 import type { Toolbox } from "../agent/types";
+import { TOOL_RECORD_INPUT_MAX_BYTES } from "../constants/agent";
 import type { Completion } from "../llm/types";
 import type { LiveReply } from "../reply/live-reply";
 import { type ReplyRecord, settleReply } from "./agent-reply";
@@ -78,7 +79,7 @@ export async function pauseForApproval(
   const { paused, tool } = outcome;
   const now = deps.now();
   const expiresAt = now + deps.approvals.ttlMs;
-  const summary = `${tool.label}: ${cutResult(JSON.stringify(redact(paused.pending.input)), 300)}`;
+  const summary = `${tool.label}: ${cutResult(redact(paused.pending.input), TOOL_RECORD_INPUT_MAX_BYTES)}`;
   // One approval per paused job and call, so a redelivered turn finds the one it stored.
   const approvalId = createHash("sha256")
     .update(`${job.jobId}\n${paused.pending.id}`)

@@ -61,6 +61,16 @@ export interface LazyKadiInvoker extends KadiToolInvoker, AbilityBroker {
 }
 
 /**
+ * The container's lazy KĀDI session (see {@link createLazyKadiInvoker}) for this configuration,
+ * or `undefined` when `KADI_BROKER_URL` is unset. A missing or malformed `KADI_PRIVATE_KEY`
+ * surfaces on the first call (`PlatformNotConfiguredError`), not here.
+ */
+export function buildLazyKadiInvoker(config: Config, logger: Logger): LazyKadiInvoker | undefined {
+  if (!config.kadi.brokerUrl) return undefined;
+  return createLazyKadiInvoker(() => createKadiClient(kadiClientOptions(config, logger)));
+}
+
+/**
  * A tool invoker and ability lister that creates and connects its KĀDI client on the first call
  * of either and reuses it for the life of the container (its own reconnects repair dropped
  * connections), so the replier and the agent's tools share one session. A failed connect
@@ -132,10 +142,10 @@ export function buildKadiReplier(
   logger: Logger,
   invoker?: KadiToolInvoker,
 ): Replier | undefined {
-  if (!config.kadi.brokerUrl) return undefined;
+  const relay = invoker ?? buildLazyKadiInvoker(config, logger);
+  if (!config.kadi.brokerUrl || !relay) return undefined;
   return new KadiReplier({
-    invoker:
-      invoker ?? createLazyKadiInvoker(() => createKadiClient(kadiClientOptions(config, logger))),
+    invoker: relay,
     bindings: Object.fromEntries(
       Object.values(PLATFORM_ADAPTERS).map((adapter) => [adapter.platform, adapter.kadi]),
     ),

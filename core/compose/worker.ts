@@ -18,7 +18,6 @@ import { type ChatTurnDeps, createChatTurn, type ReplyRecord } from "../chat/tur
 import { rememberUnrecordedReplies } from "../chat/unrecorded-replies";
 import type { Config } from "../config";
 import { LLM_BUDGET_MS } from "../constants/timings";
-import { createKadiClient } from "../kadi/client";
 import type { KadiToolInvoker } from "../kadi/replier";
 import type { ProviderHealthSource } from "../llm/breaker-policy";
 import type { BreakerStore } from "../llm/breaker-store";
@@ -32,7 +31,7 @@ import { TTL_ATTRIBUTE } from "../memory/table/table";
 import { SqsChatQueue } from "../queue/chat-queue";
 import { buildArchiveRequester } from "./archiver";
 import { type AwsClients, memoryTable } from "./aws";
-import { createLazyKadiInvoker, kadiClientOptions } from "./kadi";
+import { buildLazyKadiInvoker } from "./kadi";
 import { buildProviderManager } from "./llm";
 import { buildLongTermMemory, type LongTermMemory } from "./memory";
 import { buildReplyRouter } from "./repliers";
@@ -162,14 +161,11 @@ export function buildWorkerDeps(
   };
 
   // One broker session per container serves the relay's reply tools and the model's abilities.
-  const broker =
-    overrides.kadiInvoker ??
-    (config.kadi.brokerUrl
-      ? createLazyKadiInvoker(() => createKadiClient(kadiClientOptions(config, logger)))
-      : undefined);
+  const broker = overrides.kadiInvoker ?? buildLazyKadiInvoker(config, logger);
   const replier = overrides.replier ?? buildReplyRouter(config, aws, logger, broker);
   const memory = overrides.memory ?? buildLongTermMemory(config, aws);
   const requestArchival = buildArchiveRequester(config, aws, now);
+  const preferences = new PreferenceStore(memoryTable(config, aws));
   // Risky tools are offered only where a decision can come back: the chat queue takes the
   // decision's and the expiry's jobs.
   const approvals = config.chatQueueUrl
@@ -189,13 +185,13 @@ export function buildWorkerDeps(
       metrics: overrides.metrics,
     }),
     conversations: new ConversationStore(memoryTable(config, aws)),
-    preferences: new PreferenceStore(memoryTable(config, aws)),
+    preferences,
     archiveHighWater: config.archiveHighWater,
     modelFooter: config.reply.modelFooter,
     toolbox: createToolbox({
       own: {
         longTerm: memory.index,
-        preferences: new PreferenceStore(memoryTable(config, aws)),
+        preferences,
         knowledge: new KnowledgeStore(memoryTable(config, aws)),
       },
       broker,
