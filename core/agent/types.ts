@@ -59,7 +59,7 @@ export interface Toolbox {
    * the web console: no buttons) tools that need approval are left out. Never rejects: a
    * broker that cannot be listed gives the agent's own tools only (and a warning in the log).
    */
-  toolsFor(turn: { conversation: ConversationRef; canAskApproval: boolean }): Promise<AgentTool[]>;
+  toolsFor(turn: { canAskApproval: boolean }): Promise<AgentTool[]>;
 }
 
 /**

@@ -210,10 +210,7 @@ export async function resumeAfterDecision(
   if (reply.state === "expired") {
     return { outcome: "expired", text: "", messageId: "", postedAt: deps.now() };
   }
-  const tools = await deps.toolbox.toolsFor({
-    conversation: original.conversation,
-    canAskApproval: true,
-  });
+  const tools = await deps.toolbox.toolsFor({ canAskApproval: true });
   const outcome = await resumeAgentLoop(
     deps.loop,
     {

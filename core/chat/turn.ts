@@ -154,9 +154,7 @@ export function createChatTurn(deps: ChatTurnDeps): (job: ChatJob) => Promise<Re
     const model = directive.model ?? preferences.model;
     const canAskApproval =
       approvalTurn !== undefined && (deps.replier.canAskApproval?.(job.reply) ?? false);
-    const tools = deps.toolbox
-      ? await deps.toolbox.toolsFor({ conversation: job.conversation, canAskApproval })
-      : [];
+    const tools = deps.toolbox ? await deps.toolbox.toolsFor({ canAskApproval }) : [];
     const outcome = await runAgentLoop(loopDeps, {
       context: { conversation: job.conversation, jobId: job.jobId },
       ...(model ? { model } : {}),

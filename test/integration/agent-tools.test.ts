@@ -78,11 +78,9 @@ beforeAll(async () => {
     now: Date.now,
     logger: log.logger,
   });
-  const offered = await toolbox.toolsFor({ conversation: alice, canAskApproval: true });
+  const offered = await toolbox.toolsFor({ canAskApproval: true });
   tools = new Map(offered.map((t) => [t.name, t]));
-  relayTools = (await toolbox.toolsFor({ conversation: alice, canAskApproval: false })).map(
-    (t) => t.name,
-  );
+  relayTools = (await toolbox.toolsFor({ canAskApproval: false })).map((t) => t.name);
 });
 
 afterAll(async () => {
@@ -161,7 +159,7 @@ describe("the agent's own tools (DynamoDB Local)", () => {
       now: Date.now,
       logger: log.logger,
     });
-    const [, remember] = await broken.toolsFor({ conversation: alice, canAskApproval: true });
+    const [, remember] = await broken.toolsFor({ canAskApproval: true });
     const error = await remember?.run({ key: "model", value: "sonnet" }, ctx()).catch((e) => e);
     expect(error).toBeInstanceOf(ToolError);
     expect(error).toMatchObject({ kind: "unavailable" });
@@ -240,7 +238,7 @@ describe("broker abilities through the KĀDI client and the fake broker", () => 
         now: Date.now,
         logger: log.logger,
       });
-      const offered = await toolbox.toolsFor({ conversation: alice, canAskApproval: true });
+      const offered = await toolbox.toolsFor({ canAskApproval: true });
       expect(offered.map((t) => t.source)).toEqual(["agent", "agent", "agent", "agent", "agent"]);
     } finally {
       broker.setAbilityListError(undefined);

@@ -192,7 +192,6 @@ describe("toolbox", () => {
     preferences: {} as PreferenceStore,
     knowledge: {} as KnowledgeStore,
   };
-  const conversation = { platform: "slack" as const, channelId: "C1", userId: "U1" };
 
   it("offers the own tools first, the broker's after, and leaves out approval tools without buttons", async () => {
     const broker = new StubBroker();
@@ -206,7 +205,7 @@ describe("toolbox", () => {
       now: () => 0,
       logger: log.logger,
     });
-    const withButtons = await toolbox.toolsFor({ conversation, canAskApproval: true });
+    const withButtons = await toolbox.toolsFor({ canAskApproval: true });
     expect(withButtons.map((t) => `${t.source}:${t.name}`)).toEqual([
       "agent:search_memory",
       "agent:remember_preference",
@@ -220,7 +219,7 @@ describe("toolbox", () => {
     expect(withButtons.filter((t) => t.source === "agent").every((t) => !t.needsApproval)).toBe(
       true,
     );
-    const relay = await toolbox.toolsFor({ conversation, canAskApproval: false });
+    const relay = await toolbox.toolsFor({ canAskApproval: false });
     expect(relay.map((t) => t.name)).not.toContain("execute_remote_command");
     expect(relay.map((t) => t.name)).toContain("cloud_upload_file");
     expect(log.records().some((r) => String(r.message).includes("shadowed"))).toBe(true);
@@ -235,6 +234,6 @@ describe("toolbox", () => {
       now: () => 0,
       logger: captureLog().logger,
     });
-    expect((await toolbox.toolsFor({ conversation, canAskApproval: true })).length).toBe(5);
+    expect((await toolbox.toolsFor({ canAskApproval: true })).length).toBe(5);
   });
 });
