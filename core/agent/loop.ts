@@ -68,7 +68,7 @@ export interface LoopRun {
   onRound?: (completion: Completion) => Promise<void>;
 }
 
-/** What the model decided on a paused call. */
+/** What the person decided on a paused call (`expire`: nobody decided before its TTL). */
 export type Decision = "approve" | "deny" | "expire";
 
 /** How a run of the loop ended. */
@@ -149,7 +149,8 @@ export async function runAgentLoop(deps: AgentLoopDeps, run: LoopRun): Promise<L
  * Resumes a paused loop after the person's decision: an approved call runs (the caller makes
  * sure it runs once: `ApprovalStore.claimRun`), a denied or expired one is reported to the model
  * as refused; then the round's other calls run and the loop goes on as in
- * {@link runAgentLoop}. Text shown before the pause is not shown again.
+ * {@link runAgentLoop}. Text shown before the pause is not shown again. Never rejects, like
+ * {@link runAgentLoop}.
  */
 export async function resumeAgentLoop(
   deps: AgentLoopDeps,
