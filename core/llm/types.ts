@@ -35,6 +35,16 @@ export interface ToolCall {
 }
 
 /**
+ * A tool call's arguments as {@link ToolCall.input}: a JSON object as is; anything else (an
+ * array, a scalar, `null`: never what a provider should send) as `{}`.
+ */
+export function asToolInput(value: unknown): Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : {};
+}
+
+/**
  * One turn of conversation as sent to a model. `system` text travels separately.
  * - `user` / `assistant`: text; an assistant turn may end with the tool calls it made.
  * - `tool`: the result of one call, sent back the next round (Anthropic: a `tool_result`
