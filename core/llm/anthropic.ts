@@ -11,16 +11,17 @@ import type {
   Tool,
   ToolResultBlockParam,
 } from "@anthropic-ai/sdk/resources/messages";
-import { LlmError, toLlmError } from "./errors";
-import { watchStream } from "./stream-idle";
-import type {
-  ChatMessage,
-  Completion,
-  CompletionRequest,
-  LlmProvider,
-  StreamRequest,
-  ToolCall,
-  ToolSpec,
+import { toLlmError } from "./errors";
+import { streamEndedEarly, watchStream } from "./stream-idle";
+import {
+  asToolInput,
+  type ChatMessage,
+  type Completion,
+  type CompletionRequest,
+  type LlmProvider,
+  type StreamRequest,
+  type ToolCall,
+  type ToolSpec,
 } from "./types";
 
 /** The SDK's own default host, passed explicitly so the SDK never falls back to reading env. */
@@ -98,13 +99,7 @@ export function createAnthropicProvider(options: AnthropicProviderOptions): LlmP
               stopped = true;
             }
           }
-          if (!stopped) {
-            throw new LlmError({
-              kind: "network",
-              provider: "anthropic",
-              message: "anthropic: stream ended before message_stop",
-            });
-          }
+          if (!stopped) throw streamEndedEarly("anthropic", "message_stop");
           return fromAnthropicMessage(await stream.finalMessage(), req.model);
         },
         now,
@@ -184,7 +179,7 @@ export function fromAnthropicMessage(message: Message, requestedModel: string): 
   for (const block of message.content) {
     if (block.type === "text") text += block.text;
     else if (block.type === "tool_use") {
-      toolCalls.push({ id: block.id, name: block.name, input: toolInput(block) });
+      toolCalls.push({ id: block.id, name: block.name, input: asToolInput(block.input) });
     }
   }
   return {
@@ -195,12 +190,4 @@ export function fromAnthropicMessage(message: Message, requestedModel: string): 
     outputTokens: message.usage?.output_tokens ?? 0,
     ...(toolCalls.length ? { toolCalls } : {}),
   };
-}
-
-/** A `tool_use` block's `input` as an object; anything else (never sent by the API) is `{}`. */
-function toolInput(block: { input: unknown }): Record<string, unknown> {
-  const input = block.input;
-  return typeof input === "object" && input !== null && !Array.isArray(input)
-    ? (input as Record<string, unknown>)
-    : {};
 }

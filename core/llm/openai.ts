@@ -12,14 +12,15 @@ import type {
 } from "openai/resources/chat/completions";
 import type { CompletionUsage } from "openai/resources/completions";
 import { LlmError, toLlmError } from "./errors";
-import { watchStream } from "./stream-idle";
-import type {
-  ChatMessage,
-  Completion,
-  CompletionRequest,
-  LlmProvider,
-  StreamRequest,
-  ToolCall,
+import { streamEndedEarly, watchStream } from "./stream-idle";
+import {
+  asToolInput,
+  type ChatMessage,
+  type Completion,
+  type CompletionRequest,
+  type LlmProvider,
+  type StreamRequest,
+  type ToolCall,
 } from "./types";
 
 /**
@@ -114,11 +115,11 @@ export function createOpenAICompatibleProvider(
             // The helper's own complaints at the end of the body ("missing finish_reason",
             // "request ended without sending any chunks") are an early close, not a bad request.
             if (!finished && err instanceof OpenAIError && !(err instanceof APIError)) {
-              throw endedEarly();
+              throw streamEndedEarly("openai-compatible", "a finish_reason");
             }
             throw err;
           }
-          if (!finished) throw endedEarly();
+          if (!finished) throw streamEndedEarly("openai-compatible", "a finish_reason");
           // The helper keeps a usage chunk only when it carries an id; some servers omit it.
           const final = await stream.finalChatCompletion();
           return fromChatCompletion({ ...final, usage: final.usage ?? usage }, req.model);
@@ -127,15 +128,6 @@ export function createOpenAICompatibleProvider(
       );
     },
   };
-}
-
-/** The failure of a stream that closed before its `finish_reason` (the connection dropped). */
-function endedEarly(): LlmError {
-  return new LlmError({
-    kind: "network",
-    provider: "openai-compatible",
-    message: "openai-compatible: stream ended before a finish_reason",
-  });
 }
 
 /**
@@ -226,10 +218,7 @@ function fromToolCall(call: ChatCompletionMessageToolCall): ToolCall[] {
 /** `function.arguments` (a JSON string) as an object; malformed or non-object JSON is `{}`. */
 function parseArguments(raw: string | undefined): Record<string, unknown> {
   try {
-    const value: unknown = JSON.parse(raw || "{}");
-    return typeof value === "object" && value !== null && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : {};
+    return asToolInput(JSON.parse(raw || "{}"));
   } catch {
     return {};
   }

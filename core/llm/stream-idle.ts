@@ -62,3 +62,16 @@ export async function watchStream<T>(
     clearTimeout(whole);
   }
 }
+
+/**
+ * The failure of a stream whose body ended before its end marker (`expected`: Anthropic's
+ * `message_stop`, OpenAI's `finish_reason`): the connection closed early, kind `network`
+ * (transient, so retried before the first delta).
+ */
+export function streamEndedEarly(provider: ProviderId, expected: string): LlmError {
+  return new LlmError({
+    kind: "network",
+    provider,
+    message: `${provider}: stream ended before ${expected}`,
+  });
+}

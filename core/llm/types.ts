@@ -35,6 +35,16 @@ export interface ToolCall {
 }
 
 /**
+ * A tool call's arguments as {@link ToolCall.input}: a JSON object as is; anything else (an
+ * array, a scalar, `null`: never what a provider should send) as `{}`.
+ */
+export function asToolInput(value: unknown): Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : {};
+}
+
+/**
  * One turn of conversation as sent to a model. `system` text travels separately.
  * - `user` / `assistant`: text; an assistant turn may end with the tool calls it made.
  * - `tool`: the result of one call, sent back the next round (Anthropic: a `tool_result`
@@ -188,10 +198,12 @@ export interface LlmProvider {
    * Sends one streaming request (Anthropic `messages.stream`, OpenAI chat completions with
    * `stream: true`), calling `onText` with each non-empty text delta in order, and resolves with
    * the whole completion, token counts from the stream's final usage event (0 when the server
-   * sent none). A gap of more than `idleTimeoutMs` between two stream events aborts the request
-   * and rejects with an `LlmError` of kind `timeout`; any other failure rejects with the
-   * `LlmError` its HTTP status or network error maps to (`toLlmError`), before or after the
-   * first delta.
+   * sent none). A gap of more than `idleTimeoutMs` ms between two stream events, or a stream
+   * longer than `timeoutMs` ms in all, aborts the request and rejects with an `LlmError` of kind
+   * `timeout` (see `watchStream`); a body that ends before the provider's end marker rejects
+   * with kind `network` (`streamEndedEarly`); any other failure rejects with the `LlmError` its
+   * HTTP status, in-stream error event or network error maps to (`toLlmError`), before or after
+   * the first delta.
    */
   stream(req: StreamRequest, onText: (delta: string) => void): Promise<Completion>;
 }

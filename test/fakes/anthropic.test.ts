@@ -451,6 +451,11 @@ describe("fake Anthropic tool use", () => {
   };
   const withTools = (text: string) => ({ ...params(text), tools: [LINK_TOOL] });
   const INPUT = { path: "/srv/build.tar", hours: 1 };
+  /** An assistant turn that called `file_share` as `toolu_1`. */
+  const CALLED_FILE_SHARE: Anthropic.MessageParam = {
+    role: "assistant",
+    content: [{ type: "tool_use", id: "toolu_1", name: "file_share", input: {} }],
+  };
 
   it("answers with the scripted tool_use blocks after the text, stop_reason tool_use", async () => {
     fake.script({
@@ -563,10 +568,7 @@ describe("fake Anthropic tool use", () => {
         ...(tools ? { tools } : {}),
         messages: [
           { role: "user", content: "share" },
-          {
-            role: "assistant",
-            content: [{ type: "tool_use", id: "toolu_1", name: "file_share", input: {} }],
-          },
+          CALLED_FILE_SHARE,
           {
             role: "user",
             content: [{ type: "tool_result", tool_use_id: resultId, content: "ok" }],
@@ -587,10 +589,7 @@ describe("fake Anthropic tool use", () => {
         ...withTools("x"),
         messages: [
           { role: "user", content: "share" },
-          {
-            role: "assistant",
-            content: [{ type: "tool_use", id: "toolu_1", name: "file_share", input: {} }],
-          },
+          CALLED_FILE_SHARE,
           { role: "user", content: "well?" },
         ],
       }),

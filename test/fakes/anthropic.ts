@@ -123,9 +123,7 @@ export async function startFakeAnthropic(
   const apiKey = options.apiKey ?? "sk-ant-fake-key";
   const acceptsModel = (model: string) =>
     options.models ? options.models.includes(model) : model.startsWith("claude");
-  const initialReply = options.reply ?? defaultAnthropicReply;
-  let reply = initialReply;
-  const script = new ReplyScript();
+  const script = new ReplyScript(options.reply ?? defaultAnthropicReply);
   const failures = new FailureQueue<{ status: number } & AnthropicFailureOptions>();
   const requests: RecordedRequest[] = [];
   const listRequests: RecordedRequest[] = [];
@@ -178,7 +176,7 @@ export async function startFakeAnthropic(
       if (!acceptsModel(model)) return fail(404, `model: ${model}`);
 
       const tools = Array.isArray(parsed.tools) ? (parsed.tools as { name: string }[]) : [];
-      const answer = await script.answer(request, reply, {
+      const answer = await script.answer(request, {
         tools: tools.map((t) => t.name),
         choiceNone: (parsed.tool_choice as { type?: unknown } | undefined)?.type === "none",
         idPrefix: "toolu_",
@@ -225,9 +223,7 @@ export async function startFakeAnthropic(
     listRequests,
     failNext: (status, failure = {}) => failures.add({ status, ...failure }, failure.times ?? 1),
     setDown: http.setDown,
-    setReply: (fn) => {
-      reply = fn ?? initialReply;
-    },
+    setReply: (fn) => script.setReply(fn),
     script: (...entries) => script.push(entries),
     setStream: (behaviour) => streaming.set(behaviour),
     streamNext: (behaviour, times) => streaming.next(behaviour, times),
@@ -235,9 +231,8 @@ export async function startFakeAnthropic(
       requests.length = 0;
       listRequests.length = 0;
       failures.clear();
-      script.clear();
+      script.reset();
       streaming.reset();
-      reply = initialReply;
       http.setDown(false);
     },
     close: http.close,

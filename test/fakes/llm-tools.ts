@@ -61,25 +61,40 @@ export type ScriptEntry = LlmReply | LlmReplyFn;
 
 /**
  * The answers of one fake: the queue `script` fills (one entry per request, oldest first),
- * then the reply function (`setReply` or the default) once the queue is empty.
+ * then the reply function (`setReply`, else the fake's option or default) once the queue is
+ * empty.
  */
 export class ReplyScript {
   #queue: ScriptEntry[] = [];
+  readonly #initial: LlmReplyFn;
+  #reply: LlmReplyFn;
+
+  /** @param initial - the reply function of the fake's options, or its default. */
+  constructor(initial: LlmReplyFn) {
+    this.#initial = initial;
+    this.#reply = initial;
+  }
 
   /** Queues `entries`, each answering one later request that passes the fake's checks. */
   push(entries: ScriptEntry[]): void {
     this.#queue.push(...entries);
   }
 
-  /** Drops queued entries. */
-  clear(): void {
+  /** Replaces the reply function; no argument restores the initial one. */
+  setReply(reply?: LlmReplyFn): void {
+    this.#reply = reply ?? this.#initial;
+  }
+
+  /** Drops queued entries and restores the initial reply function. */
+  reset(): void {
     this.#queue = [];
+    this.#reply = this.#initial;
   }
 
   /**
-   * The answer to `request`: the next queued entry, else `fallback`. Tool calls are dropped
-   * when the request's tool choice is `none`, as the real APIs never call a tool then (the
-   * text answers alone: `fallback`'s text when the entry has none).
+   * The answer to `request`: the next queued entry, else the reply function. Tool calls are
+   * dropped when the request's tool choice is `none`, as the real APIs never call a tool then
+   * (the text answers alone: the reply function's text when the entry has none).
    *
    * @param wire - what the request declares, in the fake's format.
    * @throws {Error} when a call names a tool the request does not declare: a mistake in the
@@ -87,9 +102,9 @@ export class ReplyScript {
    */
   async answer(
     request: RecordedRequest,
-    fallback: LlmReplyFn,
     wire: { tools: string[]; choiceNone: boolean; idPrefix: string },
   ): Promise<PlannedAnswer> {
+    const fallback = this.#reply;
     const entry = this.#queue.shift() ?? fallback;
     const reply = typeof entry === "function" ? await entry(request) : entry;
     const text = typeof reply === "string" ? reply : (reply.text ?? "");

@@ -336,6 +336,14 @@ describe("fake OpenAI tool calls", () => {
     },
   };
   const withTools = (text: string) => ({ ...params(text), tools: [LINK_TOOL] });
+  /** An assistant turn that called `file_share` as `call_1`. */
+  const CALLED_FILE_SHARE: OpenAI.ChatCompletionAssistantMessageParam = {
+    role: "assistant",
+    content: null,
+    tool_calls: [
+      { id: "call_1", type: "function", function: { name: "file_share", arguments: "{}" } },
+    ],
+  };
   const INPUT = { path: "/srv/build.tar", hours: 1 };
 
   it("answers with the scripted tool_calls, content null, finish_reason tool_calls", async () => {
@@ -429,13 +437,7 @@ describe("fake OpenAI tool calls", () => {
         ...withTools("x"),
         messages: [
           { role: "user", content: "share" },
-          {
-            role: "assistant",
-            content: null,
-            tool_calls: [
-              { id: "call_1", type: "function", function: { name: "file_share", arguments: "{}" } },
-            ],
-          },
+          CALLED_FILE_SHARE,
           { role: "tool", tool_call_id: "call_other", content: "ok" },
         ],
       }),
@@ -452,13 +454,7 @@ describe("fake OpenAI tool calls", () => {
         ...withTools("x"),
         messages: [
           { role: "user", content: "share" },
-          {
-            role: "assistant",
-            content: null,
-            tool_calls: [
-              { id: "call_1", type: "function", function: { name: "file_share", arguments: "{}" } },
-            ],
-          },
+          CALLED_FILE_SHARE,
           { role: "user", content: "well?" },
         ],
       }),

@@ -103,9 +103,7 @@ function errorBody(status: number, message: string, param: string | null = null)
  */
 export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<FakeOpenAI> {
   const models = options.models ?? DEFAULT_OPENAI_MODELS;
-  const initialReply = options.reply ?? defaultOpenAIReply;
-  let reply = initialReply;
-  const script = new ReplyScript();
+  const script = new ReplyScript(options.reply ?? defaultOpenAIReply);
   const failures = new FailureQueue<{ status: number } & OpenAIFailureOptions>();
   const requests: RecordedRequest[] = [];
   const streaming = new StreamSettings(options.stream);
@@ -154,7 +152,7 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     }
 
     const tools = Array.isArray(parsed.tools) ? (parsed.tools as WireTool[]) : [];
-    const answer = await script.answer(request, reply, {
+    const answer = await script.answer(request, {
       tools: tools.map((t) => String(t.function?.name)),
       choiceNone: parsed.tool_choice === "none",
       idPrefix: "call_",
@@ -202,18 +200,15 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     requests,
     failNext: (status, failure = {}) => failures.add({ status, ...failure }, failure.times ?? 1),
     setDown: http.setDown,
-    setReply: (fn) => {
-      reply = fn ?? initialReply;
-    },
+    setReply: (fn) => script.setReply(fn),
     script: (...entries) => script.push(entries),
     setStream: (behaviour) => streaming.set(behaviour),
     streamNext: (behaviour, times) => streaming.next(behaviour, times),
     reset: () => {
       requests.length = 0;
       failures.clear();
-      script.clear();
+      script.reset();
       streaming.reset();
-      reply = initialReply;
       http.setDown(false);
     },
     close: http.close,

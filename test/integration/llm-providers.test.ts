@@ -3,52 +3,24 @@
  * the wire-level fakes in `test/fakes/`. The only things injected are `sleep` (recorded and
  * skipped, so retry-after waits do not slow the suite) and the breaker store.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createAnthropicProvider } from "../../core/llm/anthropic";
-import { DynamoBreakerStore, InMemoryBreakerStore } from "../../core/llm/breaker-store";
+import { DynamoBreakerStore } from "../../core/llm/breaker-store";
 import { LlmError } from "../../core/llm/errors";
-import { createProviderManager, type ProviderManagerOptions } from "../../core/llm/manager";
-import { createOpenAICompatibleProvider } from "../../core/llm/openai";
-import type { LlmProvider } from "../../core/llm/types";
-import { type FakeAnthropic, startFakeAnthropic } from "../fakes/anthropic";
-import { type FakeOpenAI, startFakeOpenAI } from "../fakes/openai";
+import type { ProviderManagerOptions } from "../../core/llm/manager";
 import { testAws, testConfig } from "../support/aws";
+import { useLlmFakes } from "../support/llm-fakes";
 
 const MM_KEY = "mm-test-key";
-let anthropicFake: FakeAnthropic;
-let openaiFake: FakeOpenAI;
-let anthropic: LlmProvider;
-let openAICompatible: LlmProvider;
-
-beforeAll(async () => {
-  anthropicFake = await startFakeAnthropic({ apiKey: "sk-ant-test" });
-  openaiFake = await startFakeOpenAI({
-    apiKey: MM_KEY,
-    models: ["gpt-5.4", "gpt-5.4-mini"],
-  });
-  anthropic = createAnthropicProvider({ apiKey: "sk-ant-test", baseURL: anthropicFake.url });
-  openAICompatible = createOpenAICompatibleProvider({ baseURL: openaiFake.url, apiKey: MM_KEY });
-});
-
-afterAll(async () => {
-  await Promise.all([anthropicFake?.close(), openaiFake?.close()]);
-});
-
-beforeEach(() => {
-  anthropicFake.reset();
-  openaiFake.reset();
-});
+const llm = useLlmFakes({ anthropic: "sk-ant-test", openai: MM_KEY });
 
 /** A manager over both real providers, with a fresh breaker and a recording sleep. */
 function manager(extra: Partial<ProviderManagerOptions> = {}) {
   const sleeps: number[] = [];
-  const m = createProviderManager({
-    providers: { anthropic, "openai-compatible": openAICompatible },
-    breakerStore: new InMemoryBreakerStore(),
+  const m = llm.manager({
     sleep: async (ms) => {
       sleeps.push(ms);
     },
-    timeoutMs: 5_000,
     ...extra,
   });
   return { manager: m, sleeps };
@@ -77,7 +49,7 @@ describe("LLM providers against the wire-level fakes", () => {
     });
     expect(result.completion.inputTokens).toBeGreaterThan(0);
     expect(result.completion.outputTokens).toBeGreaterThan(0);
-    const [request] = anthropicFake.requests;
+    const [request] = llm.anthropicFake.requests;
     expect(request?.body).toMatchObject({
       model: "claude-haiku-5-5",
       system: "You are terse.",
@@ -94,7 +66,7 @@ describe("LLM providers against the wire-level fakes", () => {
       model: "gpt-5.4-mini",
       provider: "openai-compatible",
     });
-    const [request] = openaiFake.requests;
+    const [request] = llm.openaiFake.requests;
     expect(request?.headers.authorization).toBe(`Bearer ${MM_KEY}`);
     expect(request?.body).toMatchObject({
       model: "gpt-5.4-mini",
@@ -104,12 +76,12 @@ describe("LLM providers against the wire-level fakes", () => {
   });
 
   it("retries a 529 overloaded once and answers; the SDK itself does not retry", async () => {
-    anthropicFake.failNext(529);
+    llm.anthropicFake.failNext(529);
     const { manager: m, sleeps } = manager();
     const result = await m.complete(turn);
     expect(result.ok && result.completion.provider).toBe("anthropic");
-    expect(anthropicFake.requests).toHaveLength(2);
-    expect(openaiFake.requests).toHaveLength(0);
+    expect(llm.anthropicFake.requests).toHaveLength(2);
+    expect(llm.openaiFake.requests).toHaveLength(0);
     expect(sleeps).toHaveLength(1);
     expect(result.attempts.map((a) => [a.status, a.ok])).toEqual([
       [529, false],
@@ -118,7 +90,7 @@ describe("LLM providers against the wire-level fakes", () => {
   });
 
   it("waits the retry-after the server sends on 429", async () => {
-    anthropicFake.failNext(429, { retryAfterSeconds: 2 });
+    llm.anthropicFake.failNext(429, { retryAfterSeconds: 2 });
     const { manager: m, sleeps } = manager();
     const result = await m.complete(turn);
     expect(result.ok).toBe(true);
@@ -127,10 +99,10 @@ describe("LLM providers against the wire-level fakes", () => {
   });
 
   it("falls back to the OpenAI-compatible provider's default model on persistent 500s", async () => {
-    anthropicFake.failNext(500, { times: 10 });
+    llm.anthropicFake.failNext(500, { times: 10 });
     const { manager: m, sleeps } = manager();
     const result = await m.complete({ ...turn, model: "sonnet" });
-    expect(anthropicFake.requests).toHaveLength(3);
+    expect(llm.anthropicFake.requests).toHaveLength(3);
     expect(sleeps).toHaveLength(2);
     expect(result.ok && result.completion).toMatchObject({
       text: "fake-openai(gpt-5.4): what is 2+2?",
@@ -139,17 +111,17 @@ describe("LLM providers against the wire-level fakes", () => {
     });
     // The third consecutive failure opened Anthropic's breaker: the next turn skips it.
     const next = await m.complete(turn);
-    expect(anthropicFake.requests).toHaveLength(3);
+    expect(llm.anthropicFake.requests).toHaveLength(3);
     expect(next.ok && next.completion.provider).toBe("openai-compatible");
   });
 
   it("does not retry a wrong API key and falls back", async () => {
-    const badKey = createAnthropicProvider({ apiKey: "wrong", baseURL: anthropicFake.url });
+    const badKey = createAnthropicProvider({ apiKey: "wrong", baseURL: llm.anthropicFake.url });
     const { manager: m, sleeps } = manager({
-      providers: { anthropic: badKey, "openai-compatible": openAICompatible },
+      providers: { anthropic: badKey, "openai-compatible": llm.openAICompatible },
     });
     const result = await m.complete(turn);
-    expect(anthropicFake.requests).toHaveLength(1);
+    expect(llm.anthropicFake.requests).toHaveLength(1);
     expect(sleeps).toEqual([]);
     expect(result.attempts[0]).toMatchObject({ kind: "auth", status: 401 });
     expect(result.ok && result.completion.provider).toBe("openai-compatible");
@@ -158,13 +130,13 @@ describe("LLM providers against the wire-level fakes", () => {
   it("maps an unknown model to model_not_found without retrying", async () => {
     const { manager: m } = manager();
     const result = await m.complete({ ...turn, model: "gpt-9" });
-    expect(openaiFake.requests).toHaveLength(1);
+    expect(llm.openaiFake.requests).toHaveLength(1);
     expect(result.attempts[0]).toMatchObject({ kind: "model_not_found", status: 404 });
     expect(result.ok && result.completion.model).toBe("claude-sonnet-5-5");
   });
 
   it("treats a dropped connection as a network error, retries, then falls back", async () => {
-    anthropicFake.setDown(true);
+    llm.anthropicFake.setDown(true);
     const { manager: m } = manager();
     const result = await m.complete(turn);
     expect(result.attempts.slice(0, 3).map((a) => a.kind)).toEqual([
@@ -176,9 +148,9 @@ describe("LLM providers against the wire-level fakes", () => {
   });
 
   it("rejects with an LlmError when called directly", async () => {
-    openaiFake.failNext(503);
+    llm.openaiFake.failNext(503);
     await expect(
-      openAICompatible.complete({
+      llm.openAICompatible.complete({
         model: "gpt-5.4",
         system: "",
         messages: [{ role: "user", content: "hi" }],
@@ -198,15 +170,15 @@ describe("DynamoBreakerStore on DynamoDB Local", () => {
         tableName: config.memoryTableName,
         cacheMs: 0,
       });
-    anthropicFake.failNext(500, { times: 3 });
+    llm.anthropicFake.failNext(500, { times: 3 });
     const first = manager({ breakerStore: store() });
     await first.manager.complete(turn);
-    expect(anthropicFake.requests).toHaveLength(3);
+    expect(llm.anthropicFake.requests).toHaveLength(3);
 
     const second = manager({ breakerStore: store() });
     expect(await store().get("anthropic")).toMatchObject({ state: "open", consecutiveFailures: 3 });
     const result = await second.manager.complete(turn);
-    expect(anthropicFake.requests).toHaveLength(3);
+    expect(llm.anthropicFake.requests).toHaveLength(3);
     expect(result.ok && result.completion.provider).toBe("openai-compatible");
   });
 });

@@ -3,41 +3,21 @@
  * provider manager, against the wire-level fakes in `test/fakes/` with paced, failing and
  * stalling streams. Only `sleep` (the manager's backoff) is injected, so retries do not wait.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createAnthropicProvider } from "../../core/llm/anthropic";
-import { InMemoryBreakerStore } from "../../core/llm/breaker-store";
+import { beforeEach, describe, expect, it } from "vitest";
 import { LlmError } from "../../core/llm/errors";
-import { createProviderManager, type ProviderManagerOptions } from "../../core/llm/manager";
 import { createOpenAICompatibleProvider } from "../../core/llm/openai";
 import type { LlmProvider, StreamRequest } from "../../core/llm/types";
-import { type FakeAnthropic, startFakeAnthropic } from "../fakes/anthropic";
-import { type FakeOpenAI, startFakeOpenAI } from "../fakes/openai";
+import { useLlmFakes } from "../support/llm-fakes";
 import { rejection } from "../support/rejection";
 
 const MM_KEY = "mm-stream-key";
 const IDLE_MS = 200;
 const ANSWER = "alpha beta gamma delta epsilon zeta eta theta";
-let anthropicFake: FakeAnthropic;
-let openaiFake: FakeOpenAI;
-let anthropic: LlmProvider;
-let openAICompatible: LlmProvider;
-
-beforeAll(async () => {
-  anthropicFake = await startFakeAnthropic({ apiKey: "sk-ant-stream" });
-  openaiFake = await startFakeOpenAI({ apiKey: MM_KEY, models: ["gpt-5.4", "gpt-5.4-mini"] });
-  anthropic = createAnthropicProvider({ apiKey: "sk-ant-stream", baseURL: anthropicFake.url });
-  openAICompatible = createOpenAICompatibleProvider({ baseURL: openaiFake.url, apiKey: MM_KEY });
-});
-
-afterAll(async () => {
-  await Promise.all([anthropicFake?.close(), openaiFake?.close()]);
-});
+const llm = useLlmFakes({ anthropic: "sk-ant-stream", openai: MM_KEY });
 
 beforeEach(() => {
-  anthropicFake.reset();
-  openaiFake.reset();
-  anthropicFake.setReply(() => ANSWER);
-  openaiFake.setReply(() => ANSWER);
+  llm.anthropicFake.setReply(() => ANSWER);
+  llm.openaiFake.setReply(() => ANSWER);
 });
 
 const request = (model: string): StreamRequest => ({
@@ -61,20 +41,11 @@ async function collect(provider: LlmProvider, model: string) {
   }
 }
 
-function manager(extra: Partial<ProviderManagerOptions> = {}) {
-  return createProviderManager({
-    providers: { anthropic, "openai-compatible": openAICompatible },
-    breakerStore: new InMemoryBreakerStore(),
-    sleep: async () => {},
-    timeoutMs: 5_000,
-    streamIdleTimeoutMs: IDLE_MS,
-    ...extra,
-  });
-}
+const manager = () => llm.manager({ streamIdleTimeoutMs: IDLE_MS });
 
 describe.each([
-  ["anthropic", () => anthropic, () => anthropicFake, "claude-haiku-5-5"],
-  ["openai-compatible", () => openAICompatible, () => openaiFake, "gpt-5.4-mini"],
+  ["anthropic", () => llm.anthropic, () => llm.anthropicFake, "claude-haiku-5-5"],
+  ["openai-compatible", () => llm.openAICompatible, () => llm.openaiFake, "gpt-5.4-mini"],
 ] as const)("%s provider streaming against its fake", (id, provider, fake, model) => {
   it("streams the text in deltas and reports usage from the final event", async () => {
     fake().setStream({ firstTokenMs: 50, tokensPerSecond: 200 });
@@ -140,7 +111,7 @@ describe("OpenAI-compatible servers that ignore include_usage", () => {
       return fetch(input, { ...init, body: JSON.stringify(body) });
     };
     const provider = createOpenAICompatibleProvider({
-      baseURL: openaiFake.url,
+      baseURL: llm.openaiFake.url,
       apiKey: MM_KEY,
       fetch: stripUsage,
     });
@@ -151,13 +122,13 @@ describe("OpenAI-compatible servers that ignore include_usage", () => {
 
 describe("provider manager streaming over both fakes", () => {
   it("falls back before the first token and answers from the other provider", async () => {
-    anthropicFake.failNext(529, { times: 3 });
+    llm.anthropicFake.failNext(529, { times: 3 });
     const deltas: string[] = [];
     const result = await manager().stream(
       { system: "", messages: [{ role: "user", content: "hi" }], model: "sonnet" },
       (d) => deltas.push(d),
     );
-    expect(anthropicFake.requests).toHaveLength(3);
+    expect(llm.anthropicFake.requests).toHaveLength(3);
     expect(result.ok).toBe(true);
     if (!result.ok) return;
     expect(result.completion).toMatchObject({ provider: "openai-compatible", text: ANSWER });
@@ -166,25 +137,25 @@ describe("provider manager streaming over both fakes", () => {
   });
 
   it("retries an in-stream error before the first token on the same provider", async () => {
-    anthropicFake.streamNext({ failAfterTokens: 0 });
+    llm.anthropicFake.streamNext({ failAfterTokens: 0 });
     const result = await manager().stream(
       { system: "", messages: [{ role: "user", content: "hi" }] },
       () => {},
     );
-    expect(anthropicFake.requests).toHaveLength(2);
+    expect(llm.anthropicFake.requests).toHaveLength(2);
     expect(result.ok && result.completion.provider).toBe("anthropic");
     expect(result.attempts.map((a) => a.kind)).toEqual(["server", undefined]);
   });
 
   it("cuts off after the first token: no retry, no fallback", async () => {
-    anthropicFake.streamNext({ failAfterTokens: 4 });
+    llm.anthropicFake.streamNext({ failAfterTokens: 4 });
     const deltas: string[] = [];
     const result = await manager().stream(
       { system: "", messages: [{ role: "user", content: "hi" }] },
       (d) => deltas.push(d),
     );
-    expect(anthropicFake.requests).toHaveLength(1);
-    expect(openaiFake.requests).toHaveLength(0);
+    expect(llm.anthropicFake.requests).toHaveLength(1);
+    expect(llm.openaiFake.requests).toHaveLength(0);
     expect(result).toMatchObject({
       ok: false,
       cutOff: true,
@@ -195,7 +166,7 @@ describe("provider manager streaming over both fakes", () => {
   });
 
   it("cuts off a stalled stream with a timeout within the idle limit", async () => {
-    openaiFake.streamNext({ stallAfterTokens: 1 });
+    llm.openaiFake.streamNext({ stallAfterTokens: 1 });
     const started = Date.now();
     const result = await manager().stream(
       { system: "", messages: [{ role: "user", content: "hi" }], model: "mini" },
@@ -204,6 +175,6 @@ describe("provider manager streaming over both fakes", () => {
     expect(Date.now() - started).toBeLessThan(IDLE_MS + 2_000);
     expect(result).toMatchObject({ ok: false, cutOff: true, partialText: "alpha " });
     expect(!result.ok && result.error.kind).toBe("timeout");
-    expect(anthropicFake.requests).toHaveLength(0);
+    expect(llm.anthropicFake.requests).toHaveLength(0);
   });
 });

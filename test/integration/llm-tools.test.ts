@@ -5,10 +5,7 @@
  * round with the results accepted by the fakes' API checks, `tool_choice: none`, malformed
  * arguments, and `fallback: false`.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createAnthropicProvider } from "../../core/llm/anthropic";
-import { InMemoryBreakerStore } from "../../core/llm/breaker-store";
-import { createProviderManager } from "../../core/llm/manager";
+import { describe, expect, it } from "vitest";
 import { createOpenAICompatibleProvider } from "../../core/llm/openai";
 import type {
   ChatMessage,
@@ -17,32 +14,12 @@ import type {
   LlmProvider,
   ToolSpec,
 } from "../../core/llm/types";
-import { type FakeAnthropic, startFakeAnthropic } from "../fakes/anthropic";
 import { lastToolResult, toolResults } from "../fakes/llm-tools";
-import { type FakeOpenAI, startFakeOpenAI } from "../fakes/openai";
+import { useLlmFakes } from "../support/llm-fakes";
 import { rejection } from "../support/rejection";
 
 const MM_KEY = "mm-tools-key";
-let anthropicFake: FakeAnthropic;
-let openaiFake: FakeOpenAI;
-let anthropic: LlmProvider;
-let openAICompatible: LlmProvider;
-
-beforeAll(async () => {
-  anthropicFake = await startFakeAnthropic({ apiKey: "sk-ant-tools" });
-  openaiFake = await startFakeOpenAI({ apiKey: MM_KEY, models: ["gpt-5.4", "gpt-5.4-mini"] });
-  anthropic = createAnthropicProvider({ apiKey: "sk-ant-tools", baseURL: anthropicFake.url });
-  openAICompatible = createOpenAICompatibleProvider({ baseURL: openaiFake.url, apiKey: MM_KEY });
-});
-
-afterAll(async () => {
-  await Promise.all([anthropicFake?.close(), openaiFake?.close()]);
-});
-
-beforeEach(() => {
-  anthropicFake.reset();
-  openaiFake.reset();
-});
+const llm = useLlmFakes({ anthropic: "sk-ant-tools", openai: MM_KEY });
 
 const SHARE: ToolSpec = {
   name: "file_share",
@@ -84,8 +61,8 @@ async function call(provider: LlmProvider, mode: Mode, req: CompletionRequest) {
 }
 
 const cases = [
-  ["anthropic", () => anthropic, () => anthropicFake, "claude-haiku-5-5"],
-  ["openai-compatible", () => openAICompatible, () => openaiFake, "gpt-5.4-mini"],
+  ["anthropic", () => llm.anthropic, () => llm.anthropicFake, "claude-haiku-5-5"],
+  ["openai-compatible", () => llm.openAICompatible, () => llm.openaiFake, "gpt-5.4-mini"],
 ] as const;
 
 describe.each(cases)("%s provider tool use against its fake", (id, provider, fake, model) => {
@@ -260,16 +237,16 @@ describe("arguments that are not JSON", () => {
 
   for (const mode of ["complete", "stream"] as const) {
     it(`openai-compatible ${mode}: read as {}`, async () => {
-      openaiFake.script(script);
-      const { completion } = await call(openAICompatible, mode, request("gpt-5.4"));
+      llm.openaiFake.script(script);
+      const { completion } = await call(llm.openAICompatible, mode, request("gpt-5.4"));
       expect(completion.toolCalls?.[0]?.input).toEqual({});
     });
   }
 
   it("anthropic stream: fail the call, as the SDK's MessageStream rejects them", async () => {
     // The API's tool input is always valid JSON; the SDK parses each block at its stop event.
-    anthropicFake.script(script);
-    const err = await rejection(call(anthropic, "stream", request("claude-haiku-5-5")));
+    llm.anthropicFake.script(script);
+    const err = await rejection(call(llm.anthropic, "stream", request("claude-haiku-5-5")));
     expect(err).toMatchObject({ kind: "unknown", provider: "anthropic" });
   });
 });
@@ -287,11 +264,11 @@ describe("OpenAI-compatible stream that ends without a finish_reason", () => {
       return new Response(kept, { status: res.status, headers: res.headers });
     };
     const provider = createOpenAICompatibleProvider({
-      baseURL: openaiFake.url,
+      baseURL: llm.openaiFake.url,
       apiKey: MM_KEY,
       fetch: cutFinish,
     });
-    openaiFake.script("plain text", { toolCalls: [{ name: "file_share", input: INPUT }] });
+    llm.openaiFake.script("plain text", { toolCalls: [{ name: "file_share", input: INPUT }] });
     for (let i = 0; i < 2; i++) {
       const err = await rejection(call(provider, "stream", request("gpt-5.4")));
       expect(err).toMatchObject({ kind: "network", provider: "openai-compatible" });
@@ -300,13 +277,6 @@ describe("OpenAI-compatible stream that ends without a finish_reason", () => {
 });
 
 describe("provider manager with tools", () => {
-  const manager = () =>
-    createProviderManager({
-      providers: { anthropic, "openai-compatible": openAICompatible },
-      breakerStore: new InMemoryBreakerStore(),
-      sleep: async () => {},
-      timeoutMs: 5_000,
-    });
   const input = {
     model: "claude-haiku-5-5",
     system: "",
@@ -315,34 +285,34 @@ describe("provider manager with tools", () => {
   };
 
   it("streams a tool-only round as a success and passes the tools through", async () => {
-    anthropicFake.script({ toolCalls: [{ name: "file_share", input: INPUT }] });
+    llm.anthropicFake.script({ toolCalls: [{ name: "file_share", input: INPUT }] });
     const deltas: string[] = [];
-    const outcome = await manager().stream(input, (d) => deltas.push(d));
+    const outcome = await llm.manager().stream(input, (d) => deltas.push(d));
     expect(outcome.ok).toBe(true);
     if (!outcome.ok) return;
     expect(deltas).toEqual([]);
     expect(outcome.completion.toolCalls?.[0]).toMatchObject({ name: "file_share", input: INPUT });
-    expect(anthropicFake.requests[0]?.body.tools).toHaveLength(1);
+    expect(llm.anthropicFake.requests[0]?.body.tools).toHaveLength(1);
   });
 
   it("with fallback false, retries the named model and never calls the other provider", async () => {
-    anthropicFake.failNext(529, { times: 3 });
-    const outcome = await manager().stream({ ...input, fallback: false }, () => {});
+    llm.anthropicFake.failNext(529, { times: 3 });
+    const outcome = await llm.manager().stream({ ...input, fallback: false }, () => {});
     expect(outcome.ok).toBe(false);
     if (outcome.ok) return;
     expect(outcome.error).toMatchObject({ kind: "server", provider: "anthropic" });
-    expect(anthropicFake.requests).toHaveLength(3);
-    expect(openaiFake.requests).toHaveLength(0);
+    expect(llm.anthropicFake.requests).toHaveLength(3);
+    expect(llm.openaiFake.requests).toHaveLength(0);
   });
 
   it("by default still falls back to the other provider before the first token", async () => {
-    anthropicFake.failNext(529, { times: 3 });
-    openaiFake.script({ toolCalls: [{ name: "file_share", input: INPUT }] });
-    const outcome = await manager().stream(input, () => {});
+    llm.anthropicFake.failNext(529, { times: 3 });
+    llm.openaiFake.script({ toolCalls: [{ name: "file_share", input: INPUT }] });
+    const outcome = await llm.manager().stream(input, () => {});
     expect(outcome.ok).toBe(true);
     if (!outcome.ok) return;
     expect(outcome.completion.provider).toBe("openai-compatible");
     expect(outcome.completion.toolCalls?.[0]?.name).toBe("file_share");
-    expect(openaiFake.requests[0]?.body.tools).toHaveLength(1);
+    expect(llm.openaiFake.requests[0]?.body.tools).toHaveLength(1);
   });
 });
