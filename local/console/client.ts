@@ -41,7 +41,9 @@ export async function findConsole(dataDir: string, url?: string): Promise<Consol
 
 /**
  * The console API for one conversation, as `npm run chat` uses it (the page uses the same
- * routes): see `mountConsole` for each route's shape.
+ * routes): see `mountConsole` for each route's shape. Every call throws
+ * {@link ConsoleUnreachableError} when the stack does not answer or refuses the token, and an
+ * `Error` `{status}: {error}` for any other refusal (a 400 names the field).
  */
 export class ConsoleClient {
   constructor(
