@@ -19,21 +19,12 @@
 import { randomUUID } from "node:crypto";
 import { cpus } from "node:os";
 import { parseArgs } from "node:util";
-import { createAwsClients } from "../core/compose/aws";
-import { loadConfig } from "../core/config";
-import {
-  ensureQueueWithDlq,
-  LOCAL_CREDENTIALS,
-  startDynamoDbLocal,
-  startSqsEmulator,
-} from "../local/services";
-import { startLocalStack } from "../local/stack";
 import { startFakeAnthropic } from "../test/fakes/anthropic";
 import { startFakeKadiBroker } from "../test/fakes/kadi-broker";
 import { type LlmReply, lastToolResult } from "../test/fakes/llm-tools";
 import { type FakeSlack, startFakeSlack } from "../test/fakes/slack";
-import { appMentionEnvelope, signedHeaders, TEST_SIGNING_SECRET } from "../test/support/slack";
-import { median, percentile, until } from "./support";
+import { appMentionEnvelope, postSlackEvent, TEST_SIGNING_SECRET } from "../test/support/slack";
+import { median, percentile, startBenchStack, until } from "./support";
 
 const BOT = "UBENCHAGENT";
 const ABILITY = "local_remote_create_temporary_url";
@@ -63,22 +54,16 @@ function model(req: { body: Record<string, unknown> }): LlmReply {
 async function answerMs(url: string, slack: FakeSlack, text: string): Promise<number> {
   const ts = `${Math.floor(Date.now() / 1000)}.${String(Math.floor(Math.random() * 1e6)).padStart(6, "0")}`;
   const channel = `C0BA${randomUUID().slice(0, 6).toUpperCase()}`;
-  const body = JSON.stringify(
-    appMentionEnvelope({
-      eventId: `Ev-bench-agent-${randomUUID()}`,
-      text,
-      botUserId: BOT,
-      channel,
-      ts,
-    }),
-  );
-  const posted = Date.now();
-  const res = await fetch(`${url}/slack/events`, {
-    method: "POST",
-    body,
-    headers: signedHeaders(body),
+  const envelope = appMentionEnvelope({
+    eventId: `Ev-bench-agent-${randomUUID()}`,
+    text,
+    botUserId: BOT,
+    channel,
+    ts,
   });
-  if (res.status !== 200) throw new Error(`mention not acked: ${res.status}`);
+  const posted = Date.now();
+  const status = await postSlackEvent(url, envelope);
+  if (status !== 200) throw new Error(`mention not acked: ${status}`);
   const finished = await until(
     () => slack.finishedAt({ channel, threadTs: ts }),
     30_000,
@@ -96,35 +81,21 @@ async function main(): Promise<void> {
     `agent tool round: instant fake model and abilities, slow ability ${SLOW_ABILITY_MS} ms; ` +
       `${rounds} rounds (${cpus().length} CPUs, Node ${process.version})`,
   );
-  const dynamo = await startDynamoDbLocal();
-  const sqs = await startSqsEmulator();
   const anthropic = await startFakeAnthropic({ apiKey: "sk-ant-bench" });
   anthropic.setReply(model);
   const slack = await startFakeSlack({ token: "xoxb-bench", botUserId: BOT });
   const broker = await startFakeKadiBroker({ fileAbilities: true });
-  const config = loadConfig({
-    env: {
-      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-      AWS_ENDPOINT_URL_SQS: sqs.endpoint,
-      MEMORY_TABLE_NAME: `bench-agent-${randomUUID()}`,
-      ANTHROPIC_API_KEY: "sk-ant-bench",
-      ANTHROPIC_BASE_URL: anthropic.url,
-      SLACK_SIGNING_SECRET: TEST_SIGNING_SECRET,
-      SLACK_BOT_TOKEN: "xoxb-bench",
-      SLACK_BOT_USER_ID: BOT,
-      SLACK_API_URL: slack.url,
-      KADI_BROKER_URL: broker.url,
-      DATA_DIR: `/tmp/bench-agent-${randomUUID()}`,
-      REPLY_MODEL_FOOTER: "false",
-      PORT: "0",
-      LOG_LEVEL: "SILENT",
-    },
+  const { stack, stop } = await startBenchStack("bench-agent", {
+    ANTHROPIC_API_KEY: "sk-ant-bench",
+    ANTHROPIC_BASE_URL: anthropic.url,
+    SLACK_SIGNING_SECRET: TEST_SIGNING_SECRET,
+    SLACK_BOT_TOKEN: "xoxb-bench",
+    SLACK_BOT_USER_ID: BOT,
+    SLACK_API_URL: slack.url,
+    KADI_BROKER_URL: broker.url,
+    DATA_DIR: `/tmp/bench-agent-${randomUUID()}`,
+    REPLY_MODEL_FOOTER: "false",
   });
-  const aws = createAwsClients(config, LOCAL_CREDENTIALS);
-  const { queueUrl } = await ensureQueueWithDlq(aws.sqs, `bench-agent-${randomUUID()}`);
-  aws.sqs.destroy();
-  aws.dynamodb.destroy();
-  const stack = await startLocalStack({ ...config, chatQueueUrl: queueUrl });
   try {
     // Warm-up: connections, the first broker session and its ability list (cached 60 s).
     await answerMs(stack.url, slack, "hello");
@@ -157,9 +128,8 @@ async function main(): Promise<void> {
         `${Math.max(extra, extraSlow) <= GOAL_MS ? "met" : "missed"}`,
     );
   } finally {
-    await stack.stop();
+    await stop();
     await Promise.all([anthropic.close(), slack.close(), broker.close()]);
-    await Promise.all([sqs.stop(), dynamo.stop()]);
   }
 }
 

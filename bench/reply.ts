@@ -17,21 +17,12 @@
 import { randomUUID } from "node:crypto";
 import { cpus } from "node:os";
 import { parseArgs } from "node:util";
-import { createAwsClients } from "../core/compose/aws";
-import { loadConfig } from "../core/config";
-import {
-  ensureQueueWithDlq,
-  LOCAL_CREDENTIALS,
-  startDynamoDbLocal,
-  startSqsEmulator,
-} from "../local/services";
-import { startLocalStack } from "../local/stack";
 import { startFakeAnthropic } from "../test/fakes/anthropic";
 import { type FakeDiscord, startFakeDiscord } from "../test/fakes/discord";
 import { type FakeSlack, startFakeSlack } from "../test/fakes/slack";
 import { askInteraction, discordTestKeys, postInteraction } from "../test/support/discord";
-import { appMentionEnvelope, signedHeaders, TEST_SIGNING_SECRET } from "../test/support/slack";
-import { median, until } from "./support";
+import { appMentionEnvelope, postSlackEvent, TEST_SIGNING_SECRET } from "../test/support/slack";
+import { median, startBenchStack, until } from "./support";
 
 const BOT = "UBENCHREPLY";
 const APP = "1300000000000000013";
@@ -54,22 +45,16 @@ interface Sample {
 
 async function slackRound(url: string, slack: FakeSlack, round: number): Promise<Sample> {
   const ts = `${Math.floor(Date.now() / 1000)}.${String(round).padStart(6, "0")}`;
-  const body = JSON.stringify(
-    appMentionEnvelope({
-      eventId: `Ev-bench-reply-${randomUUID()}`,
-      text: `tell me a long story, round ${round}`,
-      botUserId: BOT,
-      channel: "C0BENCHREPLY",
-      ts,
-    }),
-  );
-  const posted = Date.now();
-  const res = await fetch(`${url}/slack/events`, {
-    method: "POST",
-    body,
-    headers: signedHeaders(body),
+  const envelope = appMentionEnvelope({
+    eventId: `Ev-bench-reply-${randomUUID()}`,
+    text: `tell me a long story, round ${round}`,
+    botUserId: BOT,
+    channel: "C0BENCHREPLY",
+    ts,
   });
-  if (res.status !== 200) throw new Error(`mention not acked: ${res.status}`);
+  const posted = Date.now();
+  const status = await postSlackEvent(url, envelope);
+  if (status !== 200) throw new Error(`mention not acked: ${status}`);
   const filter = { channel: "C0BENCHREPLY", threadTs: ts };
   const finished = await until(() => slack.finishedAt(filter), 60_000, "the Slack answer");
   const firstText = slack.firstTextAt(filter) ?? Number.NaN;
@@ -139,8 +124,6 @@ async function main(): Promise<void> {
       `${FIRST_TOKEN_MS} ms (whole answer ${MODEL_MS} ms); ${rounds} rounds per platform ` +
       `(${cpus().length} CPUs, Node ${process.version})`,
   );
-  const dynamo = await startDynamoDbLocal();
-  const sqs = await startSqsEmulator();
   const story = Array.from({ length: TOKENS }, (_, i) => `word${i + 1}`).join(" ");
   const anthropic = await startFakeAnthropic({
     apiKey: "sk-ant-bench",
@@ -150,29 +133,17 @@ async function main(): Promise<void> {
   const slack = await startFakeSlack({ token: "xoxb-bench", botUserId: BOT });
   const discord = await startFakeDiscord({ applicationId: APP, channelId: CHANNEL });
   const keys = discordTestKeys();
-  const config = loadConfig({
-    env: {
-      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-      AWS_ENDPOINT_URL_SQS: sqs.endpoint,
-      MEMORY_TABLE_NAME: `bench-reply-${randomUUID()}`,
-      ANTHROPIC_API_KEY: "sk-ant-bench",
-      ANTHROPIC_BASE_URL: anthropic.url,
-      SLACK_SIGNING_SECRET: TEST_SIGNING_SECRET,
-      SLACK_BOT_TOKEN: "xoxb-bench",
-      SLACK_BOT_USER_ID: BOT,
-      SLACK_API_URL: slack.url,
-      DISCORD_PUBLIC_KEY: keys.publicKeyHex,
-      DISCORD_APPLICATION_ID: APP,
-      DISCORD_API_URL: discord.url,
-      PORT: "0",
-      LOG_LEVEL: "SILENT",
-    },
+  const { stack, stop } = await startBenchStack("bench-reply", {
+    ANTHROPIC_API_KEY: "sk-ant-bench",
+    ANTHROPIC_BASE_URL: anthropic.url,
+    SLACK_SIGNING_SECRET: TEST_SIGNING_SECRET,
+    SLACK_BOT_TOKEN: "xoxb-bench",
+    SLACK_BOT_USER_ID: BOT,
+    SLACK_API_URL: slack.url,
+    DISCORD_PUBLIC_KEY: keys.publicKeyHex,
+    DISCORD_APPLICATION_ID: APP,
+    DISCORD_API_URL: discord.url,
   });
-  const aws = createAwsClients(config, LOCAL_CREDENTIALS);
-  const { queueUrl } = await ensureQueueWithDlq(aws.sqs, `bench-reply-${randomUUID()}`);
-  aws.sqs.destroy();
-  aws.dynamodb.destroy();
-  const stack = await startLocalStack({ ...config, chatQueueUrl: queueUrl });
   try {
     const slackSamples: Sample[] = [];
     const discordSamples: Sample[] = [];
@@ -190,9 +161,8 @@ async function main(): Promise<void> {
         `${slackCalls <= 12 ? "met" : "missed"} (worst ${slackCalls})`,
     );
   } finally {
-    await stack.stop();
+    await stop();
     await Promise.all([anthropic.close(), slack.close(), discord.close()]);
-    await Promise.all([sqs.stop(), dynamo.stop()]);
   }
 }
 

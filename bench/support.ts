@@ -1,4 +1,15 @@
 /** Small helpers the local-stack benchmarks share. */
+import { randomUUID } from "node:crypto";
+import { createAwsClients } from "../core/compose/aws";
+import { loadConfig } from "../core/config";
+import {
+  ensureQueueWithDlq,
+  LOCAL_CREDENTIALS,
+  type RunningService,
+  startDynamoDbLocal,
+  startSqsEmulator,
+} from "../local/services";
+import { type LocalStack, startLocalStack } from "../local/stack";
 
 /**
  * Polls `read` every 2 ms until it yields something other than `undefined`.
@@ -30,4 +41,59 @@ export function percentile(samples: readonly number[], p: number): number {
 export function median(samples: readonly number[]): number {
   const sorted = [...samples].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+}
+
+/** A local stack on emulators of its own, for a benchmark; see {@link startBenchStack}. */
+export interface BenchStack {
+  stack: LocalStack;
+  /** Stops the stack, then the emulators. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts DynamoDB Local and the SQS emulator, a chat queue and table named `{name}-{uuid}`, and
+ * the local stack on them (ingress on a free port, logs silent) with `env` on top: the fakes'
+ * URLs and keys. Whatever started is stopped when a later step throws.
+ * @throws {ServiceStartError} when an emulator cannot start; the stack's own errors as they are.
+ */
+export async function startBenchStack(
+  name: string,
+  env: Record<string, string>,
+): Promise<BenchStack> {
+  const started: RunningService[] = [];
+  const stopStarted = () => Promise.all(started.reverse().map((s) => s.stop()));
+  try {
+    const dynamo = await startDynamoDbLocal();
+    started.push(dynamo);
+    const sqs = await startSqsEmulator();
+    started.push(sqs);
+    const config = loadConfig({
+      env: {
+        AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+        AWS_ENDPOINT_URL_SQS: sqs.endpoint,
+        MEMORY_TABLE_NAME: `${name}-${randomUUID()}`,
+        PORT: "0",
+        LOG_LEVEL: "SILENT",
+        ...env,
+      },
+    });
+    const aws = createAwsClients(config, LOCAL_CREDENTIALS);
+    const { queueUrl } = await ensureQueueWithDlq(aws.sqs, `${name}-${randomUUID()}`).finally(
+      () => {
+        aws.sqs.destroy();
+        aws.dynamodb.destroy();
+      },
+    );
+    const stack = await startLocalStack({ ...config, chatQueueUrl: queueUrl });
+    return {
+      stack,
+      async stop() {
+        await stack.stop();
+        await stopStarted();
+      },
+    };
+  } catch (error) {
+    await stopStarted();
+    throw error;
+  }
 }

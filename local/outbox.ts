@@ -24,9 +24,6 @@ import type { ChatJobSink, SqsChatQueue } from "../core/queue/chat-queue";
  */
 export const CHAT_OUTBOX_TTL_SECONDS = REPLY_IDEMPOTENCY_TTL_SECONDS;
 
-/** SQS's largest `DelaySeconds`. */
-const MAX_DELAY_SECONDS = SQS_MAX_DELAY_SECONDS;
-
 /** One outbox item as read back: the job, or why it is unusable. */
 export interface OutboxEntry {
   jobId: string;
@@ -243,7 +240,7 @@ export async function redeliverOutbox(deps: {
       // second covers rounding up to SQS's whole seconds.
       delaySeconds =
         state.expiresAtMs === undefined
-          ? MAX_DELAY_SECONDS
+          ? SQS_MAX_DELAY_SECONDS
           : Math.max(0, Math.ceil((state.expiresAtMs - now()) / 1000) + 1);
       if (state.expiresAtMs === undefined) {
         deps.logger.warn("outbox job in progress without an in-progress expiry", {
@@ -253,7 +250,7 @@ export async function redeliverOutbox(deps: {
     }
     const conversation = conversationKey(job);
     delaySeconds = Math.min(
-      MAX_DELAY_SECONDS,
+      SQS_MAX_DELAY_SECONDS,
       Math.max(delaySeconds, conversationDelay.get(conversation) ?? 0),
     );
     conversationDelay.set(conversation, delaySeconds);

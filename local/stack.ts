@@ -241,7 +241,7 @@ export async function startLocalStack(
 
     const ingress = buildIngressDeps(config, aws, { healthRecords, queue: chatSink });
     const app = createApp(ingress);
-    webConsole.mount(app, { config, aws, memory, breakerStore, healthRecords, ingress });
+    webConsole.mount(app, { config, aws, memory, breakerStore, ingress });
     const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
       const s = serve({ fetch: app.fetch, port: config.port, hostname: "127.0.0.1" }, () =>
         resolve(s),

@@ -41,7 +41,9 @@ export async function findConsole(dataDir: string, url?: string): Promise<Consol
 
 /**
  * The console API for one conversation, as `npm run chat` uses it (the page uses the same
- * routes): see `mountConsole` for each route's shape.
+ * routes): see `mountConsole` for each route's shape. Every call throws
+ * {@link ConsoleUnreachableError} when the stack does not answer or refuses the token, and an
+ * `Error` `{status}: {error}` for any other refusal (a 400 names the field).
  */
 export class ConsoleClient {
   constructor(
@@ -117,32 +119,43 @@ export class ConsoleClient {
       );
     });
     if (!res.ok || !res.body) throw new Error(`events: ${res.status}`);
-    const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
     let resolveReady: () => void = () => {};
     const ready = new Promise<void>((resolve) => {
       resolveReady = resolve;
     });
-    void (async () => {
-      let buffer = "";
-      try {
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) return;
-          buffer += value;
-          for (let end = buffer.indexOf("\n\n"); end >= 0; end = buffer.indexOf("\n\n")) {
-            const block = buffer.slice(0, end);
-            buffer = buffer.slice(end + 2);
-            const type = /^event: (.*)$/m.exec(block)?.[1];
-            const data = /^data: (.*)$/m.exec(block)?.[1];
-            if (type === "ready") resolveReady();
-            else if (type && data) onEvent(JSON.parse(data) as ConsoleEvent);
-          }
-        }
-      } catch {
-        // closed
-      }
-    })();
+    void readConsoleEvents(res.body, { ready: resolveReady, event: onEvent });
     await ready;
     return () => abort.abort();
+  }
+}
+
+/**
+ * Reads the console's event stream (`GET /console/api/events`, server-sent events) from
+ * `body` until it ends or is aborted: `ready` once the server's `ready` event arrives, `event`
+ * with each {@link ConsoleEvent} after it. Resolves when the stream ends; never rejects (an
+ * aborted or broken stream just ends).
+ */
+export async function readConsoleEvents(
+  body: ReadableStream<Uint8Array>,
+  on: { ready(): void; event(event: ConsoleEvent): void },
+): Promise<void> {
+  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buffer += value;
+      for (let end = buffer.indexOf("\n\n"); end >= 0; end = buffer.indexOf("\n\n")) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const type = /^event: (.*)$/m.exec(block)?.[1];
+        const data = /^data: (.*)$/m.exec(block)?.[1];
+        if (type === "ready") on.ready();
+        else if (type && data) on.event(JSON.parse(data) as ConsoleEvent);
+      }
+    }
+  } catch {
+    // aborted or closed
   }
 }

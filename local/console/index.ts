@@ -16,7 +16,6 @@ import type { IngressDeps } from "../../core/compose/ingress";
 import type { LongTermMemory } from "../../core/compose/memory";
 import type { Config } from "../../core/config";
 import { queueProbe } from "../../core/health-check/probes";
-import type { HealthRecordStore } from "../../core/health-check/records";
 import type { BreakerStore } from "../../core/llm/breaker-store";
 import type { Logger } from "../../core/logger";
 import { ConversationStore } from "../../core/memory/conversations";
@@ -48,7 +47,7 @@ export interface ConsoleStackDeps {
   aws: AwsClients;
   memory: LongTermMemory;
   breakerStore: BreakerStore;
-  healthRecords: HealthRecordStore;
+  /** The stack's ingress: its pipeline, `/health` report and health-check records. */
   ingress: IngressDeps;
 }
 
@@ -76,7 +75,7 @@ export function createLocalConsole(): LocalConsole {
         forget: buildForgetConversation(deps.config, deps.aws, deps.memory),
         health: deps.ingress.health,
         breakers: deps.breakerStore,
-        healthRecords: () => deps.healthRecords.readAll(),
+        healthRecords: deps.ingress.healthRecords,
         queues: {
           chat: probe("chat-queue", deps.config.chatQueueUrl),
           archive: probe("archive-queue", deps.config.archiveQueueUrl),

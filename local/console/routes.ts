@@ -33,7 +33,7 @@ import { servePage } from "./page";
 /** Cookie the page's requests carry the token in (set when the page is opened with it). */
 const TOKEN_COOKIE = "console_token";
 
-/** Seconds between keep-alive comments on an idle event stream. */
+/** Milliseconds between keep-alive comments on an idle event stream. */
 const KEEPALIVE_MS = 15_000;
 
 /** Everything the console's routes read and write; built once by the local stack. */
@@ -162,7 +162,7 @@ export function mountConsole(app: Hono, deps: ConsoleDeps): void {
 
 /** What the console's memory panel shows for one conversation. */
 export interface ConsoleMemory {
-  /** Live messages, oldest first, as the next turn reads them. */
+  /** Live messages, oldest first, as the next turn reads them; `sentAt` in epoch ms. */
   messages: { role: string; content: string; model?: string; sentAt: number }[];
   /** The running summary of the archived part, or `null`. */
   runningSummary: string | null;
@@ -210,8 +210,9 @@ async function readMemory(deps: ConsoleDeps, who: WebConversation): Promise<Cons
 
 /**
  * What the console's health strip shows: each provider's configuration and breaker state,
- * live depths of the chat and archive queues and their DLQs, the last scheduled checks, and
- * `setup` (what to set) when no model is configured.
+ * live depths of the chat and archive queues and their DLQs (a probe that fails or takes over
+ * 3 s reads `{ok: false, error}`), the last scheduled checks (`lastCheckAt`, `checkedAt`: epoch
+ * ms), and `setup` (what to set) when no model is configured.
  */
 export type ConsoleHealth = Awaited<ReturnType<typeof readHealth>>;
 

@@ -167,7 +167,11 @@ describe("console page with no model configured", () => {
       queue: `browser-console-nomodel-${Date.now()}`,
     });
     const bare = await startLocalStack(setup.config);
-    const { page, errors } = await openPage(bare.console.url);
+    // Stopped even when no page opens (no Chromium).
+    const { page, errors } = await openPage(bare.console.url).catch(async (error: unknown) => {
+      await bare.stop();
+      throw error;
+    });
     try {
       await expect.poll(() => page.locator("#setup").isVisible()).toBe(true);
       const text = (await page.locator("#setup").textContent()) ?? "";

@@ -1,13 +1,13 @@
 import { randomUUID } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type FakeAnthropic, startFakeAnthropic } from "../fakes/anthropic";
 import { lastUserText } from "../fakes/http-fake";
-import { type FakeSlack, startFakeSlack } from "../fakes/slack";
-import { type LocalProcess, startLocalProcess } from "../support/local-process";
-import { answers, appMentionEnvelope, signedHeaders, TEST_SIGNING_SECRET } from "../support/slack";
+import {
+  type LocalProcess,
+  type LocalProcessFakes,
+  startLocalProcess,
+  startLocalProcessFakes,
+} from "../support/local-process";
+import { answers, appMentionEnvelope, signedHeaders } from "../support/slack";
 import { waitFor } from "../support/wait";
 
 /**
@@ -21,44 +21,26 @@ import { waitFor } from "../support/wait";
  */
 
 const BOT = "UBOTDURABLE";
-const TOKEN = "xoxb-durable";
-const KEY = "sk-ant-durable";
 /** Jobs running at once in the killed process: 3 are killed mid-answer, 3 never start. */
 const CONCURRENCY = 3;
 const MENTIONS = 6;
 
-let anthropic: FakeAnthropic;
-let slack: FakeSlack;
-let dataDir: string;
+let fakes: LocalProcessFakes;
 let stack: LocalProcess | undefined;
 
 beforeAll(async () => {
-  anthropic = await startFakeAnthropic({ apiKey: KEY });
-  slack = await startFakeSlack({ token: TOKEN, botUserId: BOT });
-  dataDir = await mkdtemp(join(tmpdir(), "local-durability-"));
+  fakes = await startLocalProcessFakes("durable", BOT);
 });
 
 afterAll(async () => {
   await stack?.stop();
-  await Promise.all([anthropic?.close(), slack?.close()]);
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  await fakes?.close();
 });
 
 function start(): Promise<LocalProcess> {
   return startLocalProcess(
-    {
-      DATA_DIR: join(dataDir, "data"),
-      ANTHROPIC_API_KEY: KEY,
-      ANTHROPIC_BASE_URL: anthropic.url,
-      SLACK_SIGNING_SECRET: TEST_SIGNING_SECRET,
-      SLACK_BOT_TOKEN: TOKEN,
-      SLACK_BOT_USER_ID: BOT,
-      SLACK_API_URL: slack.url,
-      LOCAL_CHAT_CONCURRENCY: String(CONCURRENCY),
-      REPLY_MODEL_FOOTER: "false",
-      LOG_LEVEL: "INFO",
-    },
-    { cwd: dataDir },
+    fakes.env({ LOCAL_CHAT_CONCURRENCY: String(CONCURRENCY), REPLY_MODEL_FOOTER: "false" }),
+    { cwd: fakes.dir },
   );
 }
 
@@ -75,8 +57,8 @@ async function post(url: string, envelope: Record<string, unknown>, retryNum?: n
 describe("local stack durability", () => {
   it("answers every acked mention exactly once, in one message, after a SIGKILL mid-stream and a restart", async () => {
     // First process: each answer streams its first words, then the model goes silent.
-    anthropic.setReply(async () => "too late: the process that asked is gone");
-    anthropic.setStream({ firstTokenMs: 50, tokensPerSecond: 20, stallAfterTokens: 3 });
+    fakes.anthropic.setReply(async () => "too late: the process that asked is gone");
+    fakes.anthropic.setStream({ firstTokenMs: 50, tokensPerSecond: 20, stallAfterTokens: 3 });
     stack = await start();
 
     const base = Math.floor(Date.now() / 1000);
@@ -97,27 +79,27 @@ describe("local stack durability", () => {
     for (const m of mentions) expect(await post(stack.url, m.envelope)).toBe(200);
 
     // Killed mid-stream: CONCURRENCY streams show their first words (the rest are queued).
-    const streaming = () => slack.messages().filter((m) => m.streaming && m.text);
+    const streaming = () => fakes.slack.messages().filter((m) => m.streaming && m.text);
     await waitFor(() => (streaming().length >= CONCURRENCY ? true : undefined), 30_000);
     // The model is silent now; the kill lands mid-answer, after each stream's ts was recorded.
     // (A kill between Slack's chat.startStream answer and that one DynamoDB put would post a
     // second message: the window docs/architecture.md, "Live replies", names.)
     await new Promise((r) => setTimeout(r, 500));
-    expect(answers(slack)).toHaveLength(0);
+    expect(answers(fakes.slack)).toHaveLength(0);
     await stack.kill();
     const killedMidStream = streaming().map((m) => m.threadTs);
     expect(killedMidStream).toHaveLength(CONCURRENCY);
 
     // Second process on the same DATA_DIR; the model now answers in 200 ms.
-    anthropic.setStream({ firstTokenMs: 200, tokensPerSecond: 100 });
-    anthropic.setReply(async ({ body }) => `answer to: ${lastUserText(body.messages)}`);
+    fakes.anthropic.setStream({ firstTokenMs: 200, tokensPerSecond: 100 });
+    fakes.anthropic.setReply(async ({ body }) => `answer to: ${lastUserText(body.messages)}`);
     stack = await start();
     // The jobs killed mid-answer left in-progress reply records; they wait those out.
     expect(stack.output()).toContain('"replyState":"in_progress"');
     // Slack retries each of them (it saw no reply); every retry is acked, none answered twice.
     for (const m of mentions) expect(await post(stack.url, m.envelope, 1)).toBe(200);
 
-    const repliesTo = (ts: string) => answers(slack).filter((p) => p.thread_ts === ts);
+    const repliesTo = (ts: string) => answers(fakes.slack).filter((p) => p.thread_ts === ts);
     // In-progress replies wait out their record's expiry (the chat worker's 90 s timeout).
     await waitFor(
       () => (mentions.every((m) => repliesTo(m.ts).length > 0) ? true : undefined),
@@ -134,13 +116,13 @@ describe("local stack durability", () => {
     }
     // One message per mention in all: the streams the kill left open were finished, not
     // joined by a second message.
-    const messages = slack.messages();
+    const messages = fakes.slack.messages();
     expect(
       messages,
       JSON.stringify(messages.map((m) => [m.threadTs, m.streaming, m.events.map((e) => e.method)])),
     ).toHaveLength(MENTIONS);
     for (const threadTs of killedMidStream) {
-      const [message] = slack.messages({ channel: "C0DURABLE", threadTs: threadTs ?? "" });
+      const [message] = fakes.slack.messages({ channel: "C0DURABLE", threadTs: threadTs ?? "" });
       expect(message?.events.map((e) => e.method)).toContain("chat.stopStream");
       expect(message?.events.at(-1)?.method).toBe("chat.update");
     }

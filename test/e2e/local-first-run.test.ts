@@ -1,18 +1,15 @@
 import { randomUUID } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LOOPBACK_HOST } from "../../local/services";
-import { type FakeAnthropic, startFakeAnthropic } from "../fakes/anthropic";
-import { type FakeSlack, startFakeSlack } from "../fakes/slack";
 import {
   type LocalProcess,
+  type LocalProcessFakes,
   runLocalProcessToExit,
   startLocalProcess,
+  startLocalProcessFakes,
 } from "../support/local-process";
-import { answers, appMentionEnvelope, signedHeaders, TEST_SIGNING_SECRET } from "../support/slack";
+import { answers, appMentionEnvelope, postSlackEvent } from "../support/slack";
 import { waitFor } from "../support/wait";
 
 /**
@@ -24,35 +21,17 @@ import { waitFor } from "../support/wait";
  */
 
 const BOT = "UBOTFIRSTRUN";
-const TOKEN = "xoxb-first-run";
-const KEY = "sk-ant-first-run";
 
-let anthropic: FakeAnthropic;
-let slack: FakeSlack;
-let dir: string;
+let fakes: LocalProcessFakes;
 let stack: LocalProcess | undefined;
 
 beforeAll(async () => {
-  anthropic = await startFakeAnthropic({ apiKey: KEY });
-  slack = await startFakeSlack({ token: TOKEN, botUserId: BOT });
-  dir = await mkdtemp(join(tmpdir(), "local-first-run-"));
+  fakes = await startLocalProcessFakes("first-run", BOT);
 });
 
 afterAll(async () => {
   await stack?.kill();
-  await Promise.all([anthropic?.close(), slack?.close()]);
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
-
-const env = () => ({
-  DATA_DIR: join(dir, "data"),
-  ANTHROPIC_API_KEY: KEY,
-  ANTHROPIC_BASE_URL: anthropic.url,
-  SLACK_SIGNING_SECRET: TEST_SIGNING_SECRET,
-  SLACK_BOT_TOKEN: TOKEN,
-  SLACK_BOT_USER_ID: BOT,
-  SLACK_API_URL: slack.url,
-  LOG_LEVEL: "INFO",
+  await fakes?.close();
 });
 
 /** The JSON log line whose message is `message`, parsed, or undefined. */
@@ -71,7 +50,7 @@ function logLine(output: string, message: string): Record<string, unknown> | und
 
 describe("npm start, first run", () => {
   it("starts without the AWS SDK's NodeVersionSupportWarning", async () => {
-    stack = await startLocalProcess(env(), { cwd: dir });
+    stack = await startLocalProcess(fakes.env(), { cwd: fakes.dir });
     // `/health` answers before the first health check; "ready" is logged after it.
     const ready = stack;
     await waitFor(() => (ready.output().includes("local stack ready") ? true : undefined), 30_000);
@@ -81,13 +60,14 @@ describe("npm start, first run", () => {
   it("on Ctrl-C finishes the job in flight, then logs what it drained and exits 0", async () => {
     if (!stack) throw new Error("the previous test did not start the stack");
     let modelCalled = false;
-    anthropic.setReply(async () => {
+    fakes.anthropic.setReply(async () => {
       modelCalled = true;
       await new Promise((r) => setTimeout(r, 1_500));
       return "answered while stopping";
     });
     const ts = `${Math.floor(Date.now() / 1000)}.000001`;
-    const body = JSON.stringify(
+    const status = await postSlackEvent(
+      stack.url,
       appMentionEnvelope({
         eventId: `Ev-first-run-${randomUUID()}`,
         text: "a question in flight at Ctrl-C",
@@ -97,12 +77,7 @@ describe("npm start, first run", () => {
         ts,
       }),
     );
-    const res = await fetch(`${stack.url}/slack/events`, {
-      method: "POST",
-      body,
-      headers: signedHeaders(body),
-    });
-    expect(res.status).toBe(200);
+    expect(status).toBe(200);
     await waitFor(() => (modelCalled ? true : undefined), 30_000);
 
     const code = await stack.interrupt("SIGINT");
@@ -117,7 +92,7 @@ describe("npm start, first run", () => {
       emulatorsStopped: ["SQS emulator (fauxqs)", "DynamoDB Local"],
     });
     // The job in flight was answered before the stack stopped.
-    expect(answers(slack).filter((a) => a.thread_ts === ts)).toHaveLength(1);
+    expect(answers(fakes.slack).filter((a) => a.thread_ts === ts)).toHaveLength(1);
     expect(output).not.toContain("queue poll failed");
   }, 60_000);
 
@@ -127,7 +102,10 @@ describe("npm start, first run", () => {
     const address = taken.address();
     const port = typeof address === "object" && address ? address.port : 0;
     try {
-      const { code, output } = await runLocalProcessToExit(env(), { cwd: dir, port });
+      const { code, output } = await runLocalProcessToExit(fakes.env(), {
+        cwd: fakes.dir,
+        port,
+      });
       expect(code, output).not.toBe(0);
       expect(output).toContain(`port ${port} is in use; set PORT`);
       expect(output).not.toContain("queue poll failed");

@@ -1,4 +1,5 @@
 import { CONSOLE_TOKEN_HEADER } from "../../local/console/address";
+import { readConsoleEvents } from "../../local/console/client";
 import type { ConsoleEvent } from "../../local/console/hub";
 import { waitFor } from "./wait";
 
@@ -30,29 +31,12 @@ export async function openConsoleEvents(
   if (res.status !== 200 || !res.body) throw new Error(`events answered ${res.status}`);
   const events: ConsoleEvent[] = [];
   let ready = false;
-  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
-  void (async () => {
-    let buffer = "";
-    try {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) return;
-        buffer += value;
-        let end = buffer.indexOf("\n\n");
-        while (end >= 0) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          end = buffer.indexOf("\n\n");
-          const type = /^event: (.*)$/m.exec(block)?.[1];
-          const data = /^data: (.*)$/m.exec(block)?.[1];
-          if (type === "ready") ready = true;
-          else if (type && data) events.push(JSON.parse(data) as ConsoleEvent);
-        }
-      }
-    } catch {
-      // aborted by close()
-    }
-  })();
+  void readConsoleEvents(res.body, {
+    ready: () => {
+      ready = true;
+    },
+    event: (event) => events.push(event),
+  });
   await waitFor(() => (ready ? true : undefined), 5_000);
   return {
     events,

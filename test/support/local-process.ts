@@ -1,8 +1,63 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
-import { resolve } from "node:path";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { freePort } from "../../local/services";
+import { type FakeAnthropic, startFakeAnthropic } from "../fakes/anthropic";
+import { type FakeSlack, startFakeSlack } from "../fakes/slack";
+import { TEST_SIGNING_SECRET } from "./slack";
+
+/** What an `npm start` child talks to in a test: see {@link startLocalProcessFakes}. */
+export interface LocalProcessFakes {
+  anthropic: FakeAnthropic;
+  slack: FakeSlack;
+  /** A new temporary directory, the child's `cwd`; its `DATA_DIR` is `{dir}/data`. */
+  dir: string;
+  /**
+   * The child's environment: `DATA_DIR`, the fakes' URLs and keys, the test signing secret,
+   * `LOG_LEVEL=INFO`, then `extra`.
+   */
+  env(extra?: Record<string, string>): Record<string, string>;
+  /** Closes the fakes and removes `dir`. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the wire-level Anthropic and Slack fakes (key `sk-ant-{name}`, bot token
+ * `xoxb-{name}`, bot user `botUserId`) and makes a temporary directory `local-{name}-*`.
+ */
+export async function startLocalProcessFakes(
+  name: string,
+  botUserId: string,
+): Promise<LocalProcessFakes> {
+  const key = `sk-ant-${name}`;
+  const token = `xoxb-${name}`;
+  const anthropic = await startFakeAnthropic({ apiKey: key });
+  const slack = await startFakeSlack({ token, botUserId });
+  const dir = await mkdtemp(join(tmpdir(), `local-${name}-`));
+  return {
+    anthropic,
+    slack,
+    dir,
+    env: (extra = {}) => ({
+      DATA_DIR: join(dir, "data"),
+      ANTHROPIC_API_KEY: key,
+      ANTHROPIC_BASE_URL: anthropic.url,
+      SLACK_SIGNING_SECRET: TEST_SIGNING_SECRET,
+      SLACK_BOT_TOKEN: token,
+      SLACK_BOT_USER_ID: botUserId,
+      SLACK_API_URL: slack.url,
+      LOG_LEVEL: "INFO",
+      ...extra,
+    }),
+    async close() {
+      await Promise.all([anthropic.close(), slack.close()]);
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
 
 /** `npm start` running as a child process, as an operator runs it. */
 export interface LocalProcess {
