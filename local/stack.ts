@@ -6,7 +6,7 @@ import { buildArchiverDeps } from "../core/compose/archiver";
 import { createAwsClients } from "../core/compose/aws";
 import { buildHealthCheckDeps } from "../core/compose/health-check";
 import { buildIngressDeps } from "../core/compose/ingress";
-import { buildListenerDeps, createLazyKadiInvoker, kadiClientOptions } from "../core/compose/kadi";
+import { buildLazyKadiInvoker, buildListenerDeps } from "../core/compose/kadi";
 import { buildLongTermMemory } from "../core/compose/memory";
 import { buildReplyRouter } from "../core/compose/repliers";
 import { buildWorkerDeps } from "../core/compose/worker";
@@ -20,7 +20,6 @@ import {
 import { runHealthCheck } from "../core/health-check/check";
 import { type HealthRecord, HealthRecordStore } from "../core/health-check/records";
 import { startHealthCheckSchedule } from "../core/health-check/schedule";
-import { createKadiClient } from "../core/kadi/client";
 import { startListenerLoop } from "../core/kadi/session";
 import { DynamoBreakerStore } from "../core/llm/breaker-store";
 import { createLogger, type Logger } from "../core/logger";
@@ -164,10 +163,7 @@ export async function startLocalStack(
         { publicKey: key.publicKeyBase64, source: key.source, path: key.path },
       );
     }
-    const kadiConfig = config;
-    const kadiInvoker = kadiConfig.kadi.brokerUrl
-      ? createLazyKadiInvoker(() => createKadiClient(kadiClientOptions(kadiConfig, logger)))
-      : undefined;
+    const kadiInvoker = buildLazyKadiInvoker(config, logger);
 
     // One breaker and health view for the worker, the health check and /health?deep=1, so a
     // check's verdict routes the very next turn instead of after the stores' read caches expire.
