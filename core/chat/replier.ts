@@ -83,8 +83,10 @@ export interface ReplyRoutes {
  *   for a route with no replier, or (the approval methods) one without buttons.
  */
 export function createReplyRouter(routes: ReplyRoutes): Replier {
+  const find = (target: ReplyTarget): Replier | undefined =>
+    target.via === "kadi" ? routes.kadi : routes.direct[target.platform];
   function route(target: ReplyTarget): Replier {
-    const replier = target.via === "kadi" ? routes.kadi : routes.direct[target.platform];
+    const replier = find(target);
     if (replier) return replier;
     const hint =
       (target.via === "kadi" ? routes.missing?.kadi : routes.missing?.direct?.[target.platform]) ??
@@ -106,7 +108,7 @@ export function createReplyRouter(routes: ReplyRoutes): Replier {
     // Buttons only where the route's replier has them: never inline, the relay has none.
     canAskApproval(target) {
       if (target.via === "inline") return false;
-      const replier = target.via === "kadi" ? routes.kadi : routes.direct[target.platform];
+      const replier = find(target);
       return Boolean(replier?.askApproval && replier.canAskApproval?.(target));
     },
     async askApproval(target, prompt) {

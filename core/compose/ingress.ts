@@ -137,7 +137,7 @@ export function buildIngressDeps(
  * The services platform webhooks use, each built on its first use: `/forget` loads and builds
  * the long-term memory (summaries and index) on its first call, `/model` its preference store,
  * an Approve / Deny click the approval store.
- * The thread marks Slack reads and writes on a mention are a small store built at once.
+ * The thread marks Slack reads for a follow-up are a small store built at once.
  */
 function lazyServices(
   config: Config,

@@ -30,8 +30,11 @@ export interface WebhookServices {
   forget: ForgetConversation;
   /** Backs commands that store a preference (Discord's `/model`). */
   preferences: Pick<PreferenceStore, "put">;
-  /** Which threads the agent takes part in (Slack's thread follow-ups without a mention). */
-  threads: Pick<ThreadParticipationStore, "join" | "joined">;
+  /**
+   * Whether the agent takes part in a thread (Slack's thread follow-ups without a mention); the
+   * worker writes the marks, the ingress only reads them.
+   */
+  threads: Pick<ThreadParticipationStore, "joined">;
   /** Records Approve / Deny clicks on pending tool calls (Slack buttons, Discord components). */
   approvals: ApprovalDecider;
 }

@@ -135,6 +135,16 @@ describe("fake Slack Web API", () => {
     expect(after?.blocks ?? []).toEqual([]);
   });
 
+  it("keeps a message's blocks on an update without blocks", async () => {
+    const blocks = [{ type: "section", text: { type: "mrkdwn", text: "Run it?" } }];
+    const posted = await client.chat.postMessage({ channel: "C1", text: "Run it?", blocks });
+    // "If you don't include this field, the message's previous blocks will be retained."
+    await client.chat.update({ channel: "C1", ts: posted.ts as string, text: "Still?" });
+    const after = fake.message("C1", posted.ts as string);
+    expect(after?.text).toBe("Still?");
+    expect(after?.blocks).toEqual(blocks);
+  });
+
   it("accepts a JSON body", async () => {
     const res = await fetch(`${fake.url}chat.postMessage`, {
       method: "POST",

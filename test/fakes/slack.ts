@@ -368,9 +368,11 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     if (!text && !markdownText && !blocks?.length) return fail("no_text");
     if ((text?.length ?? 0) > MAX_UPDATE_TEXT_CHARS) return fail("msg_too_long");
     if ((markdownText?.length ?? 0) > MAX_MARKDOWN_CHARS) return fail("msg_too_long");
-    // Per the reference: `text` without `blocks` removes the blocks; neither keeps them.
-    if (blocks) message.blocks = blocks;
-    else if (text !== undefined || markdownText !== undefined) delete message.blocks;
+    // Per the reference (https://api.slack.com/methods/chat.update): without `blocks` the
+    // previous blocks are retained, and an empty array removes them. `markdown_text` cannot go
+    // with `blocks` and replaces the whole content, blocks included.
+    if (blocks?.length) message.blocks = blocks;
+    else if (blocks || markdownText !== undefined) delete message.blocks;
     if (markdownText !== undefined || text !== undefined) {
       message.text = markdownText ?? text ?? "";
       message.markdown = markdownText !== undefined;

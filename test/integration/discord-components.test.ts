@@ -8,7 +8,6 @@ import { type AwsClients, memoryTable } from "../../core/compose/aws";
 import { buildIngressDeps } from "../../core/compose/ingress";
 import type { Config } from "../../core/config";
 import { UNAVAILABLE_MESSAGE } from "../../core/platforms/discord/webhook";
-import type { ChatJobSink } from "../../core/queue/chat-queue";
 import { createApp } from "../../functions/http";
 import { pausedLoop } from "../support/approvals";
 import { queueDepth, receiveJson, testAws, testConfig } from "../support/aws";
@@ -21,6 +20,7 @@ import {
   signInteraction,
   TEST_APPLICATION_ID,
 } from "../support/discord";
+import { flakyQueue } from "../support/flaky-queue";
 
 // Approve / Deny buttons (message components, interaction type 3) through the real ingress,
 // served over HTTP, on DynamoDB Local and fauxqs.
@@ -216,14 +216,7 @@ describe("POST /discord/interactions: approval buttons", () => {
   });
 
   it("reopens the decision and apologises when the resume job cannot be queued", async () => {
-    let failures = 1;
-    const accepted: ChatJob[] = [];
-    const flaky: ChatJobSink = {
-      async enqueue(job) {
-        if (failures-- > 0) throw new Error("queue down");
-        accepted.push(job);
-      },
-    };
+    const flaky = flakyQueue(1);
     const app = createApp(buildIngressDeps(config, aws, { queue: flaky }));
     const id = await pending();
     const send = async () => {
@@ -238,6 +231,6 @@ describe("POST /discord/interactions: approval buttons", () => {
     expect(ephemeralText(await send())).toBe(UNAVAILABLE_MESSAGE);
     expect((await store.get(id))?.status).toBe("pending");
     expect((await send()).type).toBe(7);
-    expect(accepted.map((j) => j.jobId)).toEqual([`approval:${id}`]);
+    expect(flaky.accepted.map((j) => j.jobId)).toEqual([`approval:${id}`]);
   });
 });

@@ -14,7 +14,6 @@ import {
   DUPLICATE_MESSAGE,
   UNAVAILABLE_MESSAGE,
 } from "../../core/platforms/discord/webhook";
-import type { ChatJobSink } from "../../core/queue/chat-queue";
 import { createApp } from "../../functions/http";
 import { queueDepth, receiveJson, receiveOneJob, testAws, testConfig } from "../support/aws";
 import {
@@ -27,6 +26,7 @@ import {
   snowflakeAt,
   TEST_APPLICATION_ID,
 } from "../support/discord";
+import { flakyQueue } from "../support/flaky-queue";
 
 let aws: AwsClients;
 let config: Config;
@@ -261,14 +261,7 @@ describe("POST /discord/interactions: /ask", () => {
   });
 
   it("releases the dedupe mark and apologises when enqueueing fails", async () => {
-    let failures = 1;
-    const accepted: unknown[] = [];
-    const flaky: ChatJobSink = {
-      async enqueue(job) {
-        if (failures-- > 0) throw new Error("queue down");
-        accepted.push(job);
-      },
-    };
+    const flaky = flakyQueue(1);
     const flakyApp = createApp(buildIngressDeps(config, aws, { queue: flaky }));
     const id = snowflakeAt();
     const payload = askInteraction("try again", { id });
@@ -279,7 +272,7 @@ describe("POST /discord/interactions: /ask", () => {
     });
     expect(await isMarked(id)).toBe(false);
     expect(await send(payload, flakyApp)).toEqual({ status: 200, json: { type: 5 } });
-    expect(accepted).toHaveLength(1);
+    expect(flaky.accepted).toHaveLength(1);
   });
 });
 

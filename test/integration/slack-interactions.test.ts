@@ -5,11 +5,11 @@ import type { ChatJob } from "../../core/chat/job";
 import { type AwsClients, memoryTable } from "../../core/compose/aws";
 import { buildIngressDeps } from "../../core/compose/ingress";
 import type { Config } from "../../core/config";
-import type { ChatJobSink } from "../../core/queue/chat-queue";
 import { createApp } from "../../functions/http";
 import { type FakeSlack, startFakeSlack } from "../fakes/slack";
 import { pausedLoop } from "../support/approvals";
 import { queueDepth, receiveJson, testAws, testConfig } from "../support/aws";
+import { flakyQueue } from "../support/flaky-queue";
 import {
   blockActionsPayload,
   signedForm,
@@ -218,20 +218,13 @@ describe("POST /slack/interactions", () => {
   });
 
   it("reopens the decision and tells the clicker when the resume job cannot be queued", async () => {
-    let failures = 1;
-    const accepted: ChatJob[] = [];
-    const flaky: ChatJobSink = {
-      async enqueue(job) {
-        if (failures-- > 0) throw new Error("queue down");
-        accepted.push(job);
-      },
-    };
+    const flaky = flakyQueue(1);
     const flakyApp = createApp(buildIngressDeps(config, aws, { queue: flaky }));
     const id = await pending();
     expect((await click(approve(id), { target: flakyApp })).status).toBe(200);
     expect((await store.get(id))?.status).toBe("pending");
     expect(slack.responses()[0]?.body.text).toMatch(/try again/);
     expect((await click(approve(id), { target: flakyApp })).status).toBe(200);
-    expect(accepted.map((j) => j.jobId)).toEqual([`approval:${id}`]);
+    expect(flaky.accepted.map((j) => j.jobId)).toEqual([`approval:${id}`]);
   });
 });

@@ -4,7 +4,13 @@
  * `tool_approve:{approvalId}` or `tool_deny:{approvalId}`, pressed as a `MESSAGE_COMPONENT`
  * interaction (type 3), and the interaction responses that answer the press.
  */
-import { InteractionResponseType } from "discord-interactions";
+import {
+  type ActionRow,
+  type Button,
+  ButtonStyleTypes,
+  InteractionResponseType,
+  MessageComponentTypes,
+} from "discord-interactions";
 import * as z from "zod";
 import type { ApprovalDecision } from "../../agent/approvals";
 import type { ReplyTarget } from "../../chat/job";
@@ -27,8 +33,33 @@ export type ComponentPress =
   /** Malformed: answer 400 with `error` (names the field). */
   | { action: "reject"; error: string };
 
-/** The `custom_id` of a button: `tool_approve:{approvalId}` / `tool_deny:{approvalId}`. */
-export function approvalCustomId(decision: ApprovalDecision, approvalId: string): string {
+/**
+ * The action row (type 1) of the Approve / Deny buttons (type 2; style 3 success, 4 danger) of
+ * approval `approvalId` (https://discord.com/developers/docs/components/reference#button).
+ */
+export function approvalButtons(approvalId: string): ActionRow {
+  const button = (decision: ApprovalDecision, label: string, style: ButtonStyle): Button => ({
+    type: MessageComponentTypes.BUTTON,
+    style,
+    label,
+    custom_id: approvalCustomId(decision, approvalId),
+  });
+  return {
+    type: MessageComponentTypes.ACTION_ROW,
+    components: [
+      button("approve", "Approve", ButtonStyleTypes.SUCCESS),
+      button("deny", "Deny", ButtonStyleTypes.DANGER),
+    ],
+  };
+}
+
+type ButtonStyle = ButtonStyleTypes.SUCCESS | ButtonStyleTypes.DANGER;
+
+/**
+ * The `custom_id` of a button: `tool_approve:{approvalId}` / `tool_deny:{approvalId}`; with a
+ * UUID approval id, 49 of Discord's 100 characters.
+ */
+function approvalCustomId(decision: ApprovalDecision, approvalId: string): string {
   return `${APPROVAL_ACTIONS[decision]}:${approvalId}`;
 }
 

@@ -11,7 +11,7 @@ import {
 } from "../../reply/live-reply";
 import { splitMessage } from "../../reply/split";
 import { readAddress } from "../address";
-import { approvalCustomId } from "./components";
+import { approvalButtons } from "./components";
 import { DISCORD_MAX_MESSAGE_CHARS } from "./limits";
 import { type DiscordRestOptions, discordRequest } from "./rest";
 
@@ -24,6 +24,7 @@ const directAddressSchema = z.object({
   interactionToken: z.string().min(1),
   channelId: z.string().min(1).optional(),
 });
+type DirectAddress = z.infer<typeof directAddressSchema>;
 
 /** What the person is told in the channel when a job starts after its token expired. */
 export const TOO_LATE_NOTE =
@@ -86,26 +87,13 @@ export class DiscordInteractionReplier implements Replier {
     const now = this.options.now ?? Date.now;
     const left = job.sentAt + STREAMING.discordTokenMs - now();
     if (left < STREAMING.discordTokenMarginMs) return this.tooLate(address.channelId, job);
-    const webhook = `/webhooks/${address.applicationId}/${encodeURIComponent(address.interactionToken)}`;
+    const webhook = this.webhook(address);
     const earlier = await this.options.ledger.read(job.jobId);
     return openEditedReply({
       editor: {
-        create: async (text) =>
-          (
-            await discordRequest<DiscordMessage>(this.rest, {
-              method: "POST",
-              path: webhook,
-              route: "/webhooks/{application_id}/{token}",
-              body: message(text),
-            })
-          ).id,
+        create: async (text) => (await webhook.create(message(text))).id,
         edit: async (id, text) => {
-          await discordRequest<DiscordMessage>(this.rest, {
-            method: "PATCH",
-            path: `${webhook}/messages/${id === ORIGINAL ? ORIGINAL : encodeURIComponent(id)}`,
-            route: "/webhooks/{application_id}/{token}/messages/{message_id}",
-            body: message(text),
-          });
+          await webhook.edit(id, message(text));
         },
       },
       maxChars: DISCORD_MAX_MESSAGE_CHARS,
@@ -146,28 +134,11 @@ export class DiscordInteractionReplier implements Replier {
    * @throws {DiscordApiError} when a call fails (see {@link discordRequest}).
    */
   async post(target: ReplyTarget, text: string): Promise<{ messageId: string }> {
-    const { applicationId, interactionToken } = readAddress(
-      directAddressSchema,
-      target.address,
-      "discord address",
-    );
+    const webhook = this.webhook(target);
     const [first, ...rest] = splitMessage(text, DISCORD_MAX_MESSAGE_CHARS);
     if (first === undefined) throw new RangeError("cannot post an empty Discord message");
-    const webhook = `/webhooks/${applicationId}/${encodeURIComponent(interactionToken)}`;
-    const original = await discordRequest<DiscordMessage>(this.rest, {
-      method: "PATCH",
-      path: `${webhook}/messages/@original`,
-      route: "/webhooks/{application_id}/{token}/messages/@original",
-      body: message(first),
-    });
-    for (const chunk of rest) {
-      await discordRequest<DiscordMessage>(this.rest, {
-        method: "POST",
-        path: webhook,
-        route: "/webhooks/{application_id}/{token}",
-        body: message(chunk),
-      });
-    }
+    const original = await webhook.edit(ORIGINAL, message(first));
+    for (const chunk of rest) await webhook.create(message(chunk));
     return { messageId: original.id };
   }
 
@@ -187,35 +158,11 @@ export class DiscordInteractionReplier implements Replier {
    *   {@link DiscordApiError} when the call fails.
    */
   async askApproval(target: ReplyTarget, prompt: ApprovalPrompt): Promise<{ messageId: string }> {
-    const webhook = this.webhookPath(target);
     const question = `Approve **${prompt.toolName}**? ${prompt.summary}`;
     const footer = `\nOnly <@${prompt.requesterUserId}> can decide · expires <t:${Math.floor(prompt.expiresAt / 1000)}:R>`;
-    const posted = await discordRequest<DiscordMessage>(this.rest, {
-      method: "POST",
-      path: webhook,
-      route: "/webhooks/{application_id}/{token}",
-      body: {
-        ...message(`${question.slice(0, DISCORD_MAX_MESSAGE_CHARS - footer.length)}${footer}`),
-        components: [
-          {
-            type: 1,
-            components: [
-              {
-                type: 2,
-                style: 3,
-                label: "Approve",
-                custom_id: approvalCustomId("approve", prompt.approvalId),
-              },
-              {
-                type: 2,
-                style: 4,
-                label: "Deny",
-                custom_id: approvalCustomId("deny", prompt.approvalId),
-              },
-            ],
-          },
-        ],
-      },
+    const posted = await this.webhook(target).create({
+      ...message(`${question.slice(0, DISCORD_MAX_MESSAGE_CHARS - footer.length)}${footer}`),
+      components: [approvalButtons(prompt.approvalId)],
     });
     return { messageId: posted.id };
   }
@@ -226,22 +173,45 @@ export class DiscordInteractionReplier implements Replier {
    *   {@link DiscordApiError} when the call fails.
    */
   async settleApproval(target: ReplyTarget, messageId: string, text: string): Promise<void> {
-    await discordRequest<DiscordMessage>(this.rest, {
-      method: "PATCH",
-      path: `${this.webhookPath(target)}/messages/${encodeURIComponent(messageId)}`,
-      route: "/webhooks/{application_id}/{token}/messages/{message_id}",
-      body: { ...message(text.slice(0, DISCORD_MAX_MESSAGE_CHARS)), components: [] },
+    await this.webhook(target).edit(messageId, {
+      ...message(text.slice(0, DISCORD_MAX_MESSAGE_CHARS)),
+      components: [],
     });
   }
 
-  /** `/webhooks/{application_id}/{token}` of a direct address. */
-  private webhookPath(target: ReplyTarget): string {
-    const { applicationId, interactionToken } = readAddress(
-      directAddressSchema,
-      target.address,
-      "discord address",
-    );
-    return `/webhooks/${applicationId}/${encodeURIComponent(interactionToken)}`;
+  /**
+   * The messages of the interaction webhook `/webhooks/{application_id}/{token}` of a direct
+   * address (or of the target carrying one): `create` posts a follow-up, `edit` patches
+   * `@original` or a follow-up by id; each answers the message object.
+   * @throws {InvalidReplyAddressError} for a target without the interaction's ids.
+   */
+  private webhook(at: ReplyTarget | DirectAddress) {
+    const { applicationId, interactionToken } =
+      "address" in at ? readAddress(directAddressSchema, at.address, "discord address") : at;
+    const path = `/webhooks/${applicationId}/${encodeURIComponent(interactionToken)}`;
+    return {
+      create: (body: unknown) =>
+        discordRequest<DiscordMessage>(this.rest, {
+          method: "POST",
+          path,
+          route: "/webhooks/{application_id}/{token}",
+          body,
+        }),
+      edit: (id: string, body: unknown) =>
+        discordRequest<DiscordMessage>(this.rest, {
+          method: "PATCH",
+          ...(id === ORIGINAL
+            ? {
+                path: `${path}/messages/${ORIGINAL}`,
+                route: "/webhooks/{application_id}/{token}/messages/@original",
+              }
+            : {
+                path: `${path}/messages/${encodeURIComponent(id)}`,
+                route: "/webhooks/{application_id}/{token}/messages/{message_id}",
+              }),
+          body,
+        }),
+    };
   }
 }
 

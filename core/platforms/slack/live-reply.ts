@@ -123,8 +123,11 @@ export async function openSlackLiveReply(
   });
 }
 
-/** `chat.postMessage` / `chat.update` with `markdown_text`, in the thread when there is one. */
-function slackEditor(client: WebClient, channel: string, threadTs: string | undefined) {
+/**
+ * `chat.postMessage` / `chat.update` with `markdown_text`, in the thread when there is one.
+ * `create` answers the new message's `ts`; both throw the Web API's error.
+ */
+export function slackEditor(client: WebClient, channel: string, threadTs: string | undefined) {
   return {
     async create(text: string): Promise<string> {
       const result = await client.chat.postMessage({

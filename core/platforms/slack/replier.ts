@@ -8,7 +8,7 @@ import type { LiveReply, LiveReplyJob, ReplyLedger } from "../../reply/live-repl
 import { splitMessage } from "../../reply/split";
 import { readAddress } from "../address";
 import { SLACK_MAX_MESSAGE_CHARS } from "./limits";
-import { openSlackLiveReply } from "./live-reply";
+import { openSlackLiveReply, type SlackReplyPlace, slackEditor } from "./live-reply";
 
 /**
  * A `via: "direct"` Slack address: the channel, the thread when answering in one, and the
@@ -21,6 +21,11 @@ const directAddressSchema = z.object({
   teamId: z.string().min(1).optional(),
   userId: z.string().min(1).optional(),
 });
+
+/** Where a direct reply goes. @throws {InvalidReplyAddressError} without `channel`. */
+function replyPlace(target: ReplyTarget): SlackReplyPlace {
+  return readAddress(directAddressSchema, target.address, "slack address");
+}
 
 /** Options of {@link SlackReplier}. */
 export interface SlackReplierOptions {
@@ -73,15 +78,11 @@ export class SlackReplier implements Replier {
    *   when a call fails (earlier chunks stay posted).
    */
   async post(target: ReplyTarget, text: string): Promise<{ messageId: string }> {
-    const { channel, threadTs } = readAddress(directAddressSchema, target.address, "slack address");
+    const { channel, threadTs } = replyPlace(target);
+    const editor = slackEditor(this.client, channel, threadTs);
     let first: string | undefined;
     for (const chunk of splitMessage(text, SLACK_MAX_MESSAGE_CHARS)) {
-      const result = await this.client.chat.postMessage({
-        channel,
-        markdown_text: chunk,
-        ...(threadTs ? { thread_ts: threadTs } : {}),
-      });
-      first ??= result.ts;
+      first ??= await editor.create(chunk);
     }
     if (!first) throw new Error("chat.postMessage returned no ts");
     return { messageId: first };
@@ -95,7 +96,7 @@ export class SlackReplier implements Replier {
    *   ledger's error when the opening call fails.
    */
   async open(target: ReplyTarget, job: LiveReplyJob): Promise<LiveReply> {
-    const place = readAddress(directAddressSchema, target.address, "slack address");
+    const place = replyPlace(target);
     const reply = await openSlackLiveReply(place, job, {
       client: this.client,
       ledger: this.options.ledger,
@@ -141,7 +142,7 @@ export class SlackReplier implements Replier {
    * @throws {InvalidReplyAddressError} for an address without `channel`; the Web API's error.
    */
   async askApproval(target: ReplyTarget, prompt: ApprovalPrompt): Promise<{ messageId: string }> {
-    const { channel, threadTs } = readAddress(directAddressSchema, target.address, "slack address");
+    const { channel, threadTs } = replyPlace(target);
     const question = approvalQuestion(prompt);
     const result = await this.client.chat.postMessage({
       channel,
@@ -178,7 +179,7 @@ export class SlackReplier implements Replier {
    * @throws {InvalidReplyAddressError} for an address without `channel`; the Web API's error.
    */
   async settleApproval(target: ReplyTarget, messageId: string, text: string): Promise<void> {
-    const { channel } = readAddress(directAddressSchema, target.address, "slack address");
+    const { channel } = replyPlace(target);
     await this.client.chat.update({ channel, ts: messageId, text, blocks: [] });
   }
 }

@@ -39,10 +39,9 @@ const SUPPORTED_TYPES = new Set(["url_verification", "event_callback", "app_rate
  * to queue is queued now.
  *
  * The routing is `routeSlackEnvelope`'s (pure); this shell adds the I/O it asks for. A
- * mention marks its thread as one the agent takes part in (`services.threads.join`, before
- * the claim); a person's reply in a channel thread without a mention is looked up
- * (`services.threads.joined`, one GetItem) and queued, extending the mark, only if the agent
- * took part, else acked as ignored. `assistant_thread_started` sets the thread's title and
+ * person's reply in a channel thread without a mention is looked up (`services.threads.joined`,
+ * one GetItem) and queued only if the agent took part (the worker marks a thread when it
+ * answers there, `SlackReplier.open`), else acked as ignored. `assistant_thread_started` sets the thread's title and
  * suggested prompts through the Web API (`./assistant.ts`, loaded on that event only), once per
  * `event_id`; without `SLACK_BOT_TOKEN`, or when a call fails, it is logged and acked.
  *
