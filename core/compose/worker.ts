@@ -17,7 +17,7 @@ import type { TokenMetricsPublisher } from "../chat/spend";
 import { type ChatTurnDeps, createChatTurn, type ReplyRecord } from "../chat/turn";
 import { rememberUnrecordedReplies } from "../chat/unrecorded-replies";
 import type { Config } from "../config";
-import { LLM_BUDGET_MS } from "../constants/timings";
+import { LLM_BUDGET_MS, REPLY_IDEMPOTENCY_TTL_MS } from "../constants/timings";
 import type { KadiToolInvoker } from "../kadi/replier";
 import type { ProviderHealthSource } from "../llm/breaker-policy";
 import type { BreakerStore } from "../llm/breaker-store";
@@ -37,9 +37,8 @@ import { buildLongTermMemory, type LongTermMemory } from "./memory";
 import { buildReplyRouter } from "./repliers";
 import { buildSpend } from "./spend";
 
-/** How long a finished reply is remembered for redeliveries, seconds (SQS retention max is
- * 14 days, but redeliveries come within the visibility timeout × maxReceiveCount). */
-export const REPLY_IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
+/** How long a finished reply is remembered for redeliveries, seconds (`REPLY_IDEMPOTENCY_TTL_MS`). */
+export const REPLY_IDEMPOTENCY_TTL_SECONDS = REPLY_IDEMPOTENCY_TTL_MS / 1000;
 
 /**
  * Where a job's reply stands in the reply idempotency store: never started (or its record

@@ -14,6 +14,13 @@
  */
 export const CHAT_WORKER_TIMEOUT_MS = 150_000;
 
+/**
+ * How long a job's reply is remembered for redeliveries, ms: its reply idempotency record and
+ * its reply ledger both live this long (SQS keeps a message up to 14 days, but redeliveries
+ * come within the visibility timeout × maxReceiveCount).
+ */
+export const REPLY_IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
+
 /** Wall-time budget of the model call(s) of one chat turn, ms, retries and fallback included. */
 export const LLM_BUDGET_MS = 45_000;
 

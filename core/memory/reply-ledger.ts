@@ -1,13 +1,11 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { REPLY_IDEMPOTENCY_TTL_MS } from "../constants/timings";
 import type { ReplyLedger } from "../reply/live-reply";
 import { replyLedgerKey } from "./table/keys";
 import { type TableOptions, TTL_ATTRIBUTE } from "./table/table";
 
-/**
- * How long a job's reply ledger is kept, seconds: as long as its reply idempotency record
- * (`REPLY_IDEMPOTENCY_TTL_SECONDS`), the longest a redelivery can come.
- */
-export const REPLY_LEDGER_TTL_SECONDS = 24 * 60 * 60;
+/** How long a job's reply ledger is kept, seconds: as long as its reply idempotency record. */
+const REPLY_LEDGER_TTL_SECONDS = REPLY_IDEMPOTENCY_TTL_MS / 1000;
 
 /**
  * The {@link ReplyLedger} on the single table: one item per job (`replyLedgerKey`) holding
