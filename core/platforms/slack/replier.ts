@@ -108,9 +108,8 @@ export class SlackReplier implements Replier {
     // Direct messages are answered without a mention anyway; channel threads need the mark.
     if (!threads || !threadTs || channel.startsWith("D")) return reply;
     return {
-      state: reply.state,
-      append: (delta) => reply.append(delta),
-      progress: (step) => reply.progress?.(step),
+      // Everything but `finish` is the reply's own, so a method added to LiveReply passes through.
+      ...reply,
       finish: async (text) => {
         const posted = await reply.finish(text);
         try {
